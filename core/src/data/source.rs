@@ -1,0 +1,581 @@
+//! What every loader shares: opening a file as a decoded UTF-8 stream, reading it row by row (CSV)
+//! or line by line, and parsing one cell with its location so errors say `file:line:column`.
+//!
+//! Everything streams: a loader holds one row or one line at a time, so memory is bounded by the
+//! [`Interactions`](super::Interactions) it builds, never by the size of the file.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+use std::str::FromStr;
+
+use encoding_rs_io::{DecodeReaderBytes, DecodeReaderBytesBuilder};
+
+use super::error::{DataError, Location, Result};
+
+/// The text encoding of a source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TextEncoding {
+    /// UTF-8 (a leading BOM is dropped). Invalid bytes are reported where a loader reads them,
+    /// rather than silently replaced, so a Latin-1 file read as UTF-8 fails loudly.
+    #[default]
+    Utf8,
+    /// ISO-8859-1, decoded as its superset windows-1252 (what browsers and encoding_rs do):
+    /// the raw ASSISTments exports use it. A UTF-8 BOM still wins, as it cannot be Latin-1 text.
+    Latin1,
+}
+
+impl TextEncoding {
+    /// Parses an encoding name as a user would type it (`utf-8`, `latin1`, `iso-8859-1`, ...).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "utf-8" | "utf8" => Some(TextEncoding::Utf8),
+            "latin1" | "latin-1" | "iso-8859-1" | "iso8859-1" | "windows-1252" | "cp1252" => Some(TextEncoding::Latin1),
+            _ => None,
+        }
+    }
+}
+
+/// A decoded, buffered text stream: UTF-8 bytes (unless the UTF-8 source itself is invalid).
+pub type Decoded<R> = BufReader<DecodeReaderBytes<R, Vec<u8>>>;
+
+/// An input stream plus the name its errors carry.
+pub struct Source<R> {
+    pub name: String,
+    pub reader: Decoded<R>,
+}
+
+impl Source<File> {
+    /// Opens `path` for streaming in `encoding`.
+    pub fn open(path: &Path, encoding: TextEncoding) -> Result<Self> {
+        let file = File::open(path).map_err(|e| DataError::io(path, e))?;
+        Ok(Source::new(file, &path.display().to_string(), encoding))
+    }
+}
+
+impl<R: Read> Source<R> {
+    /// Wraps any reader; `name` is what error messages call it.
+    pub fn new(reader: R, name: &str, encoding: TextEncoding) -> Self {
+        let mut builder = DecodeReaderBytesBuilder::new();
+        builder.strip_bom(true);
+        match encoding {
+            // No transcoding for UTF-8: bytes pass through and are validated cell by cell, which
+            // is both faster and lets errors point at the offending cell. UTF-16 BOMs (Excel's
+            // "Unicode text") are still sniffed and transcoded.
+            TextEncoding::Utf8 => builder.utf8_passthru(true),
+            TextEncoding::Latin1 => builder.encoding(Some(encoding_rs::WINDOWS_1252)).bom_override(true),
+        };
+        Source { name: name.to_string(), reader: BufReader::new(builder.build(reader)) }
+    }
+}
+
+/// An error located at a cell (or a line, with `column: None`) whose message is free text; for
+/// count mismatches where `expected N, found M` reads better unquoted than [`DataError::Parse`].
+pub fn invalid_at(file: &str, line: u64, column: Option<usize>, message: impl Into<String>) -> DataError {
+    DataError::Invalid {
+        at: Location { file: file.to_string(), line, column: column.map(|c| (c, None)) },
+        message: message.into(),
+    }
+}
+
+/// One cell of input with where it came from, so every parse error names file, line and column.
+#[derive(Debug, Clone, Copy)]
+pub struct Cell<'a> {
+    pub file: &'a str,
+    pub line: u64,
+    /// 1-based field index.
+    pub column: usize,
+    /// The column's header name, when the source has a header.
+    pub name: Option<&'a str>,
+    pub text: &'a str,
+}
+
+impl<'a> Cell<'a> {
+    pub fn error(&self, expected: impl Into<String>) -> DataError {
+        DataError::parse(self.file, self.line, Some((self.column, self.name.map(str::to_string))), expected, self.text)
+    }
+
+    /// The text, or `None` when the cell is empty.
+    pub fn optional(&self) -> Option<&'a str> {
+        (!self.text.is_empty()).then_some(self.text)
+    }
+
+    /// A required id: any non-empty text. `what` names it in the error ("a user id").
+    pub fn id(&self, what: &str) -> Result<&'a str> {
+        self.optional().ok_or_else(|| self.error(what))
+    }
+
+    /// A `0`/`1` flag, the only spelling the knowledge-tracing formats use.
+    pub fn bit(&self) -> Result<bool> {
+        match self.text {
+            "0" => Ok(false),
+            "1" => Ok(true),
+            _ => Err(self.error("0 or 1")),
+        }
+    }
+
+    /// A boolean as hand-made CSVs spell it: `0`/`1`/`true`/`false` (any case).
+    pub fn boolean(&self) -> Result<bool> {
+        match self.text.to_ascii_lowercase().as_str() {
+            "0" | "false" => Ok(false),
+            "1" | "true" => Ok(true),
+            _ => Err(self.error("0, 1, true or false")),
+        }
+    }
+
+    /// Any `FromStr` value (integers mostly); `expected` describes it for the error.
+    pub fn parse<T: FromStr>(&self, expected: &str) -> Result<T> {
+        self.text.parse().map_err(|_| self.error(expected))
+    }
+
+    /// A duration in seconds: empty means unknown; otherwise a finite, non-negative number.
+    pub fn seconds(&self) -> Result<Option<f32>> {
+        let Some(text) = self.optional() else { return Ok(None) };
+        match text.parse::<f32>() {
+            Ok(s) if s.is_finite() && s >= 0.0 => Ok(Some(s)),
+            _ => Err(self.error("a non-negative number of seconds")),
+        }
+    }
+
+    /// A strict `YYYY-MM-DD` date, as seconds since the epoch at 00:00 UTC.
+    pub fn date(&self) -> Result<i64> {
+        parse_date(self.text).ok_or_else(|| self.error("a date YYYY-MM-DD"))
+    }
+
+    /// A point in time: integer seconds since the epoch, `YYYY-MM-DD`, or
+    /// `YYYY-MM-DD[T ]HH:MM[:SS[.fff]][Z|±HH:MM]` (UTC unless an offset is given).
+    pub fn timestamp(&self) -> Result<i64> {
+        let t = self.text;
+        let parsed = if t.bytes().all(|b| b.is_ascii_digit()) || (t.starts_with('-') && t.len() > 1 && t[1..].bytes().all(|b| b.is_ascii_digit())) {
+            t.parse().ok()
+        } else {
+            parse_date_time(t)
+        };
+        parsed.ok_or_else(|| self.error("a time (integer seconds since 1970, YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)"))
+    }
+}
+
+/// Days from 1970-01-01 to the given proleptic Gregorian date (Howard Hinnant's algorithm).
+/// `month` is 1..=12 and `day` must be valid for the month; callers validate first.
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400; // [0, 399]
+    let mp = ((month + 9) % 12) as i64; // March = 0
+    let doy = (153 * mp + 2) / 5 + day as i64 - 1; // [0, 365]
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy; // [0, 146096]
+    era * 146_097 + doe - 719_468
+}
+
+fn is_leap(year: i64) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        2 if is_leap(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Exactly `n` ASCII digits as a number.
+fn digits(s: &str, n: usize) -> Option<u32> {
+    (s.len() == n && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
+}
+
+/// `YYYY-MM-DD`, strictly (two-digit month and day, real calendar day), as epoch seconds.
+pub fn parse_date(s: &str) -> Option<i64> {
+    let (y, rest) = s.split_once('-')?;
+    let (m, d) = rest.split_once('-')?;
+    let (year, month, day) = (digits(y, 4)? as i64, digits(m, 2)?, digits(d, 2)?);
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    Some(days_from_civil(year, month, day) * 86_400)
+}
+
+/// `YYYY-MM-DD`, or it followed by `T` or a space and `HH:MM[:SS[.fff]]`, then an optional `Z`
+/// or `±HH:MM` offset. Fractions of a second are dropped.
+pub fn parse_date_time(s: &str) -> Option<i64> {
+    if s.len() == 10 {
+        return parse_date(s);
+    }
+    let (date, rest) = (s.get(..10)?, s.get(10..)?);
+    let rest = rest.strip_prefix('T').or_else(|| rest.strip_prefix(' '))?;
+    let (clock, offset) = match rest.find(['Z', '+', '-']) {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let offset_secs = match offset {
+        "" | "Z" => 0,
+        _ => {
+            let sign = if offset.starts_with('-') { -1 } else { 1 };
+            let (h, m) = offset[1..].split_once(':')?;
+            let (h, m) = (digits(h, 2)?, digits(m, 2)?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            sign * (h as i64 * 3600 + m as i64 * 60)
+        }
+    };
+    let clock = clock.split_once('.').map_or(clock, |(whole, frac)| if !frac.is_empty() && frac.bytes().all(|b| b.is_ascii_digit()) { whole } else { "" });
+    let mut parts = clock.split(':');
+    let (h, m) = (digits(parts.next()?, 2)?, digits(parts.next()?, 2)?);
+    let sec = match parts.next() {
+        Some(p) => digits(p, 2)?,
+        None => 0,
+    };
+    if parts.next().is_some() || h > 23 || m > 59 || sec > 59 {
+        return None;
+    }
+    Some(parse_date(date)? + (h * 3600 + m * 60 + sec) as i64 - offset_secs)
+}
+
+/// Rewrites `\r\n` and lone `\r` as `\n` and makes the stream end with `\n`.
+///
+/// Why: csv reports a record's line as where the previous record ended, which is off by one for
+/// CRLF files and after blank lines. With only `\n` endings and a final `\n`, the line a record
+/// starts on is exactly `line after reading - 1 - newlines inside its fields` (see
+/// [`CsvTable::next_row`]).
+struct UnixNewlines<R> {
+    inner: R,
+    /// A `\r` ended the previous chunk: it is a line end, and a `\n` right after belongs to it.
+    pending_cr: bool,
+    last: Option<u8>,
+    done: bool,
+}
+
+impl<R: BufRead> Read for UnixNewlines<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        while !out.is_empty() && !self.done {
+            let buf = self.inner.fill_buf()?;
+            let (mut n_in, mut n_out) = (0, 0);
+            if buf.is_empty() {
+                self.done = true;
+                if self.pending_cr || self.last.is_some_and(|b| b != b'\n') {
+                    out[0] = b'\n';
+                    return Ok(1);
+                }
+                return Ok(0);
+            }
+            if self.pending_cr {
+                self.pending_cr = false;
+                out[0] = b'\n';
+                n_out = 1;
+                n_in = usize::from(buf[0] == b'\n');
+            }
+            while n_in < buf.len() && n_out < out.len() {
+                let b = buf[n_in];
+                n_in += 1;
+                if b == b'\r' {
+                    match buf.get(n_in) {
+                        Some(b'\n') => continue,
+                        Some(_) => {}
+                        None => {
+                            self.pending_cr = true;
+                            break;
+                        }
+                    }
+                }
+                out[n_out] = if b == b'\r' { b'\n' } else { b };
+                n_out += 1;
+            }
+            self.inner.consume(n_in);
+            if n_out > 0 {
+                self.last = Some(out[n_out - 1]);
+                return Ok(n_out);
+            }
+        }
+        Ok(0)
+    }
+}
+
+/// A CSV file with a header, read one record at a time; columns are found by header name.
+pub struct CsvTable<R> {
+    reader: csv::Reader<UnixNewlines<R>>,
+    file: String,
+    header: Vec<String>,
+    record: csv::ByteRecord,
+}
+
+impl<R: Read> CsvTable<Decoded<R>> {
+    /// Reads the header. Rows must then have as many fields as it (`flexible(false)`); cells and
+    /// header names are trimmed of surrounding spaces.
+    pub fn new(source: Source<R>, delimiter: u8) -> Result<Self> {
+        let input = UnixNewlines { inner: source.reader, pending_cr: false, last: None, done: false };
+        let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).delimiter(delimiter).from_reader(input);
+        let header: Vec<String> = match reader.byte_headers() {
+            Ok(h) => h.iter().map(|f| String::from_utf8_lossy(f).trim().to_string()).collect(),
+            Err(e) => return Err(csv_error(&source.name, 0, &[], e)),
+        };
+        if header.iter().all(|h| h.is_empty()) {
+            return Err(invalid_at(&source.name, 1, None, "expected a header line naming the columns, found an empty file"));
+        }
+        Ok(CsvTable { reader, file: source.name, header, record: csv::ByteRecord::new() })
+    }
+}
+
+impl<R: BufRead> CsvTable<R> {
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    pub fn header(&self) -> &[String] {
+        &self.header
+    }
+
+    /// The 0-based index of the column named `name`, or `None`.
+    pub fn optional_column(&self, name: &str) -> Option<usize> {
+        self.header.iter().position(|h| h == name)
+    }
+
+    /// The 0-based index of the column named `name`; an error listing the header if absent.
+    pub fn column(&self, name: &str) -> Result<usize> {
+        self.optional_column(name).ok_or_else(|| DataError::MissingColumn {
+            file: self.file.clone(),
+            column: name.to_string(),
+            header: self.header.join(","),
+        })
+    }
+
+    /// The next data row, or `None` at the end of the file. Blank lines are skipped.
+    pub fn next_row(&mut self) -> Result<Option<Row<'_>>> {
+        let result = self.reader.read_byte_record(&mut self.record);
+        // See `UnixNewlines`: the reader now stands on the line after the record's last line.
+        let inner_newlines = self.record.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
+        let line = self.reader.position().line().saturating_sub(1 + inner_newlines);
+        match result {
+            Ok(false) => Ok(None),
+            Ok(true) => Ok(Some(Row { file: &self.file, line, header: &self.header, record: &self.record })),
+            Err(e) => Err(csv_error(&self.file, line, &self.header, e)),
+        }
+    }
+}
+
+/// Maps a csv error to ours, at `line`.
+fn csv_error(file: &str, line: u64, header: &[String], err: csv::Error) -> DataError {
+    match err.into_kind() {
+        csv::ErrorKind::Io(e) => DataError::io(file, e),
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+            invalid_at(file, line, None, format!("expected {expected_len} fields (as in the header), found {len}"))
+        }
+        csv::ErrorKind::Utf8 { err, .. } => {
+            let column = err.field() + 1;
+            DataError::parse(file, line, Some((column, header.get(column - 1).cloned())), "UTF-8 text", "invalid UTF-8")
+        }
+        other => invalid_at(file, line, None, format!("{:?}", other)),
+    }
+}
+
+/// One data row of a [`CsvTable`].
+pub struct Row<'a> {
+    file: &'a str,
+    line: u64,
+    header: &'a [String],
+    record: &'a csv::ByteRecord,
+}
+
+impl<'a> Row<'a> {
+    pub fn file(&self) -> &'a str {
+        self.file
+    }
+
+    /// The 1-based line the row starts on.
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// The cell in 0-based column `col`, checked to be UTF-8 (only the cells a loader uses are,
+    /// so stray bytes in ignored columns never fail a load).
+    pub fn cell(&self, col: usize) -> Result<Cell<'a>> {
+        let bytes = self.record.get(col).unwrap_or_default().trim_ascii();
+        let name = self.header.get(col).map(String::as_str);
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Ok(Cell { file: self.file, line: self.line, column: col + 1, name, text }),
+            Err(_) => {
+                let lossy = String::from_utf8_lossy(bytes);
+                let cell = Cell { file: self.file, line: self.line, column: col + 1, name, text: &lossy };
+                Err(cell.error("UTF-8 text (for ISO-8859-1 files such as raw ASSISTments, choose that encoding)"))
+            }
+        }
+    }
+
+    /// The cell in `col` when the column exists, else `None`.
+    pub fn optional_cell(&self, col: Option<usize>) -> Result<Option<Cell<'a>>> {
+        col.map(|c| self.cell(c)).transpose()
+    }
+}
+
+/// A line-based source read one line at a time into a reused buffer.
+pub struct LineReader<R> {
+    reader: R,
+    file: String,
+    line: u64,
+    buf: Vec<u8>,
+}
+
+impl<R: Read> LineReader<Decoded<R>> {
+    pub fn new(source: Source<R>) -> Self {
+        LineReader { reader: source.reader, file: source.name, line: 0, buf: Vec::new() }
+    }
+}
+
+impl<R: BufRead> LineReader<R> {
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The number of the last line read (0 before the first).
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// The next line without its `\n` / `\r\n` and with its 1-based number, or `None` at the end.
+    pub fn next_line(&mut self) -> Result<Option<(u64, &str)>> {
+        self.buf.clear();
+        let n = self.reader.read_until(b'\n', &mut self.buf).map_err(|e| DataError::io(&self.file, e))?;
+        if n == 0 {
+            return Ok(None);
+        }
+        self.line += 1;
+        let mut bytes = self.buf.as_slice();
+        bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+        bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Ok(Some((self.line, text))),
+            Err(e) => {
+                let (good, _) = bytes.split_at(e.valid_up_to());
+                let column = good.iter().filter(|&&b| b == b',').count() + 1;
+                let field = bytes.split(|&b| b == b',').nth(column - 1).unwrap_or_default();
+                Err(DataError::parse(&self.file, self.line, Some((column, None)), "UTF-8 text", String::from_utf8_lossy(field)))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(text: &str) -> Cell<'_> {
+        Cell { file: "f.csv", line: 3, column: 2, name: Some("c"), text }
+    }
+
+    #[test]
+    fn cells_parse_or_name_where_and_what() {
+        assert!(cell("1").bit().unwrap());
+        assert_eq!(cell("2").bit().unwrap_err().to_string(), "f.csv:3:2 (column 'c'): expected 0 or 1, found \"2\"");
+        assert!(!cell("FALSE").boolean().unwrap());
+        assert_eq!(cell("").seconds().unwrap(), None);
+        assert_eq!(cell("12.5").seconds().unwrap(), Some(12.5));
+        assert!(cell("-1").seconds().is_err());
+        assert_eq!(cell("").id("a user id").unwrap_err().to_string(), "f.csv:3:2 (column 'c'): expected a user id, found \"\"");
+        assert_eq!(cell("x").parse::<u64>("an order id").unwrap_err().to_string(), "f.csv:3:2 (column 'c'): expected an order id, found \"x\"");
+    }
+
+    #[test]
+    fn dates_are_strict_and_match_the_calendar() {
+        assert_eq!(parse_date("1970-01-01"), Some(0));
+        assert_eq!(parse_date("2000-03-01"), Some(951_868_800));
+        assert_eq!(parse_date("2020-12-12"), Some(1_607_731_200));
+        assert_eq!(parse_date("1969-12-31"), Some(-86_400));
+        assert!(parse_date("2024-02-29").is_some());
+        assert!(parse_date("2000-02-29").is_some());
+        for bad in ["2023-02-29", "1900-02-29", "2020-13-01", "2020-00-10", "2020-04-31", "2020-1-01", "20-01-01", "2020/01/01", "2020-01-01x", ""] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+        assert_eq!(cell("2023-02-29").date().unwrap_err().to_string(), "f.csv:3:2 (column 'c'): expected a date YYYY-MM-DD, found \"2023-02-29\"");
+    }
+
+    #[test]
+    fn timestamps_accept_seconds_dates_and_clock_times() {
+        assert_eq!(cell("1600000000").timestamp().unwrap(), 1_600_000_000);
+        assert_eq!(cell("-5").timestamp().unwrap(), -5);
+        assert_eq!(cell("1970-01-02").timestamp().unwrap(), 86_400);
+        assert_eq!(cell("1970-01-01T01:02:03").timestamp().unwrap(), 3723);
+        assert_eq!(cell("1970-01-01 01:02").timestamp().unwrap(), 3720);
+        assert_eq!(cell("1970-01-01T01:02:03.250Z").timestamp().unwrap(), 3723);
+        assert_eq!(cell("1970-01-01T01:00:00+01:00").timestamp().unwrap(), 0);
+        assert_eq!(cell("1970-01-01T00:00:00-00:30").timestamp().unwrap(), 1800);
+        for bad in ["1970-01-01T24:00:00", "1970-01-01T10:60", "1970-01-01 10", "1970-01-01T10:00:00.", "12.5", "soon", ""] {
+            assert!(cell(bad).timestamp().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn encodings_decode_latin1_and_strip_the_bom() {
+        let mut s = String::new();
+        Source::new(&b"caf\xe9"[..], "x", TextEncoding::Latin1).reader.read_to_string(&mut s).unwrap();
+        assert_eq!(s, "café");
+        let mut s = String::new();
+        Source::new(&b"\xef\xbb\xbfa,b"[..], "x", TextEncoding::Utf8).reader.read_to_string(&mut s).unwrap();
+        assert_eq!(s, "a,b");
+        let mut s = String::new();
+        Source::new("\u{feff}café".as_bytes(), "x", TextEncoding::Latin1).reader.read_to_string(&mut s).unwrap();
+        assert_eq!(s, "café", "a UTF-8 BOM overrides Latin-1");
+        assert_eq!(TextEncoding::from_name("ISO-8859-1"), Some(TextEncoding::Latin1));
+        assert_eq!(TextEncoding::from_name("utf8"), Some(TextEncoding::Utf8));
+        assert_eq!(TextEncoding::from_name("ebcdic"), None);
+    }
+
+    #[test]
+    fn csv_table_finds_columns_and_locates_errors() {
+        let src = Source::new("b, a\n1, 2 \n\n3\n".as_bytes(), "t.csv", TextEncoding::Utf8);
+        let mut t = CsvTable::new(src, b',').unwrap();
+        assert_eq!(t.column("a").unwrap(), 1);
+        assert_eq!(t.column("zz").unwrap_err().to_string(), "t.csv:1: missing column 'zz' (header has: b,a)");
+        let row = t.next_row().unwrap().unwrap();
+        assert_eq!((row.line(), row.cell(1).unwrap().text), (2, "2"));
+        assert_eq!(t.next_row().err().unwrap().to_string(), "t.csv:4: expected 2 fields (as in the header), found 1");
+
+        let src = Source::new(&b"id,name\n7,caf\xe9\n"[..], "l.csv", TextEncoding::Utf8);
+        let mut t = CsvTable::new(src, b',').unwrap();
+        let row = t.next_row().unwrap().unwrap();
+        assert_eq!(row.cell(0).unwrap().text, "7", "bad bytes elsewhere in the row do not matter");
+        assert_eq!(
+            row.cell(1).unwrap_err().to_string(),
+            "l.csv:2:2 (column 'name'): expected UTF-8 text (for ISO-8859-1 files such as raw ASSISTments, choose that encoding), found \"caf\u{fffd}\""
+        );
+
+        let err = CsvTable::new(Source::new(&b""[..], "e.csv", TextEncoding::Utf8), b',').err().unwrap();
+        assert_eq!(err.to_string(), "e.csv:1: expected a header line naming the columns, found an empty file");
+    }
+
+    /// Every row's line, for CRLF, LF, lone CR, blank lines, quoted newlines and no final newline.
+    fn row_lines(input: &str) -> Vec<(u64, String)> {
+        let mut t = CsvTable::new(Source::new(input.as_bytes(), "t", TextEncoding::Utf8), b',').unwrap();
+        let mut out = Vec::new();
+        while let Some(row) = t.next_row().unwrap() {
+            out.push((row.line(), row.cell(0).unwrap().text.to_string()));
+        }
+        out
+    }
+
+    #[test]
+    fn csv_rows_know_their_true_line() {
+        let expected = vec![(2, "a".to_string()), (4, "b".into()), (5, "c\nd".into()), (9, "e".into())];
+        assert_eq!(row_lines("h,x\na,1\n\nb,2\n\"c\nd\",3\n\n\ne,4"), expected);
+        assert_eq!(row_lines("h,x\r\na,1\r\n\r\nb,2\r\n\"c\r\nd\",3\r\n\r\n\r\ne,4\r\n"), expected);
+        assert_eq!(row_lines("h,x\ra,1\r\rb,2\r\"c\rd\",3\r\r\re,4\r"), expected);
+        // A tiny buffer puts a \r at the end of every chunk.
+        let src = Source { name: "t".into(), reader: BufReader::with_capacity(1, DecodeReaderBytesBuilder::new().build(&b"h\r\na\r\rb"[..])) };
+        let mut t = CsvTable::new(src, b',').unwrap();
+        let mut got = Vec::new();
+        while let Some(row) = t.next_row().unwrap() {
+            got.push((row.line(), row.cell(0).unwrap().text.to_string()));
+        }
+        assert_eq!(got, vec![(2, "a".to_string()), (4, "b".into())]);
+    }
+
+    #[test]
+    fn line_reader_numbers_lines_and_strips_endings() {
+        let mut r = LineReader::new(Source::new(&b"a\r\nb\n\nc,\xff\xfe,d"[..], "l.txt", TextEncoding::Utf8));
+        assert_eq!(r.next_line().unwrap(), Some((1, "a")));
+        assert_eq!(r.next_line().unwrap(), Some((2, "b")));
+        assert_eq!(r.next_line().unwrap(), Some((3, "")));
+        assert_eq!(r.next_line().unwrap_err().to_string(), "l.txt:4:2: expected UTF-8 text, found \"\u{fffd}\u{fffd}\"");
+        assert_eq!(r.next_line().unwrap(), None);
+    }
+}

@@ -1,0 +1,27 @@
+//! Choosing a CPU backend at run time.
+//!
+//! burn 0.22 marks NdArray deprecated in favour of Flex; both are kept because which one is
+//! faster for these small recurrent shapes is measured (`classlens bench dkt --backend ...`),
+//! not assumed.
+
+use burn::tensor::Device;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CpuBackend {
+    Ndarray,
+    Flex,
+}
+
+pub fn cpu_device(backend: CpuBackend) -> Device {
+    match backend {
+        #[allow(deprecated)]
+        CpuBackend::Ndarray => Device::ndarray(),
+        CpuBackend::Flex => Device::flex(),
+    }
+}
+
+/// The CPU device used to hold weights when they are saved, loaded or checked against the
+/// reference graph: NdArray, the backend the brief names for CPU inference.
+pub fn reference_device() -> Device {
+    cpu_device(CpuBackend::Ndarray)
+}

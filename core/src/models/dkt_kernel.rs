@@ -1,0 +1,285 @@
+//! The DKT forward pass as one fused CPU kernel, for inference natively and in WebAssembly.
+//!
+//! Why not the burn graph: the recurrence runs `T` dependent steps of small ops (32×100 by
+//! 100×400 per step); through a general tensor backend each of the ~14 ops per step allocates and
+//! dispatches, which costs more than its arithmetic. Here each step is one SGEMM into a reused
+//! gate buffer followed by one pass of fused gate maths, the input projection is a row lookup,
+//! and the per-skill outputs of all steps are one SGEMM at the end. Rows of a batch are split over
+//! threads where the platform has them. The burn module in [`super::dkt`] stays the training
+//! definition; a test checks both give the same probabilities.
+
+use serde::{Deserialize, Serialize};
+
+use super::dkt::{Dkt, DktConfig};
+use crate::sequences::kt::KtStep;
+
+/// DKT weights as plain row-major arrays (the same layout as [`Dkt`]'s parameters).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DktWeights {
+    pub config: DktConfig,
+    /// `[2 * n_skills, 4 * hidden]`, gates `[i, f, o, g]`.
+    pub input_gates: Vec<f32>,
+    /// `[hidden, 4 * hidden]`.
+    pub recurrent: Vec<f32>,
+    /// `[hidden, n_skills]`.
+    pub output: Vec<f32>,
+    /// `[n_skills]`.
+    pub output_bias: Vec<f32>,
+}
+
+fn to_vec<const D: usize>(t: burn::tensor::Tensor<D>) -> Vec<f32> {
+    t.into_data().convert::<f32>().try_to_vec::<f32>().expect("f32 tensor data")
+}
+
+impl DktWeights {
+    pub fn from_model(m: &Dkt) -> Self {
+        Self {
+            config: m.config(),
+            input_gates: to_vec(m.input_gates.val()),
+            recurrent: to_vec(m.recurrent.val()),
+            output: to_vec(m.output.val()),
+            output_bias: to_vec(m.output_bias.val()),
+        }
+    }
+
+    /// The burn module holding these weights (to save as a record or run the reference graph).
+    pub fn to_module(&self, device: &burn::tensor::Device) -> Dkt {
+        use burn::module::Param;
+        use burn::tensor::{Tensor, TensorData};
+        let DktConfig { n_skills: s, hidden: h } = self.config;
+        let p2 = |v: &[f32], shape: [usize; 2]| Param::from_tensor(Tensor::from_data(TensorData::new(v.to_vec(), shape), device));
+        Dkt {
+            input_gates: p2(&self.input_gates, [2 * s, 4 * h]),
+            recurrent: p2(&self.recurrent, [h, 4 * h]),
+            output: p2(&self.output, [h, s]),
+            output_bias: Param::from_tensor(Tensor::from_data(TensorData::new(self.output_bias.clone(), [s]), device)),
+        }
+    }
+
+    /// Same shapes, all zeros (gradient accumulators, optimizer moments).
+    pub fn zeros_like(&self) -> Self {
+        Self {
+            config: self.config,
+            input_gates: vec![0.0; self.input_gates.len()],
+            recurrent: vec![0.0; self.recurrent.len()],
+            output: vec![0.0; self.output.len()],
+            output_bias: vec![0.0; self.output_bias.len()],
+        }
+    }
+
+    /// The parameter arrays, in a fixed order, for element-wise updates.
+    pub fn params(&self) -> [&[f32]; 4] {
+        [&self.input_gates, &self.recurrent, &self.output, &self.output_bias]
+    }
+
+    pub fn params_mut(&mut self) -> [&mut [f32]; 4] {
+        [&mut self.input_gates, &mut self.recurrent, &mut self.output, &mut self.output_bias]
+    }
+
+    pub fn n_params(&self) -> usize {
+        self.input_gates.len() + self.recurrent.len() + self.output.len() + self.output_bias.len()
+    }
+
+    /// Per-skill probabilities after every step of every history: `out[b][t * n_skills + s]` is
+    /// the predicted probability that history `b`'s student answers skill `s` correctly next,
+    /// having seen steps `0..=t`. An empty history gives an empty vector.
+    pub fn predict(&self, histories: &[&[KtStep]]) -> Vec<Vec<f32>> {
+        let threads = worker_threads(histories.len());
+        if threads <= 1 {
+            return self.predict_rows(histories);
+        }
+        let per = histories.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = histories.chunks(per).map(|rows| scope.spawn(move || self.predict_rows(rows))).collect();
+            handles.into_iter().flat_map(|h| h.join().expect("DKT worker panicked")).collect()
+        })
+    }
+
+    /// Probabilities after the whole history (the student's current mastery). With no history
+    /// this is the model's prior: the output from the zero state.
+    pub fn mastery(&self, history: &[KtStep]) -> Vec<f32> {
+        let s = self.config.n_skills;
+        match self.predict(&[history]).pop() {
+            Some(all) if !all.is_empty() => all[all.len() - s..].to_vec(),
+            _ => self.output_bias.iter().map(|&z| sigmoid(z)).collect(),
+        }
+    }
+
+    /// [`Self::mastery`] for many students at once (one batched pass).
+    pub fn mastery_batch(&self, histories: &[&[KtStep]]) -> Vec<Vec<f32>> {
+        let s = self.config.n_skills;
+        let prior: Vec<f32> = self.output_bias.iter().map(|&z| sigmoid(z)).collect();
+        self.predict(histories).into_iter().map(|all| if all.is_empty() { prior.clone() } else { all[all.len() - s..].to_vec() }).collect()
+    }
+
+    fn predict_rows(&self, rows: &[&[KtStep]]) -> Vec<Vec<f32>> {
+        let DktConfig { n_skills: s, hidden: h } = self.config;
+        let b = rows.len();
+        let t_max = rows.iter().map(|r| r.len()).max().unwrap_or(0);
+        let g4 = 4 * h;
+        let mut gates = vec![0.0f32; b * g4];
+        let mut c = vec![0.0f32; b * h];
+        // Hidden states of all steps, time-major `[t, b, h]`, fed to one output SGEMM at the end.
+        let mut hs = vec![0.0f32; t_max * b * h];
+        for t in 0..t_max {
+            for (row, hist) in rows.iter().enumerate() {
+                let g = &mut gates[row * g4..(row + 1) * g4];
+                g.fill(0.0);
+                if let Some(step) = hist.get(t) {
+                    let w = 1.0 / step.skills.len() as f32;
+                    for &sk in &step.skills {
+                        let tok = 2 * sk as usize + usize::from(step.correct);
+                        let src = &self.input_gates[tok * g4..(tok + 1) * g4];
+                        g.iter_mut().zip(src).for_each(|(a, &x)| *a += w * x);
+                    }
+                }
+            }
+            if t > 0 {
+                let (prev, _) = hs.split_at(t * b * h);
+                let h_prev = &prev[(t - 1) * b * h..];
+                // SAFETY: the slices hold exactly the m×k, k×n and m×n row-major matrices named.
+                unsafe {
+                    matrixmultiply::sgemm(b, h, g4, 1.0, h_prev.as_ptr(), h as isize, 1, self.recurrent.as_ptr(), g4 as isize, 1, 1.0, gates.as_mut_ptr(), g4 as isize, 1);
+                }
+            }
+            let h_t = &mut hs[t * b * h..(t + 1) * b * h];
+            for row in 0..b {
+                let g = &mut gates[row * g4..(row + 1) * g4];
+                let (ifo, cell) = g.split_at_mut(3 * h);
+                sigmoid_in_place(ifo);
+                tanh_in_place(cell);
+                let cr = &mut c[row * h..(row + 1) * h];
+                let hr = &mut h_t[row * h..(row + 1) * h];
+                for j in 0..h {
+                    cr[j] = ifo[h + j] * cr[j] + ifo[j] * cell[j];
+                    hr[j] = cr[j];
+                }
+                tanh_in_place(hr);
+                for j in 0..h {
+                    hr[j] *= ifo[2 * h + j];
+                }
+            }
+        }
+        let n = t_max * b;
+        let mut logits = Vec::with_capacity(n * s);
+        for _ in 0..n {
+            logits.extend_from_slice(&self.output_bias);
+        }
+        // SAFETY: as above; `hs` is n×h, `output` is h×s, `logits` is n×s.
+        unsafe {
+            matrixmultiply::sgemm(n, h, s, 1.0, hs.as_ptr(), h as isize, 1, self.output.as_ptr(), s as isize, 1, 1.0, logits.as_mut_ptr(), s as isize, 1);
+        }
+        sigmoid_in_place(&mut logits);
+        rows.iter()
+            .enumerate()
+            .map(|(row, hist)| {
+                let mut out = Vec::with_capacity(hist.len() * s);
+                for t in 0..hist.len() {
+                    let at = (t * b + row) * s;
+                    out.extend_from_slice(&logits[at..at + s]);
+                }
+                out
+            })
+            .collect()
+    }
+}
+
+/// How many threads to split `rows` over: one per core natively (rows are independent),
+/// one in WebAssembly (no threads without SharedArrayBuffer).
+pub(crate) fn worker_threads(rows: usize) -> usize {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let _ = rows;
+        1
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        // Below ~8 rows per thread the spawn costs more than it saves.
+        cores.min(rows / 8).max(1)
+    }
+}
+
+/// `exp(x)` to ~2 ulp, branch-free so loops over it vectorise: 2^n · p(r) with
+/// r = x - n·ln2 in [-ln2/2, ln2/2] and p a degree-6 Taylor polynomial.
+#[inline(always)]
+pub(crate) fn exp_approx(x: f32) -> f32 {
+    let x = x.clamp(-87.0, 88.0);
+    let n = (x * std::f32::consts::LOG2_E).round();
+    let r = x - n * 0.693_145_75 - n * 1.428_606_8e-6;
+    let p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
+    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
+}
+
+#[inline(always)]
+pub(crate) fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + exp_approx(-x))
+}
+
+pub(crate) fn sigmoid_in_place(v: &mut [f32]) {
+    v.iter_mut().for_each(|x| *x = sigmoid(*x));
+}
+
+/// tanh(x) = 2·sigmoid(2x) − 1.
+pub(crate) fn tanh_in_place(v: &mut [f32]) {
+    v.iter_mut().for_each(|x| *x = 2.0 * sigmoid(2.0 * *x) - 1.0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::dkt::KtBatchTensors;
+    use crate::sequences::kt::{KtBatch, KtSequence, windows};
+
+    #[test]
+    fn exp_and_tanh_approximations_are_tight() {
+        for i in -2000..2000 {
+            let x = i as f32 / 50.0;
+            let rel = (exp_approx(x) - x.exp()).abs() / x.exp();
+            assert!(rel < 1e-6, "exp({x}) rel err {rel}");
+            let mut t = [x];
+            tanh_in_place(&mut t);
+            assert!((t[0] - x.tanh()).abs() < 1e-6, "tanh({x})");
+        }
+    }
+
+    #[test]
+    fn kernel_matches_the_burn_module() {
+        let cfg = DktConfig { n_skills: 7, hidden: 16 };
+        let device = crate::models::device::reference_device();
+        let model = cfg.init(5, &device);
+        let w = DktWeights::from_model(&model);
+        let mut rng = crate::models::init::Init::new(9);
+        let seqs: Vec<KtSequence> = (0..20)
+            .map(|i| {
+                let len = 2 + (i * 7) % 30;
+                let u = rng.uniform(len * 2, 1.0);
+                let steps = (0..len)
+                    .map(|t| {
+                        let sk = ((u[2 * t] + 1.0) * 3.49) as u32;
+                        let skills = if t % 5 == 0 { vec![sk, (sk + 1) % 7] } else { vec![sk] };
+                        KtStep { skills, correct: u[2 * t + 1] > 0.0 }
+                    })
+                    .collect();
+                KtSequence { student: i.to_string(), steps }
+            })
+            .collect();
+        let win = windows(&seqs, 100);
+        let batch = KtBatch::new(&seqs, &win);
+        let logits = model.logits(&KtBatchTensors::new(&batch, &device)).into_data().try_to_vec::<f32>().unwrap();
+        let hist: Vec<&[KtStep]> = seqs.iter().map(|s| s.steps.as_slice()).collect();
+        let fast = w.predict(&hist);
+        for (b, s) in seqs.iter().enumerate() {
+            for t in 0..s.steps.len() {
+                for k in 0..7 {
+                    let reference = 1.0 / (1.0 + (-logits[(t * seqs.len() + b) * 7 + k]).exp());
+                    let got = fast[b][t * 7 + k];
+                    assert!((reference - got).abs() < 1e-5, "b{b} t{t} k{k}: {reference} vs {got}");
+                }
+            }
+        }
+        // Mastery is the last row; the prior with no history is sigmoid(bias).
+        assert_eq!(w.mastery(&seqs[0].steps), fast[0][fast[0].len() - 7..].to_vec());
+        assert_eq!(w.mastery(&[]).len(), 7);
+    }
+}

@@ -1,0 +1,418 @@
+//! Training and evaluating DKT: seeded shuffles, Adam, a checkpoint per epoch, resume after a
+//! kill, best-on-validation model selection.
+//!
+//! Resuming is exact: epoch `e` shuffles with a generator seeded from `(seed, e)` and the
+//! optimizer's moments are checkpointed, so a run killed after epoch 3 and resumed ends with the
+//! same weights as an uninterrupted one.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::store::ModuleRecord;
+use burn::tensor::{Bytes, Device};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use super::device::{CpuBackend, cpu_device, reference_device};
+use super::dkt::{Dkt, DktConfig, KtBatchTensors};
+use super::dkt_fused::{Adam, loss_and_grads};
+use super::dkt_kernel::DktWeights;
+use crate::io::write_atomic;
+use crate::metrics::{BinaryReport, auc, binary_report};
+use crate::sequences::kt::{KtBatch, KtSequence, KtStep, SkillVocab, Window, windows};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("{path}: {source}")]
+    Io { path: String, #[source] source: std::io::Error },
+    #[error("{path}: {message}")]
+    Corrupt { path: String, message: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> TrainError + '_ {
+    move |source| TrainError::Io { path: path.display().to_string(), source }
+}
+
+/// How the gradients are computed. Both give the same gradients (a test checks it); the fused
+/// engine is the default because it is several times faster on a CPU (see BENCHMARKS.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Engine {
+    /// Hand-written forward/BPTT on plain arrays ([`super::dkt_fused`]).
+    #[default]
+    Fused,
+    /// burn autodiff on the NdArray backend.
+    BurnNdarray,
+    /// burn autodiff on the Flex backend.
+    BurnFlex,
+}
+
+/// Hyper-parameters; the defaults are the benchmark protocol's (hidden 100, window 100, batch
+/// 64, Adam 1e-3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DktTrainConfig {
+    pub hidden: usize,
+    pub window: usize,
+    pub batch_size: usize,
+    pub epochs: usize,
+    pub learning_rate: f64,
+    pub seed: u64,
+    #[serde(default)]
+    pub engine: Engine,
+}
+
+impl Default for DktTrainConfig {
+    fn default() -> Self {
+        Self { hidden: 100, window: 100, batch_size: 64, epochs: 10, learning_rate: 1e-3, seed: 42, engine: Engine::Fused }
+    }
+}
+
+/// The state that changes during training, for either engine.
+enum Trainer {
+    Fused { w: DktWeights, adam: Adam },
+    Burn { model: Dkt, optim: ModuleOptimizer, device: Device },
+}
+
+impl Trainer {
+    fn new(cfg: &DktTrainConfig, dkt: DktConfig) -> Self {
+        match cfg.engine {
+            Engine::Fused => {
+                let w = DktWeights::from_model(&dkt.init(cfg.seed, &reference_device()));
+                Trainer::Fused { adam: Adam::new(&w), w }
+            }
+            Engine::BurnNdarray | Engine::BurnFlex => {
+                let backend = if cfg.engine == Engine::BurnFlex { CpuBackend::Flex } else { CpuBackend::Ndarray };
+                let device = cpu_device(backend).autodiff();
+                // PyTorch's epsilon, so both engines run the same optimizer.
+                Trainer::Burn { model: dkt.init(cfg.seed, &device), optim: AdamConfig::new().with_epsilon(1e-8).init(), device }
+            }
+        }
+    }
+
+    /// One optimizer step on `windows`; returns the batch's mean loss.
+    fn step(&mut self, seqs: &[KtSequence], windows: &[Window], lr: f64) -> f64 {
+        match self {
+            Trainer::Fused { w, adam } => {
+                let g = loss_and_grads(w, seqs, windows);
+                adam.update(w, &g.grads, lr);
+                g.loss_sum / g.weight_sum.max(f64::MIN_POSITIVE)
+            }
+            Trainer::Burn { model, optim, device } => {
+                let batch = KtBatch::new(seqs, windows);
+                let loss = model.loss(&KtBatchTensors::new(&batch, device));
+                let value = loss.clone().into_scalar::<f32>() as f64;
+                let grads = GradientsParams::from_grads(loss.backward(), model);
+                *model = optim.step(lr, model.clone(), grads);
+                value
+            }
+        }
+    }
+
+    fn weights(&self) -> DktWeights {
+        match self {
+            Trainer::Fused { w, .. } => w.clone(),
+            Trainer::Burn { model, .. } => DktWeights::from_model(model),
+        }
+    }
+
+    /// Model and optimizer files of a checkpoint; returns the optimizer step to remember.
+    fn save(&self, dir: &Path) -> Result<u64, TrainError> {
+        let write = |name: &str, bytes: &[u8]| write_atomic(&dir.join(name), bytes).map_err(io_err(dir));
+        write(MODEL_FILE, &record_bytes(&self.weights().to_module(&reference_device()))?)?;
+        match self {
+            Trainer::Fused { adam, .. } => {
+                write("adam_m.bpk", &record_bytes(&adam.m.to_module(&reference_device()))?)?;
+                write("adam_v.bpk", &record_bytes(&adam.v.to_module(&reference_device()))?)?;
+                Ok(adam.step)
+            }
+            Trainer::Burn { optim, .. } => {
+                let bytes = optim.into_bytes().map_err(|e| TrainError::Invalid(format!("cannot serialize optimizer: {e:?}")))?;
+                write("optim.bpk", &bytes)?;
+                Ok(0)
+            }
+        }
+    }
+
+    fn load(self, dir: &Path, optimizer_step: u64) -> Result<Self, TrainError> {
+        let dev = reference_device();
+        let read_w = |name: &str, like: &DktWeights| -> Result<DktWeights, TrainError> { Ok(DktWeights::from_model(&load_record(like.to_module(&dev), &dir.join(name))?)) };
+        Ok(match self {
+            Trainer::Fused { w, adam } => {
+                let w = read_w(MODEL_FILE, &w)?;
+                let adam = Adam { m: read_w("adam_m.bpk", &adam.m)?, v: read_w("adam_v.bpk", &adam.v)?, step: optimizer_step, ..adam };
+                Trainer::Fused { w, adam }
+            }
+            Trainer::Burn { model, optim, device } => {
+                let model = load_record(model, &dir.join(MODEL_FILE))?;
+                let path = dir.join("optim.bpk");
+                let bytes = fs::read(&path).map_err(io_err(&path))?;
+                let optim = optim.from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| TrainError::Corrupt { path: path.display().to_string(), message: format!("{e:?}") })?;
+                Trainer::Burn { model, optim, device }
+            }
+        })
+    }
+}
+
+/// What a model directory's `config.json` holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DktRunConfig {
+    pub model: String,
+    pub dkt: DktConfig,
+    pub train: DktTrainConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    pub epoch: usize,
+    pub train_loss: f64,
+    pub seconds: f64,
+    pub valid: Option<BinaryReport>,
+}
+
+/// Checkpoint metadata; written last, so its presence marks a complete checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct CheckpointState {
+    epoch: usize,
+    #[serde(default)]
+    optimizer_step: u64,
+    best_epoch: Option<usize>,
+    best_auc: Option<f64>,
+    history: Vec<EpochRecord>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Progress {
+    EpochStart { epoch: usize, epochs: usize, batches: usize },
+    Batch { batch: usize, loss: f64, steps_per_sec: f64 },
+    EpochEnd(EpochRecord),
+    Resumed { epoch: usize },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainOutcome {
+    pub history: Vec<EpochRecord>,
+    pub best_epoch: Option<usize>,
+}
+
+pub const CONFIG_FILE: &str = "config.json";
+pub const SKILLS_FILE: &str = "skills.json";
+pub const MODEL_FILE: &str = "model.bpk";
+pub const HISTORY_FILE: &str = "history.json";
+
+fn json_bytes<T: Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec_pretty(v).expect("plain data serializes")
+}
+
+fn record_bytes(model: &Dkt) -> Result<Vec<u8>, TrainError> {
+    let bytes = model.clone().into_record().into_bytes().map_err(|e| TrainError::Invalid(format!("cannot serialize model: {e:?}")))?;
+    Ok(bytes.to_vec())
+}
+
+fn load_record(model: Dkt, path: &Path) -> Result<Dkt, TrainError> {
+    let bytes = fs::read(path).map_err(io_err(path))?;
+    let corrupt = |e: String| TrainError::Corrupt { path: path.display().to_string(), message: e };
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| corrupt(format!("{e:?}")))?;
+    model.try_load_record(record).map_err(|e| corrupt(format!("{e:?}")))
+}
+
+/// The newest complete checkpoint under `dir/checkpoints`.
+fn latest_checkpoint(dir: &Path) -> Option<(PathBuf, CheckpointState)> {
+    let entries = fs::read_dir(dir.join("checkpoints")).ok()?;
+    entries
+        .filter_map(|e| {
+            let p = e.ok()?.path();
+            let state: CheckpointState = serde_json::from_slice(&fs::read(p.join("state.json")).ok()?).ok()?;
+            Some((p, state))
+        })
+        .max_by_key(|(_, s)| s.epoch)
+}
+
+fn epoch_order(n: usize, seed: u64, epoch: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+    order
+}
+
+/// Trains DKT on `train`, selecting the epoch with the best AUC on `valid` (the last epoch when
+/// `valid` is empty), and writes `config.json`, `skills.json`, `model.bpk`, `history.json` and
+/// `checkpoints/` into `out`. With `resume`, continues from the newest complete checkpoint.
+#[allow(clippy::too_many_arguments)]
+pub fn train_dkt(
+    train: &[KtSequence],
+    valid: &[KtSequence],
+    vocab: &SkillVocab,
+    cfg: &DktTrainConfig,
+    out: &Path,
+    resume: bool,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<TrainOutcome, TrainError> {
+    if vocab.is_empty() || train.is_empty() {
+        return Err(TrainError::Invalid("no training data: no student has an answered, skill-tagged problem".into()));
+    }
+    if cfg.window < 2 || cfg.batch_size == 0 || cfg.hidden == 0 {
+        return Err(TrainError::Invalid("window must be ≥ 2, batch size and hidden size > 0".into()));
+    }
+    let dkt_cfg = DktConfig { n_skills: vocab.len(), hidden: cfg.hidden };
+    let run_cfg = DktRunConfig { model: "dkt".into(), dkt: dkt_cfg, train: cfg.clone() };
+    let mut trainer = Trainer::new(cfg, dkt_cfg);
+    let mut state = CheckpointState { epoch: 0, optimizer_step: 0, best_epoch: None, best_auc: None, history: vec![] };
+
+    fs::create_dir_all(out).map_err(io_err(out))?;
+    if resume && let Some((ckpt, saved)) = latest_checkpoint(out) {
+        let saved_cfg: DktRunConfig = read_json(&out.join(CONFIG_FILE))?;
+        if saved_cfg != run_cfg {
+            return Err(TrainError::Invalid(format!("{}: was trained with a different configuration; resume needs the same one", out.display())));
+        }
+        trainer = trainer.load(&ckpt, saved.optimizer_step)?;
+        state = saved;
+        progress(&Progress::Resumed { epoch: state.epoch });
+    } else {
+        write_atomic(&out.join(CONFIG_FILE), &json_bytes(&run_cfg)).map_err(io_err(out))?;
+        write_atomic(&out.join(SKILLS_FILE), &json_bytes(&vocab.names)).map_err(io_err(out))?;
+    }
+
+    let train_windows = windows(train, cfg.window);
+    let batches = train_windows.len().div_ceil(cfg.batch_size);
+    for epoch in state.epoch + 1..=cfg.epochs {
+        progress(&Progress::EpochStart { epoch, epochs: cfg.epochs, batches });
+        let started = Instant::now();
+        let order = epoch_order(train_windows.len(), cfg.seed, epoch);
+        let (mut loss_sum, mut loss_n) = (0.0f64, 0usize);
+        for (bi, chunk) in order.chunks(cfg.batch_size).enumerate() {
+            let t0 = Instant::now();
+            let picked: Vec<Window> = chunk.iter().map(|&i| train_windows[i]).collect();
+            let loss_value = trainer.step(train, &picked, cfg.learning_rate);
+            if !loss_value.is_finite() {
+                return Err(TrainError::Invalid(format!("loss became {loss_value} at epoch {epoch}, batch {bi}: lower the learning rate")));
+            }
+            let scored: usize = picked.iter().map(|w| w.len - 1).sum();
+            loss_sum += loss_value * scored as f64;
+            loss_n += scored;
+            let steps: usize = picked.iter().map(|w| w.len).sum();
+            progress(&Progress::Batch { batch: bi + 1, loss: loss_value, steps_per_sec: steps as f64 / t0.elapsed().as_secs_f64() });
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        let weights = trainer.weights();
+        let valid_report = (!valid.is_empty()).then(|| evaluate_dkt(&weights, valid, cfg.window).overall);
+        let record = EpochRecord { epoch, train_loss: loss_sum / loss_n.max(1) as f64, seconds, valid: valid_report };
+        let improved = match (&record.valid, state.best_auc) {
+            (Some(BinaryReport { auc: Some(a), .. }), Some(best)) => *a > best,
+            (Some(BinaryReport { auc: Some(_), .. }), None) => true,
+            _ => state.best_auc.is_none(),
+        };
+        if improved {
+            state.best_epoch = Some(epoch);
+            state.best_auc = record.valid.as_ref().and_then(|v| v.auc);
+            write_atomic(&out.join(MODEL_FILE), &record_bytes(&weights.to_module(&reference_device()))?).map_err(io_err(out))?;
+        }
+        state.epoch = epoch;
+        state.history.push(record.clone());
+        save_checkpoint(out, &trainer, &mut state)?;
+        progress(&Progress::EpochEnd(record));
+    }
+    write_atomic(&out.join(HISTORY_FILE), &json_bytes(&state.history)).map_err(io_err(out))?;
+    Ok(TrainOutcome { history: state.history, best_epoch: state.best_epoch })
+}
+
+/// Writes `checkpoints/epoch-NNNN/` (model, optimizer, then state.json as the commit marker)
+/// and removes all but the two newest checkpoints.
+fn save_checkpoint(out: &Path, trainer: &Trainer, state: &mut CheckpointState) -> Result<(), TrainError> {
+    let root = out.join("checkpoints");
+    let dir = root.join(format!("epoch-{:04}", state.epoch));
+    state.optimizer_step = trainer.save(&dir)?;
+    write_atomic(&dir.join("state.json"), &json_bytes(state)).map_err(io_err(&dir))?;
+    let mut old: Vec<PathBuf> = fs::read_dir(&root).map_err(io_err(&root))?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    old.sort();
+    for p in old.iter().rev().skip(2) {
+        let _ = fs::remove_dir_all(p);
+    }
+    Ok(())
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, TrainError> {
+    let bytes = fs::read(path).map_err(io_err(path))?;
+    serde_json::from_slice(&bytes).map_err(|e| TrainError::Corrupt { path: path.display().to_string(), message: e.to_string() })
+}
+
+/// A trained model directory, loaded for inference.
+pub struct DktModelDir {
+    pub config: DktRunConfig,
+    pub vocab: SkillVocab,
+    pub weights: DktWeights,
+}
+
+impl DktModelDir {
+    pub fn load(dir: &Path) -> Result<Self, TrainError> {
+        let config: DktRunConfig = read_json(&dir.join(CONFIG_FILE))?;
+        if config.model != "dkt" {
+            return Err(TrainError::Invalid(format!("{}: holds a '{}' model, not dkt", dir.display(), config.model)));
+        }
+        let names: Vec<String> = read_json(&dir.join(SKILLS_FILE))?;
+        if names.len() != config.dkt.n_skills {
+            return Err(TrainError::Corrupt { path: dir.join(SKILLS_FILE).display().to_string(), message: format!("{} skills, config says {}", names.len(), config.dkt.n_skills) });
+        }
+        let model = load_record(config.dkt.init(0, &reference_device()), &dir.join(MODEL_FILE))?;
+        Ok(Self { weights: DktWeights::from_model(&model), vocab: SkillVocab::new(names), config })
+    }
+}
+
+/// Held-out scores: every step after the first of each window, scored by the output after the
+/// step before it (mean of its skills' probabilities, as pyKT reports).
+#[derive(Debug, Clone, Serialize)]
+pub struct DktEvaluation {
+    pub overall: BinaryReport,
+    pub per_skill: Vec<SkillScore>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SkillScore {
+    pub skill: String,
+    pub n: usize,
+    pub auc: Option<f64>,
+}
+
+pub fn evaluate_dkt_named(weights: &DktWeights, vocab: &SkillVocab, seqs: &[KtSequence], window: usize) -> DktEvaluation {
+    let mut ev = evaluate_dkt(weights, seqs, window);
+    for s in &mut ev.per_skill {
+        s.skill = vocab.names[s.skill.parse::<usize>().expect("index")].clone();
+    }
+    ev
+}
+
+pub fn evaluate_dkt(weights: &DktWeights, seqs: &[KtSequence], window: usize) -> DktEvaluation {
+    let n_skills = weights.config.n_skills;
+    let (mut scores, mut labels) = (Vec::new(), Vec::new());
+    let mut per_skill: Vec<(Vec<f32>, Vec<bool>)> = vec![(vec![], vec![]); n_skills];
+    let wins = windows(seqs, window);
+    for chunk in wins.chunks(256) {
+        let hist: Vec<&[KtStep]> = chunk.iter().map(|w| &seqs[w.seq].steps[w.start..w.start + w.len]).collect();
+        let probs = weights.predict(&hist);
+        for (h, p) in hist.iter().zip(&probs) {
+            for t in 1..h.len() {
+                let row = &p[(t - 1) * n_skills..t * n_skills];
+                let step = &h[t];
+                let mean = step.skills.iter().map(|&s| row[s as usize]).sum::<f32>() / step.skills.len() as f32;
+                scores.push(mean);
+                labels.push(step.correct);
+                for &s in &step.skills {
+                    per_skill[s as usize].0.push(row[s as usize]);
+                    per_skill[s as usize].1.push(step.correct);
+                }
+            }
+        }
+    }
+    let per_skill = per_skill
+        .iter()
+        .enumerate()
+        .filter(|(_, (s, _))| !s.is_empty())
+        .map(|(i, (s, l))| SkillScore { skill: i.to_string(), n: s.len(), auc: auc(s, l) })
+        .collect();
+    DktEvaluation { overall: binary_report(&scores, &labels), per_skill }
+}

@@ -1,0 +1,8 @@
+//! Models: definitions (burn modules), training loops and fast inference kernels.
+
+pub mod device;
+pub mod dkt;
+pub mod dkt_fused;
+pub mod dkt_kernel;
+pub mod dkt_train;
+pub mod init;

@@ -1,0 +1,298 @@
+//! Knowledge-tracing sequences: one step per answered problem, in time order.
+//!
+//! A problem tagged with several skills is one step carrying all of them (the sources repeat the
+//! row per skill; scoring each copy would leak the answer into the next copy's input). Steps are
+//! cut into windows of a fixed length; within a window the model's output after step `t` is
+//! scored on step `t + 1` only, never on a response it has already seen.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::{EventKind, Interactions};
+
+/// The skills a model knows, in model index order. Built from training data only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkillVocab {
+    pub names: Vec<String>,
+    #[serde(skip)]
+    index: HashMap<String, u32>,
+}
+
+impl SkillVocab {
+    pub fn new(names: Vec<String>) -> Self {
+        let index = names.iter().enumerate().map(|(i, n)| (n.clone(), i as u32)).collect();
+        Self { names, index }
+    }
+
+    /// Every skill that tags at least one answered problem in `data`, in first-seen order.
+    pub fn from_interactions(data: &Interactions) -> Self {
+        let mut seen = vec![false; data.skills.len()];
+        let mut names = Vec::new();
+        for e in data.problem_events() {
+            for &s in &e.skills {
+                if !std::mem::replace(&mut seen[s as usize], true) {
+                    names.push(data.skills.name(s).to_string());
+                }
+            }
+        }
+        Self::new(names)
+    }
+
+    pub fn get(&self, name: &str) -> Option<u32> {
+        self.index.get(name).copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// Restores the lookup index after deserialization.
+    pub fn reindexed(self) -> Self {
+        Self::new(self.names)
+    }
+}
+
+/// One answered problem in model terms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KtStep {
+    /// Model skill indices (see [`SkillVocab`]); never empty.
+    pub skills: Vec<u32>,
+    pub correct: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KtSequence {
+    pub student: String,
+    pub steps: Vec<KtStep>,
+}
+
+/// What the builder had to leave out, so callers can say so.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct KtBuildReport {
+    pub students: usize,
+    pub steps: usize,
+    /// Answered problems with no skill tag at all.
+    pub untagged: usize,
+    /// Answered problems whose skills are all unknown to the vocabulary.
+    pub unknown_skill: usize,
+}
+
+/// Builds one time-ordered sequence per student that has at least one usable step.
+pub fn kt_sequences(data: &Interactions, vocab: &SkillVocab) -> (Vec<KtSequence>, KtBuildReport) {
+    let to_model: Vec<Option<u32>> = data.skills.names().iter().map(|n| vocab.get(n)).collect();
+    let mut report = KtBuildReport::default();
+    let mut out = Vec::new();
+    for (student, events) in data.by_student().into_iter().enumerate() {
+        let mut steps = Vec::new();
+        for i in events {
+            let e = &data.events[i];
+            let (EventKind::Problem, Some(correct)) = (e.kind, e.correct) else { continue };
+            if e.skills.is_empty() {
+                report.untagged += 1;
+                continue;
+            }
+            let skills: Vec<u32> = e.skills.iter().filter_map(|&s| to_model[s as usize]).collect();
+            if skills.is_empty() {
+                report.unknown_skill += 1;
+                continue;
+            }
+            steps.push(KtStep { skills, correct });
+        }
+        if !steps.is_empty() {
+            report.steps += steps.len();
+            out.push(KtSequence { student: data.students.name(student as u32).to_string(), steps });
+        }
+    }
+    report.students = out.len();
+    (out, report)
+}
+
+/// A slice `[start, start + len)` of sequence `seq`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub seq: usize,
+    pub start: usize,
+    pub len: usize,
+}
+
+/// Cuts every sequence into consecutive non-overlapping windows of at most `len` steps, dropping
+/// windows of a single step (nothing in them can be scored).
+pub fn windows(seqs: &[KtSequence], len: usize) -> Vec<Window> {
+    assert!(len >= 2, "a window needs at least two steps");
+    let mut out = Vec::new();
+    for (seq, s) in seqs.iter().enumerate() {
+        let mut start = 0;
+        while start < s.steps.len() {
+            let l = len.min(s.steps.len() - start);
+            if l >= 2 {
+                out.push(Window { seq, start, len: l });
+            }
+            start += len;
+        }
+    }
+    out
+}
+
+/// A batch laid out time-major (`t`, then batch row `b`, then skill slot `k`), which is the order
+/// the recurrence consumes it in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KtBatch {
+    pub batch: usize,
+    pub steps: usize,
+    /// Skill slots per step: the most skills any step in the batch has.
+    pub slots: usize,
+    /// Input token per slot: `2 * skill + correct`; padding slots point at token 0 with weight 0.
+    pub input_token: Vec<i64>,
+    /// `1 / k` for each of a step's `k` skills, 0 for padding.
+    pub input_weight: Vec<f32>,
+    /// For the output after step `t`: the skills of step `t + 1` (padding: skill 0, weight 0).
+    pub target_skill: Vec<i64>,
+    pub target_weight: Vec<f32>,
+    /// For the output after step `t`: whether step `t + 1` was answered correctly.
+    pub target_correct: Vec<f32>,
+}
+
+impl KtBatch {
+    pub fn new(seqs: &[KtSequence], windows: &[Window]) -> Self {
+        let batch = windows.len();
+        let steps = windows.iter().map(|w| w.len).max().unwrap_or(0);
+        let slot_of = |w: &Window| seqs[w.seq].steps[w.start..w.start + w.len].iter().map(|s| s.skills.len()).max().unwrap_or(1);
+        let slots = windows.iter().map(slot_of).max().unwrap_or(1);
+        let cells = steps * batch * slots;
+        let mut b = KtBatch {
+            batch,
+            steps,
+            slots,
+            input_token: vec![0; cells],
+            input_weight: vec![0.0; cells],
+            target_skill: vec![0; cells],
+            target_weight: vec![0.0; cells],
+            target_correct: vec![0.0; steps * batch],
+        };
+        for (row, w) in windows.iter().enumerate() {
+            let steps_w = &seqs[w.seq].steps[w.start..w.start + w.len];
+            for (t, step) in steps_w.iter().enumerate() {
+                let base = (t * batch + row) * slots;
+                let k = step.skills.len() as f32;
+                for (j, &s) in step.skills.iter().enumerate() {
+                    b.input_token[base + j] = 2 * s as i64 + i64::from(step.correct);
+                    b.input_weight[base + j] = 1.0 / k;
+                }
+                if let Some(next) = steps_w.get(t + 1) {
+                    let k = next.skills.len() as f32;
+                    for (j, &s) in next.skills.iter().enumerate() {
+                        b.target_skill[base + j] = s as i64;
+                        b.target_weight[base + j] = 1.0 / k;
+                    }
+                    b.target_correct[t * batch + row] = if next.correct { 1.0 } else { 0.0 };
+                }
+            }
+        }
+        b
+    }
+
+    /// Number of scored (step, next step) pairs.
+    pub fn scored(&self) -> usize {
+        self.target_weight.chunks(self.slots).filter(|c| c.iter().any(|&w| w > 0.0)).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seq(steps: &[(&[u32], bool)]) -> KtSequence {
+        KtSequence { student: "s".into(), steps: steps.iter().map(|(s, c)| KtStep { skills: s.to_vec(), correct: *c }).collect() }
+    }
+
+    #[test]
+    fn windows_cut_and_drop_singletons() {
+        let one: &[u32] = &[0];
+        let s = vec![seq(&[(one, true); 5]), seq(&[(&[1], false)])];
+        let w = windows(&s, 2);
+        assert_eq!(w, vec![Window { seq: 0, start: 0, len: 2 }, Window { seq: 0, start: 2, len: 2 }]);
+    }
+
+    #[test]
+    fn batch_targets_are_the_next_step_never_the_current_one() {
+        let s = vec![seq(&[(&[2], true), (&[0, 1], false), (&[1], true)])];
+        let b = KtBatch::new(&s, &windows(&s, 10));
+        assert_eq!((b.batch, b.steps, b.slots), (1, 3, 2));
+        // Step 0 input: skill 2 correct -> token 5; its target is step 1 (skills 0 and 1, wrong).
+        assert_eq!(&b.input_token[0..2], &[5, 0]);
+        assert_eq!(&b.input_weight[0..2], &[1.0, 0.0]);
+        assert_eq!(&b.target_skill[0..2], &[0, 1]);
+        assert_eq!(&b.target_weight[0..2], &[0.5, 0.5]);
+        assert_eq!(b.target_correct[0], 0.0);
+        // Step 1 input: both skills wrong; target is step 2 (skill 1, right).
+        assert_eq!(&b.input_token[2..4], &[0, 2]);
+        assert_eq!(&b.target_skill[2..4], &[1, 0]);
+        assert_eq!(b.target_correct[1], 1.0);
+        // The last step has nothing after it: not scored.
+        assert_eq!(&b.target_weight[4..6], &[0.0, 0.0]);
+        assert_eq!(b.scored(), 2);
+    }
+}
+
+/// Train / valid / test sequences with a vocabulary built from the training students only.
+#[derive(Debug, Clone)]
+pub struct KtSplits {
+    pub vocab: SkillVocab,
+    pub train: Vec<KtSequence>,
+    pub valid: Vec<KtSequence>,
+    pub test: Vec<KtSequence>,
+    pub report: KtBuildReport,
+}
+
+/// Splits `data` by student (seeded), or, when `valid_data` is given, trains on all of `data`
+/// and validates on `valid_data`. Skills that only held-out students practise are unknown to the
+/// model, exactly as they would be in deployment; their steps are counted in the report.
+pub fn kt_splits(data: &Interactions, valid_data: Option<&Interactions>, valid_frac: f64, test_frac: f64, seed: u64) -> KtSplits {
+    let full = SkillVocab::from_interactions(data);
+    let (seqs, mut report) = kt_sequences(data, &full);
+    let (train, valid, test) = match valid_data {
+        Some(_) => (seqs, vec![], vec![]),
+        None => super::split::split3(&seqs, valid_frac, test_frac, seed),
+    };
+    // Vocabulary of the training students, in first-seen order.
+    let mut seen = vec![false; full.len()];
+    let mut names = Vec::new();
+    for s in train.iter().flat_map(|q| &q.steps).flat_map(|st| &st.skills) {
+        if !std::mem::replace(&mut seen[*s as usize], true) {
+            names.push(full.names[*s as usize].clone());
+        }
+    }
+    let vocab = SkillVocab::new(names);
+    let remap: Vec<Option<u32>> = full.names.iter().map(|n| vocab.get(n)).collect();
+    let restrict = |seqs: Vec<KtSequence>, report: &mut KtBuildReport| -> Vec<KtSequence> {
+        seqs.into_iter()
+            .filter_map(|mut q| {
+                q.steps.retain_mut(|st| {
+                    st.skills = st.skills.iter().filter_map(|&s| remap[s as usize]).collect();
+                    if st.skills.is_empty() {
+                        report.unknown_skill += 1;
+                    }
+                    !st.skills.is_empty()
+                });
+                (!q.steps.is_empty()).then_some(q)
+            })
+            .collect()
+    };
+    let train = restrict(train, &mut report);
+    let valid = match valid_data {
+        Some(v) => {
+            let (seqs, r) = kt_sequences(v, &vocab);
+            report.untagged += r.untagged;
+            report.unknown_skill += r.unknown_skill;
+            seqs
+        }
+        None => restrict(valid, &mut report),
+    };
+    let test = restrict(test, &mut report);
+    KtSplits { vocab, train, valid, test, report }
+}

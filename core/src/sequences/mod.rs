@@ -1,0 +1,4 @@
+//! Sequence builders: turn [`crate::data::Interactions`] into what each model consumes.
+
+pub mod kt;
+pub mod split;

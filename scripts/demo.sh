@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Installs what the demo needs, builds the CLI and runs the offline demo: it generates the
+# built-in classroom, trains a small DKT on it and prints the class's mastery table.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup first" >&2; exit 1; }
+cargo build --release --locked -p classlens-cli
+./target/release/classlens demo --out runs/demo "$@"

@@ -1,0 +1,149 @@
+//! End to end: the `classlens` binary on the built-in classroom, as a user would run it.
+//! Nothing here reads ../shared: every fixture is generated or written by hand.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_classlens"))
+}
+
+fn run(args: &[&str]) -> Output {
+    let out = bin().args(args).output().expect("classlens runs");
+    assert!(out.status.success(), "classlens {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().expect("utf-8 temp path")
+}
+
+fn synth(dir: &Path, seed: &str) -> PathBuf {
+    run(&["synth", "--seed", seed, "--out", p(dir), "--students-per-class", "30"]);
+    dir.join("skill_builder_data.csv")
+}
+
+fn train_args<'a>(data: &'a str, out: &'a str, epochs: &'a str) -> Vec<&'a str> {
+    vec!["train", "dkt", "--data", data, "--out", out, "--epochs", epochs, "--hidden", "32", "--batch-size", "16", "--lr", "0.005", "--seed", "3", "--quiet"]
+}
+
+#[test]
+fn synth_is_deterministic_per_seed() {
+    let t = tempfile::tempdir().unwrap();
+    let a = synth(&t.path().join("a"), "11");
+    let b = synth(&t.path().join("b"), "11");
+    let c = synth(&t.path().join("c"), "12");
+    let read = |x: &Path| std::fs::read(x).unwrap();
+    assert_eq!(read(&a), read(&b));
+    assert_ne!(read(&a), read(&c));
+    for f in ["student_activity.csv", "student_info.csv", "school_info.csv", "skills.json", "titles.json", "config.json"] {
+        assert!(t.path().join("a").join(f).exists(), "{f} missing");
+    }
+}
+
+#[test]
+fn train_eval_mastery_on_the_built_in_classroom() {
+    let t = tempfile::tempdir().unwrap();
+    let data = synth(&t.path().join("class"), "5");
+    let model = t.path().join("model");
+    let out = run(&train_args(p(&data), p(&model), "6"));
+    for f in ["config.json", "skills.json", "model.bpk", "split.json", "history.json", "test_metrics.json"] {
+        assert!(model.join(f).exists(), "{f} missing");
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("test: AUC"), "{stdout}");
+
+    // eval on the held-out students (the split is remembered in the model directory).
+    let json = t.path().join("eval.json");
+    run(&["eval", "dkt", "--model", p(&model), "--data", p(&data), "--json", p(&json)]);
+    let ev: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let auc = ev["overall"]["auc"].as_f64().unwrap();
+    assert!(auc > 0.65, "held-out AUC {auc} is not well above chance");
+    assert!(ev["per_skill"].as_array().unwrap().len() > 3);
+
+    // mastery as CSV: a header of skills, one row per chosen student, probabilities in [0, 1].
+    let first_student = std::fs::read_to_string(&data).unwrap().lines().nth(1).unwrap().split(',').nth(2).unwrap().to_string();
+    let out = run(&["mastery", "--model", p(&model), "--data", p(&data), "--students", &first_student, "--format", "csv"]);
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    let skills: Vec<String> = serde_json::from_slice(&std::fs::read(model.join("skills.json")).unwrap()).unwrap();
+    assert_eq!(lines[0].split(',').count(), skills.len() + 1);
+    assert!(lines[1].starts_with(&first_student));
+    for v in lines[1].split(',').skip(1) {
+        let v: f64 = v.parse().unwrap();
+        assert!((0.0..=1.0).contains(&v));
+    }
+
+    // An unknown student is a clear error, not an empty table.
+    let bad = bin().args(["mastery", "--model", p(&model), "--data", p(&data), "--students", "nobody"]).output().unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("'nobody'"));
+}
+
+#[test]
+fn resume_after_a_kill_matches_an_uninterrupted_run() {
+    let t = tempfile::tempdir().unwrap();
+    let data = synth(&t.path().join("class"), "9");
+    let straight = t.path().join("straight");
+    run(&train_args(p(&data), p(&straight), "3"));
+
+    // Start the same run, kill it once the first checkpoint is complete, then resume.
+    let resumed = t.path().join("resumed");
+    let mut child = bin().args(train_args(p(&data), p(&resumed), "3")).spawn().unwrap();
+    let marker = resumed.join("checkpoints/epoch-0001/state.json");
+    let start = Instant::now();
+    while !marker.exists() {
+        assert!(start.elapsed() < Duration::from_secs(300), "no checkpoint written");
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("training ended before it could be killed: {status}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut args = train_args(p(&data), p(&resumed), "3");
+    args.push("--resume");
+    run(&args);
+
+    let hist = |d: &Path| -> serde_json::Value { serde_json::from_slice(&std::fs::read(d.join("history.json")).unwrap()).unwrap() };
+    let (a, b) = (hist(&straight), hist(&resumed));
+    assert_eq!(a.as_array().unwrap().len(), 3);
+    assert_eq!(b.as_array().unwrap().len(), 3);
+    for (x, y) in a.as_array().unwrap().iter().zip(b.as_array().unwrap()) {
+        let (lx, ly) = (x["train_loss"].as_f64().unwrap(), y["train_loss"].as_f64().unwrap());
+        assert!((lx - ly).abs() < 1e-5, "epoch {}: {lx} vs {ly}", x["epoch"]);
+        let (vx, vy) = (x["valid"]["auc"].as_f64().unwrap(), y["valid"]["auc"].as_f64().unwrap());
+        assert!((vx - vy).abs() < 1e-5);
+    }
+}
+
+#[test]
+fn bad_input_names_file_line_and_column_and_writes_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    let bad = t.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "order_id,user_id,problem_id,original,correct,skill_id\n1,u1,p1,1,1,s1\n2,u1,p2,1,maybe,s1\n",
+    )
+    .unwrap();
+    let model = t.path().join("model");
+    let out = bin().args(train_args(p(&bad), p(&model), "1")).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.csv:3:5"), "{err}");
+    assert!(err.contains("maybe"), "{err}");
+    assert!(!model.exists(), "a failed load must not create the output directory");
+}
+
+#[test]
+fn demo_prints_a_mastery_table() {
+    let t = tempfile::tempdir().unwrap();
+    let out = run(&["demo", "--out", p(t.path()), "--epochs", "3"]);
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(s.contains("Mastery of class"), "{s}");
+    // 30 students in the demo class, each a row of probabilities.
+    let rows = s.lines().filter(|l| l.starts_with("700")).count();
+    assert_eq!(rows, 30, "{s}");
+}

@@ -1,0 +1,173 @@
+//! `bench dkt`: the figures BENCHMARKS.md quotes, measured the same way every time.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+use clap::Args;
+use classlens_core::io::write_atomic;
+use classlens_core::models::dkt::KtBatchTensors;
+use classlens_core::models::dkt_train::{DktModelDir, DktTrainConfig, train_dkt};
+use classlens_core::sequences::kt::{KtBatch, KtStep, Window, kt_splits};
+use serde::Serialize;
+
+use super::data_args::DataArgs;
+use super::dkt::EngineArg;
+
+#[derive(Args, Debug)]
+pub struct BenchDktArgs {
+    #[arg(long)]
+    pub data: PathBuf,
+    #[command(flatten)]
+    pub data_args: DataArgs,
+    #[arg(long)]
+    pub valid_data: Option<PathBuf>,
+    /// Training epochs to time.
+    #[arg(long, default_value_t = 2)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 100)]
+    pub hidden: usize,
+    #[arg(long, default_value_t = 100)]
+    pub window: usize,
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    #[arg(long, value_enum, default_value_t = EngineArg::Fused)]
+    pub engine: EngineArg,
+    /// Inference batch: students × steps.
+    #[arg(long, default_value_t = 32)]
+    pub infer_students: usize,
+    #[arg(long, default_value_t = 100)]
+    pub infer_steps: usize,
+    /// Timed inference repetitions (after the first, which is reported apart).
+    #[arg(long, default_value_t = 50)]
+    pub repeats: usize,
+    /// Skip training; time inference of an existing model directory instead.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+#[derive(Serialize)]
+struct Latency {
+    students: usize,
+    steps: usize,
+    first_ms: f64,
+    median_ms: f64,
+    p90_ms: f64,
+    repeats: usize,
+}
+
+#[derive(Serialize)]
+struct BenchReport {
+    data: String,
+    machine: String,
+    threads: usize,
+    engine: String,
+    train_students: usize,
+    train_steps: usize,
+    epoch_seconds: Vec<f64>,
+    mean_epoch_seconds: Option<f64>,
+    valid_auc: Vec<Option<f64>>,
+    infer_kernel: Latency,
+    infer_burn_graph: Latency,
+    n_params: usize,
+    peak_rss_mib: Option<f64>,
+}
+
+fn cpu_name() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|s| s.trim().to_string()))
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string())
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`).
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn time_it(repeats: usize, mut f: impl FnMut()) -> (f64, Vec<f64>) {
+    let t = Instant::now();
+    f();
+    let first = t.elapsed().as_secs_f64() * 1e3;
+    let mut v: Vec<f64> = (0..repeats)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    v.sort_by(f64::total_cmp);
+    (first, v)
+}
+
+fn latency(students: usize, steps: usize, (first, v): (f64, Vec<f64>)) -> Latency {
+    let q = |p: f64| v.get(((v.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(first);
+    Latency { students, steps, first_ms: first, median_ms: q(0.5), p90_ms: q(0.9), repeats: v.len() }
+}
+
+pub fn dkt(a: BenchDktArgs) -> Result<()> {
+    let data = a.data_args.load(&a.data)?;
+    let valid = a.valid_data.as_deref().map(|p| a.data_args.load(p)).transpose()?;
+    let splits = kt_splits(&data, valid.as_ref(), 0.1, 0.0, 42);
+    let tmp = tempfile::tempdir()?;
+    let (model_dir, history) = match &a.model {
+        Some(dir) => (dir.clone(), vec![]),
+        None => {
+            let cfg = DktTrainConfig { hidden: a.hidden, window: a.window, batch_size: a.batch_size, epochs: a.epochs, learning_rate: 1e-3, seed: 42, engine: a.engine.into() };
+            let mut bar = crate::progress::TrainBar::new(false);
+            let out = train_dkt(&splits.train, &splits.valid, &splits.vocab, &cfg, tmp.path(), false, &mut |p| bar.update(p))?;
+            (tmp.path().to_path_buf(), out.history)
+        }
+    };
+    let model = DktModelDir::load(&model_dir)?;
+
+    // The inference batch: real windows of exactly `infer_steps` steps where the data has them.
+    let pool: Vec<&[KtStep]> = splits.valid.iter().chain(&splits.train).flat_map(|q| q.steps.chunks_exact(a.infer_steps)).take(a.infer_students).collect();
+    if pool.len() < a.infer_students {
+        bail!("the data has only {} windows of {} steps; need {}", pool.len(), a.infer_steps, a.infer_students);
+    }
+    let kernel = time_it(a.repeats, || {
+        std::hint::black_box(model.weights.predict(&pool));
+    });
+    let owned: Vec<_> = pool.iter().map(|s| classlens_core::sequences::kt::KtSequence { student: String::new(), steps: s.to_vec() }).collect();
+    let wins: Vec<Window> = (0..owned.len()).map(|i| Window { seq: i, start: 0, len: a.infer_steps }).collect();
+    let batch = KtBatch::new(&owned, &wins);
+    #[allow(deprecated)]
+    let infer_device = burn::tensor::Device::ndarray();
+    let graph_model = {
+        let m = model.config.dkt.init(0, &infer_device);
+        use burn::module::Module;
+        let rec = std::fs::read(model_dir.join("model.bpk"))?;
+        m.load_record(burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(rec))?)
+    };
+    let graph = time_it(a.repeats.min(10), || {
+        let x = KtBatchTensors::new(&batch, &infer_device);
+        std::hint::black_box(burn::tensor::activation::sigmoid(graph_model.logits(&x)).into_data());
+    });
+    let epoch_seconds: Vec<f64> = history.iter().map(|h| h.seconds).collect();
+    let report = BenchReport {
+        data: a.data.display().to_string(),
+        machine: cpu_name(),
+        threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        engine: format!("{:?}", a.engine).to_lowercase(),
+        train_students: splits.train.len(),
+        train_steps: splits.train.iter().map(|q| q.steps.len()).sum(),
+        mean_epoch_seconds: (!epoch_seconds.is_empty()).then(|| epoch_seconds.iter().sum::<f64>() / epoch_seconds.len() as f64),
+        epoch_seconds,
+        valid_auc: history.iter().map(|h| h.valid.as_ref().and_then(|v| v.auc)).collect(),
+        infer_kernel: latency(a.infer_students, a.infer_steps, kernel),
+        infer_burn_graph: latency(a.infer_students, a.infer_steps, graph),
+        n_params: model.weights.n_params(),
+        peak_rss_mib: peak_rss_mib(),
+    };
+    let json = serde_json::to_string_pretty(&report)?;
+    println!("{json}");
+    if let Some(p) = &a.json {
+        write_atomic(p, json.as_bytes())?;
+    }
+    Ok(())
+}

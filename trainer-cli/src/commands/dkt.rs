@@ -1,0 +1,307 @@
+//! `train dkt`, `eval dkt` and `mastery`.
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use classlens_core::io::write_atomic;
+use classlens_core::models::dkt_train::{DktModelDir, DktTrainConfig, Engine, evaluate_dkt_named, train_dkt};
+use classlens_core::sequences::kt::{KtSequence, KtStep, kt_sequences, kt_splits};
+use serde::{Deserialize, Serialize};
+
+use super::data_args::DataArgs;
+use crate::progress::TrainBar;
+
+const SPLIT_FILE: &str = "split.json";
+
+#[derive(Args, Debug, Clone)]
+pub struct TrainArgs {
+    /// Training logs (all students are split into train/valid/test unless --valid-data is given).
+    #[arg(long)]
+    pub data: PathBuf,
+    #[command(flatten)]
+    pub data_args: DataArgs,
+    /// Separate validation logs; then all of --data is used for training.
+    #[arg(long)]
+    pub valid_data: Option<PathBuf>,
+    /// Share of students held out for validation (model selection).
+    #[arg(long, default_value_t = 0.1)]
+    pub valid_frac: f64,
+    /// Share of students held out for the final test.
+    #[arg(long, default_value_t = 0.1)]
+    pub test_frac: f64,
+    /// Output directory (config.json, skills.json, model.bpk, checkpoints/, split.json, ...).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Continue from the newest complete checkpoint in --out.
+    #[arg(long)]
+    pub resume: bool,
+    #[arg(long, default_value_t = 100)]
+    pub hidden: usize,
+    /// Steps per training window; longer histories are cut into consecutive windows.
+    #[arg(long, default_value_t = 100)]
+    pub window: usize,
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    #[arg(long, default_value_t = 10)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// How gradients are computed: the fused CPU kernels (default, fastest) or burn autodiff.
+    #[arg(long, value_enum, default_value_t = EngineArg::Fused)]
+    pub engine: EngineArg,
+    /// No progress output.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EngineArg {
+    Fused,
+    BurnNdarray,
+    BurnFlex,
+}
+
+impl From<EngineArg> for Engine {
+    fn from(e: EngineArg) -> Self {
+        match e {
+            EngineArg::Fused => Engine::Fused,
+            EngineArg::BurnNdarray => Engine::BurnNdarray,
+            EngineArg::BurnFlex => Engine::BurnFlex,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Split {
+    train: Vec<String>,
+    valid: Vec<String>,
+    test: Vec<String>,
+}
+
+fn ids(seqs: &[KtSequence]) -> Vec<String> {
+    seqs.iter().map(|s| s.student.clone()).collect()
+}
+
+pub fn train(a: TrainArgs) -> Result<()> {
+    let data = a.data_args.load(&a.data)?;
+    let valid = a.valid_data.as_deref().map(|p| a.data_args.load(p)).transpose()?;
+    let splits = kt_splits(&data, valid.as_ref(), a.valid_frac, a.test_frac, a.seed);
+    let r = &splits.report;
+    if !a.quiet {
+        eprintln!(
+            "{} skills; students train/valid/test {}/{}/{}; {} steps ({} untagged and {} with unknown skills left out)",
+            splits.vocab.len(),
+            splits.train.len(),
+            splits.valid.len(),
+            splits.test.len(),
+            r.steps,
+            r.untagged,
+            r.unknown_skill
+        );
+    }
+    let cfg = DktTrainConfig { hidden: a.hidden, window: a.window, batch_size: a.batch_size, epochs: a.epochs, learning_rate: a.lr, seed: a.seed, engine: a.engine.into() };
+    let split = Split { train: ids(&splits.train), valid: ids(&splits.valid), test: ids(&splits.test) };
+    let mut bar = TrainBar::new(a.quiet);
+    let outcome = train_dkt(&splits.train, &splits.valid, &splits.vocab, &cfg, &a.out, a.resume, &mut |p| bar.update(p))?;
+    write_atomic(&a.out.join(SPLIT_FILE), &serde_json::to_vec_pretty(&split)?)?;
+    if let Some(best) = outcome.best_epoch {
+        eprintln!("best epoch: {best}; model written to {}", a.out.display());
+    }
+    if !splits.test.is_empty() {
+        let model = DktModelDir::load(&a.out)?;
+        let ev = evaluate_dkt_named(&model.weights, &model.vocab, &splits.test, a.window);
+        print_report("test", &ev.overall);
+        write_atomic(&a.out.join("test_metrics.json"), &serde_json::to_vec_pretty(&ev)?)?;
+    }
+    Ok(())
+}
+
+fn print_report(name: &str, r: &classlens_core::metrics::BinaryReport) {
+    println!(
+        "{name}: AUC {} | accuracy {:.4} | RMSE {:.4} | log-loss {:.4} | {} scored steps",
+        r.auc.map_or("n/a".into(), |a| format!("{a:.4}")),
+        r.accuracy,
+        r.rmse,
+        r.log_loss,
+        r.n
+    );
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SplitArg {
+    /// The model's test students when they occur in --data, else every student.
+    Auto,
+    Test,
+    Valid,
+    Train,
+    All,
+}
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// Directory written by `classlens train dkt`.
+    #[arg(long)]
+    pub model: PathBuf,
+    #[arg(long)]
+    pub data: PathBuf,
+    #[command(flatten)]
+    pub data_args: DataArgs,
+    #[arg(long, value_enum, default_value_t = SplitArg::Auto)]
+    pub split: SplitArg,
+    /// Write the full report (with per-skill AUC) as JSON here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Print every skill's AUC, not only the weakest and strongest five.
+    #[arg(long)]
+    pub all_skills: bool,
+}
+
+fn read_split(model: &Path) -> Result<Option<Split>> {
+    let p = model.join(SPLIT_FILE);
+    if !p.exists() {
+        return Ok(None);
+    }
+    let bytes = fs::read(&p).with_context(|| p.display().to_string())?;
+    Ok(Some(serde_json::from_slice(&bytes).with_context(|| format!("{}: not a split file", p.display()))?))
+}
+
+pub fn eval(a: EvalArgs) -> Result<()> {
+    let model = DktModelDir::load(&a.model)?;
+    let data = a.data_args.load(&a.data)?;
+    let (mut seqs, report) = kt_sequences(&data, &model.vocab);
+    let split = read_split(&a.model)?;
+    let keep: Option<HashSet<String>> = match (a.split, &split) {
+        (SplitArg::All, _) => None,
+        (SplitArg::Auto, None) => None,
+        (SplitArg::Auto, Some(s)) => {
+            let test: HashSet<String> = s.test.iter().cloned().collect();
+            seqs.iter().any(|q| test.contains(&q.student)).then_some(test)
+        }
+        (_, None) => bail!("{} has no {SPLIT_FILE}: use --split all", a.model.display()),
+        (SplitArg::Test, Some(s)) => Some(s.test.iter().cloned().collect()),
+        (SplitArg::Valid, Some(s)) => Some(s.valid.iter().cloned().collect()),
+        (SplitArg::Train, Some(s)) => Some(s.train.iter().cloned().collect()),
+    };
+    let which = if keep.is_some() { "the model's held-out split" } else { "all students" };
+    if let Some(keep) = &keep {
+        seqs.retain(|q| keep.contains(&q.student));
+    }
+    if seqs.is_empty() {
+        bail!("no student in {} has a usable step for this model", a.data.display());
+    }
+    eprintln!("evaluating on {} students ({which}); {} steps with skills unknown to the model left out", seqs.len(), report.unknown_skill);
+    let ev = evaluate_dkt_named(&model.weights, &model.vocab, &seqs, model.config.train.window);
+    print_report("eval", &ev.overall);
+    let mut ranked: Vec<_> = ev.per_skill.iter().filter(|s| s.auc.is_some()).collect();
+    ranked.sort_by(|x, y| x.auc.partial_cmp(&y.auc).expect("finite AUC"));
+    let show: Vec<_> = if a.all_skills || ranked.len() <= 10 { ranked.clone() } else { ranked[..5].iter().chain(&ranked[ranked.len() - 5..]).copied().collect() };
+    println!("per-skill AUC ({} skills with both outcomes{}):", ranked.len(), if show.len() < ranked.len() { "; weakest and strongest five" } else { "" });
+    for s in show {
+        println!("  {:<40} {:.4}  (n={})", truncate(&s.skill, 40), s.auc.expect("filtered"), s.n);
+    }
+    if let Some(p) = &a.json {
+        write_atomic(p, &serde_json::to_vec_pretty(&ev)?)?;
+    }
+    Ok(())
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n { s.to_string() } else { s.chars().take(n - 1).chain(['…']).collect() }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TableFormat {
+    Pretty,
+    Csv,
+}
+
+#[derive(Args, Debug)]
+pub struct MasteryArgs {
+    #[arg(long)]
+    pub model: PathBuf,
+    #[arg(long)]
+    pub data: PathBuf,
+    #[command(flatten)]
+    pub data_args: DataArgs,
+    /// Comma-separated student ids (default: every student in --data).
+    #[arg(long, value_delimiter = ',')]
+    pub students: Vec<String>,
+    #[arg(long, value_enum, default_value_t = TableFormat::Pretty)]
+    pub format: TableFormat,
+    /// Write the table here instead of stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// Student × skill probabilities after each student's whole history.
+pub struct MasteryTable {
+    pub skills: Vec<String>,
+    pub rows: Vec<(String, Vec<f32>)>,
+}
+
+pub fn mastery_table(model: &DktModelDir, seqs: &[KtSequence], students: &[String]) -> Result<MasteryTable> {
+    let by_id: std::collections::HashMap<&str, &KtSequence> = seqs.iter().map(|q| (q.student.as_str(), q)).collect();
+    let chosen: Vec<String> = if students.is_empty() { seqs.iter().map(|q| q.student.clone()).collect() } else { students.to_vec() };
+    let empty: &[KtStep] = &[];
+    let mut hist = Vec::with_capacity(chosen.len());
+    for id in &chosen {
+        match by_id.get(id.as_str()) {
+            Some(q) => hist.push(q.steps.as_slice()),
+            None if students.is_empty() => hist.push(empty),
+            None => bail!("student '{id}' has no answered problem with a skill this model knows"),
+        }
+    }
+    let rows = chosen.into_iter().zip(model.weights.mastery_batch(&hist)).collect();
+    Ok(MasteryTable { skills: model.vocab.names.clone(), rows })
+}
+
+pub fn render_table(t: &MasteryTable, format: TableFormat) -> Result<String> {
+    match format {
+        TableFormat::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record(std::iter::once("student").chain(t.skills.iter().map(String::as_str)))?;
+            for (id, p) in &t.rows {
+                w.write_record(std::iter::once(id.clone()).chain(p.iter().map(|x| format!("{x:.6}"))))?;
+            }
+            Ok(String::from_utf8(w.into_inner()?)?)
+        }
+        TableFormat::Pretty => {
+            let mut s = String::new();
+            let idw = t.rows.iter().map(|(id, _)| id.len()).max().unwrap_or(7).max(7);
+            s += &format!("{:<idw$}", "student");
+            for (i, _) in t.skills.iter().enumerate() {
+                s += &format!(" {:>5}", format!("s{i}"));
+            }
+            s += "\n";
+            for (id, p) in &t.rows {
+                s += &format!("{id:<idw$}");
+                for x in p {
+                    s += &format!(" {:>5.2}", x);
+                }
+                s += "\n";
+            }
+            s += "skills: ";
+            s += &t.skills.iter().enumerate().map(|(i, n)| format!("s{i}={n}")).collect::<Vec<_>>().join(", ");
+            s += "\n";
+            Ok(s)
+        }
+    }
+}
+
+pub fn mastery(a: MasteryArgs) -> Result<()> {
+    let model = DktModelDir::load(&a.model)?;
+    let data = a.data_args.load(&a.data)?;
+    let (seqs, _) = kt_sequences(&data, &model.vocab);
+    let table = mastery_table(&model, &seqs, &a.students)?;
+    let text = render_table(&table, a.format)?;
+    match &a.out {
+        Some(p) => write_atomic(p, text.as_bytes())?,
+        None => print!("{text}"),
+    }
+    Ok(())
+}

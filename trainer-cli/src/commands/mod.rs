@@ -1,0 +1,65 @@
+//! The command tree. Each subcommand parses its flags and calls into `classlens-core`.
+
+mod bench;
+mod data_args;
+mod demo;
+mod dkt;
+mod synth;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "classlens", version, about = "Train, evaluate and export classlens models (everything runs locally)")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Generate the built-in synthetic classroom (ASSISTments-like and STUDY-like CSVs).
+    Synth(synth::SynthArgs),
+    /// Train a model.
+    #[command(subcommand)]
+    Train(TrainCommand),
+    /// Evaluate a trained model on held-out students.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+    /// Print a student × skill mastery table from a trained DKT model.
+    Mastery(dkt::MasteryArgs),
+    /// Measure training and inference speed.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+    /// The offline demo: generate the built-in classroom, train a small DKT, print mastery.
+    Demo(demo::DemoArgs),
+}
+
+#[derive(Subcommand, Debug)]
+enum TrainCommand {
+    /// Deep Knowledge Tracing (LSTM over (skill, correct) steps).
+    Dkt(dkt::TrainArgs),
+}
+
+#[derive(Subcommand, Debug)]
+enum EvalCommand {
+    /// AUC, accuracy, RMSE, log-loss and per-skill AUC of a DKT model.
+    Dkt(dkt::EvalArgs),
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// Training seconds per epoch, inference latency of 32 students × 100 steps, peak memory.
+    Dkt(bench::BenchDktArgs),
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Synth(a) => synth::run(a),
+        Command::Train(TrainCommand::Dkt(a)) => dkt::train(a),
+        Command::Eval(EvalCommand::Dkt(a)) => dkt::eval(a),
+        Command::Mastery(a) => dkt::mastery(a),
+        Command::Bench(BenchCommand::Dkt(a)) => bench::dkt(a),
+        Command::Demo(a) => demo::run(a),
+    }
+}
