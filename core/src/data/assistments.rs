@@ -44,6 +44,7 @@ struct Columns {
     original: usize,
     correct: usize,
     skill: usize,
+    skill_name: Option<usize>,
     class: Option<usize>,
     school: Option<usize>,
     ms_first_response: Option<usize>,
@@ -64,6 +65,7 @@ fn read_source<R: Read>(source: Source<R>, opts: &AssistmentsOptions) -> Result<
         original: table.column("original")?,
         correct: table.column("correct")?,
         skill: table.column("skill_id")?,
+        skill_name: table.optional_column("skill_name"),
         class: table.optional_column("student_class_id"),
         school: table.optional_column("school_id"),
         ms_first_response: table.optional_column("ms_first_response"),
@@ -83,6 +85,9 @@ fn read_source<R: Read>(source: Source<R>, opts: &AssistmentsOptions) -> Result<
         }
         let student = data.student(user);
         let skill = skill.map(|s| data.skills.intern(s));
+        if let (Some(s), Some(name)) = (skill, row.optional_cell(cols.skill_name)?.and_then(|c| c.optional())) {
+            data.label_skill(s, name);
+        }
         if let Some(p) = &mut pending
             && p.event.student == student
             && p.order_id == order_id
@@ -179,6 +184,7 @@ mod tests {
         let e = &d.events[0];
         assert_eq!((d.students.name(e.student), d.items.name(e.item), e.order), ("u1", "p1", 100));
         assert_eq!(names(&d, &e.skills), ["10", "11"]);
+        assert_eq!(d.skill_label(e.skills[0]), "Box and Whisker", "skill_name is kept as the label");
         assert_eq!((e.correct, e.seconds, e.time, e.kind), (Some(true), Some(32.0), None, EventKind::Problem));
         let e = &d.events[1];
         assert_eq!((d.items.name(e.item), e.order, e.correct, e.seconds), ("p3", 102, Some(false), None));

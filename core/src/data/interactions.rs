@@ -106,6 +106,10 @@ pub struct Interactions {
     pub schools: Interner,
     /// Indexed by student index; always as long as `students`.
     pub student_info: Vec<StudentInfo>,
+    /// Human-readable skill names by skill index, where the source has them (ASSISTments'
+    /// `skill_name`); ids stay the stable key, labels are for people.
+    #[serde(default)]
+    pub skill_labels: Vec<Option<String>>,
     pub events: Vec<Event>,
 }
 
@@ -121,6 +125,22 @@ impl Interactions {
             self.student_info.resize(i as usize + 1, StudentInfo::default());
         }
         i
+    }
+
+    /// Records a label for a skill the first time one is seen.
+    pub fn label_skill(&mut self, skill: u32, label: &str) {
+        let i = skill as usize;
+        if self.skill_labels.len() <= i {
+            self.skill_labels.resize(i + 1, None);
+        }
+        if self.skill_labels[i].is_none() && !label.trim().is_empty() {
+            self.skill_labels[i] = Some(label.trim().to_string());
+        }
+    }
+
+    /// The label of a skill, or its id when the source has none.
+    pub fn skill_label(&self, skill: u32) -> &str {
+        self.skill_labels.get(skill as usize).and_then(|l| l.as_deref()).unwrap_or_else(|| self.skills.name(skill))
     }
 
     pub fn info_mut(&mut self, student: u32) -> &mut StudentInfo {

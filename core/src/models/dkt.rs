@@ -35,8 +35,11 @@ impl DktConfig {
         let bound = 1.0 / (h as f32).sqrt();
         let mut init = Init::new(seed);
         let input_gates = {
-            // Forget-gate bias starts at +1 (Jozefowicz et al., 2015) so early training keeps state.
-            let mut v = init.uniform(self.n_tokens() * 4 * h, bound);
+            // The table stands for `W_ih · embedding + b`. PyTorch's defaults (embedding ~ N(0, 1),
+            // W_ih ~ U(±1/√H)) give those pre-activations a standard deviation of ~0.58 whatever H
+            // is; U(±1) matches it. A table as small as the recurrent weights learns far slower.
+            // The forget-gate bias starts at +1 (Jozefowicz et al., 2015) so early training keeps state.
+            let mut v = init.uniform(self.n_tokens() * 4 * h, 1.0);
             for row in v.chunks_mut(4 * h) {
                 row[h..2 * h].iter_mut().for_each(|x| *x += 1.0);
             }

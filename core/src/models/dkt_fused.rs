@@ -9,7 +9,8 @@
 //! steps. Rows of a batch are split across threads. The burn module ([`super::dkt::Dkt`]) stays
 //! the reference: a test checks these gradients against burn's autodiff.
 
-use super::dkt_kernel::{DktWeights, sigmoid, sigmoid_in_place, tanh_in_place, worker_threads};
+use super::dkt_kernel::{DktWeights, worker_threads};
+use super::lstm_math::{lstm_cell, sigmoid};
 use crate::sequences::kt::{KtSequence, KtStep, Window};
 
 /// Sums over a batch before normalisation: Σ w·BCE, Σ w, and the unnormalised gradients.
@@ -96,20 +97,11 @@ fn rows_loss_and_grads(w: &DktWeights, seqs: &[KtSequence], windows: &[Window]) 
             gemm(b, h, g4, &hs[(t - 1) * b * h..t * b * h], (h, 1), &w.recurrent, (g4, 1), 1.0, gates);
         }
         for row in 0..b {
-            let g = &mut gates[row * g4..(row + 1) * g4];
-            let (ifo, cell) = g.split_at_mut(3 * h);
-            sigmoid_in_place(ifo);
-            tanh_in_place(cell);
             let at = (t * b + row) * h;
-            for j in 0..h {
-                let c_prev = if t > 0 { cs[at - b * h + j] } else { 0.0 };
-                cs[at + j] = ifo[h + j] * c_prev + ifo[j] * cell[j];
+            if t > 0 {
+                cs.copy_within(at - b * h..at - b * h + h, at);
             }
-            tcs[at..at + h].copy_from_slice(&cs[at..at + h]);
-            tanh_in_place(&mut tcs[at..at + h]);
-            for j in 0..h {
-                hs[at + j] = ifo[2 * h + j] * tcs[at + j];
-            }
+            lstm_cell(&mut gates[row * g4..(row + 1) * g4], &mut cs[at..at + h], &mut tcs[at..at + h], &mut hs[at..at + h]);
         }
     }
 

@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::dkt::{Dkt, DktConfig};
+use super::lstm_math::{lstm_cell, sigmoid, sigmoid_in_place};
 use crate::sequences::kt::KtStep;
 
 /// DKT weights as plain row-major arrays (the same layout as [`Dkt`]'s parameters).
@@ -119,6 +120,7 @@ impl DktWeights {
         let g4 = 4 * h;
         let mut gates = vec![0.0f32; b * g4];
         let mut c = vec![0.0f32; b * h];
+        let mut tanh_c = vec![0.0f32; h];
         // Hidden states of all steps, time-major `[t, b, h]`, fed to one output SGEMM at the end.
         let mut hs = vec![0.0f32; t_max * b * h];
         for t in 0..t_max {
@@ -144,20 +146,7 @@ impl DktWeights {
             }
             let h_t = &mut hs[t * b * h..(t + 1) * b * h];
             for row in 0..b {
-                let g = &mut gates[row * g4..(row + 1) * g4];
-                let (ifo, cell) = g.split_at_mut(3 * h);
-                sigmoid_in_place(ifo);
-                tanh_in_place(cell);
-                let cr = &mut c[row * h..(row + 1) * h];
-                let hr = &mut h_t[row * h..(row + 1) * h];
-                for j in 0..h {
-                    cr[j] = ifo[h + j] * cr[j] + ifo[j] * cell[j];
-                    hr[j] = cr[j];
-                }
-                tanh_in_place(hr);
-                for j in 0..h {
-                    hr[j] *= ifo[2 * h + j];
-                }
+                lstm_cell(&mut gates[row * g4..(row + 1) * g4], &mut c[row * h..(row + 1) * h], &mut tanh_c, &mut h_t[row * h..(row + 1) * h]);
             }
         }
         let n = t_max * b;
@@ -200,48 +189,11 @@ pub(crate) fn worker_threads(rows: usize) -> usize {
     }
 }
 
-/// `exp(x)` to ~2 ulp, branch-free so loops over it vectorise: 2^n · p(r) with
-/// r = x - n·ln2 in [-ln2/2, ln2/2] and p a degree-6 Taylor polynomial.
-#[inline(always)]
-pub(crate) fn exp_approx(x: f32) -> f32 {
-    let x = x.clamp(-87.0, 88.0);
-    let n = (x * std::f32::consts::LOG2_E).round();
-    let r = x - n * 0.693_145_75 - n * 1.428_606_8e-6;
-    let p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
-    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
-}
-
-#[inline(always)]
-pub(crate) fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + exp_approx(-x))
-}
-
-pub(crate) fn sigmoid_in_place(v: &mut [f32]) {
-    v.iter_mut().for_each(|x| *x = sigmoid(*x));
-}
-
-/// tanh(x) = 2·sigmoid(2x) − 1.
-pub(crate) fn tanh_in_place(v: &mut [f32]) {
-    v.iter_mut().for_each(|x| *x = 2.0 * sigmoid(2.0 * *x) - 1.0);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::models::dkt::KtBatchTensors;
     use crate::sequences::kt::{KtBatch, KtSequence, windows};
-
-    #[test]
-    fn exp_and_tanh_approximations_are_tight() {
-        for i in -2000..2000 {
-            let x = i as f32 / 50.0;
-            let rel = (exp_approx(x) - x.exp()).abs() / x.exp();
-            assert!(rel < 1e-6, "exp({x}) rel err {rel}");
-            let mut t = [x];
-            tanh_in_place(&mut t);
-            assert!((t[0] - x.tanh()).abs() < 1e-6, "tanh({x})");
-        }
-    }
 
     #[test]
     fn kernel_matches_the_burn_module() {

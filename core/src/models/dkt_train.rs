@@ -275,7 +275,7 @@ pub fn train_dkt(
         progress(&Progress::Resumed { epoch: state.epoch });
     } else {
         write_atomic(&out.join(CONFIG_FILE), &json_bytes(&run_cfg)).map_err(io_err(out))?;
-        write_atomic(&out.join(SKILLS_FILE), &json_bytes(&vocab.names)).map_err(io_err(out))?;
+        write_atomic(&out.join(SKILLS_FILE), &json_bytes(vocab)).map_err(io_err(out))?;
     }
 
     let train_windows = windows(train, cfg.window);
@@ -300,7 +300,7 @@ pub fn train_dkt(
         }
         let seconds = started.elapsed().as_secs_f64();
         let weights = trainer.weights();
-        let valid_report = (!valid.is_empty()).then(|| evaluate_dkt(&weights, valid, cfg.window).overall);
+        let valid_report = (!valid.is_empty()).then(|| evaluate_dkt(&weights, vocab, valid, cfg.window).overall);
         let record = EpochRecord { epoch, train_loss: loss_sum / loss_n.max(1) as f64, seconds, valid: valid_report };
         let improved = match (&record.valid, state.best_auc) {
             (Some(BinaryReport { auc: Some(a), .. }), Some(best)) => *a > best,
@@ -354,12 +354,21 @@ impl DktModelDir {
         if config.model != "dkt" {
             return Err(TrainError::Invalid(format!("{}: holds a '{}' model, not dkt", dir.display(), config.model)));
         }
-        let names: Vec<String> = read_json(&dir.join(SKILLS_FILE))?;
-        if names.len() != config.dkt.n_skills {
-            return Err(TrainError::Corrupt { path: dir.join(SKILLS_FILE).display().to_string(), message: format!("{} skills, config says {}", names.len(), config.dkt.n_skills) });
+        let vocab = read_json::<SkillVocab>(&dir.join(SKILLS_FILE))?.reindexed();
+        if vocab.len() != config.dkt.n_skills {
+            return Err(TrainError::Corrupt { path: dir.join(SKILLS_FILE).display().to_string(), message: format!("{} skills, config says {}", vocab.len(), config.dkt.n_skills) });
         }
         let model = load_record(config.dkt.init(0, &reference_device()), &dir.join(MODEL_FILE))?;
-        Ok(Self { weights: DktWeights::from_model(&model), vocab: SkillVocab::new(names), config })
+        Ok(Self { weights: DktWeights::from_model(&model), vocab, config })
+    }
+}
+
+impl DktModelDir {
+    /// The part of a history the model reads for a prediction: its last `window` steps. The model
+    /// was trained on windows that start from a zero state, so feeding it a longer history than
+    /// it ever saw would ask it to extrapolate; evaluation scores the same windows.
+    pub fn recent<'a>(&self, steps: &'a [KtStep]) -> &'a [KtStep] {
+        &steps[steps.len().saturating_sub(self.config.train.window)..]
     }
 }
 
@@ -378,15 +387,7 @@ pub struct SkillScore {
     pub auc: Option<f64>,
 }
 
-pub fn evaluate_dkt_named(weights: &DktWeights, vocab: &SkillVocab, seqs: &[KtSequence], window: usize) -> DktEvaluation {
-    let mut ev = evaluate_dkt(weights, seqs, window);
-    for s in &mut ev.per_skill {
-        s.skill = vocab.names[s.skill.parse::<usize>().expect("index")].clone();
-    }
-    ev
-}
-
-pub fn evaluate_dkt(weights: &DktWeights, seqs: &[KtSequence], window: usize) -> DktEvaluation {
+pub fn evaluate_dkt(weights: &DktWeights, vocab: &SkillVocab, seqs: &[KtSequence], window: usize) -> DktEvaluation {
     let n_skills = weights.config.n_skills;
     let (mut scores, mut labels) = (Vec::new(), Vec::new());
     let mut per_skill: Vec<(Vec<f32>, Vec<bool>)> = vec![(vec![], vec![]); n_skills];
@@ -412,7 +413,7 @@ pub fn evaluate_dkt(weights: &DktWeights, seqs: &[KtSequence], window: usize) ->
         .iter()
         .enumerate()
         .filter(|(_, (s, _))| !s.is_empty())
-        .map(|(i, (s, l))| SkillScore { skill: i.to_string(), n: s.len(), auc: auc(s, l) })
+        .map(|(i, (s, l))| SkillScore { skill: vocab.label(i).to_string(), n: s.len(), auc: auc(s, l) })
         .collect();
     DktEvaluation { overall: binary_report(&scores, &labels), per_skill }
 }

@@ -6,3 +6,4 @@ pub mod dkt_fused;
 pub mod dkt_kernel;
 pub mod dkt_train;
 pub mod init;
+pub mod lstm_math;

@@ -14,29 +14,44 @@ use crate::data::{EventKind, Interactions};
 /// The skills a model knows, in model index order. Built from training data only.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SkillVocab {
+    /// Skill ids as the source spells them: the key that ties data to the model.
     pub names: Vec<String>,
+    /// Names for people (the id again where the source has none).
+    #[serde(default)]
+    pub labels: Vec<String>,
     #[serde(skip)]
     index: HashMap<String, u32>,
 }
 
 impl SkillVocab {
     pub fn new(names: Vec<String>) -> Self {
+        let labels = names.clone();
+        Self::with_labels(names, labels)
+    }
+
+    pub fn with_labels(names: Vec<String>, labels: Vec<String>) -> Self {
+        assert_eq!(names.len(), labels.len(), "one label per skill");
         let index = names.iter().enumerate().map(|(i, n)| (n.clone(), i as u32)).collect();
-        Self { names, index }
+        Self { names, labels, index }
+    }
+
+    pub fn label(&self, i: usize) -> &str {
+        &self.labels[i]
     }
 
     /// Every skill that tags at least one answered problem in `data`, in first-seen order.
     pub fn from_interactions(data: &Interactions) -> Self {
         let mut seen = vec![false; data.skills.len()];
-        let mut names = Vec::new();
+        let (mut names, mut labels) = (Vec::new(), Vec::new());
         for e in data.problem_events() {
             for &s in &e.skills {
                 if !std::mem::replace(&mut seen[s as usize], true) {
                     names.push(data.skills.name(s).to_string());
+                    labels.push(data.skill_label(s).to_string());
                 }
             }
         }
-        Self::new(names)
+        Self::with_labels(names, labels)
     }
 
     pub fn get(&self, name: &str) -> Option<u32> {
@@ -51,9 +66,9 @@ impl SkillVocab {
         self.names.is_empty()
     }
 
-    /// Restores the lookup index after deserialization.
+    /// Restores the lookup index (and missing labels) after deserialization.
     pub fn reindexed(self) -> Self {
-        Self::new(self.names)
+        if self.labels.len() == self.names.len() { Self::with_labels(self.names, self.labels) } else { Self::new(self.names) }
     }
 }
 
@@ -261,13 +276,14 @@ pub fn kt_splits(data: &Interactions, valid_data: Option<&Interactions>, valid_f
     };
     // Vocabulary of the training students, in first-seen order.
     let mut seen = vec![false; full.len()];
-    let mut names = Vec::new();
+    let (mut names, mut labels) = (Vec::new(), Vec::new());
     for s in train.iter().flat_map(|q| &q.steps).flat_map(|st| &st.skills) {
         if !std::mem::replace(&mut seen[*s as usize], true) {
             names.push(full.names[*s as usize].clone());
+            labels.push(full.labels[*s as usize].clone());
         }
     }
-    let vocab = SkillVocab::new(names);
+    let vocab = SkillVocab::with_labels(names, labels);
     let remap: Vec<Option<u32>> = full.names.iter().map(|n| vocab.get(n)).collect();
     let restrict = |seqs: Vec<KtSequence>, report: &mut KtBuildReport| -> Vec<KtSequence> {
         seqs.into_iter()

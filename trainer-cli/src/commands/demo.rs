@@ -18,7 +18,7 @@ pub struct DemoArgs {
     /// Where the classroom and the model are written.
     #[arg(long, default_value = "runs/demo")]
     pub out: PathBuf,
-    #[arg(long, default_value_t = 12)]
+    #[arg(long, default_value_t = 10)]
     pub epochs: usize,
 }
 
@@ -31,11 +31,12 @@ pub fn run(a: DemoArgs) -> Result<()> {
     println!("built-in classroom: {} students, {} answered problems -> {}", data.students.len(), data.events.len(), class_dir.display());
 
     let splits = kt_splits(&data, None, 0.15, 0.15, 7);
-    let cfg = DktTrainConfig { hidden: 64, window: 100, batch_size: 32, epochs: a.epochs, learning_rate: 3e-3, seed: 7, ..Default::default() };
+    // Small and quick: 96 training students are little data, so a small model with a larger step.
+    let cfg = DktTrainConfig { hidden: 32, window: 100, batch_size: 16, epochs: a.epochs, learning_rate: 1e-2, seed: 7, ..Default::default() };
     let mut bar = TrainBar::new(false);
     train_dkt(&splits.train, &splits.valid, &splits.vocab, &cfg, &model_dir, false, &mut |p| bar.update(p))?;
     let model = DktModelDir::load(&model_dir)?;
-    let test = evaluate_dkt(&model.weights, &splits.test, cfg.window).overall;
+    let test = evaluate_dkt(&model.weights, &model.vocab, &splits.test, cfg.window).overall;
     println!(
         "DKT on {} held-out students: AUC {:.3}, accuracy {:.3} (next-step prediction; a constant guess scores AUC 0.5)",
         splits.test.len(),
@@ -46,12 +47,13 @@ pub fn run(a: DemoArgs) -> Result<()> {
     // The first class of the first school: the classroom a teacher would open.
     let class = data.student_info.first().and_then(|i| i.class);
     let (seqs, _) = kt_sequences(&data, &model.vocab);
-    let students: Vec<String> =
+    let mut students: Vec<String> =
         (0..data.students.len() as u32).filter(|&s| data.student_info[s as usize].class == class).map(|s| data.students.name(s).to_string()).collect();
+    students.sort();
     let table = mastery_table(&model, &seqs, &students)?;
     let class_name = class.map(|c| data.classes.name(c).to_string()).unwrap_or_default();
     println!("\nMastery of class {class_name}: probability of answering each skill correctly next");
     print!("{}", render_table(&table, TableFormat::Pretty)?);
-    println!("\nmodel: {}  (try: classlens mastery --model {} --data {} --format csv)", model_dir.display(), model_dir.display(), class_dir.join(SKILL_BUILDER_FILE).display());
+    println!("\nmodel: {}  (try: classlens mastery --model {} --data {} --table csv)", model_dir.display(), model_dir.display(), class_dir.join(SKILL_BUILDER_FILE).display());
     Ok(())
 }

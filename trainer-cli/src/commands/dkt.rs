@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use classlens_core::io::write_atomic;
-use classlens_core::models::dkt_train::{DktModelDir, DktTrainConfig, Engine, evaluate_dkt_named, train_dkt};
+use classlens_core::models::dkt_train::{DktModelDir, DktTrainConfig, Engine, evaluate_dkt, train_dkt};
 use classlens_core::sequences::kt::{KtSequence, KtStep, kt_sequences, kt_splits};
 use serde::{Deserialize, Serialize};
 
@@ -114,7 +114,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
     }
     if !splits.test.is_empty() {
         let model = DktModelDir::load(&a.out)?;
-        let ev = evaluate_dkt_named(&model.weights, &model.vocab, &splits.test, a.window);
+        let ev = evaluate_dkt(&model.weights, &model.vocab, &splits.test, a.window);
         print_report("test", &ev.overall);
         write_atomic(&a.out.join("test_metrics.json"), &serde_json::to_vec_pretty(&ev)?)?;
     }
@@ -195,7 +195,7 @@ pub fn eval(a: EvalArgs) -> Result<()> {
         bail!("no student in {} has a usable step for this model", a.data.display());
     }
     eprintln!("evaluating on {} students ({which}); {} steps with skills unknown to the model left out", seqs.len(), report.unknown_skill);
-    let ev = evaluate_dkt_named(&model.weights, &model.vocab, &seqs, model.config.train.window);
+    let ev = evaluate_dkt(&model.weights, &model.vocab, &seqs, model.config.train.window);
     print_report("eval", &ev.overall);
     let mut ranked: Vec<_> = ev.per_skill.iter().filter(|s| s.auc.is_some()).collect();
     ranked.sort_by(|x, y| x.auc.partial_cmp(&y.auc).expect("finite AUC"));
@@ -231,8 +231,9 @@ pub struct MasteryArgs {
     /// Comma-separated student ids (default: every student in --data).
     #[arg(long, value_delimiter = ',')]
     pub students: Vec<String>,
+    /// How to print the table.
     #[arg(long, value_enum, default_value_t = TableFormat::Pretty)]
-    pub format: TableFormat,
+    pub table: TableFormat,
     /// Write the table here instead of stdout.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -240,7 +241,10 @@ pub struct MasteryArgs {
 
 /// Student × skill probabilities after each student's whole history.
 pub struct MasteryTable {
+    /// Skill ids (the CSV header: stable keys).
     pub skills: Vec<String>,
+    /// Skill names for people.
+    pub labels: Vec<String>,
     pub rows: Vec<(String, Vec<f32>)>,
 }
 
@@ -251,13 +255,13 @@ pub fn mastery_table(model: &DktModelDir, seqs: &[KtSequence], students: &[Strin
     let mut hist = Vec::with_capacity(chosen.len());
     for id in &chosen {
         match by_id.get(id.as_str()) {
-            Some(q) => hist.push(q.steps.as_slice()),
+            Some(q) => hist.push(model.recent(&q.steps)),
             None if students.is_empty() => hist.push(empty),
             None => bail!("student '{id}' has no answered problem with a skill this model knows"),
         }
     }
     let rows = chosen.into_iter().zip(model.weights.mastery_batch(&hist)).collect();
-    Ok(MasteryTable { skills: model.vocab.names.clone(), rows })
+    Ok(MasteryTable { skills: model.vocab.names.clone(), labels: model.vocab.labels.clone(), rows })
 }
 
 pub fn render_table(t: &MasteryTable, format: TableFormat) -> Result<String> {
@@ -285,9 +289,10 @@ pub fn render_table(t: &MasteryTable, format: TableFormat) -> Result<String> {
                 }
                 s += "\n";
             }
-            s += "skills: ";
-            s += &t.skills.iter().enumerate().map(|(i, n)| format!("s{i}={n}")).collect::<Vec<_>>().join(", ");
-            s += "\n";
+            s += "skills:\n";
+            for (i, (id, label)) in t.skills.iter().zip(&t.labels).enumerate() {
+                s += &format!("  s{i:<3} {label}{}\n", if label != id { format!(" (id {id})") } else { String::new() });
+            }
             Ok(s)
         }
     }
@@ -298,7 +303,7 @@ pub fn mastery(a: MasteryArgs) -> Result<()> {
     let data = a.data_args.load(&a.data)?;
     let (seqs, _) = kt_sequences(&data, &model.vocab);
     let table = mastery_table(&model, &seqs, &a.students)?;
-    let text = render_table(&table, a.format)?;
+    let text = render_table(&table, a.table)?;
     match &a.out {
         Some(p) => write_atomic(p, text.as_bytes())?,
         None => print!("{text}"),

@@ -63,3 +63,14 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Demo(a) => demo::run(a),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Clap checks flag clashes (two `--format`s, say) only in this debug assertion.
+    #[test]
+    fn command_tree_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}
