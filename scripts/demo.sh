@@ -4,5 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup first" >&2; exit 1; }
-cargo build --release --locked -p classlens-cli
+# The whole workspace, not -p classlens-cli: a single package resolves dependency features
+# differently and would compile the burn tree a second time.
+cargo build --release --locked --workspace
 ./target/release/classlens demo --out runs/demo "$@"

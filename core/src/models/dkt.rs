@@ -22,6 +22,12 @@ use crate::sequences::kt::KtBatch;
 pub struct DktConfig {
     pub n_skills: usize,
     pub hidden: usize,
+    /// Problems with their own parameters (0: plain DKT). A problem-aware model adds, Rasch
+    /// style (as AKT does), a scalar difficulty `d_q` to the logit of every skill the answered
+    /// problem `q` is scored on, and `μ_q · V[token]` to the step's input, where `V` is a second
+    /// token table: two numbers per problem, so it stays small enough for the browser.
+    #[serde(default)]
+    pub n_problems: usize,
 }
 
 impl DktConfig {
@@ -45,12 +51,18 @@ impl DktConfig {
             }
             Param::from_tensor(Tensor::from_data(TensorData::new(v, [self.n_tokens(), 4 * h]), device))
         };
-        Dkt {
-            input_gates,
-            recurrent: init.param2([h, 4 * h], bound, device),
-            output: init.param2([h, s], bound, device),
-            output_bias: init.param1(s, bound, device),
-        }
+        let recurrent = init.param2([h, 4 * h], bound, device);
+        let output = init.param2([h, s], bound, device);
+        let output_bias = init.param1(s, bound, device);
+        let (problem_difficulty, problem_scale, input_variation) = if self.n_problems > 0 {
+            // Difficulties and scales start at zero (the plain DKT model); the variation table
+            // must not, or the scales would get no gradient.
+            let zeros = |n: usize| Param::from_tensor(Tensor::from_data(TensorData::new(vec![0.0f32; n], [n]), device));
+            (Some(zeros(self.n_problems)), Some(zeros(self.n_problems)), Some(init.param2([self.n_tokens(), 4 * h], bound, device)))
+        } else {
+            (None, None, None)
+        };
+        Dkt { input_gates, recurrent, output, output_bias, problem_difficulty, problem_scale, input_variation }
     }
 }
 
@@ -63,6 +75,12 @@ pub struct Dkt {
     /// Hidden state → per-skill logit.
     pub output: Param<Tensor<2>>,
     pub output_bias: Param<Tensor<1>>,
+    /// Problem-aware models only: `d_q`, added to the logits a problem is scored on.
+    pub problem_difficulty: Option<Param<Tensor<1>>>,
+    /// Problem-aware models only: `μ_q`, the weight of `V[token]` in the problem's input.
+    pub problem_scale: Option<Param<Tensor<1>>>,
+    /// Problem-aware models only: `V`, tokens × 4H.
+    pub input_variation: Option<Param<Tensor<2>>>,
 }
 
 /// A [`KtBatch`] moved onto a device.
@@ -75,6 +93,11 @@ pub struct KtBatchTensors {
     target_skill: Tensor<2, Int>,
     target_weight: Tensor<2>,
     target_correct: Tensor<2>,
+    /// Per slot: the step's problem index, and 1/k × known (0 for padding or unknown problems).
+    input_problem_slot: Tensor<1, Int>,
+    input_problem_weight: Tensor<2>,
+    target_problem: Tensor<1, Int>,
+    target_problem_known: Tensor<2>,
 }
 
 impl KtBatchTensors {
@@ -89,6 +112,13 @@ impl KtBatchTensors {
             target_skill: Tensor::from_data(TensorData::new(b.target_skill.clone(), [cells, b.slots]), device),
             target_weight: Tensor::from_data(TensorData::new(b.target_weight.clone(), [cells, b.slots]), device),
             target_correct: Tensor::from_data(TensorData::new(b.target_correct.clone(), [cells, 1]), device),
+            input_problem_slot: Tensor::from_data(TensorData::new(b.input_problem.iter().flat_map(|&p| std::iter::repeat_n(p, b.slots)).collect::<Vec<i64>>(), [cells * b.slots]), device),
+            input_problem_weight: Tensor::from_data(
+                TensorData::new(b.input_weight.iter().enumerate().map(|(i, w)| w * b.input_problem_known[i / b.slots]).collect::<Vec<f32>>(), [cells * b.slots, 1]),
+                device,
+            ),
+            target_problem: Tensor::from_data(TensorData::new(b.target_problem.clone(), [cells]), device),
+            target_problem_known: Tensor::from_data(TensorData::new(b.target_problem_known.clone(), [cells, 1]), device),
         }
     }
 }
@@ -96,14 +126,19 @@ impl KtBatchTensors {
 impl Dkt {
     pub fn config(&self) -> DktConfig {
         let [h, s] = self.output.val().dims();
-        DktConfig { n_skills: s, hidden: h }
+        let n_problems = self.problem_difficulty.as_ref().map_or(0, |p| p.val().dims()[0]);
+        DktConfig { n_skills: s, hidden: h, n_problems }
     }
 
     /// Hidden states after every step, time-major: `[steps * batch, hidden]`.
     pub fn hidden_states(&self, x: &KtBatchTensors) -> Tensor<2> {
         let h = self.config().hidden;
         let (b, t) = (x.batch, x.steps);
-        let gathered = self.input_gates.val().select(0, x.input_token.clone()) * x.input_weight.clone();
+        let mut gathered = self.input_gates.val().select(0, x.input_token.clone()) * x.input_weight.clone();
+        if let (Some(scale), Some(variation)) = (&self.problem_scale, &self.input_variation) {
+            let mu = scale.val().select(0, x.input_problem_slot.clone()).unsqueeze_dim(1) * x.input_problem_weight.clone();
+            gathered = gathered + variation.val().select(0, x.input_token.clone()) * mu;
+        }
         let inputs = gathered.reshape([t * b, x.slots, 4 * h]).sum_dim(1).reshape([t * b, 4 * h]);
         let recurrent = self.recurrent.val();
         let mut outs = Vec::with_capacity(t);
@@ -135,9 +170,13 @@ impl Dkt {
         self.hidden_states(x).matmul(self.output.val()) + self.output_bias.val().unsqueeze()
     }
 
-    /// Logits of the next step's skills: `[steps * batch, slots]`.
+    /// Logits of the next step's skills, with its problem's difficulty: `[steps * batch, slots]`.
     fn target_logits(&self, x: &KtBatchTensors) -> Tensor<2> {
-        self.logits(x).gather(1, x.target_skill.clone())
+        let z = self.logits(x).gather(1, x.target_skill.clone());
+        match &self.problem_difficulty {
+            Some(d) => z + d.val().select(0, x.target_problem.clone()).unsqueeze_dim(1) * x.target_problem_known.clone(),
+            None => z,
+        }
     }
 
     /// Mean binary cross-entropy over scored steps (a multi-skill step's skills share its weight).
@@ -164,10 +203,10 @@ mod tests {
 
     #[test]
     fn future_steps_never_change_earlier_outputs() {
-        let cfg = DktConfig { n_skills: 4, hidden: 8 };
+        let cfg = DktConfig { n_skills: 4, hidden: 8, n_problems: 0 };
         let model = cfg.init(1, &crate::models::device::reference_device());
         let mk = |last: bool| {
-            let steps = [(0, true), (1, false), (2, true), (3, last)].iter().map(|&(s, c)| KtStep { skills: vec![s], correct: c }).collect();
+            let steps = [(0, true), (1, false), (2, true), (3, last)].iter().map(|&(s, c)| KtStep::new(vec![s], c)).collect();
             vec![KtSequence { student: "a".into(), steps }]
         };
         let run = |seqs: Vec<KtSequence>| {

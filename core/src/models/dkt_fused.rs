@@ -11,6 +11,7 @@
 
 use super::dkt_kernel::{DktWeights, worker_threads};
 use super::lstm_math::{lstm_cell, sigmoid};
+use super::recurrent_gemm::RecurrentWeights;
 use crate::sequences::kt::{KtSequence, KtStep, Window};
 
 /// Sums over a batch before normalisation: Σ w·BCE, Σ w, and the unnormalised gradients.
@@ -76,6 +77,8 @@ fn rows_loss_and_grads(w: &DktWeights, seqs: &[KtSequence], windows: &[Window]) 
     }
     let mut d_out_t = vec![0.0f32; s_n * h];
 
+    let recurrent = RecurrentWeights::new(&w.recurrent, h, g4);
+
     // ---- forward: keep activations for the backward pass (time-major) ----
     let mut acts = vec![0.0f32; t_n * b * g4];
     let mut cs = vec![0.0f32; t_n * b * h];
@@ -85,16 +88,11 @@ fn rows_loss_and_grads(w: &DktWeights, seqs: &[KtSequence], windows: &[Window]) 
         let gates = &mut acts[t * b * g4..(t + 1) * b * g4];
         for (row, steps) in rows.iter().enumerate() {
             if let Some(step) = steps.get(t) {
-                let g = &mut gates[row * g4..(row + 1) * g4];
-                let wk = 1.0 / step.skills.len() as f32;
-                for &sk in &step.skills {
-                    let tok = 2 * sk as usize + usize::from(step.correct);
-                    g.iter_mut().zip(&w.input_gates[tok * g4..(tok + 1) * g4]).for_each(|(a, &x)| *a += wk * x);
-                }
+                w.add_step_input(step, &mut gates[row * g4..(row + 1) * g4]);
             }
         }
         if t > 0 {
-            gemm(b, h, g4, &hs[(t - 1) * b * h..t * b * h], (h, 1), &w.recurrent, (g4, 1), 1.0, gates);
+            recurrent.accumulate(&hs[(t - 1) * b * h..t * b * h], b, gates);
         }
         for row in 0..b {
             let at = (t * b + row) * h;
@@ -115,15 +113,19 @@ fn rows_loss_and_grads(w: &DktWeights, seqs: &[KtSequence], windows: &[Window]) 
             let wk = 1.0 / next.skills.len() as f32;
             let at = (t * b + row) * h;
             let h_t = &hs[at..at + h];
+            let d = w.difficulty(next);
             for &sk in &next.skills {
                 let sk = sk as usize;
                 let wrow = &out_t[sk * h..(sk + 1) * h];
-                let z = h_t.iter().zip(wrow).map(|(a, b)| a * b).sum::<f32>() + w.output_bias[sk];
+                let z = h_t.iter().zip(wrow).map(|(a, b)| a * b).sum::<f32>() + w.output_bias[sk] + d;
                 let bce = z.max(0.0) - z * y + (-z.abs()).exp().ln_1p();
                 loss_sum += (wk * bce) as f64;
                 weight_sum += wk as f64;
                 let dz = wk * (sigmoid(z) - y);
                 grads.output_bias[sk] += dz;
+                if let (Some(q), false) = (next.problem, grads.problem_difficulty.is_empty()) {
+                    grads.problem_difficulty[q as usize] += dz;
+                }
                 let dh = &mut dhs[at..at + h];
                 dh.iter_mut().zip(wrow).for_each(|(d, &wv)| *d += dz * wv);
                 d_out_t[sk * h..(sk + 1) * h].iter_mut().zip(h_t).for_each(|(d, &hv)| *d += dz * hv);
@@ -173,9 +175,17 @@ fn rows_loss_and_grads(w: &DktWeights, seqs: &[KtSequence], windows: &[Window]) 
         for (t, step) in steps.iter().enumerate() {
             let dg = &dgates[(t * b + row) * g4..(t * b + row + 1) * g4];
             let wk = 1.0 / step.skills.len() as f32;
+            let problem = step.problem.filter(|_| !w.problem_scale.is_empty()).map(|q| q as usize);
             for &sk in &step.skills {
                 let tok = 2 * sk as usize + usize::from(step.correct);
                 grads.input_gates[tok * g4..(tok + 1) * g4].iter_mut().zip(dg).for_each(|(a, &d)| *a += wk * d);
+                if let Some(q) = problem {
+                    // input += wk · μ_q · V[tok]: gradients into V and into μ_q.
+                    let v = &w.input_variation[tok * g4..(tok + 1) * g4];
+                    grads.problem_scale[q] += wk * v.iter().zip(dg).map(|(a, b)| a * b).sum::<f32>();
+                    let mu = w.problem_scale[q];
+                    grads.input_variation[tok * g4..(tok + 1) * g4].iter_mut().zip(dg).for_each(|(a, &d)| *a += wk * mu * d);
+                }
             }
         }
     }
@@ -231,7 +241,7 @@ mod tests {
                     .map(|t| {
                         let sk = ((u[2 * t] + 1.0) * 2.49) as u32;
                         let skills = if t % 4 == 1 { vec![sk, (sk + 2) % 5] } else { vec![sk] };
-                        KtStep { skills, correct: u[2 * t + 1] > -0.2 }
+                        KtStep { skills, correct: u[2 * t + 1] > -0.2, problem: (t % 3 != 2).then_some(((i + t) % 4) as u32) }
                     })
                     .collect();
                 KtSequence { student: i.to_string(), steps }
@@ -241,9 +251,21 @@ mod tests {
 
     #[test]
     fn gradients_match_burn_autodiff() {
-        let cfg = DktConfig { n_skills: 5, hidden: 6 };
+        for n_problems in [0, 4] {
+            gradients_match_burn_autodiff_for(DktConfig { n_skills: 5, hidden: 6, n_problems });
+        }
+    }
+
+    fn gradients_match_burn_autodiff_for(cfg: DktConfig) {
         let device = crate::models::device::reference_device().autodiff();
-        let model = cfg.init(2, &device);
+        let mut model = cfg.init(2, &device);
+        if cfg.n_problems > 0 {
+            // Non-zero problem parameters, so every path of the problem-aware maths is exercised.
+            let mut w = DktWeights::from_model(&model);
+            w.problem_difficulty = vec![0.3, -0.2, 0.5, -0.4];
+            w.problem_scale = vec![0.7, -0.5, 0.2, 1.1];
+            model = w.to_module(&device);
+        }
         let w = DktWeights::from_model(&model);
         let seqs = tiny_data();
         let win = windows(&seqs, 8);
@@ -252,15 +274,21 @@ mod tests {
         let burn_loss = loss.clone().into_scalar::<f32>();
         let g = loss.backward();
         let get = |t: burn::tensor::Tensor<2>| t.grad(&g).expect("grad").into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
+        let get1 = |t: burn::tensor::Tensor<1>| t.grad(&g).expect("grad").into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
         let reference = [
             get(model.input_gates.val()),
             get(model.recurrent.val()),
             get(model.output.val()),
-            model.output_bias.val().grad(&g).expect("grad").into_data().convert::<f32>().try_to_vec::<f32>().unwrap(),
+            get1(model.output_bias.val()),
+            model.problem_difficulty.as_ref().map_or(vec![], |p| get1(p.val())),
+            model.problem_scale.as_ref().map_or(vec![], |p| get1(p.val())),
+            model.input_variation.as_ref().map_or(vec![], |p| get(p.val())),
         ];
         let ours = loss_and_grads(&w, &seqs, &win);
         assert!(((ours.loss_sum / ours.weight_sum) as f32 - burn_loss).abs() < 1e-5);
-        for (name, (r, o)) in ["input_gates", "recurrent", "output", "output_bias"].iter().zip(reference.iter().zip(ours.grads.params())) {
+        let names = ["input_gates", "recurrent", "output", "output_bias", "problem_difficulty", "problem_scale", "input_variation"];
+        for (name, (r, o)) in names.iter().zip(reference.iter().zip(ours.grads.params())) {
+            assert_eq!(r.len(), o.len(), "{name}");
             let scale = r.iter().fold(0.0f32, |m, x| m.max(x.abs()));
             for (k, (a, b)) in r.iter().zip(o).enumerate() {
                 assert!((a - b).abs() <= 1e-4 * scale.max(1e-3), "{name}[{k}]: burn {a} vs fused {b}");
@@ -270,7 +298,7 @@ mod tests {
 
     #[test]
     fn split_over_threads_equals_one_pass() {
-        let cfg = DktConfig { n_skills: 5, hidden: 6 };
+        let cfg = DktConfig { n_skills: 5, hidden: 6, n_problems: 4 };
         let w = DktWeights::from_model(&cfg.init(3, &crate::models::device::reference_device()));
         let seqs: Vec<KtSequence> = (0..5).flat_map(|_| tiny_data()).collect();
         let win = windows(&seqs, 8);
@@ -287,7 +315,7 @@ mod tests {
 
     #[test]
     fn adam_descends_on_the_batch() {
-        let cfg = DktConfig { n_skills: 5, hidden: 6 };
+        let cfg = DktConfig { n_skills: 5, hidden: 6, n_problems: 4 };
         let mut w = DktWeights::from_model(&cfg.init(3, &crate::models::device::reference_device()));
         let seqs = tiny_data();
         let win = windows(&seqs, 8);

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::dkt::{Dkt, DktConfig};
 use super::lstm_math::{lstm_cell, sigmoid, sigmoid_in_place};
+use super::recurrent_gemm::RecurrentWeights;
 use crate::sequences::kt::KtStep;
 
 /// DKT weights as plain row-major arrays (the same layout as [`Dkt`]'s parameters).
@@ -26,6 +27,14 @@ pub struct DktWeights {
     pub output: Vec<f32>,
     /// `[n_skills]`.
     pub output_bias: Vec<f32>,
+    /// Problem-aware models (see [`DktConfig::n_problems`]); empty otherwise.
+    #[serde(default)]
+    pub problem_difficulty: Vec<f32>,
+    #[serde(default)]
+    pub problem_scale: Vec<f32>,
+    /// `[2 * n_skills, 4 * hidden]` when problem-aware.
+    #[serde(default)]
+    pub input_variation: Vec<f32>,
 }
 
 fn to_vec<const D: usize>(t: burn::tensor::Tensor<D>) -> Vec<f32> {
@@ -40,6 +49,9 @@ impl DktWeights {
             recurrent: to_vec(m.recurrent.val()),
             output: to_vec(m.output.val()),
             output_bias: to_vec(m.output_bias.val()),
+            problem_difficulty: m.problem_difficulty.as_ref().map_or(vec![], |p| to_vec(p.val())),
+            problem_scale: m.problem_scale.as_ref().map_or(vec![], |p| to_vec(p.val())),
+            input_variation: m.input_variation.as_ref().map_or(vec![], |p| to_vec(p.val())),
         }
     }
 
@@ -47,34 +59,71 @@ impl DktWeights {
     pub fn to_module(&self, device: &burn::tensor::Device) -> Dkt {
         use burn::module::Param;
         use burn::tensor::{Tensor, TensorData};
-        let DktConfig { n_skills: s, hidden: h } = self.config;
+        let DktConfig { n_skills: s, hidden: h, n_problems: q } = self.config;
         let p2 = |v: &[f32], shape: [usize; 2]| Param::from_tensor(Tensor::from_data(TensorData::new(v.to_vec(), shape), device));
+        let p1 = |v: &[f32]| Param::from_tensor(Tensor::from_data(TensorData::new(v.to_vec(), [v.len()]), device));
+        let aware = q > 0;
         Dkt {
             input_gates: p2(&self.input_gates, [2 * s, 4 * h]),
             recurrent: p2(&self.recurrent, [h, 4 * h]),
             output: p2(&self.output, [h, s]),
-            output_bias: Param::from_tensor(Tensor::from_data(TensorData::new(self.output_bias.clone(), [s]), device)),
+            output_bias: p1(&self.output_bias),
+            problem_difficulty: aware.then(|| p1(&self.problem_difficulty)),
+            problem_scale: aware.then(|| p1(&self.problem_scale)),
+            input_variation: aware.then(|| p2(&self.input_variation, [2 * s, 4 * h])),
         }
     }
 
     /// Same shapes, all zeros (gradient accumulators, optimizer moments).
     pub fn zeros_like(&self) -> Self {
-        Self {
-            config: self.config,
-            input_gates: vec![0.0; self.input_gates.len()],
-            recurrent: vec![0.0; self.recurrent.len()],
-            output: vec![0.0; self.output.len()],
-            output_bias: vec![0.0; self.output_bias.len()],
+        let mut z = self.clone();
+        for p in z.params_mut() {
+            p.fill(0.0);
+        }
+        z
+    }
+
+    /// The parameter arrays, in a fixed order, for element-wise updates (empty ones included).
+    pub fn params(&self) -> [&[f32]; 7] {
+        [&self.input_gates, &self.recurrent, &self.output, &self.output_bias, &self.problem_difficulty, &self.problem_scale, &self.input_variation]
+    }
+
+    pub fn params_mut(&mut self) -> [&mut [f32]; 7] {
+        [
+            &mut self.input_gates,
+            &mut self.recurrent,
+            &mut self.output,
+            &mut self.output_bias,
+            &mut self.problem_difficulty,
+            &mut self.problem_scale,
+            &mut self.input_variation,
+        ]
+    }
+
+    /// The gate pre-activations a step contributes before the recurrence: the mean of its
+    /// skills' token rows, plus `μ_q · V[token]` for a known problem of a problem-aware model.
+    pub(crate) fn add_step_input(&self, step: &KtStep, gates: &mut [f32]) {
+        let g4 = gates.len();
+        let w = 1.0 / step.skills.len() as f32;
+        let mu = match step.problem {
+            Some(p) if !self.problem_scale.is_empty() => self.problem_scale[p as usize],
+            _ => 0.0,
+        };
+        for &sk in &step.skills {
+            let tok = 2 * sk as usize + usize::from(step.correct);
+            gates.iter_mut().zip(&self.input_gates[tok * g4..(tok + 1) * g4]).for_each(|(a, &x)| *a += w * x);
+            if mu != 0.0 {
+                gates.iter_mut().zip(&self.input_variation[tok * g4..(tok + 1) * g4]).for_each(|(a, &x)| *a += w * mu * x);
+            }
         }
     }
 
-    /// The parameter arrays, in a fixed order, for element-wise updates.
-    pub fn params(&self) -> [&[f32]; 4] {
-        [&self.input_gates, &self.recurrent, &self.output, &self.output_bias]
-    }
-
-    pub fn params_mut(&mut self) -> [&mut [f32]; 4] {
-        [&mut self.input_gates, &mut self.recurrent, &mut self.output, &mut self.output_bias]
+    /// The difficulty added to the logits a step is scored on (0 for unknown problems).
+    pub fn difficulty(&self, step: &KtStep) -> f32 {
+        match step.problem {
+            Some(p) if !self.problem_difficulty.is_empty() => self.problem_difficulty[p as usize],
+            _ => 0.0,
+        }
     }
 
     pub fn n_params(&self) -> usize {
@@ -85,13 +134,23 @@ impl DktWeights {
     /// the predicted probability that history `b`'s student answers skill `s` correctly next,
     /// having seen steps `0..=t`. An empty history gives an empty vector.
     pub fn predict(&self, histories: &[&[KtStep]]) -> Vec<Vec<f32>> {
+        self.predict_with(histories, true)
+    }
+
+    /// [`Self::predict`] before the sigmoid: per-skill logits of an average problem, to which a
+    /// problem-aware model adds the scored problem's [`Self::difficulty`].
+    pub fn predict_logits(&self, histories: &[&[KtStep]]) -> Vec<Vec<f32>> {
+        self.predict_with(histories, false)
+    }
+
+    fn predict_with(&self, histories: &[&[KtStep]], probabilities: bool) -> Vec<Vec<f32>> {
         let threads = worker_threads(histories.len());
         if threads <= 1 {
-            return self.predict_rows(histories);
+            return self.predict_rows(histories, probabilities);
         }
         let per = histories.len().div_ceil(threads);
         std::thread::scope(|scope| {
-            let handles: Vec<_> = histories.chunks(per).map(|rows| scope.spawn(move || self.predict_rows(rows))).collect();
+            let handles: Vec<_> = histories.chunks(per).map(|rows| scope.spawn(move || self.predict_rows(rows, probabilities))).collect();
             handles.into_iter().flat_map(|h| h.join().expect("DKT worker panicked")).collect()
         })
     }
@@ -113,11 +172,12 @@ impl DktWeights {
         self.predict(histories).into_iter().map(|all| if all.is_empty() { prior.clone() } else { all[all.len() - s..].to_vec() }).collect()
     }
 
-    fn predict_rows(&self, rows: &[&[KtStep]]) -> Vec<Vec<f32>> {
-        let DktConfig { n_skills: s, hidden: h } = self.config;
+    fn predict_rows(&self, rows: &[&[KtStep]], probabilities: bool) -> Vec<Vec<f32>> {
+        let DktConfig { n_skills: s, hidden: h, .. } = self.config;
         let b = rows.len();
         let t_max = rows.iter().map(|r| r.len()).max().unwrap_or(0);
         let g4 = 4 * h;
+        let recurrent = RecurrentWeights::new(&self.recurrent, h, g4);
         let mut gates = vec![0.0f32; b * g4];
         let mut c = vec![0.0f32; b * h];
         let mut tanh_c = vec![0.0f32; h];
@@ -128,21 +188,11 @@ impl DktWeights {
                 let g = &mut gates[row * g4..(row + 1) * g4];
                 g.fill(0.0);
                 if let Some(step) = hist.get(t) {
-                    let w = 1.0 / step.skills.len() as f32;
-                    for &sk in &step.skills {
-                        let tok = 2 * sk as usize + usize::from(step.correct);
-                        let src = &self.input_gates[tok * g4..(tok + 1) * g4];
-                        g.iter_mut().zip(src).for_each(|(a, &x)| *a += w * x);
-                    }
+                    self.add_step_input(step, g);
                 }
             }
             if t > 0 {
-                let (prev, _) = hs.split_at(t * b * h);
-                let h_prev = &prev[(t - 1) * b * h..];
-                // SAFETY: the slices hold exactly the m×k, k×n and m×n row-major matrices named.
-                unsafe {
-                    matrixmultiply::sgemm(b, h, g4, 1.0, h_prev.as_ptr(), h as isize, 1, self.recurrent.as_ptr(), g4 as isize, 1, 1.0, gates.as_mut_ptr(), g4 as isize, 1);
-                }
+                recurrent.accumulate(&hs[(t - 1) * b * h..t * b * h], b, &mut gates);
             }
             let h_t = &mut hs[t * b * h..(t + 1) * b * h];
             for row in 0..b {
@@ -158,7 +208,9 @@ impl DktWeights {
         unsafe {
             matrixmultiply::sgemm(n, h, s, 1.0, hs.as_ptr(), h as isize, 1, self.output.as_ptr(), s as isize, 1, 1.0, logits.as_mut_ptr(), s as isize, 1);
         }
-        sigmoid_in_place(&mut logits);
+        if probabilities {
+            sigmoid_in_place(&mut logits);
+        }
         rows.iter()
             .enumerate()
             .map(|(row, hist)| {
@@ -197,10 +249,18 @@ mod tests {
 
     #[test]
     fn kernel_matches_the_burn_module() {
-        let cfg = DktConfig { n_skills: 7, hidden: 16 };
+        for n_problems in [0, 3] {
+            kernel_matches_the_burn_module_for(DktConfig { n_skills: 7, hidden: 16, n_problems });
+        }
+    }
+
+    fn kernel_matches_the_burn_module_for(cfg: DktConfig) {
         let device = crate::models::device::reference_device();
-        let model = cfg.init(5, &device);
-        let w = DktWeights::from_model(&model);
+        let mut w = DktWeights::from_model(&cfg.init(5, &device));
+        if cfg.n_problems > 0 {
+            w.problem_scale = vec![0.8, -0.6, 1.2];
+        }
+        let model = w.to_module(&device);
         let mut rng = crate::models::init::Init::new(9);
         let seqs: Vec<KtSequence> = (0..20)
             .map(|i| {
@@ -210,7 +270,7 @@ mod tests {
                     .map(|t| {
                         let sk = ((u[2 * t] + 1.0) * 3.49) as u32;
                         let skills = if t % 5 == 0 { vec![sk, (sk + 1) % 7] } else { vec![sk] };
-                        KtStep { skills, correct: u[2 * t + 1] > 0.0 }
+                        KtStep { skills, correct: u[2 * t + 1] > 0.0, problem: (cfg.n_problems > 0 && t % 4 != 3).then_some((t % 3) as u32) }
                     })
                     .collect();
                 KtSequence { student: i.to_string(), steps }

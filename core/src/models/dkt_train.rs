@@ -22,9 +22,10 @@ use super::device::{CpuBackend, cpu_device, reference_device};
 use super::dkt::{Dkt, DktConfig, KtBatchTensors};
 use super::dkt_fused::{Adam, loss_and_grads};
 use super::dkt_kernel::DktWeights;
+use super::lstm_math::sigmoid;
 use crate::io::write_atomic;
 use crate::metrics::{BinaryReport, auc, binary_report};
-use crate::sequences::kt::{KtBatch, KtSequence, KtStep, SkillVocab, Window, windows};
+use crate::sequences::kt::{KtBatch, KtSequence, KtStep, ProblemVocab, SkillVocab, Window, windows};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
@@ -66,11 +67,20 @@ pub struct DktTrainConfig {
     pub seed: u64,
     #[serde(default)]
     pub engine: Engine,
+    /// Problem-aware DKT: a difficulty and an input scale per training problem (see
+    /// [`DktConfig::n_problems`]).
+    #[serde(default)]
+    pub problem_aware: bool,
+    /// Decoupled weight decay (AdamW-style) on the per-problem parameters only: each step
+    /// shrinks them by `lr · decay`, so problems seen a few times stay near the average problem
+    /// instead of memorising their handful of answers.
+    #[serde(default)]
+    pub problem_decay: f64,
 }
 
 impl Default for DktTrainConfig {
     fn default() -> Self {
-        Self { hidden: 100, window: 100, batch_size: 64, epochs: 10, learning_rate: 1e-3, seed: 42, engine: Engine::Fused }
+        Self { hidden: 100, window: 100, batch_size: 64, epochs: 10, learning_rate: 1e-3, seed: 42, engine: Engine::Fused, problem_aware: false, problem_decay: 0.0 }
     }
 }
 
@@ -97,11 +107,15 @@ impl Trainer {
     }
 
     /// One optimizer step on `windows`; returns the batch's mean loss.
-    fn step(&mut self, seqs: &[KtSequence], windows: &[Window], lr: f64) -> f64 {
+    fn step(&mut self, seqs: &[KtSequence], windows: &[Window], lr: f64, problem_decay: f64) -> f64 {
         match self {
             Trainer::Fused { w, adam } => {
                 let g = loss_and_grads(w, seqs, windows);
                 adam.update(w, &g.grads, lr);
+                if problem_decay > 0.0 {
+                    let keep = (1.0 - lr * problem_decay) as f32;
+                    w.problem_difficulty.iter_mut().chain(w.problem_scale.iter_mut()).for_each(|x| *x *= keep);
+                }
                 g.loss_sum / g.weight_sum.max(f64::MIN_POSITIVE)
             }
             Trainer::Burn { model, optim, device } => {
@@ -205,6 +219,7 @@ pub const CONFIG_FILE: &str = "config.json";
 pub const SKILLS_FILE: &str = "skills.json";
 pub const MODEL_FILE: &str = "model.bpk";
 pub const HISTORY_FILE: &str = "history.json";
+pub const PROBLEMS_FILE: &str = "problems.json";
 
 fn json_bytes<T: Serialize>(v: &T) -> Vec<u8> {
     serde_json::to_vec_pretty(v).expect("plain data serializes")
@@ -248,6 +263,7 @@ pub fn train_dkt(
     train: &[KtSequence],
     valid: &[KtSequence],
     vocab: &SkillVocab,
+    problems: &ProblemVocab,
     cfg: &DktTrainConfig,
     out: &Path,
     resume: bool,
@@ -259,7 +275,13 @@ pub fn train_dkt(
     if cfg.window < 2 || cfg.batch_size == 0 || cfg.hidden == 0 {
         return Err(TrainError::Invalid("window must be ≥ 2, batch size and hidden size > 0".into()));
     }
-    let dkt_cfg = DktConfig { n_skills: vocab.len(), hidden: cfg.hidden };
+    if cfg.problem_decay > 0.0 && cfg.engine != Engine::Fused {
+        return Err(TrainError::Invalid("problem decay is implemented by the fused engine only".into()));
+    }
+    if cfg.problem_aware && problems.is_empty() {
+        return Err(TrainError::Invalid("a problem-aware model needs problem ids in the training data".into()));
+    }
+    let dkt_cfg = DktConfig { n_skills: vocab.len(), hidden: cfg.hidden, n_problems: if cfg.problem_aware { problems.len() } else { 0 } };
     let run_cfg = DktRunConfig { model: "dkt".into(), dkt: dkt_cfg, train: cfg.clone() };
     let mut trainer = Trainer::new(cfg, dkt_cfg);
     let mut state = CheckpointState { epoch: 0, optimizer_step: 0, best_epoch: None, best_auc: None, history: vec![] };
@@ -276,6 +298,9 @@ pub fn train_dkt(
     } else {
         write_atomic(&out.join(CONFIG_FILE), &json_bytes(&run_cfg)).map_err(io_err(out))?;
         write_atomic(&out.join(SKILLS_FILE), &json_bytes(vocab)).map_err(io_err(out))?;
+        if cfg.problem_aware {
+            write_atomic(&out.join(PROBLEMS_FILE), &json_bytes(problems)).map_err(io_err(out))?;
+        }
     }
 
     let train_windows = windows(train, cfg.window);
@@ -288,7 +313,7 @@ pub fn train_dkt(
         for (bi, chunk) in order.chunks(cfg.batch_size).enumerate() {
             let t0 = Instant::now();
             let picked: Vec<Window> = chunk.iter().map(|&i| train_windows[i]).collect();
-            let loss_value = trainer.step(train, &picked, cfg.learning_rate);
+            let loss_value = trainer.step(train, &picked, cfg.learning_rate, cfg.problem_decay);
             if !loss_value.is_finite() {
                 return Err(TrainError::Invalid(format!("loss became {loss_value} at epoch {epoch}, batch {bi}: lower the learning rate")));
             }
@@ -345,6 +370,8 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, TrainErro
 pub struct DktModelDir {
     pub config: DktRunConfig,
     pub vocab: SkillVocab,
+    /// Empty unless the model is problem-aware.
+    pub problems: ProblemVocab,
     pub weights: DktWeights,
 }
 
@@ -358,8 +385,12 @@ impl DktModelDir {
         if vocab.len() != config.dkt.n_skills {
             return Err(TrainError::Corrupt { path: dir.join(SKILLS_FILE).display().to_string(), message: format!("{} skills, config says {}", vocab.len(), config.dkt.n_skills) });
         }
+        let problems = if config.dkt.n_problems > 0 { read_json::<ProblemVocab>(&dir.join(PROBLEMS_FILE))?.reindexed() } else { ProblemVocab::default() };
+        if problems.len() != config.dkt.n_problems {
+            return Err(TrainError::Corrupt { path: dir.join(PROBLEMS_FILE).display().to_string(), message: format!("{} problems, config says {}", problems.len(), config.dkt.n_problems) });
+        }
         let model = load_record(config.dkt.init(0, &reference_device()), &dir.join(MODEL_FILE))?;
-        Ok(Self { weights: DktWeights::from_model(&model), vocab, config })
+        Ok(Self { weights: DktWeights::from_model(&model), vocab, problems, config })
     }
 }
 
@@ -369,6 +400,12 @@ impl DktModelDir {
     /// it ever saw would ask it to extrapolate; evaluation scores the same windows.
     pub fn recent<'a>(&self, steps: &'a [KtStep]) -> &'a [KtStep] {
         &steps[steps.len().saturating_sub(self.config.train.window)..]
+    }
+
+    /// The model's sequences for `data` (tagged with problems when the model is problem-aware).
+    pub fn sequences(&self, data: &crate::data::Interactions) -> (Vec<KtSequence>, crate::sequences::kt::KtBuildReport) {
+        let problems = (self.config.dkt.n_problems > 0).then_some(&self.problems);
+        crate::sequences::kt::kt_sequences_with_problems(data, &self.vocab, problems)
     }
 }
 
@@ -394,16 +431,17 @@ pub fn evaluate_dkt(weights: &DktWeights, vocab: &SkillVocab, seqs: &[KtSequence
     let wins = windows(seqs, window);
     for chunk in wins.chunks(256) {
         let hist: Vec<&[KtStep]> = chunk.iter().map(|w| &seqs[w.seq].steps[w.start..w.start + w.len]).collect();
-        let probs = weights.predict(&hist);
-        for (h, p) in hist.iter().zip(&probs) {
+        let logits = weights.predict_logits(&hist);
+        for (h, z) in hist.iter().zip(&logits) {
             for t in 1..h.len() {
-                let row = &p[(t - 1) * n_skills..t * n_skills];
+                let row = &z[(t - 1) * n_skills..t * n_skills];
                 let step = &h[t];
-                let mean = step.skills.iter().map(|&s| row[s as usize]).sum::<f32>() / step.skills.len() as f32;
-                scores.push(mean);
+                let d = weights.difficulty(step);
+                let probs: Vec<f32> = step.skills.iter().map(|&s| sigmoid(row[s as usize] + d)).collect();
+                scores.push(probs.iter().sum::<f32>() / probs.len() as f32);
                 labels.push(step.correct);
-                for &s in &step.skills {
-                    per_skill[s as usize].0.push(row[s as usize]);
+                for (&s, &p) in step.skills.iter().zip(&probs) {
+                    per_skill[s as usize].0.push(p);
                     per_skill[s as usize].1.push(step.correct);
                 }
             }

@@ -1,10 +1,11 @@
 //! Element-wise LSTM maths shared by the inference kernel and the fused trainer.
 //!
-//! The functions are written as plain loops that LLVM vectorises, and compiled twice: for the
-//! baseline target (SSE2 on x86-64, SIMD128 where wasm enables it) and, on x86-64, for AVX2+FMA,
-//! picked at run time. That doubles the vector width without making the binary require AVX2.
+//! The functions are written as plain loops that LLVM vectorises, and compiled three times: for
+//! the baseline target (SSE2 on x86-64, SIMD128 where wasm enables it) and, on x86-64, for
+//! AVX2+FMA and for AVX-512, picked at run time. That widens the vectors without making the
+//! binary require either.
 
-/// Defines `fn name(args)` that runs an AVX2+FMA build of `body` where the CPU has it.
+/// Defines `fn name(args)` that runs an AVX-512 or AVX2+FMA build of `body` where the CPU has it.
 macro_rules! multiversion {
     ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident : $ty:ty),* $(,)?) $body:block) => {
         $(#[$m])*
@@ -13,9 +14,17 @@ macro_rules! multiversion {
             fn generic($($arg: $ty),*) $body
             #[cfg(target_arch = "x86_64")]
             {
+                #[target_feature(enable = "avx512f,avx2,fma")]
+                unsafe fn avx512($($arg: $ty),*) {
+                    generic($($arg),*)
+                }
                 #[target_feature(enable = "avx2,fma")]
                 unsafe fn avx2($($arg: $ty),*) {
                     generic($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU supports the features `avx512` was compiled for.
+                    return unsafe { avx512($($arg),*) };
                 }
                 if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
                     // SAFETY: the CPU supports the features `avx2` was compiled for.
@@ -35,10 +44,15 @@ pub fn exp_approx(x: f32) -> f32 {
     // Round to nearest by adding and removing 1.5·2^23: unlike `f32::round` (a libm call without
     // SSE4.1) this stays in vector registers.
     const SHIFTER: f32 = 12_582_912.0;
-    let n = (x * std::f32::consts::LOG2_E + SHIFTER) - SHIFTER;
+    let t = x * std::f32::consts::LOG2_E + SHIFTER;
+    let n = t - SHIFTER;
     let r = x - n * 0.693_145_75 - n * 1.428_606_8e-6;
     let p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
-    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    // 2^n straight from `t`'s bits, whose low mantissa bits hold n + 0x40_0000: integer ops only.
+    // (`n as i32` would be a saturating conversion, which LLVM leaves scalar.) The clamp keeps
+    // n + 127 in the normal exponent range [1, 254].
+    let two_n = f32::from_bits(t.to_bits().wrapping_add(127u32.wrapping_sub(0x4B40_0000)) << 23);
+    p * two_n
 }
 
 #[inline(always)]

@@ -3,7 +3,9 @@
 pub mod device;
 pub mod dkt;
 pub mod dkt_fused;
+pub mod dkt_influence;
 pub mod dkt_kernel;
 pub mod dkt_train;
 pub mod init;
 pub mod lstm_math;
+pub mod recurrent_gemm;

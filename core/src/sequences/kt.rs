@@ -78,6 +78,47 @@ pub struct KtStep {
     /// Model skill indices (see [`SkillVocab`]); never empty.
     pub skills: Vec<u32>,
     pub correct: bool,
+    /// Model problem index (see [`ProblemVocab`]) when the model tracks problems and knows this
+    /// one; `None` means "an average problem of these skills".
+    #[serde(default)]
+    pub problem: Option<u32>,
+}
+
+impl KtStep {
+    pub fn new(skills: Vec<u32>, correct: bool) -> Self {
+        Self { skills, correct, problem: None }
+    }
+}
+
+/// The problems a problem-aware model has parameters for: those answered by training students.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProblemVocab {
+    pub names: Vec<String>,
+    #[serde(skip)]
+    index: HashMap<String, u32>,
+}
+
+impl ProblemVocab {
+    pub fn new(names: Vec<String>) -> Self {
+        let index = names.iter().enumerate().map(|(i, n)| (n.clone(), i as u32)).collect();
+        Self { names, index }
+    }
+
+    pub fn get(&self, name: &str) -> Option<u32> {
+        self.index.get(name).copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    pub fn reindexed(self) -> Self {
+        Self::new(self.names)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,7 +140,17 @@ pub struct KtBuildReport {
 
 /// Builds one time-ordered sequence per student that has at least one usable step.
 pub fn kt_sequences(data: &Interactions, vocab: &SkillVocab) -> (Vec<KtSequence>, KtBuildReport) {
+    kt_sequences_with_problems(data, vocab, None)
+}
+
+/// [`kt_sequences`] that also tags each step with its model problem index, for problem-aware
+/// models.
+pub fn kt_sequences_with_problems(data: &Interactions, vocab: &SkillVocab, problems: Option<&ProblemVocab>) -> (Vec<KtSequence>, KtBuildReport) {
     let to_model: Vec<Option<u32>> = data.skills.names().iter().map(|n| vocab.get(n)).collect();
+    let problem_of: Vec<Option<u32>> = match problems {
+        Some(p) => data.items.names().iter().map(|n| p.get(n)).collect(),
+        None => vec![None; data.items.len()],
+    };
     let mut report = KtBuildReport::default();
     let mut out = Vec::new();
     for (student, events) in data.by_student().into_iter().enumerate() {
@@ -116,7 +167,7 @@ pub fn kt_sequences(data: &Interactions, vocab: &SkillVocab) -> (Vec<KtSequence>
                 report.unknown_skill += 1;
                 continue;
             }
-            steps.push(KtStep { skills, correct });
+            steps.push(KtStep { skills, correct, problem: problem_of[e.item as usize] });
         }
         if !steps.is_empty() {
             report.steps += steps.len();
@@ -170,6 +221,12 @@ pub struct KtBatch {
     pub target_weight: Vec<f32>,
     /// For the output after step `t`: whether step `t + 1` was answered correctly.
     pub target_correct: Vec<f32>,
+    /// Per step: its problem index (0 when unknown) and 1.0 if known, else 0.0. Time-major
+    /// `[steps * batch]`; `target_*` describe step `t + 1`.
+    pub input_problem: Vec<i64>,
+    pub input_problem_known: Vec<f32>,
+    pub target_problem: Vec<i64>,
+    pub target_problem_known: Vec<f32>,
 }
 
 impl KtBatch {
@@ -188,6 +245,10 @@ impl KtBatch {
             target_skill: vec![0; cells],
             target_weight: vec![0.0; cells],
             target_correct: vec![0.0; steps * batch],
+            input_problem: vec![0; steps * batch],
+            input_problem_known: vec![0.0; steps * batch],
+            target_problem: vec![0; steps * batch],
+            target_problem_known: vec![0.0; steps * batch],
         };
         for (row, w) in windows.iter().enumerate() {
             let steps_w = &seqs[w.seq].steps[w.start..w.start + w.len];
@@ -198,6 +259,10 @@ impl KtBatch {
                     b.input_token[base + j] = 2 * s as i64 + i64::from(step.correct);
                     b.input_weight[base + j] = 1.0 / k;
                 }
+                if let Some(p) = step.problem {
+                    b.input_problem[t * batch + row] = p as i64;
+                    b.input_problem_known[t * batch + row] = 1.0;
+                }
                 if let Some(next) = steps_w.get(t + 1) {
                     let k = next.skills.len() as f32;
                     for (j, &s) in next.skills.iter().enumerate() {
@@ -205,6 +270,10 @@ impl KtBatch {
                         b.target_weight[base + j] = 1.0 / k;
                     }
                     b.target_correct[t * batch + row] = if next.correct { 1.0 } else { 0.0 };
+                    if let Some(p) = next.problem {
+                        b.target_problem[t * batch + row] = p as i64;
+                        b.target_problem_known[t * batch + row] = 1.0;
+                    }
                 }
             }
         }
@@ -222,7 +291,7 @@ mod tests {
     use super::*;
 
     fn seq(steps: &[(&[u32], bool)]) -> KtSequence {
-        KtSequence { student: "s".into(), steps: steps.iter().map(|(s, c)| KtStep { skills: s.to_vec(), correct: *c }).collect() }
+        KtSequence { student: "s".into(), steps: steps.iter().map(|(s, c)| KtStep::new(s.to_vec(), *c)).collect() }
     }
 
     #[test]
@@ -258,6 +327,8 @@ mod tests {
 #[derive(Debug, Clone)]
 pub struct KtSplits {
     pub vocab: SkillVocab,
+    /// Problems answered by training students (empty unless asked for).
+    pub problems: ProblemVocab,
     pub train: Vec<KtSequence>,
     pub valid: Vec<KtSequence>,
     pub test: Vec<KtSequence>,
@@ -268,8 +339,14 @@ pub struct KtSplits {
 /// and validates on `valid_data`. Skills that only held-out students practise are unknown to the
 /// model, exactly as they would be in deployment; their steps are counted in the report.
 pub fn kt_splits(data: &Interactions, valid_data: Option<&Interactions>, valid_frac: f64, test_frac: f64, seed: u64) -> KtSplits {
+    kt_splits_with(data, valid_data, valid_frac, test_frac, seed, false)
+}
+
+/// [`kt_splits`], optionally tagging steps with problems (vocabulary from training students).
+pub fn kt_splits_with(data: &Interactions, valid_data: Option<&Interactions>, valid_frac: f64, test_frac: f64, seed: u64, with_problems: bool) -> KtSplits {
     let full = SkillVocab::from_interactions(data);
-    let (seqs, mut report) = kt_sequences(data, &full);
+    let all_problems = ProblemVocab::new(data.items.names().to_vec());
+    let (seqs, mut report) = kt_sequences_with_problems(data, &full, with_problems.then_some(&all_problems));
     let (train, valid, test) = match valid_data {
         Some(_) => (seqs, vec![], vec![]),
         None => super::split::split3(&seqs, valid_frac, test_frac, seed),
@@ -299,16 +376,43 @@ pub fn kt_splits(data: &Interactions, valid_data: Option<&Interactions>, valid_f
             })
             .collect()
     };
-    let train = restrict(train, &mut report);
+    let mut train = restrict(train, &mut report);
+    // Problems: only those training students answered get parameters; others count as unknown.
+    let problems = if with_problems {
+        let mut seen = vec![false; all_problems.len()];
+        let mut names = Vec::new();
+        for st in train.iter().flat_map(|q| &q.steps) {
+            if let Some(p) = st.problem
+                && !std::mem::replace(&mut seen[p as usize], true)
+            {
+                names.push(all_problems.names[p as usize].clone());
+            }
+        }
+        ProblemVocab::new(names)
+    } else {
+        ProblemVocab::default()
+    };
+    let reproblem = |seqs: &mut Vec<KtSequence>| {
+        for st in seqs.iter_mut().flat_map(|q| q.steps.iter_mut()) {
+            st.problem = st.problem.and_then(|p| problems.get(&all_problems.names[p as usize]));
+        }
+    };
+    reproblem(&mut train);
+    // A separate validation file is indexed against `problems` directly.
     let valid = match valid_data {
         Some(v) => {
-            let (seqs, r) = kt_sequences(v, &vocab);
+            let (seqs, r) = kt_sequences_with_problems(v, &vocab, with_problems.then_some(&problems));
             report.untagged += r.untagged;
             report.unknown_skill += r.unknown_skill;
             seqs
         }
-        None => restrict(valid, &mut report),
+        None => {
+            let mut v = restrict(valid, &mut report);
+            reproblem(&mut v);
+            v
+        }
     };
-    let test = restrict(test, &mut report);
-    KtSplits { vocab, train, valid, test, report }
+    let mut test = restrict(test, &mut report);
+    reproblem(&mut test);
+    KtSplits { vocab, problems, train, valid, test, report }
 }

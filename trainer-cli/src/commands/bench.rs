@@ -8,7 +8,7 @@ use clap::Args;
 use classlens_core::io::write_atomic;
 use classlens_core::models::dkt::KtBatchTensors;
 use classlens_core::models::dkt_train::{DktModelDir, DktTrainConfig, train_dkt};
-use classlens_core::sequences::kt::{KtBatch, KtStep, Window, kt_splits};
+use classlens_core::sequences::kt::{KtBatch, KtStep, Window, kt_splits_with};
 use serde::Serialize;
 
 use super::data_args::DataArgs;
@@ -44,6 +44,9 @@ pub struct BenchDktArgs {
     /// Skip training; time inference of an existing model directory instead.
     #[arg(long)]
     pub model: Option<PathBuf>,
+    /// Problem-aware DKT (see `train dkt --problems`).
+    #[arg(long)]
+    pub problems: bool,
     #[arg(long)]
     pub json: Option<PathBuf>,
 }
@@ -112,14 +115,14 @@ fn latency(students: usize, steps: usize, (first, v): (f64, Vec<f64>)) -> Latenc
 pub fn dkt(a: BenchDktArgs) -> Result<()> {
     let data = a.data_args.load(&a.data)?;
     let valid = a.valid_data.as_deref().map(|p| a.data_args.load(p)).transpose()?;
-    let splits = kt_splits(&data, valid.as_ref(), 0.1, 0.0, 42);
+    let splits = kt_splits_with(&data, valid.as_ref(), 0.1, 0.0, 42, a.problems);
     let tmp = tempfile::tempdir()?;
     let (model_dir, history) = match &a.model {
         Some(dir) => (dir.clone(), vec![]),
         None => {
-            let cfg = DktTrainConfig { hidden: a.hidden, window: a.window, batch_size: a.batch_size, epochs: a.epochs, learning_rate: 1e-3, seed: 42, engine: a.engine.into() };
+            let cfg = DktTrainConfig { hidden: a.hidden, window: a.window, batch_size: a.batch_size, epochs: a.epochs, learning_rate: 1e-3, seed: 42, engine: a.engine.into(), problem_aware: a.problems, ..Default::default() };
             let mut bar = crate::progress::TrainBar::new(false);
-            let out = train_dkt(&splits.train, &splits.valid, &splits.vocab, &cfg, tmp.path(), false, &mut |p| bar.update(p))?;
+            let out = train_dkt(&splits.train, &splits.valid, &splits.vocab, &splits.problems, &cfg, tmp.path(), false, &mut |p| bar.update(p))?;
             (tmp.path().to_path_buf(), out.history)
         }
     };

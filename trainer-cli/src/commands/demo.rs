@@ -7,7 +7,7 @@ use anyhow::Result;
 use clap::Args;
 use classlens_core::data::assistments::{AssistmentsOptions, load_assistments};
 use classlens_core::models::dkt_train::{DktModelDir, DktTrainConfig, evaluate_dkt, train_dkt};
-use classlens_core::sequences::kt::{kt_sequences, kt_splits};
+use classlens_core::sequences::kt::kt_splits;
 use classlens_core::synth::{SKILL_BUILDER_FILE, default_classroom, write_dir};
 
 use super::dkt::{TableFormat, mastery_table, render_table};
@@ -34,7 +34,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
     // Small and quick: 96 training students are little data, so a small model with a larger step.
     let cfg = DktTrainConfig { hidden: 32, window: 100, batch_size: 16, epochs: a.epochs, learning_rate: 1e-2, seed: 7, ..Default::default() };
     let mut bar = TrainBar::new(false);
-    train_dkt(&splits.train, &splits.valid, &splits.vocab, &cfg, &model_dir, false, &mut |p| bar.update(p))?;
+    train_dkt(&splits.train, &splits.valid, &splits.vocab, &splits.problems, &cfg, &model_dir, false, &mut |p| bar.update(p))?;
     let model = DktModelDir::load(&model_dir)?;
     let test = evaluate_dkt(&model.weights, &model.vocab, &splits.test, cfg.window).overall;
     println!(
@@ -46,7 +46,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
 
     // The first class of the first school: the classroom a teacher would open.
     let class = data.student_info.first().and_then(|i| i.class);
-    let (seqs, _) = kt_sequences(&data, &model.vocab);
+    let (seqs, _) = model.sequences(&data);
     let mut students: Vec<String> =
         (0..data.students.len() as u32).filter(|&s| data.student_info[s as usize].class == class).map(|s| data.students.name(s).to_string()).collect();
     students.sort();

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use classlens_core::io::write_atomic;
 use classlens_core::models::dkt_train::{DktModelDir, DktTrainConfig, Engine, evaluate_dkt, train_dkt};
-use classlens_core::sequences::kt::{KtSequence, KtStep, kt_sequences, kt_splits};
+use classlens_core::sequences::kt::{KtSequence, KtStep, kt_splits_with};
 use serde::{Deserialize, Serialize};
 
 use super::data_args::DataArgs;
@@ -54,6 +54,13 @@ pub struct TrainArgs {
     /// How gradients are computed: the fused CPU kernels (default, fastest) or burn autodiff.
     #[arg(long, value_enum, default_value_t = EngineArg::Fused)]
     pub engine: EngineArg,
+    /// Problem-aware DKT: learn a difficulty and an input scale for every training problem
+    /// (needs problem ids: raw ASSISTments or the 4-line format).
+    #[arg(long)]
+    pub problems: bool,
+    /// With --problems: weight decay on the per-problem parameters (see BENCHMARKS.md).
+    #[arg(long, default_value_t = 0.0)]
+    pub problem_decay: f64,
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,
@@ -90,7 +97,7 @@ fn ids(seqs: &[KtSequence]) -> Vec<String> {
 pub fn train(a: TrainArgs) -> Result<()> {
     let data = a.data_args.load(&a.data)?;
     let valid = a.valid_data.as_deref().map(|p| a.data_args.load(p)).transpose()?;
-    let splits = kt_splits(&data, valid.as_ref(), a.valid_frac, a.test_frac, a.seed);
+    let splits = kt_splits_with(&data, valid.as_ref(), a.valid_frac, a.test_frac, a.seed, a.problems);
     let r = &splits.report;
     if !a.quiet {
         eprintln!(
@@ -104,10 +111,10 @@ pub fn train(a: TrainArgs) -> Result<()> {
             r.unknown_skill
         );
     }
-    let cfg = DktTrainConfig { hidden: a.hidden, window: a.window, batch_size: a.batch_size, epochs: a.epochs, learning_rate: a.lr, seed: a.seed, engine: a.engine.into() };
+    let cfg = DktTrainConfig { hidden: a.hidden, window: a.window, batch_size: a.batch_size, epochs: a.epochs, learning_rate: a.lr, seed: a.seed, engine: a.engine.into(), problem_aware: a.problems, problem_decay: a.problem_decay };
     let split = Split { train: ids(&splits.train), valid: ids(&splits.valid), test: ids(&splits.test) };
     let mut bar = TrainBar::new(a.quiet);
-    let outcome = train_dkt(&splits.train, &splits.valid, &splits.vocab, &cfg, &a.out, a.resume, &mut |p| bar.update(p))?;
+    let outcome = train_dkt(&splits.train, &splits.valid, &splits.vocab, &splits.problems, &cfg, &a.out, a.resume, &mut |p| bar.update(p))?;
     write_atomic(&a.out.join(SPLIT_FILE), &serde_json::to_vec_pretty(&split)?)?;
     if let Some(best) = outcome.best_epoch {
         eprintln!("best epoch: {best}; model written to {}", a.out.display());
@@ -173,7 +180,7 @@ fn read_split(model: &Path) -> Result<Option<Split>> {
 pub fn eval(a: EvalArgs) -> Result<()> {
     let model = DktModelDir::load(&a.model)?;
     let data = a.data_args.load(&a.data)?;
-    let (mut seqs, report) = kt_sequences(&data, &model.vocab);
+    let (mut seqs, report) = model.sequences(&data);
     let split = read_split(&a.model)?;
     let keep: Option<HashSet<String>> = match (a.split, &split) {
         (SplitArg::All, _) => None,
@@ -301,7 +308,7 @@ pub fn render_table(t: &MasteryTable, format: TableFormat) -> Result<String> {
 pub fn mastery(a: MasteryArgs) -> Result<()> {
     let model = DktModelDir::load(&a.model)?;
     let data = a.data_args.load(&a.data)?;
-    let (seqs, _) = kt_sequences(&data, &model.vocab);
+    let (seqs, _) = model.sequences(&data);
     let table = mastery_table(&model, &seqs, &a.students)?;
     let text = render_table(&table, a.table)?;
     match &a.out {

@@ -4,6 +4,7 @@ mod bench;
 mod data_args;
 mod demo;
 mod dkt;
+mod influence;
 mod synth;
 
 use anyhow::Result;
@@ -28,6 +29,8 @@ enum Command {
     Eval(EvalCommand),
     /// Print a student × skill mastery table from a trained DKT model.
     Mastery(dkt::MasteryArgs),
+    /// Influence between skills learned by a DKT model (and, given concepts, how well it recovers them).
+    Influence(influence::InfluenceArgs),
     /// Measure training and inference speed.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -59,6 +62,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Train(TrainCommand::Dkt(a)) => dkt::train(a),
         Command::Eval(EvalCommand::Dkt(a)) => dkt::eval(a),
         Command::Mastery(a) => dkt::mastery(a),
+        Command::Influence(a) => influence::run(a),
         Command::Bench(BenchCommand::Dkt(a)) => bench::dkt(a),
         Command::Demo(a) => demo::run(a),
     }

@@ -1,0 +1,133 @@
+//! The recurrent product `gates += h · W_hh`, run once per time step with the same `W_hh`.
+//!
+//! matrixmultiply's SGEMM re-packs `W_hh` on every call; at these shapes (16 × 100 by 100 × 400
+//! per thread and step) packing plus its buffer allocation cost half as much as the arithmetic
+//! (perf: 18% packing, ~8% page faults, 30% kernel). Where the CPU has AVX-512, `W_hh` is packed
+//! once per batch into 32-column panels and a 4 × 32 register tile (8 zmm accumulators) is
+//! accumulated over `k` with explicit FMA intrinsics. Elsewhere (AVX2 machines, WebAssembly)
+//! matrixmultiply is used: a plain-Rust AVX2 tile measured slower than its kernels (criterion:
+//! 19.8 vs 16.2 µs per step).
+
+const NR: usize = 32;
+const MR: usize = 4;
+
+/// `W` (`k × n`, row-major), ready for repeated `C += A · W`.
+pub struct RecurrentWeights<'w> {
+    w: &'w [f32],
+    k: usize,
+    n: usize,
+    /// Column panels of width 32 (zero-padded), present when the AVX-512 path is taken.
+    panels: Option<Vec<f32>>,
+}
+
+impl<'w> RecurrentWeights<'w> {
+    pub fn new(w: &'w [f32], k: usize, n: usize) -> Self {
+        assert_eq!(w.len(), k * n, "weight shape");
+        let panels = avx512_available().then(|| {
+            let n_panels = n.div_ceil(NR);
+            let mut p = vec![0.0f32; n_panels * k * NR];
+            for panel in 0..n_panels {
+                for kk in 0..k {
+                    for l in 0..NR.min(n - panel * NR) {
+                        p[(panel * k + kk) * NR + l] = w[kk * n + panel * NR + l];
+                    }
+                }
+            }
+            p
+        });
+        Self { w, k, n, panels }
+    }
+
+    /// `c (m × n) += a (m × k) · W`, row-major.
+    pub fn accumulate(&self, a: &[f32], m: usize, c: &mut [f32]) {
+        assert!(a.len() >= m * self.k && c.len() >= m * self.n, "matrix shapes");
+        #[cfg(target_arch = "x86_64")]
+        if let Some(panels) = &self.panels {
+            // SAFETY: panels exist only when AVX-512F was detected; shapes were checked above.
+            unsafe { avx512::gemm_acc(a, m, self.k, self.n, panels, c) };
+            return;
+        }
+        // SAFETY: the slices hold exactly the m×k, k×n and m×n row-major matrices named.
+        unsafe {
+            matrixmultiply::sgemm(m, self.k, self.n, 1.0, a.as_ptr(), self.k as isize, 1, self.w.as_ptr(), self.n as isize, 1, 1.0, c.as_mut_ptr(), self.n as isize, 1);
+        }
+    }
+}
+
+fn avx512_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    use super::{MR, NR};
+
+    /// # Safety
+    /// The CPU must support AVX-512F; `a` is `m × k`, `c` is `m × n`, `panels` is `W` packed
+    /// by [`super::RecurrentWeights::new`].
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn gemm_acc(a: &[f32], m: usize, k: usize, n: usize, panels: &[f32], c: &mut [f32]) {
+        let zeros = vec![0.0f32; k];
+        let mut r0 = 0;
+        while r0 < m {
+            let rows = MR.min(m - r0);
+            let row = |r: usize| if r < rows { &a[(r0 + r) * k..(r0 + r + 1) * k] } else { &zeros[..] };
+            let ar = [row(0), row(1), row(2), row(3)];
+            for (p, panel) in panels.chunks_exact(k * NR).enumerate() {
+                let mut acc = [[_mm512_setzero_ps(); 2]; MR];
+                for kk in 0..k {
+                    // SAFETY: `panel` holds k rows of NR = 32 floats; kk < k.
+                    let (w0, w1) = unsafe { (_mm512_loadu_ps(panel.as_ptr().add(kk * NR)), _mm512_loadu_ps(panel.as_ptr().add(kk * NR + 16))) };
+                    for r in 0..MR {
+                        let x = _mm512_set1_ps(ar[r][kk]);
+                        acc[r][0] = _mm512_fmadd_ps(x, w0, acc[r][0]);
+                        acc[r][1] = _mm512_fmadd_ps(x, w1, acc[r][1]);
+                    }
+                }
+                let cols = NR.min(n - p * NR);
+                for (r, acc_r) in acc.iter().enumerate().take(rows) {
+                    let mut tmp = [0.0f32; NR];
+                    // SAFETY: `tmp` holds 32 floats.
+                    unsafe {
+                        _mm512_storeu_ps(tmp.as_mut_ptr(), acc_r[0]);
+                        _mm512_storeu_ps(tmp.as_mut_ptr().add(16), acc_r[1]);
+                    }
+                    let out = &mut c[(r0 + r) * n + p * NR..(r0 + r) * n + p * NR + cols];
+                    out.iter_mut().zip(&tmp).for_each(|(o, v)| *o += v);
+                }
+            }
+            r0 += MR;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_a_naive_product_on_ragged_shapes() {
+        let mut init = crate::models::init::Init::new(1);
+        for (m, k, n) in [(1, 1, 1), (3, 5, 7), (16, 100, 400), (17, 33, 45), (5, 8, 64)] {
+            let a = init.uniform(m * k, 1.0);
+            let w = init.uniform(k * n, 1.0);
+            let mut c = vec![0.5f32; m * n];
+            RecurrentWeights::new(&w, k, n).accumulate(&a, m, &mut c);
+            for i in 0..m {
+                for j in 0..n {
+                    let want: f32 = 0.5 + (0..k).map(|kk| a[i * k + kk] * w[kk * n + j]).sum::<f32>();
+                    assert!((c[i * n + j] - want).abs() < 1e-4, "{m}x{k}x{n} at ({i},{j})");
+                }
+            }
+        }
+    }
+}
