@@ -17,6 +17,15 @@ impl Interner {
         Self::default()
     }
 
+    /// An interner holding `names` in order (duplicates keep their first index).
+    pub fn from_names(names: impl IntoIterator<Item = String>) -> Self {
+        let mut it = Self::new();
+        for n in names {
+            it.intern(&n);
+        }
+        it
+    }
+
     /// Returns the index of `name`, adding it if new.
     pub fn intern(&mut self, name: &str) -> u32 {
         if let Some(&i) = self.index.get(name) {
@@ -55,6 +64,12 @@ impl Interner {
     /// Rebuilds the lookup index after deserialization.
     pub fn reindex(&mut self) {
         self.index = self.names.iter().enumerate().map(|(i, n)| (n.clone(), i as u32)).collect();
+    }
+
+    /// [`Self::reindex`], by value.
+    pub fn reindexed(mut self) -> Self {
+        self.reindex();
+        self
     }
 }
 

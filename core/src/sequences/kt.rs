@@ -5,22 +5,20 @@
 //! cut into windows of a fixed length; within a window the model's output after step `t` is
 //! scored on step `t + 1` only, never on a response it has already seen.
 
-use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::{EventKind, Interactions};
+use crate::data::{EventKind, Interactions, Interner};
 
 /// The skills a model knows, in model index order. Built from training data only.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SkillVocab {
     /// Skill ids as the source spells them: the key that ties data to the model.
-    pub names: Vec<String>,
+    #[serde(flatten)]
+    pub ids: Interner,
     /// Names for people (the id again where the source has none).
     #[serde(default)]
     pub labels: Vec<String>,
-    #[serde(skip)]
-    index: HashMap<String, u32>,
 }
 
 impl SkillVocab {
@@ -31,12 +29,15 @@ impl SkillVocab {
 
     pub fn with_labels(names: Vec<String>, labels: Vec<String>) -> Self {
         assert_eq!(names.len(), labels.len(), "one label per skill");
-        let index = names.iter().enumerate().map(|(i, n)| (n.clone(), i as u32)).collect();
-        Self { names, labels, index }
+        Self { ids: Interner::from_names(names), labels }
     }
 
     pub fn label(&self, i: usize) -> &str {
         &self.labels[i]
+    }
+
+    pub fn names(&self) -> &[String] {
+        self.ids.names()
     }
 
     /// Every skill that tags at least one answered problem in `data`, in first-seen order.
@@ -55,20 +56,24 @@ impl SkillVocab {
     }
 
     pub fn get(&self, name: &str) -> Option<u32> {
-        self.index.get(name).copied()
+        self.ids.get(name)
     }
 
     pub fn len(&self) -> usize {
-        self.names.len()
+        self.ids.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
+        self.ids.is_empty()
     }
 
     /// Restores the lookup index (and missing labels) after deserialization.
-    pub fn reindexed(self) -> Self {
-        if self.labels.len() == self.names.len() { Self::with_labels(self.names, self.labels) } else { Self::new(self.names) }
+    pub fn reindexed(mut self) -> Self {
+        self.ids.reindex();
+        if self.labels.len() != self.ids.len() {
+            self.labels = self.ids.names().to_vec();
+        }
+        self
     }
 }
 
@@ -91,35 +96,7 @@ impl KtStep {
 }
 
 /// The problems a problem-aware model has parameters for: those answered by training students.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ProblemVocab {
-    pub names: Vec<String>,
-    #[serde(skip)]
-    index: HashMap<String, u32>,
-}
-
-impl ProblemVocab {
-    pub fn new(names: Vec<String>) -> Self {
-        let index = names.iter().enumerate().map(|(i, n)| (n.clone(), i as u32)).collect();
-        Self { names, index }
-    }
-
-    pub fn get(&self, name: &str) -> Option<u32> {
-        self.index.get(name).copied()
-    }
-
-    pub fn len(&self) -> usize {
-        self.names.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
-    }
-
-    pub fn reindexed(self) -> Self {
-        Self::new(self.names)
-    }
-}
+pub type ProblemVocab = Interner;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KtSequence {
@@ -345,8 +322,8 @@ pub fn kt_splits(data: &Interactions, valid_data: Option<&Interactions>, valid_f
 /// [`kt_splits`], optionally tagging steps with problems (vocabulary from training students).
 pub fn kt_splits_with(data: &Interactions, valid_data: Option<&Interactions>, valid_frac: f64, test_frac: f64, seed: u64, with_problems: bool) -> KtSplits {
     let full = SkillVocab::from_interactions(data);
-    let all_problems = ProblemVocab::new(data.items.names().to_vec());
-    let (seqs, mut report) = kt_sequences_with_problems(data, &full, with_problems.then_some(&all_problems));
+    let all_problems = &data.items;
+    let (seqs, mut report) = kt_sequences_with_problems(data, &full, with_problems.then_some(all_problems));
     let (train, valid, test) = match valid_data {
         Some(_) => (seqs, vec![], vec![]),
         None => super::split::split3(&seqs, valid_frac, test_frac, seed),
@@ -356,12 +333,12 @@ pub fn kt_splits_with(data: &Interactions, valid_data: Option<&Interactions>, va
     let (mut names, mut labels) = (Vec::new(), Vec::new());
     for s in train.iter().flat_map(|q| &q.steps).flat_map(|st| &st.skills) {
         if !std::mem::replace(&mut seen[*s as usize], true) {
-            names.push(full.names[*s as usize].clone());
+            names.push(full.names()[*s as usize].clone());
             labels.push(full.labels[*s as usize].clone());
         }
     }
     let vocab = SkillVocab::with_labels(names, labels);
-    let remap: Vec<Option<u32>> = full.names.iter().map(|n| vocab.get(n)).collect();
+    let remap: Vec<Option<u32>> = full.names().iter().map(|n| vocab.get(n)).collect();
     let restrict = |seqs: Vec<KtSequence>, report: &mut KtBuildReport| -> Vec<KtSequence> {
         seqs.into_iter()
             .filter_map(|mut q| {
@@ -385,16 +362,16 @@ pub fn kt_splits_with(data: &Interactions, valid_data: Option<&Interactions>, va
             if let Some(p) = st.problem
                 && !std::mem::replace(&mut seen[p as usize], true)
             {
-                names.push(all_problems.names[p as usize].clone());
+                names.push(all_problems.name(p).to_string());
             }
         }
-        ProblemVocab::new(names)
+        ProblemVocab::from_names(names)
     } else {
         ProblemVocab::default()
     };
     let reproblem = |seqs: &mut Vec<KtSequence>| {
         for st in seqs.iter_mut().flat_map(|q| q.steps.iter_mut()) {
-            st.problem = st.problem.and_then(|p| problems.get(&all_problems.names[p as usize]));
+            st.problem = st.problem.and_then(|p| problems.get(all_problems.name(p)));
         }
     };
     reproblem(&mut train);

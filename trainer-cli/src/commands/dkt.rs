@@ -268,7 +268,7 @@ pub fn mastery_table(model: &DktModelDir, seqs: &[KtSequence], students: &[Strin
         }
     }
     let rows = chosen.into_iter().zip(model.weights.mastery_batch(&hist)).collect();
-    Ok(MasteryTable { skills: model.vocab.names.clone(), labels: model.vocab.labels.clone(), rows })
+    Ok(MasteryTable { skills: model.vocab.names().to_vec(), labels: model.vocab.labels.clone(), rows })
 }
 
 pub fn render_table(t: &MasteryTable, format: TableFormat) -> Result<String> {

@@ -29,7 +29,7 @@ pub fn run(a: InfluenceArgs) -> Result<()> {
     let model = DktModelDir::load(&a.model)?;
     let j = influence_matrix(&model.weights);
     let effect = answer_effect_matrix(&model.weights);
-    let mut report = serde_json::json!({ "skills": model.vocab.names, "influence": j, "answer_effect": effect });
+    let mut report = serde_json::json!({ "skills": model.vocab.names(), "influence": j, "answer_effect": effect });
     if let Some(path) = &a.concepts {
         let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
         let by_exercise: Vec<usize> = text
@@ -44,7 +44,7 @@ pub fn run(a: InfluenceArgs) -> Result<()> {
         // Model skills are exercise numbers (as the matrix loader names them).
         let concept: Vec<usize> = model
             .vocab
-            .names
+            .names()
             .iter()
             .map(|n| n.parse::<usize>().ok().and_then(|e| by_exercise.get(e).copied()).with_context(|| format!("skill {n:?} is not an exercise of {}", path.display())))
             .collect::<Result<_>>()?;
