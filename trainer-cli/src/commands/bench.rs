@@ -174,3 +174,37 @@ pub fn dkt(a: BenchDktArgs) -> Result<()> {
     }
     Ok(())
 }
+
+#[derive(Args, Debug)]
+pub struct BenchLoadArgs {
+    #[arg(long)]
+    pub data: PathBuf,
+    #[command(flatten)]
+    pub data_args: DataArgs,
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+/// Loader throughput and peak memory: shows that memory follows the loaded events, not the
+/// file's size (the loaders stream).
+pub fn load(a: BenchLoadArgs) -> Result<()> {
+    let bytes = std::fs::metadata(&a.data)?.len();
+    let t = Instant::now();
+    let data = a.data_args.load(&a.data)?;
+    let seconds = t.elapsed().as_secs_f64();
+    let report = serde_json::json!({
+        "data": a.data.display().to_string(),
+        "file_mib": bytes as f64 / (1 << 20) as f64,
+        "events": data.events.len(),
+        "students": data.students.len(),
+        "seconds": seconds,
+        "mib_per_second": bytes as f64 / (1 << 20) as f64 / seconds,
+        "peak_rss_mib": peak_rss_mib(),
+    });
+    let json = serde_json::to_string_pretty(&report)?;
+    println!("{json}");
+    if let Some(p) = &a.json {
+        write_atomic(p, json.as_bytes())?;
+    }
+    Ok(())
+}

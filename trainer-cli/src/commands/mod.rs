@@ -54,6 +54,8 @@ enum EvalCommand {
 enum BenchCommand {
     /// Training seconds per epoch, inference latency of 32 students × 100 steps, peak memory.
     Dkt(bench::BenchDktArgs),
+    /// Loader throughput and peak memory on one file.
+    Load(bench::BenchLoadArgs),
 }
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -64,6 +66,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Mastery(a) => dkt::mastery(a),
         Command::Influence(a) => influence::run(a),
         Command::Bench(BenchCommand::Dkt(a)) => bench::dkt(a),
+        Command::Bench(BenchCommand::Load(a)) => bench::load(a),
         Command::Demo(a) => demo::run(a),
     }
 }
