@@ -288,14 +288,23 @@ pub fn train_dkt(
 
     fs::create_dir_all(out).map_err(io_err(out))?;
     if resume && let Some((ckpt, saved)) = latest_checkpoint(out) {
-        let saved_cfg: DktRunConfig = read_json(&out.join(CONFIG_FILE))?;
+        let mut saved_cfg: DktRunConfig = read_json(&out.join(CONFIG_FILE))?;
+        // More (or fewer) epochs is the one change a resume may make.
+        saved_cfg.train.epochs = cfg.epochs;
         if saved_cfg != run_cfg {
             return Err(TrainError::Invalid(format!("{}: was trained with a different configuration; resume needs the same one", out.display())));
         }
         trainer = trainer.load(&ckpt, saved.optimizer_step)?;
         state = saved;
+        write_atomic(&out.join(CONFIG_FILE), &json_bytes(&run_cfg)).map_err(io_err(out))?;
         progress(&Progress::Resumed { epoch: state.epoch });
     } else {
+        // A fresh run must not inherit checkpoints of an earlier run in the same directory: the
+        // clean-up keeps the newest epochs by name, and --resume would pick them up.
+        let old = out.join("checkpoints");
+        if old.exists() {
+            fs::remove_dir_all(&old).map_err(io_err(&old))?;
+        }
         write_atomic(&out.join(CONFIG_FILE), &json_bytes(&run_cfg)).map_err(io_err(out))?;
         write_atomic(&out.join(SKILLS_FILE), &json_bytes(vocab)).map_err(io_err(out))?;
         if cfg.problem_aware {
@@ -454,4 +463,65 @@ pub fn evaluate_dkt(weights: &DktWeights, vocab: &SkillVocab, seqs: &[KtSequence
         .map(|(i, (s, l))| SkillScore { skill: vocab.label(i).to_string(), n: s.len(), auc: auc(s, l) })
         .collect();
     DktEvaluation { overall: binary_report(&scores, &labels), per_skill }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seqs() -> Vec<KtSequence> {
+        let mut init = crate::models::init::Init::new(3);
+        (0..12)
+            .map(|i| {
+                let u = init.uniform(60, 1.0);
+                let steps = u.chunks(2).map(|x| KtStep::new(vec![((x[0] + 1.0) * 1.99) as u32], x[1] > 0.0)).collect();
+                KtSequence { student: i.to_string(), steps }
+            })
+            .collect()
+    }
+
+    fn checkpoints(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir.join("checkpoints")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_fresh_run_replaces_an_earlier_runs_checkpoints() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = seqs();
+        let vocab = SkillVocab::new((0..4).map(|i| i.to_string()).collect());
+        let cfg = |epochs| DktTrainConfig { hidden: 4, window: 10, batch_size: 4, epochs, ..Default::default() };
+        let none = ProblemVocab::default();
+        train_dkt(&data, &data[..3], &vocab, &none, &cfg(3), dir.path(), false, &mut |_| {}).unwrap();
+        assert_eq!(checkpoints(dir.path()), ["epoch-0002", "epoch-0003"]);
+        train_dkt(&data, &data[..3], &vocab, &none, &cfg(1), dir.path(), false, &mut |_| {}).unwrap();
+        assert_eq!(checkpoints(dir.path()), ["epoch-0001"]);
+        // Resuming a finished run trains no further epoch; asking for more epochs continues it.
+        let out = train_dkt(&data, &data[..3], &vocab, &none, &cfg(1), dir.path(), true, &mut |_| {}).unwrap();
+        assert_eq!(out.history.len(), 1);
+        let out = train_dkt(&data, &data[..3], &vocab, &none, &cfg(2), dir.path(), true, &mut |_| {}).unwrap();
+        assert_eq!(out.history.iter().map(|h| h.epoch).collect::<Vec<_>>(), [1, 2]);
+    }
+
+    #[test]
+    fn a_corrupt_checkpoint_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = seqs();
+        let vocab = SkillVocab::new((0..4).map(|i| i.to_string()).collect());
+        let cfg = DktTrainConfig { hidden: 4, window: 10, batch_size: 4, epochs: 1, ..Default::default() };
+        let none = ProblemVocab::default();
+        train_dkt(&data, &[], &vocab, &none, &cfg, dir.path(), false, &mut |_| {}).unwrap();
+        fs::write(dir.path().join("checkpoints/epoch-0001/model.bpk"), b"not a burnpack").unwrap();
+        let more = DktTrainConfig { epochs: 2, ..cfg.clone() };
+        let err = train_dkt(&data, &[], &vocab, &none, &more, dir.path(), true, &mut |_| {}).err().unwrap().to_string();
+        assert!(err.contains("epoch-0001/model.bpk"), "{err}");
+        // A different model shape is refused before any weights are read.
+        let wider = DktTrainConfig { hidden: 5, ..more.clone() };
+        let err = train_dkt(&data, &[], &vocab, &none, &wider, dir.path(), true, &mut |_| {}).err().unwrap().to_string();
+        assert!(err.contains("different configuration"), "{err}");
+        fs::write(dir.path().join(MODEL_FILE), b"truncated").unwrap();
+        let err = DktModelDir::load(dir.path()).err().unwrap().to_string();
+        assert!(err.contains("model.bpk"), "{err}");
+    }
 }
