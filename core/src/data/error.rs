@@ -27,8 +27,10 @@ impl fmt::Display for Location {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
-    #[error("{file}: {source}")]
-    Io { file: String, #[source] source: std::io::Error },
+    /// The I/O error is part of the message, not a `source`: error reports print the chain, and
+    /// it would otherwise appear twice.
+    #[error("{file}: {error}")]
+    Io { file: String, error: std::io::Error },
     /// A value that does not parse as what the format requires.
     #[error("{at}: expected {expected}, found {found:?}")]
     Parse { at: Location, expected: String, found: String },
@@ -42,7 +44,7 @@ pub enum DataError {
 
 impl DataError {
     pub fn io(file: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        DataError::Io { file: file.into().display().to_string(), source }
+        DataError::Io { file: file.into().display().to_string(), error: source }
     }
 
     pub fn parse(file: &str, line: u64, column: Option<(usize, Option<String>)>, expected: impl Into<String>, found: impl Into<String>) -> Self {

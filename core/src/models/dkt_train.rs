@@ -29,8 +29,9 @@ use crate::sequences::kt::{KtBatch, KtSequence, KtStep, ProblemVocab, SkillVocab
 
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
-    #[error("{path}: {source}")]
-    Io { path: String, #[source] source: std::io::Error },
+    /// The I/O error is part of the message (not a `source`, which reports would print twice).
+    #[error("{path}: {error}")]
+    Io { path: String, error: std::io::Error },
     #[error("{path}: {message}")]
     Corrupt { path: String, message: String },
     #[error("{0}")]
@@ -38,7 +39,7 @@ pub enum TrainError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> TrainError + '_ {
-    move |source| TrainError::Io { path: path.display().to_string(), source }
+    move |error| TrainError::Io { path: path.display().to_string(), error }
 }
 
 /// How the gradients are computed. Both give the same gradients (a test checks it); the fused

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, ValueEnum};
 use classlens_core::data::Interactions;
 use classlens_core::data::load::{Format, LoadSpec, load};
@@ -57,7 +57,8 @@ impl DataArgs {
 
     /// Loads `path`, printing the loader's warnings to stderr.
     pub fn load(&self, path: &Path) -> Result<Interactions> {
-        let loaded = load(path, &self.spec()?).with_context(|| format!("cannot load {}", path.display()))?;
+        // Loader errors already start with the file (and line, and column).
+        let loaded = load(path, &self.spec()?)?;
         for w in &loaded.warnings {
             eprintln!("warning: {w}");
         }
