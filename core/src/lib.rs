@@ -4,6 +4,7 @@
 //! into model inputs, [`models`] train and predict, [`metrics`] score predictions. No UI and no
 //! CLI live here, so the same crate runs natively and in the browser.
 
+pub mod calendar;
 pub mod data;
 pub mod io;
 pub mod metrics;

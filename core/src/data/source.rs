@@ -12,6 +12,7 @@ use std::str::FromStr;
 use encoding_rs_io::{DecodeReaderBytes, DecodeReaderBytesBuilder};
 
 use super::error::{DataError, Location, Result};
+use crate::calendar::digits;
 
 /// The text encoding of a source file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -155,45 +156,9 @@ impl<'a> Cell<'a> {
     }
 }
 
-/// Days from 1970-01-01 to the given proleptic Gregorian date (Howard Hinnant's algorithm).
-/// `month` is 1..=12 and `day` must be valid for the month; callers validate first.
-pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400; // [0, 399]
-    let mp = ((month + 9) % 12) as i64; // March = 0
-    let doy = (153 * mp + 2) / 5 + day as i64 - 1; // [0, 365]
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy; // [0, 146096]
-    era * 146_097 + doe - 719_468
-}
-
-fn is_leap(year: i64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
-
-fn days_in_month(year: i64, month: u32) -> u32 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Exactly `n` ASCII digits as a number.
-fn digits(s: &str, n: usize) -> Option<u32> {
-    (s.len() == n && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
-}
-
 /// `YYYY-MM-DD`, strictly (two-digit month and day, real calendar day), as epoch seconds.
 pub fn parse_date(s: &str) -> Option<i64> {
-    let (y, rest) = s.split_once('-')?;
-    let (m, d) = rest.split_once('-')?;
-    let (year, month, day) = (digits(y, 4)? as i64, digits(m, 2)?, digits(d, 2)?);
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
-        return None;
-    }
-    Some(days_from_civil(year, month, day) * 86_400)
+    crate::calendar::parse_ymd(s).map(|days| days * 86_400)
 }
 
 /// `YYYY-MM-DD`, or it followed by `T` or a space and `HH:MM[:SS[.fff]]`, then an optional `Z`
