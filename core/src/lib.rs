@@ -9,5 +9,6 @@ pub mod data;
 pub mod io;
 pub mod metrics;
 pub mod models;
+pub mod recommend;
 pub mod sequences;
 pub mod synth;

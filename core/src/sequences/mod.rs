@@ -2,3 +2,4 @@
 
 pub mod kt;
 pub mod split;
+pub mod study;
