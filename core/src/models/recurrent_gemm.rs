@@ -9,6 +9,7 @@
 //! 19.8 vs 16.2 µs per step).
 
 const NR: usize = 32;
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 const MR: usize = 4;
 
 /// `W` (`k × n`, row-major), ready for repeated `C += A · W`.
@@ -17,6 +18,7 @@ pub struct RecurrentWeights<'w> {
     k: usize,
     n: usize,
     /// Column panels of width 32 (zero-padded), present when the AVX-512 path is taken.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     panels: Option<Vec<f32>>,
 }
 
