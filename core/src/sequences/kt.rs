@@ -131,10 +131,25 @@ pub fn kt_sequences_with_problems(data: &Interactions, vocab: &SkillVocab, probl
     let mut report = KtBuildReport::default();
     let mut out = Vec::new();
     for (student, events) in data.by_student().into_iter().enumerate() {
-        let mut steps = Vec::new();
+        let mut steps: Vec<KtStep> = Vec::new();
+        // The last event turned into a step, by (order, item, time): a raw export grouped by
+        // skill repeats one response in non-adjacent rows with the same order id, which the
+        // loader cannot fold without holding every response. Sorted here they are neighbours,
+        // and one response must stay one step, or its second copy is scored on an answer the
+        // model was just given.
+        let mut last_step: Option<(u64, u32, Option<i64>)> = None;
         for i in events {
             let e = &data.events[i];
             let (EventKind::Problem, Some(correct)) = (e.kind, e.correct) else { continue };
+            if last_step == Some((e.order, e.item, e.time)) {
+                let step = steps.last_mut().expect("a step was recorded");
+                for s in e.skills.iter().filter_map(|&s| to_model[s as usize]) {
+                    if !step.skills.contains(&s) {
+                        step.skills.push(s);
+                    }
+                }
+                continue;
+            }
             if e.skills.is_empty() {
                 report.untagged += 1;
                 continue;
@@ -145,6 +160,7 @@ pub fn kt_sequences_with_problems(data: &Interactions, vocab: &SkillVocab, probl
                 continue;
             }
             steps.push(KtStep { skills, correct, problem: problem_of[e.item as usize] });
+            last_step = Some((e.order, e.item, e.time));
         }
         if !steps.is_empty() {
             report.steps += steps.len();
@@ -269,6 +285,21 @@ mod tests {
 
     fn seq(steps: &[(&[u32], bool)]) -> KtSequence {
         KtSequence { student: "s".into(), steps: steps.iter().map(|(s, c)| KtStep::new(s.to_vec(), *c)).collect() }
+    }
+
+    #[test]
+    fn a_response_repeated_in_non_adjacent_rows_is_one_step() {
+        // A raw export grouped by skill: response 1 (order 1) appears under skill A and,
+        // further down, under skill B.
+        let csv = "order_id,user_id,problem_id,original,correct,skill_id\n1,u,p1,1,1,A\n2,u,p2,1,0,A\n1,u,p1,1,1,B\n";
+        let data = crate::data::assistments::read_assistments(csv.as_bytes(), "x.csv", &Default::default()).unwrap();
+        let vocab = SkillVocab::from_interactions(&data);
+        let (seqs, report) = kt_sequences(&data, &vocab);
+        let steps = &seqs[0].steps;
+        assert_eq!(steps.len(), 2, "{steps:?}");
+        assert_eq!((steps[0].skills.clone(), steps[0].correct), (vec![0, 1], true));
+        assert_eq!((steps[1].skills.clone(), steps[1].correct), (vec![0], false));
+        assert_eq!(report.steps, 2);
     }
 
     #[test]
