@@ -127,7 +127,7 @@ impl DktWeights {
     }
 
     pub fn n_params(&self) -> usize {
-        self.input_gates.len() + self.recurrent.len() + self.output.len() + self.output_bias.len()
+        self.params().iter().map(|p| p.len()).sum()
     }
 
     /// Per-skill probabilities after every step of every history: `out[b][t * n_skills + s]` is
@@ -158,11 +158,7 @@ impl DktWeights {
     /// Probabilities after the whole history (the student's current mastery). With no history
     /// this is the model's prior: the output from the zero state.
     pub fn mastery(&self, history: &[KtStep]) -> Vec<f32> {
-        let s = self.config.n_skills;
-        match self.predict(&[history]).pop() {
-            Some(all) if !all.is_empty() => all[all.len() - s..].to_vec(),
-            _ => self.output_bias.iter().map(|&z| sigmoid(z)).collect(),
-        }
+        self.mastery_batch(&[history]).pop().expect("one history in, one row out")
     }
 
     /// [`Self::mastery`] for many students at once (one batched pass).

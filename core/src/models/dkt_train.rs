@@ -273,8 +273,8 @@ pub fn train_dkt(
     if vocab.is_empty() || train.is_empty() {
         return Err(TrainError::Invalid("no training data: no student has an answered, skill-tagged problem".into()));
     }
-    if cfg.window < 2 || cfg.batch_size == 0 || cfg.hidden == 0 {
-        return Err(TrainError::Invalid("window must be ≥ 2, batch size and hidden size > 0".into()));
+    if cfg.window < 2 || cfg.batch_size == 0 || cfg.hidden == 0 || cfg.epochs == 0 {
+        return Err(TrainError::Invalid("window must be ≥ 2; batch size, hidden size and epochs > 0".into()));
     }
     if cfg.problem_decay > 0.0 && cfg.engine != Engine::Fused {
         return Err(TrainError::Invalid("problem decay is implemented by the fused engine only".into()));
@@ -295,16 +295,35 @@ pub fn train_dkt(
         if saved_cfg != run_cfg {
             return Err(TrainError::Invalid(format!("{}: was trained with a different configuration; resume needs the same one", out.display())));
         }
+        // Same shapes are not enough: the skill (and problem) order depends on which students
+        // were in the training split, so a different split would silently permute the weights.
+        let saved_vocab: SkillVocab = read_json(&out.join(SKILLS_FILE))?;
+        let saved_problems: ProblemVocab = if cfg.problem_aware { read_json(&out.join(PROBLEMS_FILE))? } else { ProblemVocab::default() };
+        let current_problems = if cfg.problem_aware { problems.names() } else { &[] };
+        if saved_vocab.names() != vocab.names() || saved_problems.names() != current_problems {
+            return Err(TrainError::Invalid(format!(
+                "{}: the skills or problems of this data and split differ from the ones the run started with; resume needs the same data, split and seed",
+                out.display()
+            )));
+        }
         trainer = trainer.load(&ckpt, saved.optimizer_step)?;
         state = saved;
         write_atomic(&out.join(CONFIG_FILE), &json_bytes(&run_cfg)).map_err(io_err(out))?;
         progress(&Progress::Resumed { epoch: state.epoch });
     } else {
-        // A fresh run must not inherit checkpoints of an earlier run in the same directory: the
-        // clean-up keeps the newest epochs by name, and --resume would pick them up.
+        // A fresh run must not inherit anything of an earlier run in the same directory: its
+        // checkpoints (the clean-up keeps the newest epochs by name, and --resume would pick
+        // them up), its model and its history (which a killed new run would pair with the new
+        // configuration).
         let old = out.join("checkpoints");
         if old.exists() {
             fs::remove_dir_all(&old).map_err(io_err(&old))?;
+        }
+        for name in [MODEL_FILE, HISTORY_FILE, PROBLEMS_FILE] {
+            let p = out.join(name);
+            if p.exists() {
+                fs::remove_file(&p).map_err(io_err(&p))?;
+            }
         }
         write_atomic(&out.join(CONFIG_FILE), &json_bytes(&run_cfg)).map_err(io_err(out))?;
         write_atomic(&out.join(SKILLS_FILE), &json_bytes(vocab)).map_err(io_err(out))?;
@@ -390,6 +409,10 @@ impl DktModelDir {
         let config: DktRunConfig = read_json(&dir.join(CONFIG_FILE))?;
         if config.model != "dkt" {
             return Err(TrainError::Invalid(format!("{}: holds a '{}' model, not dkt", dir.display(), config.model)));
+        }
+        let t = &config.train;
+        if t.window < 2 || config.dkt.hidden == 0 || config.dkt.n_skills == 0 {
+            return Err(TrainError::Corrupt { path: dir.join(CONFIG_FILE).display().to_string(), message: "expected window ≥ 2 and hidden, n_skills > 0".into() });
         }
         let vocab = read_json::<SkillVocab>(&dir.join(SKILLS_FILE))?.reindexed();
         if vocab.len() != config.dkt.n_skills {

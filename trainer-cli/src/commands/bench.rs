@@ -127,9 +127,15 @@ pub fn dkt(a: BenchDktArgs) -> Result<()> {
         }
     };
     let model = DktModelDir::load(&model_dir)?;
+    if a.infer_students == 0 || a.infer_steps == 0 {
+        bail!("--infer-students and --infer-steps must be at least 1");
+    }
+    // The inference batch is indexed with the model's own vocabulary (a given --model may have
+    // been trained on other data or another split).
+    let (seqs, _) = model.sequences(&data);
 
     // The inference batch: real windows of exactly `infer_steps` steps where the data has them.
-    let pool: Vec<&[KtStep]> = splits.valid.iter().chain(&splits.train).flat_map(|q| q.steps.chunks_exact(a.infer_steps)).take(a.infer_students).collect();
+    let pool: Vec<&[KtStep]> = seqs.iter().flat_map(|q| q.steps.chunks_exact(a.infer_steps)).take(a.infer_students).collect();
     if pool.len() < a.infer_students {
         bail!("the data has only {} windows of {} steps; need {}", pool.len(), a.infer_steps, a.infer_students);
     }
@@ -141,12 +147,7 @@ pub fn dkt(a: BenchDktArgs) -> Result<()> {
     let batch = KtBatch::new(&owned, &wins);
     #[allow(deprecated)]
     let infer_device = burn::tensor::Device::ndarray();
-    let graph_model = {
-        let m = model.config.dkt.init(0, &infer_device);
-        use burn::module::Module;
-        let rec = std::fs::read(model_dir.join("model.bpk"))?;
-        m.load_record(burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(rec))?)
-    };
+    let graph_model = model.weights.to_module(&infer_device);
     let graph = time_it(a.repeats.min(10), || {
         let x = KtBatchTensors::new(&batch, &infer_device);
         std::hint::black_box(burn::tensor::activation::sigmoid(graph_model.logits(&x)).into_data());

@@ -83,11 +83,25 @@ impl From<EngineArg> for Engine {
     }
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 struct Split {
+    /// The training data file (canonical path), so `eval --split auto` only applies the
+    /// student lists to the file they were cut from.
+    #[serde(default)]
+    data: String,
     train: Vec<String>,
     valid: Vec<String>,
     test: Vec<String>,
+}
+
+fn canonical(p: &Path) -> String {
+    p.canonicalize().unwrap_or_else(|_| p.to_path_buf()).display().to_string()
+}
+
+/// Line formats without problem ids use the skill as the item; a problem-aware model would
+/// then learn a second per-skill bias, not per-problem difficulties.
+fn has_problem_ids(data: &classlens_core::data::Interactions) -> bool {
+    data.problem_events().any(|e| e.skills.len() != 1 || data.items.name(e.item) != data.skills.name(e.skills[0]))
 }
 
 fn ids(seqs: &[KtSequence]) -> Vec<String> {
@@ -95,7 +109,14 @@ fn ids(seqs: &[KtSequence]) -> Vec<String> {
 }
 
 pub fn train(a: TrainArgs) -> Result<()> {
+    let fracs_ok = (0.0..1.0).contains(&a.valid_frac) && (0.0..1.0).contains(&a.test_frac) && a.valid_frac + a.test_frac < 1.0;
+    if !fracs_ok {
+        bail!("--valid-frac and --test-frac must be in [0, 1) and sum to less than 1 (got {} and {})", a.valid_frac, a.test_frac);
+    }
     let data = a.data_args.load(&a.data)?;
+    if a.problems && !has_problem_ids(&data) {
+        bail!("{}: has no problem ids (every item is its own skill), so --problems cannot learn problem difficulties", a.data.display());
+    }
     let valid = a.valid_data.as_deref().map(|p| a.data_args.load(p)).transpose()?;
     let splits = kt_splits_with(&data, valid.as_ref(), a.valid_frac, a.test_frac, a.seed, a.problems);
     let r = &splits.report;
@@ -112,10 +133,22 @@ pub fn train(a: TrainArgs) -> Result<()> {
         );
     }
     let cfg = DktTrainConfig { hidden: a.hidden, window: a.window, batch_size: a.batch_size, epochs: a.epochs, learning_rate: a.lr, seed: a.seed, engine: a.engine.into(), problem_aware: a.problems, problem_decay: a.problem_decay };
-    let split = Split { train: ids(&splits.train), valid: ids(&splits.valid), test: ids(&splits.test) };
+    let split = Split { data: canonical(&a.data), train: ids(&splits.train), valid: ids(&splits.valid), test: ids(&splits.test) };
+    // The split is written before training, so a killed run still says which students it held
+    // out, and a resume can check it is continuing the same split.
+    match (a.resume, read_split(&a.out)?) {
+        (true, Some(saved)) if saved != split => bail!("{}: {SPLIT_FILE} differs from this data and seed; resume needs the same ones", a.out.display()),
+        _ => {
+            std::fs::create_dir_all(&a.out)?;
+            let stale = a.out.join("test_metrics.json");
+            if !a.resume && stale.exists() {
+                std::fs::remove_file(&stale)?;
+            }
+            write_atomic(&a.out.join(SPLIT_FILE), &serde_json::to_vec_pretty(&split)?)?;
+        }
+    }
     let mut bar = TrainBar::new(a.quiet);
     let outcome = train_dkt(&splits.train, &splits.valid, &splits.vocab, &splits.problems, &cfg, &a.out, a.resume, &mut |p| bar.update(p))?;
-    write_atomic(&a.out.join(SPLIT_FILE), &serde_json::to_vec_pretty(&split)?)?;
     if let Some(best) = outcome.best_epoch {
         eprintln!("best epoch: {best}; model written to {}", a.out.display());
     }
@@ -185,10 +218,10 @@ pub fn eval(a: EvalArgs) -> Result<()> {
     let keep: Option<HashSet<String>> = match (a.split, &split) {
         (SplitArg::All, _) => None,
         (SplitArg::Auto, None) => None,
-        (SplitArg::Auto, Some(s)) => {
-            let test: HashSet<String> = s.test.iter().cloned().collect();
-            seqs.iter().any(|q| test.contains(&q.student)).then_some(test)
-        }
+        // Student ids only mean the same students in the file the split was cut from (line
+        // formats number students by position).
+        (SplitArg::Auto, Some(s)) if s.data == canonical(&a.data) && !s.test.is_empty() => Some(s.test.iter().cloned().collect()),
+        (SplitArg::Auto, Some(_)) => None,
         (_, None) => bail!("{} has no {SPLIT_FILE}: use --split all", a.model.display()),
         (SplitArg::Test, Some(s)) => Some(s.test.iter().cloned().collect()),
         (SplitArg::Valid, Some(s)) => Some(s.valid.iter().cloned().collect()),

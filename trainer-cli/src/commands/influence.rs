@@ -48,8 +48,8 @@ pub fn run(a: InfluenceArgs) -> Result<()> {
             .iter()
             .map(|n| n.parse::<usize>().ok().and_then(|e| by_exercise.get(e).copied()).with_context(|| format!("skill {n:?} is not an exercise of {}", path.display())))
             .collect::<Result<_>>()?;
-        if concept.len() < 2 {
-            bail!("need at least two skills");
+        if concept.len() < 2 || a.top == 0 {
+            bail!("need at least two skills and --top ≥ 1");
         }
         let chance = chance_precision(&concept);
         let p = same_concept_precision(&j, &concept, a.top);
