@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data}
 OUT=bench/results
 mkdir -p "$OUT" runs
-# The whole workspace, not -p classlens-cli: a single package resolves dependency features
-# differently and would compile the burn tree a second time.
-cargo build --release --locked --workspace
+# Built exactly as the test command builds it (the whole workspace, dev-dependencies included):
+# `cargo build` or `-p classlens-cli` would resolve dependency features differently and compile
+# the burn tree a second time. The test build leaves the CLI at target/release/classlens.
+cargo test --release --locked --workspace --no-run
 CL=./target/release/classlens
 A=$DATA/assist2009-pid
 

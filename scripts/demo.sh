@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup first" >&2; exit 1; }
-# The whole workspace, not -p classlens-cli: a single package resolves dependency features
-# differently and would compile the burn tree a second time.
-cargo build --release --locked --workspace
+# Built exactly as the test command builds it (the whole workspace, dev-dependencies included):
+# `cargo build` or `-p classlens-cli` would resolve dependency features differently and compile
+# the burn tree a second time. The test build leaves the CLI at target/release/classlens.
+cargo test --release --locked --workspace --no-run
 ./target/release/classlens demo --out runs/demo "$@"
