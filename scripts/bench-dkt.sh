@@ -21,7 +21,7 @@ for engine in burn-ndarray burn-flex; do
 done
 
 # 1b. The inference kernel alone, under criterion (steadier than one run on a shared VM).
-cargo bench --locked -p classlens-core --bench kernels 2>&1 | grep -E "^dkt|time:" | tee $OUT/kernels-criterion.txt
+cargo bench --locked --workspace --bench kernels 2>&1 | grep -E "^dkt|time:" | tee $OUT/kernels-criterion.txt
 
 # 2. Accuracy, time-ordered ASSISTments 2009, plain and problem-aware DKT.
 #  a) clean: train on train1, select the epoch on 10% of train1's students, report on valid1,

@@ -1,4 +1,4 @@
-//! Micro-benchmarks of the DKT CPU kernels (`cargo bench -p classlens-core --bench kernels`):
+//! Micro-benchmarks of the DKT CPU kernels (`cargo bench --workspace --bench kernels`):
 //! criterion's repeated sampling gives steadier figures than one `classlens bench` run on a
 //! shared 2-core VM.
 
