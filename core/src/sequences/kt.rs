@@ -42,16 +42,9 @@ impl SkillVocab {
 
     /// Every skill that tags at least one answered problem in `data`, in first-seen order.
     pub fn from_interactions(data: &Interactions) -> Self {
-        let mut seen = vec![false; data.skills.len()];
-        let (mut names, mut labels) = (Vec::new(), Vec::new());
-        for e in data.problem_events() {
-            for &s in &e.skills {
-                if !std::mem::replace(&mut seen[s as usize], true) {
-                    names.push(data.skills.name(s).to_string());
-                    labels.push(data.skill_label(s).to_string());
-                }
-            }
-        }
+        let skills = first_seen(data.problem_events().flat_map(|e| e.skills.iter().copied()), data.skills.len());
+        let names = skills.iter().map(|&s| data.skills.name(s).to_string()).collect();
+        let labels = skills.iter().map(|&s| data.skill_label(s).to_string()).collect();
         Self::with_labels(names, labels)
     }
 
@@ -75,6 +68,13 @@ impl SkillVocab {
         }
         self
     }
+}
+
+/// The distinct indices (each `< n`) of `ids`, in first-seen order: the order every vocabulary
+/// here is built in, so a model's indices follow its training data deterministically.
+fn first_seen(ids: impl Iterator<Item = u32>, n: usize) -> Vec<u32> {
+    let mut seen = vec![false; n];
+    ids.filter(|&i| !std::mem::replace(&mut seen[i as usize], true)).collect()
 }
 
 /// One answered problem in model terms.
@@ -360,14 +360,9 @@ pub fn kt_splits_with(data: &Interactions, valid_data: Option<&Interactions>, va
         None => super::split::split3(&seqs, valid_frac, test_frac, seed),
     };
     // Vocabulary of the training students, in first-seen order.
-    let mut seen = vec![false; full.len()];
-    let (mut names, mut labels) = (Vec::new(), Vec::new());
-    for s in train.iter().flat_map(|q| &q.steps).flat_map(|st| &st.skills) {
-        if !std::mem::replace(&mut seen[*s as usize], true) {
-            names.push(full.names()[*s as usize].clone());
-            labels.push(full.labels[*s as usize].clone());
-        }
-    }
+    let skills = first_seen(train.iter().flat_map(|q| &q.steps).flat_map(|st| st.skills.iter().copied()), full.len());
+    let names = skills.iter().map(|&s| full.names()[s as usize].clone()).collect();
+    let labels = skills.iter().map(|&s| full.labels[s as usize].clone()).collect();
     let vocab = SkillVocab::with_labels(names, labels);
     let remap: Vec<Option<u32>> = full.names().iter().map(|n| vocab.get(n)).collect();
     let restrict = |seqs: Vec<KtSequence>, report: &mut KtBuildReport| -> Vec<KtSequence> {
@@ -387,15 +382,8 @@ pub fn kt_splits_with(data: &Interactions, valid_data: Option<&Interactions>, va
     let mut train = restrict(train, &mut report);
     // Problems: only those training students answered get parameters; others count as unknown.
     let problems = if with_problems {
-        let mut seen = vec![false; all_problems.len()];
-        let mut names = Vec::new();
-        for st in train.iter().flat_map(|q| &q.steps) {
-            if let Some(p) = st.problem
-                && !std::mem::replace(&mut seen[p as usize], true)
-            {
-                names.push(all_problems.name(p).to_string());
-            }
-        }
+        let seen = first_seen(train.iter().flat_map(|q| &q.steps).filter_map(|st| st.problem), all_problems.len());
+        let names: Vec<String> = seen.iter().map(|&p| all_problems.name(p).to_string()).collect();
         ProblemVocab::from_names(names)
     } else {
         ProblemVocab::default()
