@@ -9,9 +9,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
-use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -19,6 +17,8 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::device::{CpuBackend, cpu_device, reference_device};
+pub use super::record::TrainError;
+use super::record::{latest_checkpoint, io_err, json_bytes, load_record, read_json, record_bytes};
 use super::dkt::{Dkt, DktConfig, KtBatchTensors};
 use super::dkt_fused::{Adam, loss_and_grads};
 use super::dkt_kernel::DktWeights;
@@ -27,20 +27,6 @@ use crate::io::write_atomic;
 use crate::metrics::{BinaryReport, auc, binary_report};
 use crate::sequences::kt::{KtBatch, KtSequence, KtStep, ProblemVocab, SkillVocab, Window, windows};
 
-#[derive(Debug, thiserror::Error)]
-pub enum TrainError {
-    /// The I/O error is part of the message (not a `source`, which reports would print twice).
-    #[error("{path}: {error}")]
-    Io { path: String, error: std::io::Error },
-    #[error("{path}: {message}")]
-    Corrupt { path: String, message: String },
-    #[error("{0}")]
-    Invalid(String),
-}
-
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> TrainError + '_ {
-    move |error| TrainError::Io { path: path.display().to_string(), error }
-}
 
 /// How the gradients are computed. Both give the same gradients (a test checks it); the fused
 /// engine is the default because it is several times faster on a CPU (see BENCHMARKS.md).
@@ -222,34 +208,6 @@ pub const MODEL_FILE: &str = "model.bpk";
 pub const HISTORY_FILE: &str = "history.json";
 pub const PROBLEMS_FILE: &str = "problems.json";
 
-fn json_bytes<T: Serialize>(v: &T) -> Vec<u8> {
-    serde_json::to_vec_pretty(v).expect("plain data serializes")
-}
-
-fn record_bytes(model: &Dkt) -> Result<Vec<u8>, TrainError> {
-    let bytes = model.clone().into_record().into_bytes().map_err(|e| TrainError::Invalid(format!("cannot serialize model: {e:?}")))?;
-    Ok(bytes.to_vec())
-}
-
-fn load_record(model: Dkt, path: &Path) -> Result<Dkt, TrainError> {
-    let bytes = fs::read(path).map_err(io_err(path))?;
-    let corrupt = |e: String| TrainError::Corrupt { path: path.display().to_string(), message: e };
-    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| corrupt(format!("{e:?}")))?;
-    model.try_load_record(record).map_err(|e| corrupt(format!("{e:?}")))
-}
-
-/// The newest complete checkpoint under `dir/checkpoints`.
-fn latest_checkpoint(dir: &Path) -> Option<(PathBuf, CheckpointState)> {
-    let entries = fs::read_dir(dir.join("checkpoints")).ok()?;
-    entries
-        .filter_map(|e| {
-            let p = e.ok()?.path();
-            let state: CheckpointState = serde_json::from_slice(&fs::read(p.join("state.json")).ok()?).ok()?;
-            Some((p, state))
-        })
-        .max_by_key(|(_, s)| s.epoch)
-}
-
 fn epoch_order(n: usize, seed: u64, epoch: usize) -> Vec<usize> {
     let mut order: Vec<usize> = (0..n).collect();
     order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)));
@@ -288,7 +246,7 @@ pub fn train_dkt(
     let mut state = CheckpointState { epoch: 0, optimizer_step: 0, best_epoch: None, best_auc: None, history: vec![] };
 
     fs::create_dir_all(out).map_err(io_err(out))?;
-    if resume && let Some((ckpt, saved)) = latest_checkpoint(out) {
+    if resume && let Some((ckpt, saved)) = latest_checkpoint(out, |s: &CheckpointState| s.epoch) {
         let mut saved_cfg: DktRunConfig = read_json(&out.join(CONFIG_FILE))?;
         // More (or fewer) epochs is the one change a resume may make.
         saved_cfg.train.epochs = cfg.epochs;
@@ -390,10 +348,6 @@ fn save_checkpoint(out: &Path, trainer: &Trainer, state: &mut CheckpointState) -
     Ok(())
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, TrainError> {
-    let bytes = fs::read(path).map_err(io_err(path))?;
-    serde_json::from_slice(&bytes).map_err(|e| TrainError::Corrupt { path: path.display().to_string(), message: e.to_string() })
-}
 
 /// A trained model directory, loaded for inference.
 pub struct DktModelDir {

@@ -8,4 +8,8 @@ pub mod dkt_kernel;
 pub mod dkt_train;
 pub mod init;
 pub mod lstm_math;
+pub mod record;
+pub mod recommender;
+pub mod recommender_infer;
+pub mod recommender_train;
 pub mod recurrent_gemm;

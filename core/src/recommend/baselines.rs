@@ -22,6 +22,18 @@ use crate::sequences::study::{Classroom, StudentReads, TitleVocab};
 /// `out[s][k]`: the suggestions made just before `seqs[s].reads[k]`, best first.
 pub type PerRead = Vec<Vec<Vec<u32>>>;
 
+/// `per_read` without the lists before each student's first read, so a baseline is scored on
+/// the same reads as a model that cannot suggest before a first read (see
+/// [`crate::recommend::evaluate::StudentEval`]).
+pub fn without_first_read(mut per_read: PerRead) -> PerRead {
+    for lists in &mut per_read {
+        if !lists.is_empty() {
+            lists.remove(0);
+        }
+    }
+    per_read
+}
+
 /// Takes the first `n` ids of `ranked` that are recommendable and not excluded, then fills up in
 /// training-popularity order.
 fn top_n(ranked: &[u32], vocab: &TitleVocab, n: usize, exclude: &HashSet<u32>) -> Vec<u32> {

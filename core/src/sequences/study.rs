@@ -236,6 +236,14 @@ pub(crate) mod test_data {
         d
     }
 
+    /// The reading log of a generated classroom, read back through the STUDY loader.
+    pub fn synth_reads(config: &crate::synth::SynthConfig) -> Interactions {
+        let dir = tempfile::tempdir().unwrap();
+        crate::synth::write_dir(&crate::synth::generate(config), dir.path()).unwrap();
+        let (activity, info) = (dir.path().join(crate::synth::STUDENT_ACTIVITY_FILE), dir.path().join(crate::synth::STUDENT_INFO_FILE));
+        crate::data::study::load_study(&activity, Some(&info)).unwrap().0
+    }
+
     /// Puts every student of `d` into one school (grade 3), i.e. one classroom per school year.
     pub fn one_school(mut d: Interactions) -> Interactions {
         let school = d.schools.intern("S1");

@@ -116,6 +116,12 @@ impl Row {
         self.sources.get(i).copied().flatten()
     }
 
+    /// The same row with every target PAD, as if no student read again (tests).
+    #[cfg(test)]
+    pub(crate) fn without_targets(&self) -> Row {
+        Row { targets: vec![PAD; self.targets.len()], ..self.clone() }
+    }
+
     /// Number of read tokens (not SEP, not PAD).
     pub fn reads(&self) -> usize {
         self.tokens.iter().filter(|t| t.is_read()).count()

@@ -1,0 +1,61 @@
+//! Saving and loading what training writes: burn module records, JSON files, and the one error
+//! type every trainer reports.
+
+use std::fs;
+use std::path::Path;
+
+use burn::module::Module;
+use burn::store::ModuleRecord;
+use burn::tensor::Bytes;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// The I/O error is part of the message (not a `source`, which reports would print twice).
+    #[error("{path}: {error}")]
+    Io { path: String, error: std::io::Error },
+    #[error("{path}: {message}")]
+    Corrupt { path: String, message: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> TrainError + '_ {
+    move |error| TrainError::Io { path: path.display().to_string(), error }
+}
+
+/// A module's parameters as burn's record bytes.
+pub(crate) fn record_bytes<M: Module + Clone>(model: &M) -> Result<Vec<u8>, TrainError> {
+    let bytes = model.clone().into_record().into_bytes().map_err(|e| TrainError::Invalid(format!("cannot serialize model: {e:?}")))?;
+    Ok(bytes.to_vec())
+}
+
+/// `model` with the parameters stored at `path`; a file that does not fit the model's shape is
+/// [`TrainError::Corrupt`], never a panic.
+pub(crate) fn load_record<M: Module>(model: M, path: &Path) -> Result<M, TrainError> {
+    let bytes = fs::read(path).map_err(io_err(path))?;
+    let corrupt = |e: String| TrainError::Corrupt { path: path.display().to_string(), message: e };
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| corrupt(format!("{e:?}")))?;
+    model.try_load_record(record).map_err(|e| corrupt(format!("{e:?}")))
+}
+
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, TrainError> {
+    let bytes = fs::read(path).map_err(io_err(path))?;
+    serde_json::from_slice(&bytes).map_err(|e| TrainError::Corrupt { path: path.display().to_string(), message: e.to_string() })
+}
+
+pub(crate) fn json_bytes<T: serde::Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec_pretty(v).expect("plain data serializes")
+}
+
+/// The newest complete checkpoint under `dir/checkpoints`: the one whose `state.json` (written
+/// last, so its presence marks a complete checkpoint) parses and has the largest `key`.
+pub(crate) fn latest_checkpoint<S: serde::de::DeserializeOwned>(dir: &Path, key: impl Fn(&S) -> usize) -> Option<(std::path::PathBuf, S)> {
+    let entries = fs::read_dir(dir.join("checkpoints")).ok()?;
+    entries
+        .filter_map(|e| {
+            let p = e.ok()?.path();
+            let state: S = serde_json::from_slice(&fs::read(p.join("state.json")).ok()?).ok()?;
+            Some((p, state))
+        })
+        .max_by_key(|(_, s)| key(s))
+}
