@@ -163,3 +163,84 @@ fn demo_prints_a_mastery_table() {
     let rows = s.lines().filter(|l| l.starts_with("700")).count();
     assert_eq!(rows, 30, "{s}");
 }
+
+/// A small model on a generated classroom: fast enough for a test, big enough to run every path.
+fn train_study_args<'a>(kind: &'a str, data: &'a str, out: &'a str, steps: &'a str) -> Vec<&'a str> {
+    vec![
+        "train", kind, "--train-data", data, "--out", out, "--steps", steps, "--seq-len", "24", "--d-model", "16", "--heads", "2", "--layers", "1", "--d-ff", "32",
+        "--batch-size", "8", "--warmup-steps", "5", "--eval-every", "10", "--save-every", "10", "--learning-rate", "0.003", "--valid-frac", "0.25", "--quiet",
+    ]
+}
+
+#[test]
+fn train_study_then_recommend_on_a_generated_classroom() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("classroom");
+    run(&["synth", "--seed", "5", "--out", p(&dir), "--small"]);
+    let activity = dir.join("student_activity.csv");
+    let model = t.path().join("study");
+    let out = run(&train_study_args("study", p(&activity), p(&model), "20"));
+    let table = String::from_utf8_lossy(&out.stdout);
+    for needle in ["study", "popularity", "knn", "non_continuation", "non_history"] {
+        assert!(table.contains(needle), "{needle} missing from:\n{table}");
+    }
+    for f in ["config.json", "vocab.json", "model.bpk", "history.json", "recommendations.json", "per_student.csv", "aggregate.csv", "report.json", "baselines/knn/aggregate.csv", "baselines/popularity/per_student.csv"] {
+        assert!(model.join(f).exists(), "{f} missing");
+    }
+    let agg = std::fs::read_to_string(model.join("aggregate.csv")).unwrap();
+    assert!(agg.starts_with("Evaluation_Type,N_Recommendations,Hits_at_N\nall,1,"), "{agg}");
+    assert_eq!(agg.lines().count(), 1 + 3 * 5, "three evaluation types x five n");
+    let per = std::fs::read_to_string(model.join("per_student.csv")).unwrap();
+    assert!(per.starts_with("Student_ID,Evaluation_Type,N_Recommendations,Hits_at_N\n"));
+    let recs: serde_json::Value = serde_json::from_slice(&std::fs::read(model.join("recommendations.json")).unwrap()).unwrap();
+    let first = recs.as_object().unwrap().values().find(|v| !v.as_array().unwrap().is_empty()).expect("a student with suggestions");
+    assert_eq!(first[0].as_array().unwrap().len(), 20, "20 titles per read");
+
+    // Next read of two students, as JSON, never suggesting what they already read.
+    let text = std::fs::read_to_string(&activity).unwrap();
+    let students: Vec<&str> = text.lines().skip(1).map(|l| l.split(',').next().unwrap()).take(40).collect();
+    let (a, b) = (students[0], *students.iter().find(|s| **s != students[0]).unwrap());
+    let who = format!("{a},{b}");
+    let out = run(&["recommend", "--model", p(&model), "--data", p(&activity), "--students", &who, "--top", "3", "--output", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = v.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    for row in rows {
+        let student = row["student"].as_str().unwrap();
+        let read: std::collections::HashSet<&str> = text.lines().filter(|l| l.starts_with(&format!("{student},"))).map(|l| l.split(',').nth(1).unwrap()).collect();
+        let sugg = row["suggestions"].as_array().unwrap();
+        assert_eq!(sugg.len(), 3);
+        assert!(sugg.iter().all(|s| !read.contains(s["title"].as_str().unwrap())), "{student} was offered a title already read");
+        assert!(sugg.windows(2).all(|w| w[0]["score"].as_f64() >= w[1]["score"].as_f64()), "best first");
+    }
+    // An unknown student is a clear error.
+    let bad = bin().args(["recommend", "--model", p(&model), "--data", p(&activity), "--students", "nobody"]).output().unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no reads for student(s) nobody"));
+}
+
+#[test]
+fn train_individual_resumes_and_bad_reading_input_writes_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("classroom");
+    run(&["synth", "--seed", "6", "--out", p(&dir), "--small"]);
+    let activity = dir.join("student_activity.csv");
+    let model = t.path().join("indiv");
+    run(&train_study_args("individual", p(&activity), p(&model), "10"));
+    let mut args = train_study_args("individual", p(&activity), p(&model), "20");
+    args.push("--resume");
+    run(&args);
+    let history: serde_json::Value = serde_json::from_slice(&std::fs::read(model.join("history.json")).unwrap()).unwrap();
+    let steps: Vec<u64> = history.as_array().unwrap().iter().map(|r| r["step"].as_u64().unwrap()).collect();
+    assert_eq!(steps, [10, 20], "the resumed run continues after step 10");
+
+    // A date that is not a date: file, line and column; no output directory.
+    let bad = t.path().join("bad_activity.csv");
+    std::fs::write(&bad, "StudentID,SHLF_NUM,Date,Seconds Read\n1,HB11,2020-12-12,891\n1,HB12,12/30/2020,743\n").unwrap();
+    let out_dir = t.path().join("never");
+    let out = bin().args(train_study_args("study", p(&bad), p(&out_dir), "5")).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad_activity.csv:3:"), "{err}");
+    assert!(!out_dir.exists(), "nothing half-written");
+}

@@ -210,6 +210,39 @@ pub fn build_study(data: &Interactions, vocab: &TitleVocab, config: &PackConfig)
     StudyData { seqs, classrooms, rows, report }
 }
 
+/// Holds out whole classrooms for validation: students are grouped by class id, else by
+/// (school, grade), else each alone, and a seeded `valid_frac` of those groups goes to the second
+/// result. Holding out classrooms rather than students keeps every held-out student's classmates
+/// with them, which is what the STUDY model is evaluated on.
+pub fn split_by_classroom(data: &Interactions, valid_frac: f64, seed: u64) -> Result<(Interactions, Interactions), String> {
+    if !(0.0..1.0).contains(&valid_frac) {
+        return Err(format!("--valid-frac must be in [0, 1), got {valid_frac}"));
+    }
+    #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    enum Home {
+        Class(u32),
+        School(u32, Option<u8>),
+        Alone(u32),
+    }
+    let home = |s: u32| {
+        let info = data.student_info.get(s as usize).cloned().unwrap_or_default();
+        match (info.class, info.school) {
+            (Some(c), _) => Home::Class(c),
+            (None, Some(school)) => Home::School(school, info.grade),
+            (None, None) => Home::Alone(s),
+        }
+    };
+    let mut homes: Vec<Home> = data.events.iter().map(|e| home(e.student)).collect();
+    homes.sort();
+    homes.dedup();
+    let (_, valid, _) = crate::sequences::split::split3(&homes, valid_frac, 0.0, seed);
+    let valid: std::collections::HashSet<Home> = valid.into_iter().collect();
+    let (mut train, mut held) = (data.clone(), data.clone());
+    train.retain_students(|s| !valid.contains(&home(s)));
+    held.retain_students(|s| valid.contains(&home(s)));
+    Ok((train, held))
+}
+
 #[cfg(test)]
 pub(crate) mod test_data {
     //! Hand-made reading logs shared by the sequence and recommender tests.
@@ -329,6 +362,22 @@ mod tests {
         // a's second-year read keeps its position over a's whole sequence.
         let a_aug = data.rows.iter().flat_map(|row| &row.tokens).find(|t| t.student == 0 && t.time == aug).unwrap();
         assert_eq!(a_aug.position, 1);
+    }
+
+    #[test]
+    fn classroom_split_keeps_classmates_together() {
+        let mut d = log(&[("a", "X", day(2021, 1, 1)), ("b", "X", day(2021, 1, 1)), ("c", "X", day(2021, 1, 1)), ("d", "X", day(2021, 1, 1))]);
+        let (c1, c2) = (d.classes.intern("1"), d.classes.intern("2"));
+        for (s, c) in [(0, c1), (1, c1), (2, c2), (3, c2)] {
+            d.student_info[s].class = Some(c);
+        }
+        let (train, valid) = split_by_classroom(&d, 0.5, 1).unwrap();
+        let students = |x: &Interactions| x.events.iter().map(|e| e.student).collect::<Vec<_>>();
+        let (t, v) = (students(&train), students(&valid));
+        assert_eq!((t.len(), v.len()), (2, 2));
+        assert_eq!(d.student_info[t[0] as usize].class, d.student_info[t[1] as usize].class);
+        assert_ne!(d.student_info[t[0] as usize].class, d.student_info[v[0] as usize].class);
+        assert!(split_by_classroom(&d, 1.0, 1).is_err());
     }
 
     #[test]

@@ -52,7 +52,7 @@ pub struct BenchDktArgs {
 }
 
 #[derive(Serialize)]
-struct Latency {
+pub(super) struct Latency {
     students: usize,
     steps: usize,
     first_ms: f64,
@@ -78,7 +78,7 @@ struct BenchReport {
     peak_rss_mib: Option<f64>,
 }
 
-fn cpu_name() -> String {
+pub(super) fn cpu_name() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|s| s.trim().to_string()))
@@ -92,7 +92,7 @@ pub fn peak_rss_mib() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-fn time_it(repeats: usize, mut f: impl FnMut()) -> (f64, Vec<f64>) {
+pub(super) fn time_it(repeats: usize, mut f: impl FnMut()) -> (f64, Vec<f64>) {
     let t = Instant::now();
     f();
     let first = t.elapsed().as_secs_f64() * 1e3;
@@ -107,7 +107,7 @@ fn time_it(repeats: usize, mut f: impl FnMut()) -> (f64, Vec<f64>) {
     (first, v)
 }
 
-fn latency(students: usize, steps: usize, (first, v): (f64, Vec<f64>)) -> Latency {
+pub(super) fn latency(students: usize, steps: usize, (first, v): (f64, Vec<f64>)) -> Latency {
     let q = |p: f64| v.get(((v.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(first);
     Latency { students, steps, first_ms: first, median_ms: q(0.5), p90_ms: q(0.9), repeats: v.len() }
 }

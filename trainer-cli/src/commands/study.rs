@@ -1,0 +1,336 @@
+//! `train study|individual` and `recommend`.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use classlens_core::calendar::days_from_civil;
+use classlens_core::data::Interactions;
+use classlens_core::io::write_atomic;
+use classlens_core::models::device::reference_device;
+use classlens_core::models::recommender::{RecommenderConfig, RecommenderKind};
+use classlens_core::models::recommender_infer::{NextOptions, recommend_next};
+use classlens_core::models::recommender_train::{RecBackend, RecModelDir, RecProgress, RecRunConfig, RecTrainConfig, train_recommender};
+use classlens_core::recommend::evaluate::{aggregate_csv, per_student_csv};
+use classlens_core::recommend::report::{MethodHits, baselines, comparison_table, model_hits};
+use classlens_core::sequences::study::{PackConfig, StudyReport, TitleVocab, build_study, split_by_classroom, student_sequences};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use super::data_args::DataArgs;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    Flex,
+    Ndarray,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TrainArgs {
+    /// Reading logs to train on (STUDY `student_activity.csv`, or any format with dated reads).
+    #[arg(long)]
+    pub train_data: PathBuf,
+    /// Reading logs to evaluate on; without it, --valid-frac of the classrooms in --train-data
+    /// are held out.
+    #[arg(long)]
+    pub valid_data: Option<PathBuf>,
+    #[command(flatten)]
+    pub data_args: DataArgs,
+    /// Share of classrooms held out when there is no --valid-data.
+    #[arg(long, default_value_t = 0.2)]
+    pub valid_frac: f64,
+    /// Output directory.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Continue from the newest complete checkpoint in --out.
+    #[arg(long)]
+    pub resume: bool,
+    /// Titles with their own id (the most read in training); the rest share one OOV id.
+    #[arg(long, default_value_t = 2000)]
+    pub vocab_size: usize,
+    /// Tokens per row.
+    #[arg(long, default_value_t = 65)]
+    pub seq_len: usize,
+    /// Reads per student chunk within a row (default: 16 for study, --seq-len for individual).
+    #[arg(long)]
+    pub student_chunk_size: Option<usize>,
+    /// Rows per optimizer step.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    #[arg(long, default_value_t = 2000)]
+    pub steps: usize,
+    /// Peak learning rate (AdamW).
+    #[arg(long, default_value_t = 1e-3)]
+    pub learning_rate: f64,
+    #[arg(long, default_value_t = 200)]
+    pub warmup_steps: usize,
+    #[arg(long, default_value_t = 0.1)]
+    pub weight_decay: f64,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 128)]
+    pub d_model: usize,
+    #[arg(long, default_value_t = 4)]
+    pub heads: usize,
+    #[arg(long, default_value_t = 2)]
+    pub layers: usize,
+    #[arg(long, default_value_t = 512)]
+    pub d_ff: usize,
+    #[arg(long, default_value_t = 0.1)]
+    pub dropout: f64,
+    /// Condition suggestions on grades 1..=N (other and unknown grades share one bucket).
+    #[arg(long)]
+    pub num_grade_levels: Option<u8>,
+    #[arg(long, default_value_t = 250)]
+    pub eval_every: usize,
+    #[arg(long, default_value_t = 250)]
+    pub save_every: usize,
+    /// burn CPU backend for training.
+    #[arg(long, value_enum, default_value_t = BackendArg::Flex)]
+    pub backend: BackendArg,
+    /// The n of hits@n.
+    #[arg(long, value_delimiter = ',', default_value = "1,3,5,10,20")]
+    pub n_recommendations: Vec<usize>,
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// What `report.json` holds.
+#[derive(Serialize)]
+struct Report<'a> {
+    model: &'a str,
+    train: &'a StudyReport,
+    valid: &'a StudyReport,
+    methods: &'a [MethodHits],
+}
+
+fn load_reads(args: &DataArgs, path: &Path) -> Result<Interactions> {
+    let data = args.load(path)?;
+    if data.events.iter().all(|e| e.kind != classlens_core::data::EventKind::Reading) {
+        bail!("{}: no reading events (expected STUDY student_activity.csv or another log of dated reads)", path.display());
+    }
+    Ok(data)
+}
+
+fn warn_report(what: &str, r: &StudyReport) {
+    if r.undated_reads > 0 {
+        eprintln!("warning: {what}: {} reads without a date were left out (they cannot be ordered against classmates' reads)", r.undated_reads);
+    }
+    if r.unplaced_students > 0 {
+        eprintln!("warning: {what}: {} students have neither class nor school: each is a classroom of their own (STUDY sees only their own reads)", r.unplaced_students);
+    }
+}
+
+pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
+    if a.n_recommendations.is_empty() || a.n_recommendations.contains(&0) {
+        bail!("--n-recommendations needs values of at least 1");
+    }
+    let chunk = a.student_chunk_size.unwrap_or(match kind {
+        RecommenderKind::Study => 16.min(a.seq_len),
+        RecommenderKind::Individual => a.seq_len,
+    });
+    let pack = PackConfig::new(a.seq_len, chunk)?;
+    let all = load_reads(&a.data_args, &a.train_data)?;
+    let (train_data, valid_data) = match &a.valid_data {
+        Some(path) => (all, load_reads(&a.data_args, path)?),
+        None => split_by_classroom(&all, a.valid_frac, a.seed).map_err(anyhow::Error::msg)?,
+    };
+    let vocab = TitleVocab::from_training(&train_data, a.vocab_size);
+    let train = build_study(&train_data, &vocab, &pack);
+    let valid = build_study(&valid_data, &vocab, &pack);
+    warn_report("training data", &train.report);
+    warn_report("validation data", &valid.report);
+    if valid.rows.is_empty() {
+        bail!("no validation reads: pass --valid-data or a --valid-frac that holds out at least one classroom");
+    }
+    let model = RecommenderConfig {
+        d_model: a.d_model,
+        n_heads: a.heads,
+        n_layers: a.layers,
+        d_ff: a.d_ff,
+        dropout: a.dropout,
+        num_grade_levels: a.num_grade_levels,
+        ..RecommenderConfig::new(kind, vocab.len())
+    };
+    model.validate().map_err(anyhow::Error::msg)?;
+    let backend = match a.backend {
+        BackendArg::Flex => RecBackend::Flex,
+        BackendArg::Ndarray => RecBackend::Ndarray,
+    };
+    let train_cfg = RecTrainConfig {
+        steps: a.steps,
+        batch_size: a.batch_size,
+        learning_rate: a.learning_rate,
+        warmup_steps: a.warmup_steps,
+        weight_decay: a.weight_decay,
+        seed: a.seed,
+        eval_every: a.eval_every,
+        save_every: a.save_every,
+        backend,
+    };
+    train_cfg.validate().map_err(anyhow::Error::msg)?;
+    let run = RecRunConfig::new(model, pack, train_cfg);
+    if !a.quiet {
+        let (t, v) = (&train.report, &valid.report);
+        eprintln!(
+            "{}: {} titles in the vocabulary; train {} students, {} reads, {} classrooms, {} rows; valid {} students, {} reads, {} rows",
+            kind.as_str(),
+            vocab.num_titles(),
+            t.students,
+            t.reads,
+            t.classrooms,
+            t.rows,
+            v.students,
+            v.reads,
+            v.rows
+        );
+    }
+    let bar = ProgressBar::new(a.steps as u64);
+    bar.set_style(ProgressStyle::with_template("step [{bar:30}] {pos}/{len} {msg} ({elapsed}, eta {eta})").expect("valid template").progress_chars("=> "));
+    if a.quiet {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let quiet = a.quiet;
+    train_recommender(&train.rows, &valid.rows, &vocab, &run, &a.out, a.resume, &mut |p| match p {
+        RecProgress::Start { from, .. } => {
+            if from > 0 && !quiet {
+                bar.suspend(|| eprintln!("resuming after step {from}"));
+            }
+            bar.set_position(from as u64);
+        }
+        RecProgress::Step { step, loss, tokens_per_sec } => {
+            bar.set_position(step as u64);
+            bar.set_message(format!("loss {loss:.3}, {tokens_per_sec:.0} tokens/s"));
+        }
+        RecProgress::Record(r) => {
+            let v = r.valid.map_or(String::new(), |v| format!(", valid loss {:.3}, hits@1 {:.3}, hits@5 {:.3}, hits@20 {:.3}", v.loss, v.hits_at_1, v.hits_at_5, v.hits_at_20));
+            if !quiet {
+                bar.suspend(|| eprintln!("step {}: train loss {:.3}, {:.0} tokens/s{v}", r.step, r.train_loss, r.tokens_per_sec));
+            }
+        }
+    })?;
+    bar.finish_and_clear();
+
+    // The report: the trained model against both baselines, on the same validation reads.
+    let loaded = RecModelDir::load(&a.out)?;
+    let ns = &a.n_recommendations;
+    let (hits, recommendations) = model_hits(kind.as_str(), &loaded.model, &loaded.run.model, &vocab, &valid_data, &valid, ns, &reference_device());
+    let mut methods = vec![hits];
+    methods.extend(baselines(&train.seqs, &valid_data, &valid, &vocab, ns));
+    let out = &a.out;
+    let write = |name: &str, bytes: &[u8]| write_atomic(&out.join(name), bytes).with_context(|| format!("writing {}", out.join(name).display()));
+    write("recommendations.json", &serde_json::to_vec_pretty(&recommendations)?)?;
+    write("per_student.csv", per_student_csv(&methods[0].per_student)?.as_bytes())?;
+    write("aggregate.csv", aggregate_csv(&methods[0].aggregate)?.as_bytes())?;
+    for m in &methods[1..] {
+        write(&format!("baselines/{}/per_student.csv", m.method), per_student_csv(&m.per_student)?.as_bytes())?;
+        write(&format!("baselines/{}/aggregate.csv", m.method), aggregate_csv(&m.aggregate)?.as_bytes())?;
+    }
+    let report = Report { model: kind.as_str(), train: &train.report, valid: &valid.report, methods: &methods };
+    write("report.json", &serde_json::to_vec_pretty(&report)?)?;
+    println!("hits@n on the validation reads after each student's first (mean over students):");
+    print!("{}", comparison_table(&methods, ns));
+    Ok(())
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RecommendArgs {
+    /// A model directory written by `train study` or `train individual`.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// The reading history to recommend from (the classmates' reads included).
+    #[arg(long)]
+    pub data: PathBuf,
+    #[command(flatten)]
+    pub data_args: DataArgs,
+    /// Students to recommend for (comma-separated ids); default: every student in --data.
+    #[arg(long, value_delimiter = ',')]
+    pub students: Vec<String>,
+    /// Suggestions per student.
+    #[arg(long, default_value_t = 5)]
+    pub top: usize,
+    /// Also suggest titles the student has already read.
+    #[arg(long)]
+    pub include_read: bool,
+    /// The date to recommend for (YYYY-MM-DD): classmates' reads before it are visible. Default:
+    /// the day after the newest read in --data.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Output: a readable table or JSON.
+    #[arg(long, value_enum, default_value_t = OutputArg::Table)]
+    pub output: OutputArg,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputArg {
+    Table,
+    Json,
+}
+
+fn parse_date(text: &str) -> Result<i64> {
+    let parts: Vec<&str> = text.split('-').collect();
+    let bad = || anyhow::anyhow!("--as-of: expected a date YYYY-MM-DD, found {text:?}");
+    let [y, m, d] = parts.as_slice() else { return Err(bad()) };
+    let (y, m, d): (i64, u32, u32) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return Err(bad());
+    }
+    Ok(days_from_civil(y, m, d) * 86_400)
+}
+
+pub fn recommend(a: RecommendArgs) -> Result<()> {
+    if a.top == 0 {
+        bail!("--top must be at least 1");
+    }
+    let dir = RecModelDir::load(&a.model)?;
+    let data = load_reads(&a.data_args, &a.data)?;
+    let built = build_study(&data, &dir.vocab, &dir.run.pack);
+    let students: Vec<u32> = if a.students.is_empty() {
+        student_sequences(&data, &dir.vocab).0.iter().map(|s| s.student).collect()
+    } else {
+        let mut ids = Vec::new();
+        let mut unknown = Vec::new();
+        for name in &a.students {
+            match data.students.get(name) {
+                Some(s) => ids.push(s),
+                None => unknown.push(name.as_str()),
+            }
+        }
+        if !unknown.is_empty() {
+            bail!("{}: no reads for student(s) {}", a.data.display(), unknown.join(", "));
+        }
+        ids
+    };
+    let newest = built.seqs.iter().flat_map(|s| s.reads.iter().map(|r| r.time)).max().unwrap_or(0);
+    let as_of = match &a.as_of {
+        Some(text) => parse_date(text)?,
+        None => (newest.div_euclid(86_400) + 1) * 86_400,
+    };
+    let options = NextOptions { n: a.top, include_read: a.include_read, as_of };
+    let out = recommend_next(&dir.model, &dir.run.model, &dir.vocab, &built.rows, &built.seqs, &students, &options, &reference_device());
+    let have: HashSet<u32> = out.iter().map(|n| n.student).collect();
+    for s in students.iter().filter(|s| !have.contains(s)) {
+        eprintln!("warning: student {} has no dated read: no suggestion", data.students.name(*s));
+    }
+    match a.output {
+        OutputArg::Json => {
+            #[derive(Serialize)]
+            struct Out<'a> {
+                student: &'a str,
+                suggestions: &'a [classlens_core::models::recommender_infer::Suggestion],
+            }
+            let rows: Vec<Out> = out.iter().map(|n| Out { student: data.students.name(n.student), suggestions: &n.suggestions }).collect();
+            println!("{}", serde_json::to_string_pretty(&rows)?);
+        }
+        OutputArg::Table => {
+            println!("{:<12} {:>4} {:<16} {:>7} {:>22}", "student", "rank", "title", "score", "classmates (last 7 d)");
+            for n in &out {
+                for (k, s) in n.suggestions.iter().enumerate() {
+                    println!("{:<12} {:>4} {:<16} {:>7.4} {:>22}", data.students.name(n.student), k + 1, s.title, s.score, s.classmates_recent);
+                }
+            }
+        }
+    }
+    Ok(())
+}
