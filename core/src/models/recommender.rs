@@ -68,12 +68,17 @@ pub struct RecommenderConfig {
     /// Grades 1..=n get their own logit biases, every other grade (and unknown) shares bucket 0,
     /// as the reference's `--experimental_num_grade_levels`. `None`: no grade conditioning.
     pub num_grade_levels: Option<u8>,
+    /// Add each read's reading time (this session's, and the run of sessions on the title so far)
+    /// to its input. The reference ignores `Seconds Read`; without it a model cannot tell a book
+    /// just started from one about to be finished, so it suggests "continue" first every time
+    /// and never gets a non-continuation read right at n = 1.
+    pub durations: bool,
 }
 
 impl RecommenderConfig {
     /// The benchmark shape: 2 layers, 4 heads, 128 dimensions, 4x feed-forward.
     pub fn new(kind: RecommenderKind, vocab_size: usize) -> Self {
-        Self { kind, vocab_size, d_model: 128, n_heads: 4, n_layers: 2, d_ff: 512, dropout: 0.1, num_grade_levels: None }
+        Self { kind, vocab_size, d_model: 128, n_heads: 4, n_layers: 2, d_ff: 512, dropout: 0.1, num_grade_levels: None, durations: true }
     }
 
     pub fn validate(&self) -> Result<(), String> {
@@ -116,8 +121,10 @@ impl RecommenderConfig {
         let grade_bias = self
             .num_grade_levels
             .map(|n| EmbeddingConfig::new(n as usize + 1, self.vocab_size).with_initializer(Initializer::Normal { mean: 0.0, std: 0.01 }).init(device));
+        let durations = self.durations.then(|| LinearConfig::new(DURATION_FEATURES, self.d_model).init(device));
         Recommender {
             titles,
+            durations,
             embed_dropout: DropoutConfig::new(self.dropout).init(),
             encoder,
             norm: LayerNormConfig::new(self.d_model).init(device),
@@ -132,6 +139,7 @@ impl RecommenderConfig {
 #[derive(Module, Debug)]
 pub struct Recommender {
     titles: Embedding,
+    durations: Option<Linear>,
     embed_dropout: Dropout,
     encoder: TransformerEncoder,
     norm: LayerNorm,
@@ -140,6 +148,14 @@ pub struct Recommender {
     /// Constants kept on the module so a loaded record can be checked against its config.
     kind: String,
     num_grade_levels: usize,
+}
+
+/// Per token: ln(1 + session seconds) / 8 and ln(1 + run seconds) / 8 (an hour is about 1).
+const DURATION_FEATURES: usize = 2;
+
+fn duration_features(t: &crate::sequences::study::Token) -> [f32; DURATION_FEATURES] {
+    let f = |s: u32| ((s as f64).ln_1p() / 8.0) as f32;
+    [f(t.seconds), f(t.run_seconds)]
 }
 
 /// Sinusoidal embedding of position `p` into `out` (the reference's layout: sines in the first
@@ -163,6 +179,7 @@ pub struct RecBatch {
     d_model: usize,
     titles: Vec<i64>,
     positions: Vec<f32>,
+    durations: Vec<f32>,
     /// `rows * len * len`, true where attention is *blocked* (burn's convention).
     blocked: Vec<bool>,
     /// Flat indices (`row * len + i`) of the tokens whose outputs are wanted.
@@ -198,6 +215,7 @@ impl RecBatch {
             d_model: d,
             titles: Vec::with_capacity(rows.len() * len),
             positions: vec![0.0; rows.len() * len * d],
+            durations: Vec::with_capacity(rows.len() * len * DURATION_FEATURES),
             blocked: Vec::with_capacity(rows.len() * len * len),
             query: Vec::new(),
             query_grade: Vec::new(),
@@ -210,6 +228,7 @@ impl RecBatch {
                 b.titles.push(t.title as i64);
                 let at = (r * len + i) * d;
                 sinusoid(t.position, &mut b.positions[at..at + d]);
+                b.durations.extend(duration_features(t));
                 for j in 0..len {
                     b.blocked.push(!mask(row, i, j));
                 }
@@ -236,6 +255,7 @@ impl RecBatch {
         RecTensors {
             titles: Tensor::from_data(TensorData::new(self.titles.clone(), [n, l]), device),
             positions: Tensor::from_data(TensorData::new(self.positions.clone(), [n, l, d]), device),
+            durations: Tensor::from_data(TensorData::new(self.durations.clone(), [n, l, DURATION_FEATURES]), device),
             blocked: Tensor::from_data(TensorData::new(self.blocked.clone(), [n, l, l]), device),
             query: Tensor::from_data(TensorData::new(self.query.iter().map(|&q| q as i64).collect::<Vec<_>>(), [self.query.len()]), device),
             query_grade: Tensor::from_data(TensorData::new(self.query_grade.clone(), [self.query_grade.len()]), device),
@@ -248,6 +268,7 @@ impl RecBatch {
 pub struct RecTensors {
     titles: Tensor<2, Int>,
     positions: Tensor<3>,
+    durations: Tensor<3>,
     blocked: Tensor<3, Bool>,
     query: Tensor<1, Int>,
     query_grade: Tensor<1, Int>,
@@ -259,7 +280,10 @@ impl Recommender {
     /// empty result without running the model.
     pub fn logits(&self, x: &RecTensors) -> Tensor<2> {
         let [n, l] = x.titles.dims();
-        let h = self.titles.forward(x.titles.clone()) + x.positions.clone();
+        let mut h = self.titles.forward(x.titles.clone()) + x.positions.clone();
+        if let Some(durations) = &self.durations {
+            h = h + durations.forward(x.durations.clone());
+        }
         let h = self.embed_dropout.forward(h);
         let h = self.encoder.forward(TransformerEncoderInput::new(h).mask_attn(x.blocked.clone()));
         let d = h.dims()[2];

@@ -49,6 +49,9 @@ pub struct Read {
     /// Index into the source's [`Interactions::items`]: the real title, even when `title` is OOV,
     /// so evaluation can tell two different unknown titles apart.
     pub item: u32,
+    /// Reading time of the session in whole seconds (0 when the log does not say).
+    #[serde(default)]
+    pub seconds: u32,
 }
 
 /// One student's dated reads in time order (ties: source order).
@@ -96,7 +99,8 @@ pub fn student_sequences(data: &Interactions, vocab: &TitleVocab) -> (Vec<Studen
             };
             let title = titles.get(e.item as usize).copied().unwrap_or(OOV);
             report.oov_reads += usize::from(title == OOV);
-            reads.push(Read { title, time, item: e.item });
+            let seconds = e.seconds.filter(|s| s.is_finite() && *s > 0.0).map_or(0, |s| s.round().min(u32::MAX as f32) as u32);
+            reads.push(Read { title, time, item: e.item, seconds });
         }
         if !reads.is_empty() {
             report.reads += reads.len();

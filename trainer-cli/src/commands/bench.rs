@@ -78,6 +78,16 @@ struct BenchReport {
     peak_rss_mib: Option<f64>,
 }
 
+/// Prints a benchmark report as JSON and, when asked, writes it (atomically) to `path` as well.
+pub(super) fn emit_json<T: Serialize>(report: &T, path: Option<&std::path::Path>) -> Result<()> {
+    let json = serde_json::to_string_pretty(report)?;
+    println!("{json}");
+    if let Some(p) = path {
+        write_atomic(p, json.as_bytes())?;
+    }
+    Ok(())
+}
+
 pub(super) fn cpu_name() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -168,12 +178,7 @@ pub fn dkt(a: BenchDktArgs) -> Result<()> {
         n_params: model.weights.n_params(),
         peak_rss_mib: peak_rss_mib(),
     };
-    let json = serde_json::to_string_pretty(&report)?;
-    println!("{json}");
-    if let Some(p) = &a.json {
-        write_atomic(p, json.as_bytes())?;
-    }
-    Ok(())
+    emit_json(&report, a.json.as_deref())
 }
 
 #[derive(Args, Debug)]
@@ -202,10 +207,5 @@ pub fn load(a: BenchLoadArgs) -> Result<()> {
         "mib_per_second": bytes as f64 / (1 << 20) as f64 / seconds,
         "peak_rss_mib": peak_rss_mib(),
     });
-    let json = serde_json::to_string_pretty(&report)?;
-    println!("{json}");
-    if let Some(p) = &a.json {
-        write_atomic(p, json.as_bytes())?;
-    }
-    Ok(())
+    emit_json(&report, a.json.as_deref())
 }

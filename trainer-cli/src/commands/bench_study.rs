@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use clap::Args;
-use classlens_core::io::write_atomic;
 use classlens_core::models::device::reference_device;
 use classlens_core::models::recommender::{RecommenderConfig, RecommenderKind};
 use classlens_core::models::recommender_infer::{NextOptions, recommend_next};
@@ -13,7 +12,7 @@ use classlens_core::models::recommender_train::{RecModelDir, RecRunConfig, RecTr
 use classlens_core::sequences::study::{ClassroomKey, PackConfig, TitleVocab, build_study};
 use serde::Serialize;
 
-use super::bench::{Latency, cpu_name, latency, peak_rss_mib, time_it};
+use super::bench::{Latency, cpu_name, emit_json, latency, peak_rss_mib, time_it};
 use super::data_args::DataArgs;
 use super::study::BackendArg;
 
@@ -121,10 +120,5 @@ pub fn study(a: BenchStudyArgs) -> Result<()> {
         recommend_classroom: latency(students.len(), 1, timing),
         peak_rss_mib: peak_rss_mib(),
     };
-    let json = serde_json::to_string_pretty(&report)?;
-    println!("{json}");
-    if let Some(p) = &a.json {
-        write_atomic(p, json.as_bytes())?;
-    }
-    Ok(())
+    emit_json(&report, a.json.as_deref())
 }

@@ -82,6 +82,9 @@ pub struct TrainArgs {
     /// Condition suggestions on grades 1..=N (other and unknown grades share one bucket).
     #[arg(long)]
     pub num_grade_levels: Option<u8>,
+    /// Ignore reading times (the reference's model): no session or run seconds in the input.
+    #[arg(long)]
+    pub no_durations: bool,
     #[arg(long, default_value_t = 250)]
     pub eval_every: usize,
     #[arg(long, default_value_t = 250)]
@@ -151,6 +154,7 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
         d_ff: a.d_ff,
         dropout: a.dropout,
         num_grade_levels: a.num_grade_levels,
+        durations: !a.no_durations,
         ..RecommenderConfig::new(kind, vocab.len())
     };
     model.validate().map_err(anyhow::Error::msg)?;

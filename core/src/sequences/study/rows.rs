@@ -60,11 +60,17 @@ pub struct Token {
     /// 0-based index of this read in the student's whole sequence (not in the row), so two
     /// chunks of one student in one row still order correctly; 0 for SEP and PAD.
     pub position: u32,
+    /// This session's reading time in seconds (0: unknown, or SEP / PAD).
+    pub seconds: u32,
+    /// Seconds the student has spent on this title over the run of consecutive sessions on it
+    /// that ends here (this one included): how far into the book they are, which tells a model
+    /// whether the next read is likely to continue it. Depends only on this and earlier reads.
+    pub run_seconds: u32,
 }
 
 impl Token {
-    pub const PAD: Token = Token { title: PAD, student: NO_STUDENT, time: 0, position: 0 };
-    pub const SEP: Token = Token { title: SEP, student: NO_STUDENT, time: 0, position: 0 };
+    pub const PAD: Token = Token { title: PAD, student: NO_STUDENT, time: 0, position: 0, seconds: 0, run_seconds: 0 };
+    pub const SEP: Token = Token { title: SEP, student: NO_STUDENT, time: 0, position: 0, seconds: 0, run_seconds: 0 };
 
     /// True for reads (titles and OOV), false for SEP and PAD.
     pub fn is_read(&self) -> bool {
@@ -267,7 +273,9 @@ impl RowBuilder {
         let s = &seqs[chunk.seq];
         for k in chunk.reads.clone() {
             let r = s.reads[k];
-            self.tokens.push(Token { title: r.title, student: s.student, time: r.time, position: k as u32 });
+            // Compare real titles (items): two different OOV titles are not one run.
+            let run_seconds = s.reads[..=k].iter().rev().take_while(|p| p.item == r.item).fold(0u32, |acc, p| acc.saturating_add(p.seconds));
+            self.tokens.push(Token { title: r.title, student: s.student, time: r.time, position: k as u32, seconds: r.seconds, run_seconds });
             self.targets.push(s.reads.get(k + 1).map_or(PAD, |next| next.title));
             self.sources.push(Some(ReadRef { seq: chunk.seq, read: k }));
         }
@@ -539,6 +547,17 @@ mod tests {
         let mut more = base.to_vec();
         more.extend([("b", "T3", day(2021, 1, 7)), ("d", "T2", day(2021, 1, 7)), ("c", "T2", day(2021, 1, 4))]);
         earlier_views_unchanged(&base, &more, (2, 2, day(2021, 1, 4)), 16, 16);
+    }
+
+    #[test]
+    fn run_seconds_add_up_consecutive_sessions_on_one_title() {
+        let mut d = one_school(log(&[("a", "X", day(2021, 1, 1)), ("a", "X", day(2021, 1, 2)), ("a", "Y", day(2021, 1, 3)), ("a", "X", day(2021, 1, 4))]));
+        for (e, s) in d.events.iter_mut().zip([100.0, 200.0, 50.0, 7.0]) {
+            e.seconds = Some(s);
+        }
+        let (_, _, rows) = rows_of(&d, 8, 8);
+        let runs: Vec<(u32, u32)> = rows[0].tokens[..4].iter().map(|t| (t.seconds, t.run_seconds)).collect();
+        assert_eq!(runs, [(100, 100), (200, 300), (50, 50), (7, 7)], "a run restarts after another title");
     }
 
     #[test]
