@@ -73,12 +73,18 @@ pub struct RecommenderConfig {
     /// just started from one about to be finished, so it suggests "continue" first every time
     /// and never gets a non-continuation read right at n = 1.
     pub durations: bool,
+    /// Add each read's date, in days since the row's first read, as sinusoids through a learned
+    /// projection. The mask already keeps classmates' later reads out; this tells the model
+    /// *how long ago* a visible read was, so it can weigh last week's classmate reads over last
+    /// month's. Relative days fit in an i32 for any date (GPU paths need 32-bit integers).
+    #[serde(default)]
+    pub times: bool,
 }
 
 impl RecommenderConfig {
     /// The benchmark shape: 2 layers, 4 heads, 128 dimensions, 4x feed-forward.
     pub fn new(kind: RecommenderKind, vocab_size: usize) -> Self {
-        Self { kind, vocab_size, d_model: 128, n_heads: 4, n_layers: 2, d_ff: 512, dropout: 0.1, num_grade_levels: None, durations: true }
+        Self { kind, vocab_size, d_model: 128, n_heads: 4, n_layers: 2, d_ff: 512, dropout: 0.1, num_grade_levels: None, durations: true, times: true }
     }
 
     pub fn validate(&self) -> Result<(), String> {
@@ -122,9 +128,11 @@ impl RecommenderConfig {
             .num_grade_levels
             .map(|n| EmbeddingConfig::new(n as usize + 1, self.vocab_size).with_initializer(Initializer::Normal { mean: 0.0, std: 0.01 }).init(device));
         let durations = self.durations.then(|| LinearConfig::new(DURATION_FEATURES, self.d_model).init(device));
+        let times = self.times.then(|| LinearConfig::new(TIME_FEATURES, self.d_model).init(device));
         Recommender {
             titles,
             durations,
+            times,
             embed_dropout: DropoutConfig::new(self.dropout).init(),
             encoder,
             norm: LayerNormConfig::new(self.d_model).init(device),
@@ -140,6 +148,7 @@ impl RecommenderConfig {
 pub struct Recommender {
     titles: Embedding,
     durations: Option<Linear>,
+    times: Option<Linear>,
     embed_dropout: Dropout,
     encoder: TransformerEncoder,
     norm: LayerNorm,
@@ -150,12 +159,39 @@ pub struct Recommender {
     num_grade_levels: usize,
 }
 
-/// Per token: ln(1 + session seconds) / 8 and ln(1 + run seconds) / 8 (an hour is about 1).
-const DURATION_FEATURES: usize = 2;
+/// Run seconds in one-hot buckets of `RUN_BUCKET_SECONDS` (the last one open-ended), plus the
+/// session's ln(1 + seconds) / 8. Buckets rather than one scaled number: "finished" is a
+/// threshold that differs per title, which the feed-forward layers can read off a (title,
+/// bucket) pair far more easily than off a small shift of one input.
+const RUN_BUCKETS: usize = 16;
+const RUN_BUCKET_SECONDS: u32 = 300;
+const DURATION_FEATURES: usize = RUN_BUCKETS + 1;
 
 fn duration_features(t: &crate::sequences::study::Token) -> [f32; DURATION_FEATURES] {
-    let f = |s: u32| ((s as f64).ln_1p() / 8.0) as f32;
-    [f(t.seconds), f(t.run_seconds)]
+    let mut out = [0.0; DURATION_FEATURES];
+    if t.is_read() && t.run_seconds > 0 {
+        out[((t.run_seconds / RUN_BUCKET_SECONDS) as usize).min(RUN_BUCKETS - 1)] = 1.0;
+    }
+    out[RUN_BUCKETS] = ((t.seconds as f64).ln_1p() / 8.0) as f32;
+    out
+}
+
+/// Sine and cosine of the day offset at `TIME_FEATURES / 2` periods from 2 to 512 days.
+const TIME_FEATURES: usize = 16;
+
+fn time_features(days: i32, out: &mut [f32]) {
+    let half = TIME_FEATURES / 2;
+    for k in 0..half {
+        let period = 2.0 * 256f64.powf(k as f64 / (half - 1) as f64);
+        let angle = std::f64::consts::TAU * days as f64 / period;
+        out[k] = angle.sin() as f32;
+        out[half + k] = angle.cos() as f32;
+    }
+}
+
+/// A token's day relative to the first read of its row, clamped into an i32.
+fn day_offset(time: i64, row_start: i64) -> i32 {
+    (time - row_start).div_euclid(86_400).clamp(i32::MIN as i64, i32::MAX as i64) as i32
 }
 
 /// Sinusoidal embedding of position `p` into `out` (the reference's layout: sines in the first
@@ -180,6 +216,7 @@ pub struct RecBatch {
     titles: Vec<i64>,
     positions: Vec<f32>,
     durations: Vec<f32>,
+    times: Vec<f32>,
     /// `rows * len * len`, true where attention is *blocked* (burn's convention).
     blocked: Vec<bool>,
     /// Flat indices (`row * len + i`) of the tokens whose outputs are wanted.
@@ -216,6 +253,7 @@ impl RecBatch {
             titles: Vec::with_capacity(rows.len() * len),
             positions: vec![0.0; rows.len() * len * d],
             durations: Vec::with_capacity(rows.len() * len * DURATION_FEATURES),
+            times: vec![0.0; rows.len() * len * TIME_FEATURES],
             blocked: Vec::with_capacity(rows.len() * len * len),
             query: Vec::new(),
             query_grade: Vec::new(),
@@ -224,11 +262,16 @@ impl RecBatch {
         for (r, row) in rows.iter().enumerate() {
             assert_eq!(row.len(), len, "rows of one batch must have one length");
             let grade = config.grade_bucket(row.grade) as i64;
+            let row_start = row.tokens.iter().filter(|t| t.is_read()).map(|t| t.time).min().unwrap_or(0);
             for (i, t) in row.tokens.iter().enumerate() {
                 b.titles.push(t.title as i64);
                 let at = (r * len + i) * d;
                 sinusoid(t.position, &mut b.positions[at..at + d]);
                 b.durations.extend(duration_features(t));
+                if t.is_read() {
+                    let at = (r * len + i) * TIME_FEATURES;
+                    time_features(day_offset(t.time, row_start), &mut b.times[at..at + TIME_FEATURES]);
+                }
                 for j in 0..len {
                     b.blocked.push(!mask(row, i, j));
                 }
@@ -256,6 +299,7 @@ impl RecBatch {
             titles: Tensor::from_data(TensorData::new(self.titles.clone(), [n, l]), device),
             positions: Tensor::from_data(TensorData::new(self.positions.clone(), [n, l, d]), device),
             durations: Tensor::from_data(TensorData::new(self.durations.clone(), [n, l, DURATION_FEATURES]), device),
+            times: Tensor::from_data(TensorData::new(self.times.clone(), [n, l, TIME_FEATURES]), device),
             blocked: Tensor::from_data(TensorData::new(self.blocked.clone(), [n, l, l]), device),
             query: Tensor::from_data(TensorData::new(self.query.iter().map(|&q| q as i64).collect::<Vec<_>>(), [self.query.len()]), device),
             query_grade: Tensor::from_data(TensorData::new(self.query_grade.clone(), [self.query_grade.len()]), device),
@@ -269,6 +313,7 @@ pub struct RecTensors {
     titles: Tensor<2, Int>,
     positions: Tensor<3>,
     durations: Tensor<3>,
+    times: Tensor<3>,
     blocked: Tensor<3, Bool>,
     query: Tensor<1, Int>,
     query_grade: Tensor<1, Int>,
@@ -283,6 +328,9 @@ impl Recommender {
         let mut h = self.titles.forward(x.titles.clone()) + x.positions.clone();
         if let Some(durations) = &self.durations {
             h = h + durations.forward(x.durations.clone());
+        }
+        if let Some(times) = &self.times {
+            h = h + times.forward(x.times.clone());
         }
         let h = self.embed_dropout.forward(h);
         let h = self.encoder.forward(TransformerEncoderInput::new(h).mask_attn(x.blocked.clone()));
@@ -411,6 +459,18 @@ mod tests {
         assert!(RecommenderConfig { dropout: 1.0, ..ok }.validate().is_err());
         let graded = RecommenderConfig { num_grade_levels: Some(5), ..ok };
         assert_eq!((graded.grade_bucket(Some(3)), graded.grade_bucket(Some(6)), graded.grade_bucket(None), ok.grade_bucket(Some(3))), (3, 0, 0, 0));
+    }
+
+    #[test]
+    fn day_offsets_are_relative_and_fit_an_i32() {
+        let d2040 = crate::calendar::days_from_civil(2040, 3, 1) * 86_400;
+        assert_eq!(day_offset(d2040 + 3 * 86_400 + 5, d2040), 3, "dates after 2038 work");
+        assert_eq!(day_offset(i64::MAX, 0), i32::MAX);
+        let mut f = [0.0f32; TIME_FEATURES];
+        time_features(0, &mut f);
+        assert!(f[..TIME_FEATURES / 2].iter().all(|&x| x == 0.0) && f[TIME_FEATURES / 2..].iter().all(|&x| x == 1.0));
+        time_features(1, &mut f);
+        assert!((f[0] - 0.0).abs() < 1e-6 && (f[TIME_FEATURES / 2] + 1.0).abs() < 1e-6, "the 2-day period flips each day");
     }
 
     #[test]

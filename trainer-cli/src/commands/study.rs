@@ -85,6 +85,9 @@ pub struct TrainArgs {
     /// Ignore reading times (the reference's model): no session or run seconds in the input.
     #[arg(long)]
     pub no_durations: bool,
+    /// Ignore read dates in the input (the reference's model); the mask still uses them.
+    #[arg(long)]
+    pub no_times: bool,
     #[arg(long, default_value_t = 250)]
     pub eval_every: usize,
     #[arg(long, default_value_t = 250)]
@@ -155,6 +158,7 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
         dropout: a.dropout,
         num_grade_levels: a.num_grade_levels,
         durations: !a.no_durations,
+        times: !a.no_times,
         ..RecommenderConfig::new(kind, vocab.len())
     };
     model.validate().map_err(anyhow::Error::msg)?;
