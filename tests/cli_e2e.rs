@@ -244,3 +244,22 @@ fn train_individual_resumes_and_bad_reading_input_writes_nothing() {
     assert!(err.contains("bad_activity.csv:3:"), "{err}");
     assert!(!out_dir.exists(), "nothing half-written");
 }
+
+#[test]
+fn students_missing_from_student_info_are_reported_and_kept_alone() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("classroom");
+    run(&["synth", "--seed", "8", "--out", p(&dir), "--small"]);
+    // Drop the first student's info row: they still train, as a classroom of their own.
+    let info = dir.join("student_info.csv");
+    let text = std::fs::read_to_string(&info).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let gone = lines.remove(1).split(',').next().unwrap().to_string();
+    std::fs::write(&info, lines.join("\n") + "\n").unwrap();
+    let model = t.path().join("study");
+    let out = bin().args(train_study_args("study", p(&dir.join("student_activity.csv")), p(&model), "5")).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("1 students have activity but no row in student_info") && err.contains(&gone), "{err}");
+    assert!(err.contains("neither class nor school"), "{err}");
+}
