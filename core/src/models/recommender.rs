@@ -19,7 +19,7 @@
 //! Unlike the reference, a token's input is its *own* title and its output predicts the same
 //! student's next read (see the `rows` module): nothing is shifted across a packed row.
 
-use burn::module::Module;
+use burn::module::{Module, Param};
 use burn::nn::activation::ActivationConfig;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::nn::transformer::{TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput};
@@ -27,7 +27,9 @@ use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, 
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use crate::sequences::study::{PAD, Row, can_attend};
+use std::collections::HashMap;
+
+use crate::sequences::study::{Classroom, ClassroomKey, PAD, Row, StudentReads, can_attend};
 
 /// Which tokens a token may attend to (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -79,12 +81,22 @@ pub struct RecommenderConfig {
     /// month's. Relative days fit in an i32 for any date (GPU paths need 32-bit integers).
     #[serde(default)]
     pub times: bool,
+    /// Count features added straight to the logits, computed from exactly the tokens the mask
+    /// lets a token see (see [`COUNT_CHANNELS`]): how often the student read each title, and how
+    /// often visible classmates read it in the last 7 and 28 days and at all, each as
+    /// ln(1 + count) with one learned weight; plus a learned bias on the student's current title
+    /// by how far into it they are. Attention *can* learn to count, but from a few hundred
+    /// thousand reads on two CPU cores it does not get there (BENCHMARKS.md); these features give
+    /// STUDY the classroom's recent reading directly and Individual the student's own, so the
+    /// comparison still isolates what classmates add.
+    #[serde(default)]
+    pub count_features: bool,
 }
 
 impl RecommenderConfig {
     /// The benchmark shape: 2 layers, 4 heads, 128 dimensions, 4x feed-forward.
     pub fn new(kind: RecommenderKind, vocab_size: usize) -> Self {
-        Self { kind, vocab_size, d_model: 128, n_heads: 4, n_layers: 2, d_ff: 512, dropout: 0.1, num_grade_levels: None, durations: true, times: true }
+        Self { kind, vocab_size, d_model: 128, n_heads: 4, n_layers: 2, d_ff: 512, dropout: 0.1, num_grade_levels: None, durations: true, times: true, count_features: true }
     }
 
     pub fn validate(&self) -> Result<(), String> {
@@ -129,10 +141,15 @@ impl RecommenderConfig {
             .map(|n| EmbeddingConfig::new(n as usize + 1, self.vocab_size).with_initializer(Initializer::Normal { mean: 0.0, std: 0.01 }).init(device));
         let durations = self.durations.then(|| LinearConfig::new(DURATION_FEATURES, self.d_model).init(device));
         let times = self.times.then(|| LinearConfig::new(TIME_FEATURES, self.d_model).init(device));
+        let zeros = |n: usize| Param::from_tensor(Tensor::zeros([n], device));
+        let count_weights = self.count_features.then(|| zeros(COUNT_CHANNELS));
+        let continue_bias = self.count_features.then(|| zeros(RUN_BUCKETS + 1));
         Recommender {
             titles,
             durations,
             times,
+            count_weights,
+            continue_bias,
             embed_dropout: DropoutConfig::new(self.dropout).init(),
             encoder,
             norm: LayerNormConfig::new(self.d_model).init(device),
@@ -149,6 +166,8 @@ pub struct Recommender {
     titles: Embedding,
     durations: Option<Linear>,
     times: Option<Linear>,
+    count_weights: Option<Param<Tensor<1>>>,
+    continue_bias: Option<Param<Tensor<1>>>,
     embed_dropout: Dropout,
     encoder: TransformerEncoder,
     norm: LayerNorm,
@@ -174,6 +193,17 @@ fn duration_features(t: &crate::sequences::study::Token) -> [f32; DURATION_FEATU
     }
     out[RUN_BUCKETS] = ((t.seconds as f64).ln_1p() / 8.0) as f32;
     out
+}
+
+/// Count channels: the student's own earlier reads of the title; classmates' reads of it in the
+/// `COUNT_WINDOWS_DAYS` before the token's day (STUDY only).
+pub const COUNT_CHANNELS: usize = 4;
+const COUNT_WINDOWS_DAYS: [i64; 3] = [7, 28, 90];
+const COUNT_PARAM_SCALE: f32 = 10.0;
+
+/// The run bucket of a token for the continuation bias: 0 when the seconds are unknown.
+fn run_bucket(t: &crate::sequences::study::Token) -> usize {
+    if t.run_seconds == 0 { 0 } else { 1 + ((t.run_seconds / RUN_BUCKET_SECONDS) as usize).min(RUN_BUCKETS - 1) }
 }
 
 /// Sine and cosine of the day offset at `TIME_FEATURES / 2` periods from 2 to 512 days.
@@ -206,6 +236,61 @@ fn sinusoid(p: u32, out: &mut [f32]) {
     }
 }
 
+/// What the count features may look at, beyond the row: every student's whole sequence and every
+/// classroom's reads by time. The mask's rules allow a token all of its student's earlier reads
+/// and all of its classmates' reads from earlier days; a row holds only some of them (packing cuts
+/// students into chunks), so the counts are taken from here instead, under the same rules.
+#[derive(Debug, Clone, Default)]
+pub struct CountContext {
+    /// Source student index → that student's titles in reading order.
+    own: HashMap<u32, Vec<u32>>,
+    /// Per classroom: (time, student, title), sorted.
+    rooms: HashMap<ClassroomKey, Vec<(i64, u32, u32)>>,
+}
+
+impl CountContext {
+    pub fn new(seqs: &[StudentReads], classrooms: &[Classroom]) -> Self {
+        let own = seqs.iter().map(|s| (s.student, s.reads.iter().map(|r| r.title).collect())).collect();
+        let mut rooms = HashMap::new();
+        for c in classrooms {
+            let mut reads: Vec<(i64, u32, u32)> = Vec::new();
+            for m in &c.members {
+                let Some(s) = seqs.get(m.seq) else { continue };
+                reads.extend(s.reads.get(m.reads.clone()).unwrap_or_default().iter().map(|r| (r.time, s.student, r.title)));
+            }
+            reads.sort_unstable();
+            rooms.insert(c.key, reads);
+        }
+        Self { own, rooms }
+    }
+
+    /// Channel counts for a read token of `row` (see [`COUNT_CHANNELS`]); classmates' reads only
+    /// when `social`, and only those strictly before `cutoff`.
+    fn counts(&self, row: &Row, t: &crate::sequences::study::Token, social: bool, cutoff: i64) -> [Vec<u32>; COUNT_CHANNELS] {
+        let mut out: [Vec<u32>; COUNT_CHANNELS] = Default::default();
+        if let Some(titles) = self.own.get(&t.student) {
+            out[0].extend(titles.iter().take(t.position as usize + 1).copied());
+        }
+        if social && let Some(reads) = self.rooms.get(&row.classroom) {
+            let from = cutoff.saturating_sub(COUNT_WINDOWS_DAYS[2] * 86_400);
+            let start = reads.partition_point(|r| r.0 < from);
+            let end = reads.partition_point(|r| r.0 < cutoff);
+            for &(time, student, title) in &reads[start..end] {
+                if student == t.student {
+                    continue;
+                }
+                let age = cutoff - time;
+                for (c, days) in COUNT_WINDOWS_DAYS.iter().enumerate() {
+                    if age <= days * 86_400 {
+                        out[1 + c].push(title);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Rows turned into the model's inputs, on the host; [`RecBatch::tensors`] moves them to a
 /// device.
 #[derive(Debug, Clone, PartialEq)]
@@ -225,6 +310,13 @@ pub struct RecBatch {
     query_grade: Vec<i64>,
     /// Per query: the target id (training and evaluation only; empty otherwise).
     pub targets: Vec<i64>,
+    /// `COUNT_CHANNELS * queries * vocab` (channel-major), ln(1 + count); empty when the model
+    /// has no count features.
+    counts: Vec<f32>,
+    /// `queries * vocab`: 1 at the query's own title (when it is a title), else 0.
+    current: Vec<f32>,
+    /// Per query: its [`run_bucket`].
+    current_bucket: Vec<i64>,
 }
 
 /// Which tokens of a batch to read outputs from.
@@ -237,13 +329,21 @@ pub enum Queries {
 }
 
 impl RecBatch {
-    /// `rows` (all of one length) as a batch for `config`'s model; `mask` overrides
-    /// [`RecommenderKind::can_attend`] when given (used to let a query see up to "now").
-    pub fn new(rows: &[&Row], config: &RecommenderConfig, queries: Queries) -> Self {
-        Self::with_mask(rows, config, queries, |row, i, j| config.kind.can_attend(row, i, j))
+    /// `rows` (all of one length) as a batch for `config`'s model, with count features from `ctx`.
+    pub fn new(rows: &[&Row], config: &RecommenderConfig, queries: Queries, ctx: &CountContext) -> Self {
+        Self::with_mask(rows, config, queries, ctx, |row, i, j| config.kind.can_attend(row, i, j), |row, i| row.tokens[i].time)
     }
 
-    pub fn with_mask(rows: &[&Row], config: &RecommenderConfig, queries: Queries, mask: impl Fn(&Row, usize, usize) -> bool) -> Self {
+    /// [`Self::new`] with another attention rule and another "classmates' reads before" cutoff
+    /// per token (used to let the query for a next read see everything up to "now").
+    pub fn with_mask(
+        rows: &[&Row],
+        config: &RecommenderConfig,
+        queries: Queries,
+        ctx: &CountContext,
+        mask: impl Fn(&Row, usize, usize) -> bool,
+        cutoff: impl Fn(&Row, usize) -> i64,
+    ) -> Self {
         let len = rows.first().map_or(0, |r| r.len());
         let d = config.d_model;
         let mut b = RecBatch {
@@ -258,7 +358,14 @@ impl RecBatch {
             query: Vec::new(),
             query_grade: Vec::new(),
             targets: Vec::new(),
+            counts: Vec::new(),
+            current: Vec::new(),
+            current_bucket: Vec::new(),
         };
+        let v = config.vocab_size;
+        // Per query, per channel: the titles counted, turned into dense matrices at the end.
+        let mut sparse: Vec<[Vec<u32>; COUNT_CHANNELS]> = Vec::new();
+        let social = config.kind == RecommenderKind::Study;
         for (r, row) in rows.iter().enumerate() {
             assert_eq!(row.len(), len, "rows of one batch must have one length");
             let grade = config.grade_bucket(row.grade) as i64;
@@ -272,15 +379,19 @@ impl RecBatch {
                     let at = (r * len + i) * TIME_FEATURES;
                     time_features(day_offset(t.time, row_start), &mut b.times[at..at + TIME_FEATURES]);
                 }
-                for j in 0..len {
-                    b.blocked.push(!mask(row, i, j));
-                }
                 let target = row.targets()[i];
                 let wanted = t.is_read()
                     && match queries {
                         Queries::Targets => target != PAD,
                         Queries::Reads => true,
                     };
+                for j in 0..len {
+                    b.blocked.push(!mask(row, i, j));
+                }
+                if wanted && config.count_features {
+                    sparse.push(ctx.counts(row, t, social, cutoff(row, i)));
+                    b.current_bucket.push(run_bucket(t) as i64);
+                }
                 if wanted {
                     b.query.push(r * len + i);
                     b.query_grade.push(grade);
@@ -289,6 +400,24 @@ impl RecBatch {
                     }
                 }
             }
+        }
+        if config.count_features {
+            let q = b.query.len();
+            b.counts = vec![0.0; COUNT_CHANNELS * q * v];
+            b.current = vec![0.0; q * v];
+            for (k, channels) in sparse.iter().enumerate() {
+                for (c, pairs) in channels.iter().enumerate() {
+                    let base = (c * q + k) * v;
+                    for &title in pairs.iter().filter(|&&t| t >= crate::sequences::study::FIRST_TITLE && (t as usize) < v) {
+                        b.counts[base + title as usize] += 1.0;
+                    }
+                }
+                let own = b.titles[b.query[k]];
+                if own >= crate::sequences::study::FIRST_TITLE as i64 && (own as usize) < v {
+                    b.current[k * v + own as usize] = 1.0;
+                }
+            }
+            b.counts.iter_mut().for_each(|x| *x = x.ln_1p());
         }
         b
     }
@@ -304,6 +433,14 @@ impl RecBatch {
             query: Tensor::from_data(TensorData::new(self.query.iter().map(|&q| q as i64).collect::<Vec<_>>(), [self.query.len()]), device),
             query_grade: Tensor::from_data(TensorData::new(self.query_grade.clone(), [self.query_grade.len()]), device),
             targets: (!self.targets.is_empty()).then(|| Tensor::from_data(TensorData::new(self.targets.clone(), [self.targets.len()]), device)),
+            counts: (!self.counts.is_empty()).then(|| {
+                let (q, v) = (self.query.len(), self.counts.len() / (COUNT_CHANNELS * self.query.len().max(1)));
+                (
+                    Tensor::from_data(TensorData::new(self.counts.clone(), [COUNT_CHANNELS, q, v]), device),
+                    Tensor::from_data(TensorData::new(self.current.clone(), [q, v]), device),
+                    Tensor::from_data(TensorData::new(self.current_bucket.clone(), [q]), device),
+                )
+            }),
         }
     }
 }
@@ -318,6 +455,8 @@ pub struct RecTensors {
     query: Tensor<1, Int>,
     query_grade: Tensor<1, Int>,
     targets: Option<Tensor<1, Int>>,
+    /// Count channels `[C, Q, V]`, the current-title one-hot `[Q, V]` and run buckets `[Q]`.
+    counts: Option<(Tensor<3>, Tensor<2>, Tensor<1, Int>)>,
 }
 
 impl Recommender {
@@ -336,11 +475,21 @@ impl Recommender {
         let h = self.encoder.forward(TransformerEncoderInput::new(h).mask_attn(x.blocked.clone()));
         let d = h.dims()[2];
         let h = h.reshape([n * l, d]).select(0, x.query.clone());
-        let logits = self.head.forward(self.norm.forward(h));
-        match &self.grade_bias {
-            Some(bias) => logits + bias.weight.val().select(0, x.query_grade.clone()),
-            None => logits,
+        let mut logits = self.head.forward(self.norm.forward(h));
+        if let Some(bias) = &self.grade_bias {
+            logits = logits + bias.weight.val().select(0, x.query_grade.clone());
         }
+        if let (Some(w), Some(cont), Some((counts, current, bucket))) = (&self.count_weights, &self.continue_bias, &x.counts) {
+            let [c, q, v] = counts.dims();
+            // Adam moves each parameter by about the learning rate per step, whatever its
+            // gradient's scale: the factor lets these few scalars reach useful values (a few
+            // units) within a few hundred steps instead of thousands.
+            let w = w.val() * COUNT_PARAM_SCALE;
+            let weighted = (counts.clone() * w.reshape([c, 1, 1])).sum_dim(0).reshape([q, v]);
+            let continuing = current.clone() * (cont.val() * COUNT_PARAM_SCALE).select(0, bucket.clone()).reshape([q, 1]);
+            logits = logits + weighted + continuing;
+        }
+        logits
     }
 
     /// Mean cross-entropy over the query tokens' targets.
@@ -358,8 +507,10 @@ mod tests {
     use crate::sequences::study::test_data::*;
     use crate::sequences::study::{PackConfig, TitleVocab, build_study};
 
-    fn rows() -> (TitleVocab, Vec<Row>) {
-        let d = one_school(log(&[
+    type Reads<'a> = Vec<R<'a>>;
+
+    fn base() -> Reads<'static> {
+        vec![
             ("a", "T1", day(2021, 1, 1)),
             ("b", "T2", day(2021, 1, 1)),
             ("a", "T2", day(2021, 1, 2)),
@@ -367,21 +518,40 @@ mod tests {
             ("a", "T3", day(2021, 1, 3)),
             ("a", "T1", day(2021, 1, 5)),
             ("b", "T1", day(2021, 1, 6)),
-        ]));
-        let v = TitleVocab::from_training(&d, 10);
-        let rows = build_study(&d, &v, &PackConfig::new(12, 12).unwrap()).rows;
-        (v, rows)
+        ]
     }
 
-    fn logits_of(model: &Recommender, cfg: &RecommenderConfig, rows: &[Row]) -> Vec<f32> {
+    /// Rows and count context of `reads`, under a vocabulary fixed in advance (as at inference).
+    fn built(reads: &[R<'_>]) -> (TitleVocab, Vec<Row>, CountContext) {
+        let d = one_school(log(reads));
+        let v = TitleVocab::from_titles(["T1", "T2", "T3"].map(String::from));
+        let data = build_study(&d, &v, &PackConfig::new(12, 12).unwrap());
+        let ctx = CountContext::new(&data.seqs, &data.classrooms);
+        (v, data.rows, ctx)
+    }
+
+    fn rows() -> (TitleVocab, Vec<Row>, CountContext) {
+        built(&base())
+    }
+
+    fn logits_of(model: &Recommender, cfg: &RecommenderConfig, rows: &[Row], ctx: &CountContext) -> Vec<f32> {
         let refs: Vec<&Row> = rows.iter().collect();
-        let b = RecBatch::new(&refs, cfg, Queries::Reads);
+        let b = RecBatch::new(&refs, cfg, Queries::Reads, ctx);
         model.logits(&b.tensors(&reference_device())).into_data().try_into_vec::<f32>().unwrap()
+    }
+
+    /// A model whose count weights are not zero, so a leak through the counts would show.
+    fn model(cfg: &RecommenderConfig, seed: u64) -> Recommender {
+        let mut m = cfg.init(seed, &reference_device());
+        let device = reference_device();
+        m.count_weights = Some(Param::from_tensor(Tensor::from_data(TensorData::new(vec![0.3f32, 0.5, 0.2, 0.1], [COUNT_CHANNELS]), &device)));
+        m.continue_bias = Some(Param::from_tensor(Tensor::from_data(TensorData::new(vec![0.1f32; RUN_BUCKETS + 1], [RUN_BUCKETS + 1]), &device)));
+        m
     }
 
     #[test]
     fn individual_mask_keeps_to_the_student() {
-        let (_, rows) = rows();
+        let (_, rows, _) = rows();
         let row = &rows[0];
         let k = RecommenderKind::Individual;
         for i in 0..row.len() {
@@ -393,54 +563,73 @@ mod tests {
         }
     }
 
+    /// Per read token of the first row, in row order: (student, time) and its logits.
+    fn per_token(model: &Recommender, cfg: &RecommenderConfig, reads: &[R<'_>]) -> Vec<((u32, i64), Vec<f32>)> {
+        let (v, rows, ctx) = built(reads);
+        let logits = logits_of(model, cfg, &rows, &ctx);
+        let row = &rows[0];
+        let keys: Vec<(u32, i64)> = row.tokens.iter().filter(|t| t.is_read()).map(|t| (t.student, t.time)).collect();
+        keys.into_iter().zip(logits.chunks(v.len()).map(<[f32]>::to_vec)).collect()
+    }
+
+    fn same(x: &[f32], y: &[f32]) -> bool {
+        x.iter().zip(y).all(|(a, b)| (a - b).abs() < 1e-5)
+    }
+
     #[test]
     fn a_later_read_never_changes_an_earlier_prediction() {
-        let (v, rows) = rows();
+        // b's last read (day 6) becomes another title: every other read token's logits stay.
+        let mut changed = base();
+        changed[6].1 = "T2";
         for kind in [RecommenderKind::Study, RecommenderKind::Individual] {
-            let cfg = RecommenderConfig { d_model: 16, n_heads: 2, d_ff: 32, num_grade_levels: Some(8), ..RecommenderConfig::new(kind, v.len()) };
-            let model = cfg.init(3, &reference_device());
-            let before = logits_of(&model, &cfg, &rows);
-            // b's last read (day 6) becomes another title: every other read token's logits stay.
-            let row = &rows[0];
-            let last_b = (0..row.len()).rev().find(|&i| row.tokens[i].is_read() && row.tokens[i].student == 1).unwrap();
-            let mut changed = rows.clone();
-            changed[0].tokens[last_b].title = v.encode("T2");
-            let after = logits_of(&model, &cfg, &changed);
-            let reads: Vec<usize> = (0..row.len()).filter(|&i| row.tokens[i].is_read()).collect();
-            let width = v.len();
-            for (q, &i) in reads.iter().enumerate() {
-                let same = before[q * width..(q + 1) * width].iter().zip(&after[q * width..(q + 1) * width]).all(|(x, y)| (x - y).abs() < 1e-5);
-                assert_eq!(same, i != last_b, "{kind:?}: token {i}");
+            let cfg = RecommenderConfig { d_model: 16, n_heads: 2, d_ff: 32, num_grade_levels: Some(8), ..RecommenderConfig::new(kind, 6) };
+            let m = model(&cfg, 3);
+            let (before, after) = (per_token(&m, &cfg, &base()), per_token(&m, &cfg, &changed));
+            for ((key, x), (key2, y)) in before.iter().zip(&after) {
+                assert_eq!(key, key2);
+                let is_changed_read = *key == (1, day(2021, 1, 6));
+                assert_eq!(same(x, y), !is_changed_read, "{kind:?}: token {key:?}");
             }
         }
     }
 
     #[test]
     fn study_sees_classmates_and_individual_does_not() {
-        let (v, rows) = rows();
-        // a's read on day 5 may see b's day-3 read under STUDY only.
-        let row = &rows[0];
-        let b_day3 = (0..row.len()).find(|&i| row.tokens[i].student == 1 && row.tokens[i].time == day(2021, 1, 3)).unwrap();
-        let a_day5 = (0..row.len()).find(|&i| row.tokens[i].student == 0 && row.tokens[i].time == day(2021, 1, 5)).unwrap();
-        let mut changed = rows.clone();
-        changed[0].tokens[b_day3].title = v.encode("T1");
-        let reads: Vec<usize> = (0..row.len()).filter(|&i| row.tokens[i].is_read()).collect();
-        let q = reads.iter().position(|&i| i == a_day5).unwrap();
-        let width = v.len();
+        // a's read on day 5 may see b's day-3 read under STUDY only: change that read's title.
+        let mut changed = base();
+        changed[3].1 = "T1";
+        let a_day5 = (0, day(2021, 1, 5));
         for (kind, should_change) in [(RecommenderKind::Study, true), (RecommenderKind::Individual, false)] {
-            let cfg = RecommenderConfig { d_model: 16, n_heads: 2, d_ff: 32, ..RecommenderConfig::new(kind, v.len()) };
-            let model = cfg.init(5, &reference_device());
-            let (x, y) = (logits_of(&model, &cfg, &rows), logits_of(&model, &cfg, &changed));
-            let differs = x[q * width..(q + 1) * width].iter().zip(&y[q * width..(q + 1) * width]).any(|(a, b)| (a - b).abs() > 1e-5);
-            assert_eq!(differs, should_change, "{kind:?}");
+            let cfg = RecommenderConfig { d_model: 16, n_heads: 2, d_ff: 32, ..RecommenderConfig::new(kind, 6) };
+            let m = model(&cfg, 5);
+            let pick = |v: Vec<((u32, i64), Vec<f32>)>| v.into_iter().find(|(k, _)| *k == a_day5).unwrap().1;
+            let (x, y) = (pick(per_token(&m, &cfg, &base())), pick(per_token(&m, &cfg, &changed)));
+            assert_eq!(!same(&x, &y), should_change, "{kind:?}");
         }
+        // Through the counts alone (attention cannot reach a classmate in another row): b's
+        // day-3 read still moves a's day-5 logits under STUDY.
+        let cfg = RecommenderConfig { d_model: 16, n_heads: 2, d_ff: 32, ..RecommenderConfig::new(RecommenderKind::Study, 6) };
+        let m = model(&cfg, 5);
+        let split = |reads: &[R<'_>]| {
+            let d = one_school(log(reads));
+            let v = TitleVocab::from_titles(["T1", "T2", "T3"].map(String::from));
+            let data = build_study(&d, &v, &PackConfig::new(4, 4).unwrap());
+            let ctx = CountContext::new(&data.seqs, &data.classrooms);
+            let row = data.rows.iter().find(|r| r.tokens.iter().any(|t| t.student == 0 && t.time == a_day5.1)).unwrap().clone();
+            assert!(row.tokens.iter().all(|t| !t.is_read() || t.student == 0), "a's row holds no classmate");
+            let i = row.tokens.iter().position(|t| t.student == 0 && t.time == a_day5.1).unwrap();
+            let logits = logits_of(&m, &cfg, std::slice::from_ref(&row), &ctx);
+            let q = row.tokens[..i].iter().filter(|t| t.is_read()).count();
+            logits[q * 6..(q + 1) * 6].to_vec()
+        };
+        assert!(!same(&split(&base()), &split(&changed)));
     }
 
     #[test]
     fn training_batches_score_targets_only() {
-        let (v, rows) = rows();
+        let (v, rows, ctx) = rows();
         let cfg = RecommenderConfig::new(RecommenderKind::Study, v.len());
-        let b = RecBatch::new(&[&rows[0]], &cfg, Queries::Targets);
+        let b = RecBatch::new(&[&rows[0]], &cfg, Queries::Targets, &ctx);
         // 7 reads, 2 students: 5 have a next read.
         assert_eq!((b.query.len(), b.targets.len()), (5, 5));
         assert!(b.targets.iter().all(|&t| t != PAD as i64));

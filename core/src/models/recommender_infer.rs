@@ -20,8 +20,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use burn::tensor::Device;
 use serde::Serialize;
 
-use super::recommender::{Queries, RecBatch, Recommender, RecommenderConfig, RecommenderKind};
-use crate::sequences::study::{Row, StudentReads, TitleVocab};
+use super::recommender::{CountContext, Queries, RecBatch, Recommender, RecommenderConfig, RecommenderKind};
+use crate::sequences::study::{Row, StudentReads, StudyData, TitleVocab};
 
 /// The `n` recommendable ids with the highest logits, best first (ties: lower id), with their
 /// probability under a softmax over recommendable titles; ids in `exclude` are skipped.
@@ -49,12 +49,14 @@ fn run(model: &Recommender, batch: &RecBatch, device: &Device) -> Vec<f32> {
 
 /// The top `n` suggestions made at every read token of `rows` (built from `seqs`), per student:
 /// `out[s][k]` is the list before `seqs[s].reads[k + 1]` (see the module docs).
-pub fn per_read(model: &Recommender, config: &RecommenderConfig, vocab: &TitleVocab, rows: &[Row], seqs: &[StudentReads], n: usize, device: &Device) -> Vec<Vec<Vec<u32>>> {
+pub fn per_read(model: &Recommender, config: &RecommenderConfig, vocab: &TitleVocab, data: &StudyData, n: usize, device: &Device) -> Vec<Vec<Vec<u32>>> {
+    let (rows, seqs) = (&data.rows, &data.seqs);
+    let ctx = CountContext::new(&data.seqs, &data.classrooms);
     let mut out: Vec<Vec<Vec<u32>>> = seqs.iter().map(|s| vec![Vec::new(); s.reads.len().saturating_sub(1)]).collect();
     let none = HashSet::new();
     for chunk in rows.chunks(64) {
         let refs: Vec<&Row> = chunk.iter().collect();
-        let batch = RecBatch::new(&refs, config, Queries::Reads);
+        let batch = RecBatch::new(&refs, config, Queries::Reads, &ctx);
         let logits = run(model, &batch, device);
         for (q, &flat) in batch.query.iter().enumerate() {
             let (r, i) = (flat / batch.len, flat % batch.len);
@@ -104,7 +106,9 @@ pub struct NextOptions {
 /// students; students without reads in `rows` are left out of the result). `rows` and `seqs`
 /// come from one [`crate::sequences::study::build_study`] over the data, so only the rows that
 /// hold a chosen student's last read are run.
-pub fn recommend_next(model: &Recommender, config: &RecommenderConfig, vocab: &TitleVocab, rows: &[Row], seqs: &[StudentReads], students: &[u32], options: &NextOptions, device: &Device) -> Vec<NextRead> {
+pub fn recommend_next(model: &Recommender, config: &RecommenderConfig, vocab: &TitleVocab, data: &StudyData, students: &[u32], options: &NextOptions, device: &Device) -> Vec<NextRead> {
+    let (rows, seqs) = (&data.rows, &data.seqs);
+    let ctx = CountContext::new(&data.seqs, &data.classrooms);
     // The token to read for each chosen student: (student, position of their last read).
     let wanted: HashSet<u32> = students.iter().copied().collect();
     let last: HashMap<u32, u32> = seqs.iter().filter(|s| wanted.contains(&s.student)).map(|s| (s.student, s.reads.len() as u32 - 1)).collect();
@@ -122,7 +126,8 @@ pub fn recommend_next(model: &Recommender, config: &RecommenderConfig, vocab: &T
     let by_student: HashMap<u32, &StudentReads> = seqs.iter().map(|s| (s.student, s)).collect();
     let mut found: BTreeMap<u32, NextRead> = BTreeMap::new();
     for chunk in picked.chunks(64) {
-        let batch = RecBatch::with_mask(chunk, config, Queries::Reads, mask);
+        let cutoff = |row: &Row, i: usize| if is_query(row, i) { as_of } else { row.tokens[i].time };
+        let batch = RecBatch::with_mask(chunk, config, Queries::Reads, &ctx, mask, cutoff);
         let logits = run(model, &batch, device);
         for (q, &flat) in batch.query.iter().enumerate() {
             let (r, i) = (flat / batch.len, flat % batch.len);
@@ -193,7 +198,7 @@ mod tests {
         let (_, v, data) = setup();
         let cfg = RecommenderConfig { d_model: 8, n_heads: 2, d_ff: 16, n_layers: 1, ..RecommenderConfig::new(RecommenderKind::Study, v.len()) };
         let model = cfg.init(1, &reference_device());
-        let out = per_read(&model, &cfg, &v, &data.rows, &data.seqs, 2, &reference_device());
+        let out = per_read(&model, &cfg, &v, &data, 2, &reference_device());
         let shape: Vec<Vec<usize>> = out.iter().map(|s| s.iter().map(Vec::len).collect()).collect();
         assert_eq!(shape, [vec![2], vec![2], vec![]], "a and b: 2 reads, 1 list of 2; c: 1 read, none");
     }
@@ -206,7 +211,7 @@ mod tests {
         let a = d.students.get("a").unwrap();
         let run = |as_of: i64, include_read: bool| {
             let options = NextOptions { n: 3, include_read, as_of };
-            recommend_next(&model, &cfg, &v, &data.rows, &data.seqs, &[a, 99], &options, &reference_device())
+            recommend_next(&model, &cfg, &v, &data, &[a, 99], &options, &reference_device())
         };
         let out = run(day(2021, 1, 10), false);
         assert_eq!(out.len(), 1, "an unknown student is left out");

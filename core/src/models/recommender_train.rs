@@ -25,9 +25,9 @@ use serde::{Deserialize, Serialize};
 
 use super::device::{CpuBackend, cpu_device, reference_device};
 use super::record::{latest_checkpoint, TrainError, io_err, json_bytes, load_record, read_json, record_bytes};
-use super::recommender::{Queries, RecBatch, Recommender, RecommenderConfig};
+use super::recommender::{CountContext, Queries, RecBatch, Recommender, RecommenderConfig};
 use crate::io::write_atomic;
-use crate::sequences::study::{PackConfig, Row, TitleVocab};
+use crate::sequences::study::{PackConfig, Row, StudyData, TitleVocab};
 
 pub const CONFIG_FILE: &str = "config.json";
 pub const VOCAB_FILE: &str = "vocab.json";
@@ -177,11 +177,11 @@ pub fn step_rows(n: usize, batch: usize, seed: u64, step: usize) -> Vec<usize> {
 }
 
 /// Monitor metrics of `model` on `rows` (batches of `batch` rows).
-pub fn monitor(model: &Recommender, config: &RecommenderConfig, vocab: &TitleVocab, rows: &[Row], batch: usize, device: &Device) -> Option<EvalRecord> {
+pub fn monitor(model: &Recommender, config: &RecommenderConfig, vocab: &TitleVocab, rows: &[Row], ctx: &CountContext, batch: usize, device: &Device) -> Option<EvalRecord> {
     let (mut loss_sum, mut tokens, mut hits) = (0.0f64, 0usize, [0usize; 3]);
     for chunk in rows.chunks(batch.max(1)) {
         let refs: Vec<&Row> = chunk.iter().collect();
-        let b = RecBatch::new(&refs, config, Queries::Targets);
+        let b = RecBatch::new(&refs, config, Queries::Targets, ctx);
         if b.query.is_empty() {
             continue;
         }
@@ -230,8 +230,8 @@ fn save_checkpoint(out: &Path, model: &Recommender, optim: &ModuleOptimizer, sta
 /// the module docs). With `resume`, continues from the newest checkpoint of an identical run
 /// (only `steps` may differ); otherwise an earlier run's files in `out` are replaced.
 pub fn train_recommender(
-    train_rows: &[Row],
-    valid_rows: &[Row],
+    train: &StudyData,
+    valid: &StudyData,
     vocab: &TitleVocab,
     run: &RecRunConfig,
     out: &Path,
@@ -240,6 +240,9 @@ pub fn train_recommender(
 ) -> Result<Vec<StepRecord>, TrainError> {
     run.model.validate().map_err(TrainError::Invalid)?;
     run.train.validate().map_err(TrainError::Invalid)?;
+    let (train_rows, valid_rows) = (&train.rows[..], &valid.rows[..]);
+    let train_ctx = CountContext::new(&train.seqs, &train.classrooms);
+    let valid_ctx = CountContext::new(&valid.seqs, &valid.classrooms);
     if run.model.vocab_size != vocab.len() {
         return Err(TrainError::Invalid(format!("model vocabulary size {} differs from the vocabulary's {}", run.model.vocab_size, vocab.len())));
     }
@@ -285,7 +288,7 @@ pub fn train_recommender(
         let step = state.step;
         let picked = step_rows(train_rows.len(), cfg.batch_size, cfg.seed, step);
         let rows: Vec<&Row> = picked.iter().map(|&i| &train_rows[i]).collect();
-        let batch = RecBatch::new(&rows, &run.model, Queries::Targets);
+        let batch = RecBatch::new(&rows, &run.model, Queries::Targets, &train_ctx);
         if !batch.query.is_empty() {
             device.seed(cfg.seed ^ (step as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
             let loss = model.loss(&batch.tensors(&device));
@@ -303,7 +306,7 @@ pub fn train_recommender(
         let last = state.step == cfg.steps;
         if state.step.is_multiple_of(cfg.eval_every) || last {
             let elapsed = window_start.elapsed().as_secs_f64().max(1e-9);
-            let valid = monitor(&model.valid(), &run.model, vocab, valid_rows, 64, &device.clone().inner());
+            let valid = monitor(&model.valid(), &run.model, vocab, valid_rows, &valid_ctx, 64, &device.clone().inner());
             let record = StepRecord {
                 step: state.step,
                 train_loss: loss_sum / loss_n.max(1) as f64,
@@ -383,11 +386,15 @@ mod tests {
     /// reseed it) take turns, or one test's seeding would leak into another's dropout.
     static SEEDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-    fn tiny() -> (TitleVocab, Vec<Row>, RecRunConfig) {
+    fn ctx(d: &StudyData) -> CountContext {
+        CountContext::new(&d.seqs, &d.classrooms)
+    }
+
+    fn tiny() -> (TitleVocab, StudyData, RecRunConfig) {
         let data = synth_reads(&SynthConfig::small());
         let vocab = TitleVocab::from_training(&data, 50);
         let pack = PackConfig::new(24, 6).unwrap();
-        let rows = build_study(&data, &vocab, &pack).rows;
+        let rows = build_study(&data, &vocab, &pack);
         let model = RecommenderConfig { d_model: 16, n_heads: 2, d_ff: 32, n_layers: 1, ..RecommenderConfig::new(RecommenderKind::Study, vocab.len()) };
         let train = RecTrainConfig { steps: 6, batch_size: 4, warmup_steps: 2, eval_every: 3, save_every: 2, learning_rate: 3e-3, ..Default::default() };
         (vocab, rows, RecRunConfig::new(model, pack, train))
@@ -405,7 +412,7 @@ mod tests {
         assert!(last.loss < first.loss, "{first:?} -> {last:?}");
         let loaded = RecModelDir::load(dir.path()).unwrap();
         assert_eq!((loaded.run, loaded.vocab), (run.clone(), vocab.clone()));
-        let again = monitor(&loaded.model, &run.model, &vocab, &rows, 64, &reference_device()).unwrap();
+        let again = monitor(&loaded.model, &run.model, &vocab, &rows.rows, &ctx(&rows), 64, &reference_device()).unwrap();
         assert!((again.loss - last.loss).abs() < 1e-4, "the saved model is the final one");
         let ckpts = fs::read_dir(dir.path().join("checkpoints")).unwrap().count();
         assert_eq!(ckpts, 2, "the newest two checkpoints are kept");
@@ -430,7 +437,7 @@ mod tests {
         .unwrap();
         assert_eq!(from, Some(4));
         // Record bytes carry random parameter ids, so compare what the models compute.
-        let eval = |d: &Path| monitor(&RecModelDir::load(d).unwrap().model, &run.model, &vocab, &rows, 64, &reference_device()).unwrap();
+        let eval = |d: &Path| monitor(&RecModelDir::load(d).unwrap().model, &run.model, &vocab, &rows.rows, &ctx(&rows), 64, &reference_device()).unwrap();
         let (a, b) = (eval(full.path()), eval(part.path()));
         assert!((a.loss - b.loss).abs() < 1e-6 && a.hits_at_5 == b.hits_at_5, "same weights as the uninterrupted run: {a:?} vs {b:?}");
         // The short run recorded steps 3 and its last, 4; the resumed one adds 6.
@@ -445,7 +452,7 @@ mod tests {
     fn data_without_targets_is_refused() {
         let _turn = SEEDING.lock().unwrap_or_else(|e| e.into_inner());
         let (vocab, rows, run) = tiny();
-        let lonely: Vec<Row> = rows.iter().map(|r| r.without_targets()).collect();
+        let lonely = StudyData { rows: rows.rows.iter().map(|r| r.without_targets()).collect(), ..rows.clone() };
         let dir = tempfile::tempdir().unwrap();
         let err = train_recommender(&lonely, &rows, &vocab, &run, dir.path(), false, &mut |_| {}).unwrap_err();
         assert!(err.to_string().contains("nothing to learn"), "{err}");

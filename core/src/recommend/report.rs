@@ -60,7 +60,7 @@ pub fn model_hits(
     device: &Device,
 ) -> (MethodHits, BTreeMap<String, Vec<Vec<String>>>) {
     let n = ns.iter().copied().max().unwrap_or(20);
-    let lists = per_read(model, config, vocab, &eval.rows, &eval.seqs, n, device);
+    let lists = per_read(model, config, vocab, eval, n, device);
     let hits = score_per_read(eval_data, &eval.seqs, &lists, vocab, ns);
     let mut recommendations = BTreeMap::new();
     for (s, per) in eval.seqs.iter().zip(&lists) {

@@ -81,8 +81,8 @@ pub fn study(a: BenchStudyArgs) -> Result<()> {
     let train = RecTrainConfig { steps: a.steps, batch_size: a.batch_size, eval_every: a.steps, save_every: a.steps, backend, ..Default::default() };
     let run = RecRunConfig::new(model, pack, train);
     // Validation on a handful of rows only: evaluation is not what is timed.
-    let valid = &built.rows[..built.rows.len().min(4)];
-    let history = train_recommender(&built.rows, valid, &vocab, &run, tmp.path(), false, &mut |_| {})?;
+    let valid = classlens_core::sequences::study::StudyData { rows: built.rows[..built.rows.len().min(4)].to_vec(), ..built.clone() };
+    let history = train_recommender(&built, &valid, &vocab, &run, tmp.path(), false, &mut |_| {})?;
     let last = history.last().expect("at least one record");
 
     let dir = RecModelDir::load(a.model.as_deref().unwrap_or(tmp.path()))?;
@@ -99,7 +99,7 @@ pub fn study(a: BenchStudyArgs) -> Result<()> {
     let mut answered = 0;
     let timing = time_it(a.repeats, || {
         let class = build_study(&class_data, &dir.vocab, &dir.run.pack);
-        answered = recommend_next(&dir.model, &dir.run.model, &dir.vocab, &class.rows, &class.seqs, &students, &options, &device).len();
+        answered = recommend_next(&dir.model, &dir.run.model, &dir.vocab, &class, &students, &options, &device).len();
     });
     if answered != students.len() {
         bail!("recommend answered for {answered} of {} students", students.len());

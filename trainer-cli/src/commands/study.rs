@@ -88,6 +88,9 @@ pub struct TrainArgs {
     /// Ignore read dates in the input (the reference's model); the mask still uses them.
     #[arg(long)]
     pub no_times: bool,
+    /// No count features on the logits (the reference's model): see README.
+    #[arg(long)]
+    pub no_counts: bool,
     #[arg(long, default_value_t = 250)]
     pub eval_every: usize,
     #[arg(long, default_value_t = 250)]
@@ -159,6 +162,7 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
         num_grade_levels: a.num_grade_levels,
         durations: !a.no_durations,
         times: !a.no_times,
+        count_features: !a.no_counts,
         ..RecommenderConfig::new(kind, vocab.len())
     };
     model.validate().map_err(anyhow::Error::msg)?;
@@ -200,7 +204,7 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     let quiet = a.quiet;
-    train_recommender(&train.rows, &valid.rows, &vocab, &run, &a.out, a.resume, &mut |p| match p {
+    train_recommender(&train, &valid, &vocab, &run, &a.out, a.resume, &mut |p| match p {
         RecProgress::Start { from, .. } => {
             if from > 0 && !quiet {
                 bar.suspend(|| eprintln!("resuming after step {from}"));
@@ -316,7 +320,7 @@ pub fn recommend(a: RecommendArgs) -> Result<()> {
         None => (newest.div_euclid(86_400) + 1) * 86_400,
     };
     let options = NextOptions { n: a.top, include_read: a.include_read, as_of };
-    let out = recommend_next(&dir.model, &dir.run.model, &dir.vocab, &built.rows, &built.seqs, &students, &options, &reference_device());
+    let out = recommend_next(&dir.model, &dir.run.model, &dir.vocab, &built, &students, &options, &reference_device());
     let have: HashSet<u32> = out.iter().map(|n| n.student).collect();
     for s in students.iter().filter(|s| !have.contains(s)) {
         eprintln!("warning: student {} has no dated read: no suggestion", data.students.name(*s));
