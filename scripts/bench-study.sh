@@ -26,7 +26,7 @@ for seed in 1 2 3; do
     $CL synth --seed $seed --schools 10 --classes-per-school 4 --days 180 --influence $inf --out "$RUNS/$name" 2> /dev/null
     data=$RUNS/$name/student_activity.csv
     train individual "$data" "$RUNS/$name-individual" &
-    train study "$data" "$RUNS/$name-study" --seq-len 257 --student-chunk-size 16 --batch-size 8 &
+    train study "$data" "$RUNS/$name-study" &
     wait
   done
 done

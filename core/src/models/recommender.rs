@@ -24,6 +24,7 @@ use burn::nn::activation::ActivationConfig;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::nn::transformer::{TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput};
 use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::tensor::activation::softplus;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
@@ -144,12 +145,16 @@ impl RecommenderConfig {
         let zeros = |n: usize| Param::from_tensor(Tensor::zeros([n], device));
         let count_weights = self.count_features.then(|| zeros(COUNT_CHANNELS));
         let continue_bias = self.count_features.then(|| zeros(RUN_BUCKETS + 1));
+        let title_length = self.count_features.then(|| zeros(self.vocab_size));
+        let finish_rate = self.count_features.then(|| zeros(1));
         Recommender {
             titles,
             durations,
             times,
             count_weights,
             continue_bias,
+            title_length,
+            finish_rate,
             embed_dropout: DropoutConfig::new(self.dropout).init(),
             encoder,
             norm: LayerNormConfig::new(self.d_model).init(device),
@@ -168,6 +173,12 @@ pub struct Recommender {
     times: Option<Linear>,
     count_weights: Option<Param<Tensor<1>>>,
     continue_bias: Option<Param<Tensor<1>>>,
+    /// Per title: how much reading finishes it, as `ln seconds = FINISH_CENTER + 3 · value`.
+    /// Once the run on the current title passes it, continuing becomes unlikely; the bucket bias
+    /// alone cannot say so, because a short book is done long before a long one.
+    title_length: Option<Param<Tensor<1>>>,
+    /// How sharply continuing falls once past the title's length (softplus of `10 · value`).
+    finish_rate: Option<Param<Tensor<1>>>,
     embed_dropout: Dropout,
     encoder: TransformerEncoder,
     norm: LayerNorm,
@@ -200,6 +211,8 @@ fn duration_features(t: &crate::sequences::study::Token) -> [f32; DURATION_FEATU
 pub const COUNT_CHANNELS: usize = 4;
 const COUNT_WINDOWS_DAYS: [i64; 3] = [7, 28, 90];
 const COUNT_PARAM_SCALE: f32 = 10.0;
+/// ln(1800 s): where every title's finishing length starts.
+const FINISH_CENTER: f32 = 7.5;
 
 /// The run bucket of a token for the continuation bias: 0 when the seconds are unknown.
 fn run_bucket(t: &crate::sequences::study::Token) -> usize {
@@ -317,6 +330,9 @@ pub struct RecBatch {
     current: Vec<f32>,
     /// Per query: its [`run_bucket`].
     current_bucket: Vec<i64>,
+    /// Per query: ln(1 + run seconds) and its own title id (0 when not a title).
+    current_run: Vec<f32>,
+    current_title: Vec<i64>,
 }
 
 /// Which tokens of a batch to read outputs from.
@@ -361,6 +377,8 @@ impl RecBatch {
             counts: Vec::new(),
             current: Vec::new(),
             current_bucket: Vec::new(),
+            current_run: Vec::new(),
+            current_title: Vec::new(),
         };
         let v = config.vocab_size;
         // Per query, per channel: the titles counted, turned into dense matrices at the end.
@@ -391,6 +409,9 @@ impl RecBatch {
                 if wanted && config.count_features {
                     sparse.push(ctx.counts(row, t, social, cutoff(row, i)));
                     b.current_bucket.push(run_bucket(t) as i64);
+                    b.current_run.push((t.run_seconds as f32).ln_1p());
+                    let own = t.title >= crate::sequences::study::FIRST_TITLE && (t.title as usize) < v;
+                    b.current_title.push(if own { t.title as i64 } else { 0 });
                 }
                 if wanted {
                     b.query.push(r * len + i);
@@ -439,6 +460,8 @@ impl RecBatch {
                     Tensor::from_data(TensorData::new(self.counts.clone(), [COUNT_CHANNELS, q, v]), device),
                     Tensor::from_data(TensorData::new(self.current.clone(), [q, v]), device),
                     Tensor::from_data(TensorData::new(self.current_bucket.clone(), [q]), device),
+                    Tensor::from_data(TensorData::new(self.current_run.clone(), [q]), device),
+                    Tensor::from_data(TensorData::new(self.current_title.clone(), [q]), device),
                 )
             }),
         }
@@ -456,7 +479,7 @@ pub struct RecTensors {
     query_grade: Tensor<1, Int>,
     targets: Option<Tensor<1, Int>>,
     /// Count channels `[C, Q, V]`, the current-title one-hot `[Q, V]` and run buckets `[Q]`.
-    counts: Option<(Tensor<3>, Tensor<2>, Tensor<1, Int>)>,
+    counts: Option<(Tensor<3>, Tensor<2>, Tensor<1, Int>, Tensor<1>, Tensor<1, Int>)>,
 }
 
 impl Recommender {
@@ -479,7 +502,7 @@ impl Recommender {
         if let Some(bias) = &self.grade_bias {
             logits = logits + bias.weight.val().select(0, x.query_grade.clone());
         }
-        if let (Some(w), Some(cont), Some((counts, current, bucket))) = (&self.count_weights, &self.continue_bias, &x.counts) {
+        if let (Some(w), Some(cont), Some((counts, current, bucket, run, title))) = (&self.count_weights, &self.continue_bias, &x.counts) {
             let [c, q, v] = counts.dims();
             // Adam moves each parameter by about the learning rate per step, whatever its
             // gradient's scale: the factor lets these few scalars reach useful values (a few
@@ -488,6 +511,12 @@ impl Recommender {
             let weighted = (counts.clone() * w.reshape([c, 1, 1])).sum_dim(0).reshape([q, v]);
             let continuing = current.clone() * (cont.val() * COUNT_PARAM_SCALE).select(0, bucket.clone()).reshape([q, 1]);
             logits = logits + weighted + continuing;
+            if let (Some(length), Some(rate)) = (&self.title_length, &self.finish_rate) {
+                let ln_length = length.val().select(0, title.clone()) * 3.0 + FINISH_CENTER;
+                let past = softplus(run.clone() - ln_length, 4.0);
+                let penalty = past * softplus(rate.val() * COUNT_PARAM_SCALE, 1.0);
+                logits = logits - current.clone() * penalty.reshape([q, 1]);
+            }
         }
         logits
     }

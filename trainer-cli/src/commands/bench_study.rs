@@ -30,7 +30,7 @@ pub struct BenchStudyArgs {
     pub batch_size: usize,
     #[arg(long, default_value_t = 65)]
     pub seq_len: usize,
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 65)]
     pub student_chunk_size: usize,
     #[arg(long, value_enum, default_value_t = BackendArg::Flex)]
     pub backend: BackendArg,

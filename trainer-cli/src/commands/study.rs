@@ -52,7 +52,7 @@ pub struct TrainArgs {
     /// Tokens per row.
     #[arg(long, default_value_t = 65)]
     pub seq_len: usize,
-    /// Reads per student chunk within a row (default: 16 for study, --seq-len for individual).
+    /// Reads per student chunk within a row (default: --seq-len, as the reference).
     #[arg(long)]
     pub student_chunk_size: Option<usize>,
     /// Rows per optimizer step.
@@ -135,10 +135,7 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
     if a.n_recommendations.is_empty() || a.n_recommendations.contains(&0) {
         bail!("--n-recommendations needs values of at least 1");
     }
-    let chunk = a.student_chunk_size.unwrap_or(match kind {
-        RecommenderKind::Study => 16.min(a.seq_len),
-        RecommenderKind::Individual => a.seq_len,
-    });
+    let chunk = a.student_chunk_size.unwrap_or(a.seq_len);
     let pack = PackConfig::new(a.seq_len, chunk)?;
     let all = load_reads(&a.data_args, &a.train_data)?;
     let (train_data, valid_data) = match &a.valid_data {
