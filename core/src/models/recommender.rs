@@ -277,6 +277,20 @@ impl CountContext {
         Self { own, rooms }
     }
 
+    /// Per title: the classmates of `student` in `classroom` who read it in `[from, to)`.
+    pub fn recent_readers(&self, classroom: &ClassroomKey, student: u32, from: i64, to: i64) -> HashMap<u32, std::collections::HashSet<u32>> {
+        let mut out: HashMap<u32, std::collections::HashSet<u32>> = HashMap::new();
+        if let Some(reads) = self.rooms.get(classroom) {
+            let (start, end) = (reads.partition_point(|r| r.0 < from), reads.partition_point(|r| r.0 < to));
+            for &(_, reader, title) in &reads[start..end] {
+                if reader != student {
+                    out.entry(title).or_default().insert(reader);
+                }
+            }
+        }
+        out
+    }
+
     /// Channel counts for a read token of `row` (see [`COUNT_CHANNELS`]); classmates' reads only
     /// when `social`, and only those strictly before `cutoff`.
     fn counts(&self, row: &Row, t: &crate::sequences::study::Token, social: bool, cutoff: i64) -> [Vec<u32>; COUNT_CHANNELS] {
@@ -347,11 +361,13 @@ pub enum Queries {
 impl RecBatch {
     /// `rows` (all of one length) as a batch for `config`'s model, with count features from `ctx`.
     pub fn new(rows: &[&Row], config: &RecommenderConfig, queries: Queries, ctx: &CountContext) -> Self {
-        Self::with_mask(rows, config, queries, ctx, |row, i, j| config.kind.can_attend(row, i, j), |row, i| row.tokens[i].time)
+        Self::with_mask(rows, config, queries, ctx, |row, i, j| config.kind.can_attend(row, i, j), |row, i| row.tokens[i].time, |_, _| true)
     }
 
     /// [`Self::new`] with another attention rule and another "classmates' reads before" cutoff
-    /// per token (used to let the query for a next read see everything up to "now").
+    /// per token (used to let the query for a next read see everything up to "now"), reading
+    /// outputs only at the tokens `want` picks (the head and the count features are paid per
+    /// query, so a next-read request asks for one token per student, not for every read).
     pub fn with_mask(
         rows: &[&Row],
         config: &RecommenderConfig,
@@ -359,6 +375,7 @@ impl RecBatch {
         ctx: &CountContext,
         mask: impl Fn(&Row, usize, usize) -> bool,
         cutoff: impl Fn(&Row, usize) -> i64,
+        want: impl Fn(&Row, usize) -> bool,
     ) -> Self {
         let len = rows.first().map_or(0, |r| r.len());
         let d = config.d_model;
@@ -399,6 +416,7 @@ impl RecBatch {
                 }
                 let target = row.targets()[i];
                 let wanted = t.is_read()
+                    && want(row, i)
                     && match queries {
                         Queries::Targets => target != PAD,
                         Queries::Reads => true,

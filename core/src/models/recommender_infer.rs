@@ -76,7 +76,8 @@ pub struct Suggestion {
     pub title: String,
     /// Probability under the model's softmax over all recommendable titles.
     pub score: f32,
-    /// Classmates (same classroom) who read the title in the `RECENT_DAYS` days before `as_of`:
+    /// Classmates (the whole classroom, not only the packed row) who read the title in the
+    /// `RECENT_DAYS` days before `as_of`:
     /// the social reason a teacher can be shown.
     pub classmates_recent: usize,
 }
@@ -127,7 +128,7 @@ pub fn recommend_next(model: &Recommender, config: &RecommenderConfig, vocab: &T
     let mut found: BTreeMap<u32, NextRead> = BTreeMap::new();
     for chunk in picked.chunks(64) {
         let cutoff = |row: &Row, i: usize| if is_query(row, i) { as_of } else { row.tokens[i].time };
-        let batch = RecBatch::with_mask(chunk, config, Queries::Reads, &ctx, mask, cutoff);
+        let batch = RecBatch::with_mask(chunk, config, Queries::Reads, &ctx, mask, cutoff, is_query);
         let logits = run(model, &batch, device);
         for (q, &flat) in batch.query.iter().enumerate() {
             let (r, i) = (flat / batch.len, flat % batch.len);
@@ -137,7 +138,7 @@ pub fn recommend_next(model: &Recommender, config: &RecommenderConfig, vocab: &T
             }
             let student = row.tokens[i].student;
             let exclude: HashSet<u32> = if options.include_read { HashSet::new() } else { by_student[&student].reads.iter().map(|r| r.title).collect() };
-            let recent = recent_classmate_readers(row, student, as_of);
+            let recent = ctx.recent_readers(&row.classroom, student, as_of - RECENT_DAYS * 86_400, as_of);
             let suggestions = top_titles(&logits[q * config.vocab_size..(q + 1) * config.vocab_size], vocab, options.n, &exclude)
                 .into_iter()
                 .map(|(id, score)| Suggestion { title: vocab.decode(id).unwrap_or_default().to_string(), score, classmates_recent: recent.get(&id).map_or(0, HashSet::len) })
@@ -146,16 +147,6 @@ pub fn recommend_next(model: &Recommender, config: &RecommenderConfig, vocab: &T
         }
     }
     students.iter().filter_map(|s| found.remove(s)).collect()
-}
-
-/// Per title: the classmates in `row` who read it in the `RECENT_DAYS` days before `as_of`.
-fn recent_classmate_readers(row: &Row, student: u32, as_of: i64) -> HashMap<u32, HashSet<u32>> {
-    let from = as_of - RECENT_DAYS * 86_400;
-    let mut out: HashMap<u32, HashSet<u32>> = HashMap::new();
-    for t in row.tokens.iter().filter(|t| t.is_read() && t.student != student && t.time >= from && t.time < as_of) {
-        out.entry(t.title).or_default().insert(t.student);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -224,6 +215,13 @@ mod tests {
         assert_eq!(early[0].suggestions.len(), 3, "all three titles when read ones are included");
         let t3 = |out: &[NextRead]| out[0].suggestions.iter().find(|s| s.title == "T3").unwrap().classmates_recent;
         assert_eq!((t3(&early), t3(&late)), (0, 2), "Jan 4 reads count only from Jan 5 on");
+        // Rows of one student each: the classmates are counted from the whole classroom.
+        let (d2, v2) = (d.clone(), v.clone());
+        let alone = build_study(&d2, &v2, &PackConfig::new(2, 2).unwrap());
+        assert!(alone.rows.iter().all(|r| r.tokens.iter().filter(|t| t.is_read()).all(|t| t.student == r.tokens[0].student)));
+        let options = NextOptions { n: 3, include_read: true, as_of: day(2021, 1, 10) };
+        let out = recommend_next(&model, &cfg, &v2, &alone, &[a], &options, &reference_device());
+        assert_eq!(t3(&out), 2);
         assert_ne!(early[0].suggestions.iter().map(|s| s.score).collect::<Vec<_>>(), late[0].suggestions.iter().map(|s| s.score).collect::<Vec<_>>());
     }
 }
