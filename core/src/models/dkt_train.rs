@@ -6,19 +6,16 @@
 //! same weights as an uninterrupted one.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Bytes, Device};
-use rand::SeedableRng;
-use rand::seq::SliceRandom;
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::device::{CpuBackend, cpu_device, reference_device};
 pub use super::record::TrainError;
-use super::record::{latest_checkpoint, io_err, json_bytes, load_record, read_json, record_bytes};
+use super::record::{clear_run_outputs, epoch_order, io_err, json_bytes, latest_checkpoint, load_record, prune_checkpoints, read_json, record_bytes};
 use super::dkt::{Dkt, DktConfig, KtBatchTensors};
 use super::dkt_fused::{Adam, loss_and_grads};
 use super::dkt_kernel::DktWeights;
@@ -208,12 +205,6 @@ pub const MODEL_FILE: &str = "model.bpk";
 pub const HISTORY_FILE: &str = "history.json";
 pub const PROBLEMS_FILE: &str = "problems.json";
 
-fn epoch_order(n: usize, seed: u64, epoch: usize) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..n).collect();
-    order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)));
-    order
-}
-
 /// Trains DKT on `train`, selecting the epoch with the best AUC on `valid` (the last epoch when
 /// `valid` is empty), and writes `config.json`, `skills.json`, `model.bpk`, `history.json` and
 /// `checkpoints/` into `out`. With `resume`, continues from the newest complete checkpoint.
@@ -273,16 +264,7 @@ pub fn train_dkt(
         // checkpoints (the clean-up keeps the newest epochs by name, and --resume would pick
         // them up), its model and its history (which a killed new run would pair with the new
         // configuration).
-        let old = out.join("checkpoints");
-        if old.exists() {
-            fs::remove_dir_all(&old).map_err(io_err(&old))?;
-        }
-        for name in [MODEL_FILE, HISTORY_FILE, PROBLEMS_FILE] {
-            let p = out.join(name);
-            if p.exists() {
-                fs::remove_file(&p).map_err(io_err(&p))?;
-            }
-        }
+        clear_run_outputs(out, &[MODEL_FILE, HISTORY_FILE, PROBLEMS_FILE])?;
         write_atomic(&out.join(CONFIG_FILE), &json_bytes(&run_cfg)).map_err(io_err(out))?;
         write_atomic(&out.join(SKILLS_FILE), &json_bytes(vocab)).map_err(io_err(out))?;
         if cfg.problem_aware {
@@ -340,12 +322,7 @@ fn save_checkpoint(out: &Path, trainer: &Trainer, state: &mut CheckpointState) -
     let dir = root.join(format!("epoch-{:04}", state.epoch));
     state.optimizer_step = trainer.save(&dir)?;
     write_atomic(&dir.join("state.json"), &json_bytes(state)).map_err(io_err(&dir))?;
-    let mut old: Vec<PathBuf> = fs::read_dir(&root).map_err(io_err(&root))?.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    old.sort();
-    for p in old.iter().rev().skip(2) {
-        let _ = fs::remove_dir_all(p);
-    }
-    Ok(())
+    prune_checkpoints(&root, 2)
 }
 
 

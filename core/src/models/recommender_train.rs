@@ -12,19 +12,16 @@
 //! as the commit marker; the newest two are kept).
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Bytes, Device};
-use rand::SeedableRng;
-use rand::seq::SliceRandom;
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::device::{CpuBackend, cpu_device, reference_device};
-use super::record::{latest_checkpoint, TrainError, io_err, json_bytes, load_record, read_json, record_bytes};
+use super::record::{TrainError, clear_run_outputs, epoch_order, io_err, json_bytes, latest_checkpoint, load_record, prune_checkpoints, read_json, record_bytes};
 use super::recommender::{CountContext, Queries, RecBatch, Recommender, RecommenderConfig};
 use crate::io::write_atomic;
 use crate::sequences::study::{PackConfig, Row, StudyData, TitleVocab};
@@ -166,9 +163,7 @@ pub fn step_rows(n: usize, batch: usize, seed: u64, step: usize) -> Vec<usize> {
     while out.len() < batch {
         let epoch = k / n;
         if cached.as_ref().is_none_or(|(e, _)| *e != epoch) {
-            let mut order: Vec<usize> = (0..n).collect();
-            order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ (epoch as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)));
-            cached = Some((epoch, order));
+            cached = Some((epoch, epoch_order(n, seed, epoch + 1)));
         }
         out.push(cached.as_ref().expect("just set").1[k % n]);
         k += 1;
@@ -217,13 +212,7 @@ fn save_checkpoint(out: &Path, model: &Recommender, optim: &ModuleOptimizer, sta
     let optim_bytes = optim.into_bytes().map_err(|e| TrainError::Invalid(format!("cannot serialize optimizer: {e:?}")))?;
     write("optim.bpk", &optim_bytes)?;
     write("state.json", &json_bytes(state))?;
-    // Keep the newest two complete checkpoints.
-    let mut done: Vec<PathBuf> = fs::read_dir(&root).map_err(io_err(&root))?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.join("state.json").exists()).collect();
-    done.sort();
-    for old in done.iter().rev().skip(2) {
-        let _ = fs::remove_dir_all(old);
-    }
-    Ok(())
+    prune_checkpoints(&root, 2)
 }
 
 /// Trains on `train_rows`, monitoring `valid_rows`, and writes the model directory `out` (see
@@ -272,10 +261,7 @@ pub fn train_recommender(
         optim = optim.from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| TrainError::Corrupt { path: path.display().to_string(), message: format!("{e:?}") })?;
         state = saved;
     } else {
-        for stale in [MODEL_FILE, HISTORY_FILE] {
-            let _ = fs::remove_file(out.join(stale));
-        }
-        let _ = fs::remove_dir_all(out.join("checkpoints"));
+        clear_run_outputs(out, &[MODEL_FILE, HISTORY_FILE])?;
         write_atomic(&out.join(CONFIG_FILE), &json_bytes(run)).map_err(io_err(out))?;
         write_atomic(&out.join(VOCAB_FILE), vocab.to_json().as_bytes()).map_err(io_err(out))?;
     }

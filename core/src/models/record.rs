@@ -59,3 +59,40 @@ pub(crate) fn latest_checkpoint<S: serde::de::DeserializeOwned>(dir: &Path, key:
         })
         .max_by_key(|(_, s)| key(s))
 }
+
+/// The order of `0..n` for `epoch`: a seeded shuffle, the same on every run and after a resume.
+pub(crate) fn epoch_order(n: usize, seed: u64, epoch: usize) -> Vec<usize> {
+    use rand::SeedableRng;
+    use rand::seq::SliceRandom;
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+    order
+}
+
+/// Keeps the `keep` newest complete checkpoints under `root` (those with a `state.json`) and
+/// removes everything else there; a removal that fails is left for the next save.
+pub(crate) fn prune_checkpoints(root: &Path, keep: usize) -> Result<(), TrainError> {
+    let mut entries: Vec<std::path::PathBuf> = fs::read_dir(root).map_err(io_err(root))?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    let kept: Vec<&std::path::PathBuf> = entries.iter().rev().filter(|p| p.join("state.json").exists()).take(keep).collect();
+    for p in entries.iter().filter(|p| !kept.contains(p)) {
+        let _ = fs::remove_dir_all(p);
+    }
+    Ok(())
+}
+
+/// Removes an earlier run's `checkpoints/` and `files` from `out`, so a fresh run never leaves
+/// stale outputs beside its own.
+pub(crate) fn clear_run_outputs(out: &Path, files: &[&str]) -> Result<(), TrainError> {
+    let old = out.join("checkpoints");
+    if old.exists() {
+        fs::remove_dir_all(&old).map_err(io_err(&old))?;
+    }
+    for name in files {
+        let p = out.join(name);
+        if p.exists() {
+            fs::remove_file(&p).map_err(io_err(&p))?;
+        }
+    }
+    Ok(())
+}
