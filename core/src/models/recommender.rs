@@ -82,11 +82,11 @@ pub struct RecommenderConfig {
     /// month's. Relative days fit in an i32 for any date (GPU paths need 32-bit integers).
     #[serde(default)]
     pub times: bool,
-    /// Count features added straight to the logits, computed from exactly the tokens the mask
-    /// lets a token see (see [`COUNT_CHANNELS`]): how often the student read each title, and how
-    /// often visible classmates read it in the last 7 and 28 days and at all, each as
+    /// Count features added straight to the logits (see [`COUNT_CHANNELS`] and
+    /// [`CountContext`]): how often the student read each title before, and (STUDY only) how
+    /// often classmates read it in the 7, 28 and 90 days before the token's day, each as
     /// ln(1 + count) with one learned weight; plus a learned bias on the student's current title
-    /// by how far into it they are. Attention *can* learn to count, but from a few hundred
+    /// by how far into it they are, and a learned finishing length per title. Attention *can* learn to count, but from a few hundred
     /// thousand reads on two CPU cores it does not get there (BENCHMARKS.md); these features give
     /// STUDY the classroom's recent reading directly and Individual the student's own, so the
     /// comparison still isolates what classmates add.
@@ -200,7 +200,7 @@ const DURATION_FEATURES: usize = RUN_BUCKETS + 1;
 fn duration_features(t: &crate::sequences::study::Token) -> [f32; DURATION_FEATURES] {
     let mut out = [0.0; DURATION_FEATURES];
     if t.is_read() && t.run_seconds > 0 {
-        out[((t.run_seconds / RUN_BUCKET_SECONDS) as usize).min(RUN_BUCKETS - 1)] = 1.0;
+        out[run_bucket(t) - 1] = 1.0;
     }
     out[RUN_BUCKETS] = ((t.seconds as f64).ln_1p() / 8.0) as f32;
     out
@@ -214,7 +214,14 @@ const COUNT_PARAM_SCALE: f32 = 10.0;
 /// ln(1800 s): where every title's finishing length starts.
 const FINISH_CENTER: f32 = 7.5;
 
-/// The run bucket of a token for the continuation bias: 0 when the seconds are unknown.
+/// Whether `id` is a title the model can score (not PAD, SEP or OOV, and inside the vocabulary).
+fn is_title(id: u32, vocab_size: usize) -> bool {
+    id >= crate::sequences::study::FIRST_TITLE && (id as usize) < vocab_size
+}
+
+/// The run bucket of a token: 0 when the seconds are unknown, else 1 + the `RUN_BUCKET_SECONDS`
+/// bucket (the last open-ended). The continuation bias is indexed by it; the input features
+/// one-hot its known buckets.
 fn run_bucket(t: &crate::sequences::study::Token) -> usize {
     if t.run_seconds == 0 { 0 } else { 1 + ((t.run_seconds / RUN_BUCKET_SECONDS) as usize).min(RUN_BUCKETS - 1) }
 }
@@ -428,8 +435,7 @@ impl RecBatch {
                     sparse.push(ctx.counts(row, t, social, cutoff(row, i)));
                     b.current_bucket.push(run_bucket(t) as i64);
                     b.current_run.push((t.run_seconds as f32).ln_1p());
-                    let own = t.title >= crate::sequences::study::FIRST_TITLE && (t.title as usize) < v;
-                    b.current_title.push(if own { t.title as i64 } else { 0 });
+                    b.current_title.push(if is_title(t.title, v) { t.title as i64 } else { 0 });
                 }
                 if wanted {
                     b.query.push(r * len + i);
@@ -447,13 +453,13 @@ impl RecBatch {
             for (k, channels) in sparse.iter().enumerate() {
                 for (c, pairs) in channels.iter().enumerate() {
                     let base = (c * q + k) * v;
-                    for &title in pairs.iter().filter(|&&t| t >= crate::sequences::study::FIRST_TITLE && (t as usize) < v) {
+                    for &title in pairs.iter().filter(|&&t| is_title(t, v)) {
                         b.counts[base + title as usize] += 1.0;
                     }
                 }
-                let own = b.titles[b.query[k]];
-                if own >= crate::sequences::study::FIRST_TITLE as i64 && (own as usize) < v {
-                    b.current[k * v + own as usize] = 1.0;
+                // 0 stands for "no title" in `current_title`, and PAD gets no one-hot.
+                if b.current_title[k] > 0 {
+                    b.current[k * v + b.current_title[k] as usize] = 1.0;
                 }
             }
             b.counts.iter_mut().for_each(|x| *x = x.ln_1p());
