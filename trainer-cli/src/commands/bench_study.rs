@@ -73,10 +73,7 @@ pub fn study(a: BenchStudyArgs) -> Result<()> {
     let tmp = tempfile::tempdir()?;
     let vocab = TitleVocab::from_training(&data, 2000);
     let built = build_study(&data, &vocab, &pack);
-    let backend = match a.backend {
-        BackendArg::Flex => classlens_core::models::recommender_train::RecBackend::Flex,
-        BackendArg::Ndarray => classlens_core::models::recommender_train::RecBackend::Ndarray,
-    };
+    let backend = a.backend.into();
     let model = RecommenderConfig::new(RecommenderKind::Study, vocab.len());
     let train = RecTrainConfig { steps: a.steps, batch_size: a.batch_size, eval_every: a.steps, save_every: a.steps, backend, ..Default::default() };
     let run = RecRunConfig::new(model, pack, train);

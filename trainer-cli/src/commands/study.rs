@@ -14,7 +14,7 @@ use classlens_core::models::recommender_infer::{NextOptions, recommend_next};
 use classlens_core::models::recommender_train::{RecBackend, RecModelDir, RecProgress, RecRunConfig, RecTrainConfig, train_recommender};
 use classlens_core::recommend::evaluate::{aggregate_csv, per_student_csv};
 use classlens_core::recommend::report::{MethodHits, baselines, comparison_table, model_hits};
-use classlens_core::sequences::study::{PackConfig, StudyReport, TitleVocab, build_study, split_by_classroom, student_sequences};
+use classlens_core::sequences::study::{PackConfig, StudyReport, TitleVocab, build_study, split_by_classroom};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
@@ -25,6 +25,19 @@ pub enum BackendArg {
     Flex,
     Ndarray,
 }
+
+impl From<BackendArg> for RecBackend {
+    fn from(b: BackendArg) -> Self {
+        match b {
+            BackendArg::Flex => RecBackend::Flex,
+            BackendArg::Ndarray => RecBackend::Ndarray,
+        }
+    }
+}
+
+/// What `train` writes after training; a fresh run removes an earlier run's copies first, so a
+/// run that stops early never leaves an old report beside a new model.
+const REPORT_FILES: [&str; 4] = ["recommendations.json", "per_student.csv", "aggregate.csv", "report.json"];
 
 #[derive(Args, Debug, Clone)]
 pub struct TrainArgs {
@@ -163,10 +176,7 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
         ..RecommenderConfig::new(kind, vocab.len())
     };
     model.validate().map_err(anyhow::Error::msg)?;
-    let backend = match a.backend {
-        BackendArg::Flex => RecBackend::Flex,
-        BackendArg::Ndarray => RecBackend::Ndarray,
-    };
+    let backend = a.backend.into();
     let train_cfg = RecTrainConfig {
         steps: a.steps,
         batch_size: a.batch_size,
@@ -200,6 +210,18 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
     if a.quiet {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
+    if !a.resume {
+        for name in REPORT_FILES {
+            let p = a.out.join(name);
+            if p.exists() {
+                std::fs::remove_file(&p).with_context(|| format!("removing the earlier run's {}", p.display()))?;
+            }
+        }
+        let old = a.out.join("baselines");
+        if old.exists() {
+            std::fs::remove_dir_all(&old).with_context(|| format!("removing the earlier run's {}", old.display()))?;
+        }
+    }
     let quiet = a.quiet;
     train_recommender(&train, &valid, &vocab, &run, &a.out, a.resume, &mut |p| match p {
         RecProgress::Start { from, .. } => {
@@ -229,15 +251,16 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
     methods.extend(baselines(&train.seqs, &valid_data, &valid, &vocab, ns));
     let out = &a.out;
     let write = |name: &str, bytes: &[u8]| write_atomic(&out.join(name), bytes).with_context(|| format!("writing {}", out.join(name).display()));
-    write("recommendations.json", &serde_json::to_vec_pretty(&recommendations)?)?;
-    write("per_student.csv", per_student_csv(&methods[0].per_student)?.as_bytes())?;
-    write("aggregate.csv", aggregate_csv(&methods[0].aggregate)?.as_bytes())?;
+    let [recs_file, per_student_file, aggregate_file, report_file] = REPORT_FILES;
+    write(recs_file, &serde_json::to_vec_pretty(&recommendations)?)?;
+    write(per_student_file, per_student_csv(&methods[0].per_student)?.as_bytes())?;
+    write(aggregate_file, aggregate_csv(&methods[0].aggregate)?.as_bytes())?;
     for m in &methods[1..] {
         write(&format!("baselines/{}/per_student.csv", m.method), per_student_csv(&m.per_student)?.as_bytes())?;
         write(&format!("baselines/{}/aggregate.csv", m.method), aggregate_csv(&m.aggregate)?.as_bytes())?;
     }
     let report = Report { model: kind.as_str(), train: &train.report, valid: &valid.report, methods: &methods };
-    write("report.json", &serde_json::to_vec_pretty(&report)?)?;
+    write(report_file, &serde_json::to_vec_pretty(&report)?)?;
     println!("hits@n on the validation reads after each student's first (mean over students):");
     print!("{}", comparison_table(&methods, ns));
     Ok(())
@@ -296,7 +319,7 @@ pub fn recommend(a: RecommendArgs) -> Result<()> {
     let data = load_reads(&a.data_args, &a.data)?;
     let built = build_study(&data, &dir.vocab, &dir.run.pack);
     let students: Vec<u32> = if a.students.is_empty() {
-        student_sequences(&data, &dir.vocab).0.iter().map(|s| s.student).collect()
+        built.seqs.iter().map(|s| s.student).collect()
     } else {
         let mut ids = Vec::new();
         let mut unknown = Vec::new();
