@@ -6,9 +6,11 @@
 
 pub mod calendar;
 pub mod data;
+pub mod infer;
 pub mod io;
 pub mod metrics;
 pub mod models;
+pub mod pack;
 pub mod recommend;
 pub mod sequences;
 pub mod synth;

@@ -327,6 +327,7 @@ fn save_checkpoint(out: &Path, trainer: &Trainer, state: &mut CheckpointState) -
 
 
 /// A trained model directory, loaded for inference.
+#[derive(Debug)]
 pub struct DktModelDir {
     pub config: DktRunConfig,
     pub vocab: SkillVocab,
@@ -338,23 +339,44 @@ pub struct DktModelDir {
 impl DktModelDir {
     pub fn load(dir: &Path) -> Result<Self, TrainError> {
         let config: DktRunConfig = read_json(&dir.join(CONFIG_FILE))?;
+        let corrupt = |file: &'static str| move |message: String| TrainError::Corrupt { path: dir.join(file).display().to_string(), message };
         if config.model != "dkt" {
             return Err(TrainError::Invalid(format!("{}: holds a '{}' model, not dkt", dir.display(), config.model)));
         }
+        Self::check_config(&config).map_err(corrupt(CONFIG_FILE))?;
+        let vocab = read_json::<SkillVocab>(&dir.join(SKILLS_FILE))?.reindexed();
+        let problems = if config.dkt.n_problems > 0 { read_json::<ProblemVocab>(&dir.join(PROBLEMS_FILE))?.reindexed() } else { ProblemVocab::default() };
+        Self::check(&config, &vocab, &problems).map_err(corrupt(SKILLS_FILE))?;
+        let model = load_record(config.dkt.init(0, &reference_device()), &dir.join(MODEL_FILE))?;
+        Ok(Self::from_module(config, vocab, problems, &model))
+    }
+
+    fn check_config(config: &DktRunConfig) -> Result<(), String> {
+        if config.model != "dkt" {
+            return Err(format!("holds a '{}' model, not dkt", config.model));
+        }
         let t = &config.train;
         if t.window < 2 || config.dkt.hidden == 0 || config.dkt.n_skills == 0 {
-            return Err(TrainError::Corrupt { path: dir.join(CONFIG_FILE).display().to_string(), message: "expected window ≥ 2 and hidden, n_skills > 0".into() });
+            return Err("expected window ≥ 2 and hidden, n_skills > 0".into());
         }
-        let vocab = read_json::<SkillVocab>(&dir.join(SKILLS_FILE))?.reindexed();
+        Ok(())
+    }
+
+    /// The configuration and vocabularies agree (a model directory or a pack that passes this
+    /// cannot index out of its tables).
+    pub fn check(config: &DktRunConfig, vocab: &SkillVocab, problems: &ProblemVocab) -> Result<(), String> {
+        Self::check_config(config)?;
         if vocab.len() != config.dkt.n_skills {
-            return Err(TrainError::Corrupt { path: dir.join(SKILLS_FILE).display().to_string(), message: format!("{} skills, config says {}", vocab.len(), config.dkt.n_skills) });
+            return Err(format!("{} skills, config says {}", vocab.len(), config.dkt.n_skills));
         }
-        let problems = if config.dkt.n_problems > 0 { read_json::<ProblemVocab>(&dir.join(PROBLEMS_FILE))?.reindexed() } else { ProblemVocab::default() };
         if problems.len() != config.dkt.n_problems {
-            return Err(TrainError::Corrupt { path: dir.join(PROBLEMS_FILE).display().to_string(), message: format!("{} problems, config says {}", problems.len(), config.dkt.n_problems) });
+            return Err(format!("{} problems, config says {}", problems.len(), config.dkt.n_problems));
         }
-        let model = load_record(config.dkt.init(0, &reference_device()), &dir.join(MODEL_FILE))?;
-        Ok(Self { weights: DktWeights::from_model(&model), vocab, problems, config })
+        Ok(())
+    }
+
+    pub fn from_module(config: DktRunConfig, vocab: SkillVocab, problems: ProblemVocab, model: &Dkt) -> Self {
+        Self { weights: DktWeights::from_model(model), vocab, problems, config }
     }
 }
 

@@ -328,16 +328,22 @@ pub struct RecModelDir {
 impl RecModelDir {
     pub fn load(dir: &Path) -> Result<Self, TrainError> {
         let run: RecRunConfig = read_json(&dir.join(CONFIG_FILE))?;
-        if run.format != FORMAT || run.version != VERSION {
-            return Err(TrainError::Corrupt { path: dir.join(CONFIG_FILE).display().to_string(), message: format!("not a {FORMAT} v{VERSION} model (found {} v{})", run.format, run.version) });
-        }
-        run.model.validate().map_err(|m| TrainError::Corrupt { path: dir.join(CONFIG_FILE).display().to_string(), message: m })?;
         let vocab = TitleVocab::load(&dir.join(VOCAB_FILE)).map_err(|e| TrainError::Invalid(e.to_string()))?;
-        if vocab.len() != run.model.vocab_size {
-            return Err(TrainError::Corrupt { path: dir.join(VOCAB_FILE).display().to_string(), message: format!("{} ids, but the model has {}", vocab.len(), run.model.vocab_size) });
-        }
+        Self::check(&run, &vocab).map_err(|message| TrainError::Corrupt { path: dir.join(CONFIG_FILE).display().to_string(), message })?;
         let model = load_record(run.model.init(0, &reference_device()), &dir.join(MODEL_FILE))?;
         Ok(Self { run, vocab, model })
+    }
+
+    /// The configuration is one this build reads and agrees with the vocabulary.
+    pub fn check(run: &RecRunConfig, vocab: &TitleVocab) -> Result<(), String> {
+        if run.format != FORMAT || run.version != VERSION {
+            return Err(format!("not a {FORMAT} v{VERSION} model (found {} v{})", run.format, run.version));
+        }
+        run.model.validate()?;
+        if vocab.len() != run.model.vocab_size {
+            return Err(format!("the vocabulary has {} ids, but the model has {}", vocab.len(), run.model.vocab_size));
+        }
+        Ok(())
     }
 }
 

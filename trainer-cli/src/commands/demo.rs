@@ -10,7 +10,9 @@ use classlens_core::models::dkt_train::{DktModelDir, DktTrainConfig, evaluate_dk
 use classlens_core::sequences::kt::kt_splits;
 use classlens_core::synth::{SKILL_BUILDER_FILE, default_classroom, write_dir};
 
-use super::dkt::{TableFormat, mastery_table, render_table};
+use classlens_core::infer::mastery::mastery_table;
+
+use super::dkt::{TableFormat, render_table};
 use crate::progress::TrainBar;
 
 #[derive(Args, Debug)]

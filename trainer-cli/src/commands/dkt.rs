@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
+use classlens_core::infer::mastery::{MasteryTable, mastery_table};
 use classlens_core::io::write_atomic;
 use classlens_core::models::dkt_train::{DktModelDir, DktTrainConfig, Engine, evaluate_dkt, train_dkt};
-use classlens_core::sequences::kt::{KtSequence, KtStep, kt_splits_with};
+use classlens_core::sequences::kt::{KtSequence, kt_splits_with};
 use serde::{Deserialize, Serialize};
 
 use super::data_args::DataArgs;
@@ -279,31 +280,6 @@ pub struct MasteryArgs {
     pub out: Option<PathBuf>,
 }
 
-/// Student × skill probabilities after each student's whole history.
-pub struct MasteryTable {
-    /// Skill ids (the CSV header: stable keys).
-    pub skills: Vec<String>,
-    /// Skill names for people.
-    pub labels: Vec<String>,
-    pub rows: Vec<(String, Vec<f32>)>,
-}
-
-pub fn mastery_table(model: &DktModelDir, seqs: &[KtSequence], students: &[String]) -> Result<MasteryTable> {
-    let by_id: std::collections::HashMap<&str, &KtSequence> = seqs.iter().map(|q| (q.student.as_str(), q)).collect();
-    let chosen: Vec<String> = if students.is_empty() { seqs.iter().map(|q| q.student.clone()).collect() } else { students.to_vec() };
-    let empty: &[KtStep] = &[];
-    let mut hist = Vec::with_capacity(chosen.len());
-    for id in &chosen {
-        match by_id.get(id.as_str()) {
-            Some(q) => hist.push(model.recent(&q.steps)),
-            None if students.is_empty() => hist.push(empty),
-            None => bail!("student '{id}' has no answered problem with a skill this model knows"),
-        }
-    }
-    let rows = chosen.into_iter().zip(model.weights.mastery_batch(&hist)).collect();
-    Ok(MasteryTable { skills: model.vocab.names().to_vec(), labels: model.vocab.labels.clone(), rows })
-}
-
 pub fn render_table(t: &MasteryTable, format: TableFormat) -> Result<String> {
     match format {
         TableFormat::Csv => {
@@ -339,10 +315,10 @@ pub fn render_table(t: &MasteryTable, format: TableFormat) -> Result<String> {
 }
 
 pub fn mastery(a: MasteryArgs) -> Result<()> {
-    let model = DktModelDir::load(&a.model)?;
+    let model = super::load_model::dkt(&a.model)?;
     let data = a.data_args.load(&a.data)?;
     let (seqs, _) = model.sequences(&data);
-    let table = mastery_table(&model, &seqs, &a.students)?;
+    let table = mastery_table(&model, &seqs, &a.students).with_context(|| format!("{}", a.data.display()))?;
     let text = render_table(&table, a.table)?;
     match &a.out {
         Some(p) => write_atomic(p, text.as_bytes())?,

@@ -5,7 +5,9 @@ mod bench_study;
 mod data_args;
 mod demo;
 mod dkt;
+mod export;
 mod influence;
+mod load_model;
 mod study;
 mod synth;
 
@@ -29,6 +31,8 @@ enum Command {
     /// Evaluate a trained model on held-out students.
     #[command(subcommand)]
     Eval(EvalCommand),
+    /// Write a trained model directory as one model pack (config, vocabulary, quantized weights).
+    Export(export::ExportArgs),
     /// Suggest the next reads of chosen students from a trained STUDY or Individual model.
     Recommend(study::RecommendArgs),
     /// Print a student × skill mastery table from a trained DKT model.
@@ -74,6 +78,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Train(TrainCommand::Dkt(a)) => dkt::train(a),
         Command::Train(TrainCommand::Study(a)) => study::train(classlens_core::models::recommender::RecommenderKind::Study, a),
         Command::Train(TrainCommand::Individual(a)) => study::train(classlens_core::models::recommender::RecommenderKind::Individual, a),
+        Command::Export(a) => export::run(a),
         Command::Recommend(a) => study::recommend(a),
         Command::Eval(EvalCommand::Dkt(a)) => dkt::eval(a),
         Command::Mastery(a) => dkt::mastery(a),

@@ -1,6 +1,5 @@
 //! `train study|individual` and `recommend`.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -10,7 +9,7 @@ use classlens_core::data::Interactions;
 use classlens_core::io::write_atomic;
 use classlens_core::models::device::reference_device;
 use classlens_core::models::recommender::{RecommenderConfig, RecommenderKind};
-use classlens_core::models::recommender_infer::{NextOptions, recommend_next};
+use classlens_core::infer::recommend::{Request, recommend as infer_recommend};
 use classlens_core::models::recommender_train::{RecBackend, RecModelDir, RecProgress, RecRunConfig, RecTrainConfig, train_recommender};
 use classlens_core::recommend::evaluate::{aggregate_csv, per_student_csv};
 use classlens_core::recommend::report::{MethodHits, baselines, comparison_table, model_hits};
@@ -312,54 +311,21 @@ fn parse_date(text: &str) -> Result<i64> {
 }
 
 pub fn recommend(a: RecommendArgs) -> Result<()> {
-    if a.top == 0 {
-        bail!("--top must be at least 1");
-    }
-    let dir = RecModelDir::load(&a.model)?;
+    let dir = super::load_model::recommender(&a.model)?;
     let data = load_reads(&a.data_args, &a.data)?;
-    let built = build_study(&data, &dir.vocab, &dir.run.pack);
-    let students: Vec<u32> = if a.students.is_empty() {
-        built.seqs.iter().map(|s| s.student).collect()
-    } else {
-        let mut ids = Vec::new();
-        let mut unknown = Vec::new();
-        for name in &a.students {
-            match data.students.get(name) {
-                Some(s) => ids.push(s),
-                None => unknown.push(name.as_str()),
-            }
-        }
-        if !unknown.is_empty() {
-            bail!("{}: no reads for student(s) {}", a.data.display(), unknown.join(", "));
-        }
-        ids
-    };
-    let newest = built.seqs.iter().flat_map(|s| s.reads.iter().map(|r| r.time)).max().unwrap_or(0);
-    let as_of = match &a.as_of {
-        Some(text) => parse_date(text)?,
-        None => (newest.div_euclid(86_400) + 1) * 86_400,
-    };
-    let options = NextOptions { n: a.top, include_read: a.include_read, as_of };
-    let out = recommend_next(&dir.model, &dir.run.model, &dir.vocab, &built, &students, &options, &reference_device());
-    let have: HashSet<u32> = out.iter().map(|n| n.student).collect();
-    for s in students.iter().filter(|s| !have.contains(s)) {
-        eprintln!("warning: student {} has no dated read: no suggestion", data.students.name(*s));
+    let as_of = a.as_of.as_deref().map(parse_date).transpose()?;
+    let request = Request { top: a.top, include_read: a.include_read, as_of };
+    let (out, without) = infer_recommend(&dir, &data, &a.students, &request).with_context(|| format!("{}", a.data.display()))?;
+    for name in &without {
+        eprintln!("warning: student {name} has no dated read: no suggestion");
     }
     match a.output {
-        OutputArg::Json => {
-            #[derive(Serialize)]
-            struct Out<'a> {
-                student: &'a str,
-                suggestions: &'a [classlens_core::models::recommender_infer::Suggestion],
-            }
-            let rows: Vec<Out> = out.iter().map(|n| Out { student: data.students.name(n.student), suggestions: &n.suggestions }).collect();
-            println!("{}", serde_json::to_string_pretty(&rows)?);
-        }
+        OutputArg::Json => println!("{}", serde_json::to_string_pretty(&out)?),
         OutputArg::Table => {
             println!("{:<12} {:>4} {:<16} {:>7} {:>22}", "student", "rank", "title", "score", "classmates (last 7 d)");
             for n in &out {
                 for (k, s) in n.suggestions.iter().enumerate() {
-                    println!("{:<12} {:>4} {:<16} {:>7.4} {:>22}", data.students.name(n.student), k + 1, s.title, s.score, s.classmates_recent);
+                    println!("{:<12} {:>4} {:<16} {:>7.4} {:>22}", n.student, k + 1, s.title, s.score, s.classmates_recent);
                 }
             }
         }

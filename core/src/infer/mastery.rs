@@ -1,0 +1,146 @@
+//! Mastery from a DKT model: a student's per-skill probability of answering correctly next.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::InferError;
+use crate::models::dkt_train::DktModelDir;
+use crate::sequences::kt::{KtSequence, KtStep};
+
+/// One answered problem as a teacher's data spells it.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, Serialize)]
+pub struct Answer {
+    /// The problem's skill ids (a multi-skill problem lists several).
+    pub skills: Vec<String>,
+    pub correct: bool,
+    /// The problem id, used by problem-aware models when they know it.
+    #[serde(default)]
+    pub problem: Option<String>,
+}
+
+/// Model steps for `answers`. An unknown skill is an error, not a silent skip: a mastery table
+/// that quietly ignored half a student's work would look confident and be wrong.
+pub fn steps(model: &DktModelDir, answers: &[Answer]) -> Result<Vec<KtStep>, InferError> {
+    answers
+        .iter()
+        .enumerate()
+        .map(|(index, a)| {
+            if a.skills.is_empty() {
+                return Err(InferError::Invalid(format!("answer {index}: no skill")));
+            }
+            let skills = a
+                .skills
+                .iter()
+                .map(|s| model.vocab.get(s).ok_or_else(|| InferError::UnknownSkill { index, skill: s.clone(), known: model.vocab.len() }))
+                .collect::<Result<Vec<u32>, _>>()?;
+            let problem = if model.config.dkt.n_problems > 0 { a.problem.as_deref().and_then(|p| model.problems.get(p)) } else { None };
+            Ok(KtStep { skills, correct: a.correct, problem })
+        })
+        .collect()
+}
+
+/// Per-skill probabilities after `history` (the model reads its last `window` steps).
+pub fn mastery(model: &DktModelDir, history: &[KtStep]) -> Vec<f32> {
+    model.weights.mastery(model.recent(history))
+}
+
+/// Per-skill probabilities after each step of `history`: `out[t][s]`, with `out[0]` the prior.
+/// Each point reads the window ending at that step, as [`mastery`] would have at the time.
+pub fn trajectory(model: &DktModelDir, history: &[KtStep]) -> Vec<Vec<f32>> {
+    let s = model.config.dkt.n_skills;
+    let window = model.config.train.window;
+    let mut out = vec![model.weights.mastery(&[])];
+    // Within the first window one pass gives every step; past it, each step starts its own window.
+    let first = &history[..history.len().min(window)];
+    out.extend(model.weights.predict(&[first]).remove(0).chunks(s).map(<[f32]>::to_vec));
+    if history.len() > window {
+        let tails: Vec<&[KtStep]> = (window + 1..=history.len()).map(|end| &history[end - window..end]).collect();
+        out.extend(model.weights.mastery_batch(&tails));
+    }
+    out
+}
+
+/// Student × skill probabilities after each student's whole history.
+#[derive(Debug, Clone, Serialize)]
+pub struct MasteryTable {
+    /// Skill ids (stable keys, the CSV header).
+    pub skills: Vec<String>,
+    /// Skill names for people.
+    pub labels: Vec<String>,
+    /// One row per student: (student id, probabilities in `skills` order).
+    pub rows: Vec<(String, Vec<f32>)>,
+}
+
+/// The table for `students` (default: every student of `seqs`), in one batched pass. A named
+/// student with no usable answer is an error; with no names, such students get the prior.
+pub fn mastery_table(model: &DktModelDir, seqs: &[KtSequence], students: &[String]) -> Result<MasteryTable, InferError> {
+    let by_id: HashMap<&str, &KtSequence> = seqs.iter().map(|q| (q.student.as_str(), q)).collect();
+    let chosen: Vec<String> = if students.is_empty() { seqs.iter().map(|q| q.student.clone()).collect() } else { students.to_vec() };
+    let empty: &[KtStep] = &[];
+    let mut hist = Vec::with_capacity(chosen.len());
+    for id in &chosen {
+        match by_id.get(id.as_str()) {
+            Some(q) => hist.push(model.recent(&q.steps)),
+            None if students.is_empty() => hist.push(empty),
+            None => return Err(InferError::UnknownStudent(id.clone())),
+        }
+    }
+    let rows = chosen.into_iter().zip(model.weights.mastery_batch(&hist)).collect();
+    Ok(MasteryTable { skills: model.vocab.names().to_vec(), labels: model.vocab.labels.clone(), rows })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::dkt::DktConfig;
+    use crate::models::dkt_kernel::DktWeights;
+    use crate::models::dkt_train::{DktRunConfig, DktTrainConfig};
+    use crate::models::device::reference_device;
+    use crate::sequences::kt::{ProblemVocab, SkillVocab};
+
+    pub(crate) fn tiny_model(window: usize) -> DktModelDir {
+        let dkt = DktConfig { n_skills: 3, hidden: 8, n_problems: 0 };
+        let train = DktTrainConfig { hidden: 8, window, ..DktTrainConfig::default() };
+        let config = DktRunConfig { model: "dkt".into(), dkt, train };
+        let module = dkt.init(7, &reference_device());
+        let vocab = SkillVocab::new(vec!["add".into(), "sub".into(), "mul".into()]);
+        DktModelDir { weights: DktWeights::from_model(&module), vocab, problems: ProblemVocab::default(), config }
+    }
+
+    fn answer(skill: &str, correct: bool) -> Answer {
+        Answer { skills: vec![skill.into()], correct, problem: None }
+    }
+
+    #[test]
+    fn unknown_skills_are_errors_with_their_position() {
+        let m = tiny_model(4);
+        let err = steps(&m, &[answer("add", true), answer("div", false)]).unwrap_err();
+        assert!(matches!(&err, InferError::UnknownSkill { index: 1, skill, known: 3 } if skill == "div"), "{err}");
+        assert!(matches!(steps(&m, &[Answer { skills: vec![], correct: true, problem: None }]), Err(InferError::Invalid(_))));
+    }
+
+    #[test]
+    fn trajectory_ends_at_the_current_mastery_and_starts_at_the_prior() {
+        let m = tiny_model(4);
+        let answers: Vec<Answer> = (0..9).map(|i| answer(["add", "sub", "mul"][i % 3], i % 2 == 0)).collect();
+        let h = steps(&m, &answers).unwrap();
+        let t = trajectory(&m, &h);
+        assert_eq!(t.len(), h.len() + 1);
+        assert_eq!(t[0], mastery(&m, &[]));
+        for end in 1..=h.len() {
+            let want = mastery(&m, &h[..end]);
+            assert!(t[end].iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-6), "step {end}");
+        }
+    }
+
+    #[test]
+    fn a_named_student_without_answers_is_an_error() {
+        let m = tiny_model(4);
+        let seqs = vec![KtSequence { student: "ana".into(), steps: steps(&m, &[answer("add", true)]).unwrap() }];
+        assert!(matches!(mastery_table(&m, &seqs, &["bo".into()]), Err(InferError::UnknownStudent(s)) if s == "bo"));
+        let t = mastery_table(&m, &seqs, &[]).unwrap();
+        assert_eq!(t.rows.len(), 1);
+        assert_eq!(t.rows[0].1, mastery(&m, &seqs[0].steps));
+    }
+}

@@ -1,0 +1,32 @@
+//! The inference API the CLI and the app share.
+//!
+//! Load a pack from bytes ([`load_pack`]), then:
+//! - DKT: [`mastery::steps`] turns a student's answers (skill ids as the teacher's data spells
+//!   them) into model steps, refusing unknown skills; [`mastery::mastery`] gives one student's
+//!   per-skill probabilities, [`mastery::mastery_table`] a whole class in one batched pass, and
+//!   [`mastery::trajectory`] a student's mastery after every answer (the "over time" chart).
+//! - STUDY / Individual: [`recommend::recommend`] suggests each chosen student's next reads
+//!   from a classroom's reading log, in one batched pass per classroom.
+//!
+//! Everything here is synchronous and runs on the CPU: DKT on the fused kernel
+//! ([`crate::models::dkt_kernel`]), the recommenders on burn's NdArray device. The same calls
+//! compile to WebAssembly unchanged.
+
+pub mod mastery;
+pub mod recommend;
+
+pub use crate::pack::{LoadedPack, ModelKind, PackError, load as load_pack};
+
+#[derive(Debug, thiserror::Error)]
+pub enum InferError {
+    #[error(transparent)]
+    Pack(#[from] PackError),
+    #[error("answer {index}: skill '{skill}' is not one this model knows ({known} skills; retrain or export a model that covers it)")]
+    UnknownSkill { index: usize, skill: String, known: usize },
+    #[error("student '{0}' has no answer with a skill this model knows")]
+    UnknownStudent(String),
+    #[error("student '{0}' has no dated read in this classroom")]
+    NoReads(String),
+    #[error("{0}")]
+    Invalid(String),
+}

@@ -1,0 +1,280 @@
+//! Model packs: one versioned, checksummed file holding a trained model's configuration,
+//! vocabulary and weights. The CLI writes them (`classlens export`); the CLI and the browser app
+//! load them from bytes through [`crate::infer`].
+//!
+//! Layout (integers little-endian):
+//!
+//! | bytes | what |
+//! | --- | --- |
+//! | 0..8 | magic `CLSLPACK` |
+//! | 8..12 | pack format version ([`FORMAT_VERSION`]) |
+//! | 12..16 | CRC-32 of every byte from offset 16 to the end |
+//! | 16..24 | total length of the pack in bytes |
+//! | 24..28 | length `m` of the metadata |
+//! | 28..28+m | metadata: JSON [`PackMeta`] (kind, quantization, configuration, vocabulary) |
+//! | 28+m.. | weights: a burnpack (burn-store) of the burn module |
+//!
+//! Why an envelope around burnpack rather than burnpack alone: burnpack carries tensors and
+//! string metadata but no checksum, and a pack travels (downloads, service-worker caches, files
+//! teachers copy around). The envelope's length and CRC are checked before a single byte is
+//! parsed, so a truncated or corrupted file fails as "truncated" or "checksum", never as a
+//! confusing error deep inside a tensor reader or, worse, as silently wrong weights.
+//!
+//! The weights themselves are burn's: the module is saved with burn-store, and quantized with
+//! burn's own quantization ([`quantize`]), so no tensor format is written by hand here.
+
+pub mod quantize;
+
+use burn::module::Module;
+use burn::tensor::Bytes;
+use burn::store::{BurnpackStore, ModuleSnapshot};
+use serde::{Deserialize, Serialize};
+
+pub use quantize::Quantization;
+
+use crate::models::device::reference_device;
+use crate::models::dkt_train::{DktModelDir, DktRunConfig};
+use crate::models::recommender::RecommenderKind;
+use crate::models::recommender_train::{RecModelDir, RecRunConfig};
+use crate::sequences::kt::{ProblemVocab, SkillVocab};
+use crate::sequences::study::TitleVocab;
+
+pub const MAGIC: &[u8; 8] = b"CLSLPACK";
+/// Bumped whenever the envelope or the metadata changes incompatibly.
+pub const FORMAT_VERSION: u32 = 1;
+const HEADER_LEN: usize = 28;
+
+/// What a pack holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    Dkt,
+    Study,
+    Individual,
+}
+
+impl ModelKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelKind::Dkt => "dkt",
+            ModelKind::Study => "study",
+            ModelKind::Individual => "individual",
+        }
+    }
+}
+
+impl std::fmt::Display for ModelKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PackError {
+    #[error("not a classlens model pack (the first 8 bytes are not {:?})", std::str::from_utf8(MAGIC).unwrap_or_default())]
+    NotAPack,
+    #[error("truncated: the pack is {found} bytes, its header says {expected}")]
+    Truncated { expected: u64, found: u64 },
+    #[error("pack format version {found}; this build of classlens reads version {supported} (re-export the model with this build)")]
+    Version { found: u32, supported: u32 },
+    #[error("checksum mismatch (stored {stored:08x}, computed {computed:08x}): the pack is corrupted")]
+    Checksum { stored: u32, computed: u32 },
+    #[error("metadata: {0}")]
+    Meta(String),
+    #[error("weights: {0}")]
+    Weights(String),
+    #[error("this pack holds a {found} model, expected {expected}")]
+    WrongKind { expected: String, found: ModelKind },
+}
+
+/// The JSON part of a pack.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PackMeta {
+    /// The program and version that wrote the pack (for people; not checked).
+    pub writer: String,
+    pub quantization: Quantization,
+    pub model: PackModel,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "family", rename_all = "lowercase")]
+pub enum PackModel {
+    Dkt {
+        config: DktRunConfig,
+        skills: SkillVocab,
+        #[serde(default)]
+        problems: ProblemVocab,
+    },
+    Recommender {
+        config: RecRunConfig,
+        /// `vocab.json` text, checked by [`TitleVocab::from_json`] on load.
+        vocab: String,
+    },
+}
+
+impl PackMeta {
+    pub fn kind(&self) -> ModelKind {
+        match &self.model {
+            PackModel::Dkt { .. } => ModelKind::Dkt,
+            PackModel::Recommender { config, .. } => match config.model.kind {
+                RecommenderKind::Study => ModelKind::Study,
+                RecommenderKind::Individual => ModelKind::Individual,
+            },
+        }
+    }
+}
+
+/// A pack, loaded: the same model types a trained model directory loads into.
+#[derive(Debug)]
+pub enum LoadedPack {
+    Dkt(DktModelDir),
+    Recommender(RecModelDir),
+}
+
+impl LoadedPack {
+    pub fn kind(&self) -> ModelKind {
+        match self {
+            LoadedPack::Dkt(_) => ModelKind::Dkt,
+            LoadedPack::Recommender(m) => match m.run.model.kind {
+                RecommenderKind::Study => ModelKind::Study,
+                RecommenderKind::Individual => ModelKind::Individual,
+            },
+        }
+    }
+
+    pub fn into_dkt(self) -> Result<DktModelDir, PackError> {
+        match self {
+            LoadedPack::Dkt(m) => Ok(m),
+            other => Err(PackError::WrongKind { expected: "dkt".into(), found: other.kind() }),
+        }
+    }
+
+    pub fn into_recommender(self) -> Result<RecModelDir, PackError> {
+        match self {
+            LoadedPack::Recommender(m) => Ok(m),
+            other => Err(PackError::WrongKind { expected: "study or individual".into(), found: other.kind() }),
+        }
+    }
+}
+
+fn writer() -> String {
+    format!("classlens {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Serializes `module` (quantized as asked) into burnpack bytes.
+fn weights_bytes<M: Module>(module: M, quantization: Quantization) -> Result<Vec<u8>, PackError> {
+    let module = quantize::quantize(module.to_device(&pack_device()), quantization);
+    let mut store = BurnpackStore::from_bytes(None);
+    module.save_into(&mut store).map_err(|e| PackError::Weights(e.to_string()))?;
+    let bytes = store.get_bytes().map_err(|e| PackError::Weights(e.to_string()))?;
+    Ok(bytes.to_vec())
+}
+
+/// The device packs are written and read on: Flex, because burn's NdArray has no f16 tensors,
+/// and it quantizes and dequantizes like any other backend.
+fn pack_device() -> burn::tensor::Device {
+    crate::models::device::cpu_device(crate::models::device::CpuBackend::Flex)
+}
+
+/// Applies burnpack `bytes` to a freshly initialised `module` and returns it in f32 on the
+/// reference device; every parameter must be present in the pack and every tensor in the pack
+/// must be used.
+fn load_weights<M: Module>(module: M, bytes: &[u8]) -> Result<M, PackError> {
+    let mut module = module.to_device(&pack_device());
+    let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(bytes.to_vec())));
+    let result = module.load_from(&mut store).map_err(|e| PackError::Weights(e.to_string()))?;
+    if !result.errors.is_empty() || !result.missing.is_empty() || !result.unused.is_empty() {
+        let missing: Vec<&str> = result.missing.iter().map(|(p, _)| p.as_str()).collect();
+        return Err(PackError::Weights(format!(
+            "the weights do not fit the model described by the metadata (errors: {:?}; missing: {missing:?}; unexpected: {:?})",
+            result.errors.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
+            result.unused
+        )));
+    }
+    Ok(quantize::dequantize(module).to_device(&reference_device()))
+}
+
+fn envelope(meta: &PackMeta, weights: &[u8]) -> Result<Vec<u8>, PackError> {
+    let meta = serde_json::to_vec(meta).map_err(|e| PackError::Meta(e.to_string()))?;
+    let total = HEADER_LEN + meta.len() + weights.len();
+    let mut out = Vec::with_capacity(total);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&(total as u64).to_le_bytes());
+    out.extend_from_slice(&(meta.len() as u32).to_le_bytes());
+    out.extend_from_slice(&meta);
+    out.extend_from_slice(weights);
+    let crc = crc32fast::hash(&out[16..]);
+    out[12..16].copy_from_slice(&crc.to_le_bytes());
+    Ok(out)
+}
+
+/// A DKT pack.
+pub fn write_dkt(model: &DktModelDir, quantization: Quantization) -> Result<Vec<u8>, PackError> {
+    let module = model.weights.to_module(&reference_device());
+    let meta = PackMeta {
+        writer: writer(),
+        quantization,
+        model: PackModel::Dkt { config: model.config.clone(), skills: model.vocab.clone(), problems: model.problems.clone() },
+    };
+    envelope(&meta, &weights_bytes(module, quantization)?)
+}
+
+/// A STUDY or Individual pack.
+pub fn write_recommender(model: &RecModelDir, quantization: Quantization) -> Result<Vec<u8>, PackError> {
+    let meta = PackMeta { writer: writer(), quantization, model: PackModel::Recommender { config: model.run.clone(), vocab: model.vocab.to_json() } };
+    envelope(&meta, &weights_bytes(model.model.clone(), quantization)?)
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+}
+
+/// The checked envelope: metadata and the weights' bytes, without building the model.
+pub fn read_meta(bytes: &[u8]) -> Result<(PackMeta, &[u8]), PackError> {
+    if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
+        return Err(PackError::NotAPack);
+    }
+    if bytes.len() < HEADER_LEN {
+        return Err(PackError::Truncated { expected: HEADER_LEN as u64, found: bytes.len() as u64 });
+    }
+    let version = u32_at(bytes, 8);
+    if version != FORMAT_VERSION {
+        return Err(PackError::Version { found: version, supported: FORMAT_VERSION });
+    }
+    let total = u64::from_le_bytes(bytes[16..24].try_into().expect("8 bytes"));
+    if total != bytes.len() as u64 {
+        return Err(PackError::Truncated { expected: total, found: bytes.len() as u64 });
+    }
+    let stored = u32_at(bytes, 12);
+    let computed = crc32fast::hash(&bytes[16..]);
+    if stored != computed {
+        return Err(PackError::Checksum { stored, computed });
+    }
+    let meta_len = u32_at(bytes, 24) as usize;
+    let meta_end = HEADER_LEN.checked_add(meta_len).filter(|&e| e <= bytes.len()).ok_or_else(|| PackError::Meta(format!("{meta_len} bytes of metadata do not fit in a {}-byte pack", bytes.len())))?;
+    let meta: PackMeta = serde_json::from_slice(&bytes[HEADER_LEN..meta_end]).map_err(|e| PackError::Meta(e.to_string()))?;
+    Ok((meta, &bytes[meta_end..]))
+}
+
+/// Loads a pack from its bytes into f32 weights on the CPU reference device.
+pub fn load(bytes: &[u8]) -> Result<LoadedPack, PackError> {
+    let (meta, weights) = read_meta(bytes)?;
+    match meta.model {
+        PackModel::Dkt { config, skills, problems } => {
+            DktModelDir::check(&config, &skills, &problems).map_err(PackError::Meta)?;
+            let module = load_weights(config.dkt.init(0, &reference_device()), weights)?;
+            Ok(LoadedPack::Dkt(DktModelDir::from_module(config, skills.reindexed(), problems.reindexed(), &module)))
+        }
+        PackModel::Recommender { config, vocab } => {
+            let vocab = TitleVocab::from_json(&vocab, "the pack's vocabulary").map_err(|e| PackError::Meta(e.to_string()))?;
+            RecModelDir::check(&config, &vocab).map_err(PackError::Meta)?;
+            let model = load_weights(config.model.init(0, &reference_device()), weights)?;
+            Ok(LoadedPack::Recommender(RecModelDir { run: config, vocab, model }))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,159 @@
+use super::*;
+use crate::infer::mastery::{Answer, steps};
+use crate::models::dkt::DktConfig;
+use crate::models::dkt_train::DktTrainConfig;
+use crate::models::recommender::RecommenderConfig;
+use crate::models::recommender_infer::{NextOptions, recommend_next};
+use crate::models::recommender_train::RecTrainConfig;
+use crate::sequences::kt::KtStep;
+use crate::sequences::study::test_data::{day, log, one_school};
+use crate::sequences::study::{PackConfig, StudyData, build_study};
+
+/// A DKT model of a realistic width (the pack-size ratio is meaningless on a toy).
+fn dkt_model(n_skills: usize, hidden: usize) -> DktModelDir {
+    let dkt = DktConfig { n_skills, hidden, n_problems: 0 };
+    let config = DktRunConfig { model: "dkt".into(), dkt, train: DktTrainConfig { hidden, window: 20, ..DktTrainConfig::default() } };
+    let names: Vec<String> = (0..n_skills).map(|i| format!("skill-{i}")).collect();
+    let module = dkt.init(3, &reference_device());
+    DktModelDir::from_module(config, SkillVocab::new(names), ProblemVocab::default(), &module)
+}
+
+fn histories(m: &DktModelDir) -> Vec<Vec<KtStep>> {
+    let n = m.vocab.len();
+    (0..6)
+        .map(|b| {
+            let answers: Vec<Answer> = (0..25).map(|t| Answer { skills: vec![format!("skill-{}", (b * 7 + t * 3) % n)], correct: (b + t) % 3 != 0, problem: None }).collect();
+            steps(m, &answers).unwrap()
+        })
+        .collect()
+}
+
+fn probabilities(m: &DktModelDir, h: &[Vec<KtStep>]) -> Vec<f32> {
+    let refs: Vec<&[KtStep]> = h.iter().map(Vec::as_slice).collect();
+    m.weights.predict(&refs).concat()
+}
+
+fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+#[test]
+fn dkt_round_trips_exactly_in_f32_and_closely_in_f16_and_int8() {
+    let m = dkt_model(60, 64);
+    let h = histories(&m);
+    let want = probabilities(&m, &h);
+    let f32_pack = write_dkt(&m, Quantization::None).unwrap();
+    let back = load(&f32_pack).unwrap().into_dkt().unwrap();
+    assert_eq!(back.weights, m.weights, "f32 weights come back bit for bit");
+    assert_eq!(back.vocab, m.vocab);
+    assert_eq!(back.config, m.config);
+
+    let f16 = load(&write_dkt(&m, Quantization::F16).unwrap()).unwrap().into_dkt().unwrap();
+    assert!(max_diff(&probabilities(&f16, &h), &want) < 2e-3, "f16: {}", max_diff(&probabilities(&f16, &h), &want));
+
+    let int8_pack = write_dkt(&m, Quantization::Int8).unwrap();
+    let ratio = int8_pack.len() as f64 / f32_pack.len() as f64;
+    assert!(ratio <= 0.30, "int8 pack is {:.1}% of f32", 100.0 * ratio);
+    let int8 = load(&int8_pack).unwrap().into_dkt().unwrap();
+    let d = max_diff(&probabilities(&int8, &h), &want);
+    assert!(d < 0.02, "int8 probabilities differ by {d}");
+    assert!(d > 0.0, "int8 must actually quantize");
+    let (meta, _) = read_meta(&int8_pack).unwrap();
+    assert_eq!((meta.kind(), meta.quantization), (ModelKind::Dkt, Quantization::Int8));
+}
+
+fn study_data() -> (TitleVocab, StudyData) {
+    let d = one_school(log(&[
+        ("a", "T1", day(2021, 1, 1)),
+        ("b", "T2", day(2021, 1, 1)),
+        ("a", "T2", day(2021, 1, 2)),
+        ("b", "T3", day(2021, 1, 4)),
+        ("c", "T3", day(2021, 1, 4)),
+        ("c", "T1", day(2021, 1, 6)),
+    ]));
+    let v = TitleVocab::from_training(&d, 10);
+    let pack = PackConfig::new(16, 16).unwrap();
+    (v.clone(), build_study(&d, &v, &pack))
+}
+
+fn rec_model(kind: RecommenderKind, vocab: &TitleVocab) -> RecModelDir {
+    let cfg = RecommenderConfig { d_model: 64, n_heads: 2, d_ff: 128, n_layers: 1, ..RecommenderConfig::new(kind, vocab.len()) };
+    let run = RecRunConfig::new(cfg.clone(), PackConfig::new(16, 16).unwrap(), RecTrainConfig::default());
+    RecModelDir { model: cfg.init(5, &reference_device()), run, vocab: vocab.clone() }
+}
+
+fn scores(m: &RecModelDir, data: &StudyData) -> Vec<f32> {
+    let students: Vec<u32> = data.seqs.iter().map(|s| s.student).collect();
+    let options = NextOptions { n: m.vocab.len(), include_read: true, as_of: day(2021, 2, 1) };
+    let next = recommend_next(&m.model, &m.run.model, &m.vocab, data, &students, &options, &reference_device());
+    assert_eq!(next.len(), 3);
+    // Sorted by title so a tie that swaps order under quantization is not a difference.
+    next.into_iter()
+        .flat_map(|n| {
+            let mut s = n.suggestions;
+            s.sort_by(|a, b| a.title.cmp(&b.title));
+            s.into_iter().map(|s| s.score)
+        })
+        .collect()
+}
+
+#[test]
+fn recommenders_round_trip_and_keep_their_kind() {
+    let (v, data) = study_data();
+    for kind in [RecommenderKind::Study, RecommenderKind::Individual] {
+        let m = rec_model(kind, &v);
+        let want = scores(&m, &data);
+        let pack = write_recommender(&m, Quantization::None).unwrap();
+        let back = load(&pack).unwrap();
+        assert_eq!(back.kind().as_str(), kind.as_str());
+        let back = back.into_recommender().unwrap();
+        assert_eq!(back.vocab, m.vocab);
+        assert_eq!(scores(&back, &data), want, "f32 is exact");
+        let q = load(&write_recommender(&m, Quantization::Int8).unwrap()).unwrap().into_recommender().unwrap();
+        let d = max_diff(&scores(&q, &data), &want);
+        assert!(d < 0.02, "{kind:?} int8 scores differ by {d}");
+    }
+}
+
+/// Rewrites the CRC so a test can reach the checks behind it.
+fn reseal(mut b: Vec<u8>) -> Vec<u8> {
+    let crc = crc32fast::hash(&b[16..]);
+    b[12..16].copy_from_slice(&crc.to_le_bytes());
+    b
+}
+
+#[test]
+fn bad_packs_are_refused_with_what_is_wrong() {
+    let good = write_dkt(&dkt_model(4, 8), Quantization::Int8).unwrap();
+    assert!(matches!(load(&[]), Err(PackError::NotAPack)));
+    assert!(matches!(load(b"PK\x03\x04 a zip file"), Err(PackError::NotAPack)));
+    assert!(matches!(load(&good[..20]), Err(PackError::Truncated { expected: 28, found: 20 })));
+    let n = good.len() as u64;
+    assert!(matches!(load(&good[..good.len() - 1]), Err(PackError::Truncated { expected, found }) if expected == n && found == n - 1));
+    let mut v2 = good.clone();
+    v2[8] = 2;
+    assert!(matches!(load(&v2), Err(PackError::Version { found: 2, supported: 1 })));
+    for at in [40, good.len() / 2, good.len() - 1] {
+        let mut flipped = good.clone();
+        flipped[at] ^= 0x10;
+        assert!(matches!(load(&flipped), Err(PackError::Checksum { .. })), "byte {at}");
+    }
+    // Past the checksum: metadata that is not JSON, and weights that do not fit the metadata.
+    let mut bad_meta = good.clone();
+    bad_meta[28] = b'#';
+    assert!(matches!(load(&reseal(bad_meta)), Err(PackError::Meta(_))));
+    let (meta, weights) = read_meta(&good).unwrap();
+    let mut wider = meta.clone();
+    if let PackModel::Dkt { config, .. } = &mut wider.model {
+        config.dkt.hidden = 16;
+    }
+    let e = load(&envelope(&wider, weights).unwrap()).unwrap_err();
+    assert!(matches!(e, PackError::Weights(_)), "{e}");
+    let mut fewer = meta.clone();
+    if let PackModel::Dkt { skills, .. } = &mut fewer.model {
+        *skills = SkillVocab::new(vec!["only".into()]);
+    }
+    assert!(matches!(load(&envelope(&fewer, weights).unwrap()), Err(PackError::Meta(_))));
+    assert!(matches!(load(&good).unwrap().into_recommender(), Err(PackError::WrongKind { found: ModelKind::Dkt, .. })));
+}

@@ -1,0 +1,67 @@
+//! `export`: a trained model directory → one model pack file for the app.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use classlens_core::io::write_atomic;
+use classlens_core::models::dkt_train::DktModelDir;
+use classlens_core::models::recommender_train::RecModelDir;
+use classlens_core::pack::{Quantization, read_meta, write_dkt, write_recommender};
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum QuantizeArg {
+    Int8,
+    F16,
+    None,
+}
+
+impl From<QuantizeArg> for Quantization {
+    fn from(q: QuantizeArg) -> Self {
+        match q {
+            QuantizeArg::Int8 => Quantization::Int8,
+            QuantizeArg::F16 => Quantization::F16,
+            QuantizeArg::None => Quantization::None,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// A model directory written by `train dkt`, `train study` or `train individual`.
+    pub dir: PathBuf,
+    /// The pack file to write.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// How the weight matrices are stored: int8 (burn Q8S, one f32 scale per 64 values), f16,
+    /// or none (f32 as trained).
+    #[arg(long, value_enum, default_value_t = QuantizeArg::Int8)]
+    pub quantize: QuantizeArg,
+}
+
+/// Which trainer wrote `dir`, from its `config.json`.
+fn model_family(dir: &std::path::Path) -> Result<&'static str> {
+    let path = dir.join("config.json");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {} (is {} a model directory?)", path.display(), dir.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
+    match (v.get("model").and_then(|m| m.as_str()), v.get("format").and_then(|m| m.as_str())) {
+        (Some("dkt"), _) => Ok("dkt"),
+        (_, Some(_)) => Ok("recommender"),
+        _ => bail!("{}: neither a DKT nor a STUDY/Individual model configuration", path.display()),
+    }
+}
+
+pub fn run(a: ExportArgs) -> Result<()> {
+    let q = Quantization::from(a.quantize);
+    let bytes = match model_family(&a.dir)? {
+        "dkt" => write_dkt(&DktModelDir::load(&a.dir)?, q)?,
+        _ => write_recommender(&RecModelDir::load(&a.dir)?, q)?,
+    };
+    // Read back what was written before it replaces anything: a pack that does not load is never
+    // left where the app would pick it up.
+    classlens_core::infer::load_pack(&bytes).context("the pack just written does not load back")?;
+    write_atomic(&a.out, &bytes).with_context(|| format!("writing {}", a.out.display()))?;
+    let (meta, _) = read_meta(&bytes)?;
+    println!("{}: {} model, {} weights, {} bytes", a.out.display(), meta.kind(), q.as_str(), bytes.len());
+    Ok(())
+}
