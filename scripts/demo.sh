@@ -3,7 +3,7 @@
 # built-in classroom, trains a small DKT on it and prints the class's mastery table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup first" >&2; exit 1; }
+bash scripts/setup.sh
 # Built exactly as the test command builds it (the whole workspace, dev-dependencies included):
 # `cargo build` or `-p classlens-cli` would resolve dependency features differently and compile
 # the burn tree a second time. The test build leaves the CLI at target/release/classlens.

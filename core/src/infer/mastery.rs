@@ -40,6 +40,14 @@ pub fn steps(model: &DktModelDir, answers: &[Answer]) -> Result<Vec<KtStep>, Inf
         .collect()
 }
 
+/// Benchmark histories: `students` × `steps` answers cycling through the model's skills with a
+/// fixed right/wrong pattern. The model's cost does not depend on the values; native and browser
+/// benchmarks time the same inputs.
+pub fn synthetic_histories(model: &DktModelDir, students: usize, steps: usize) -> Vec<Vec<KtStep>> {
+    let n = model.config.dkt.n_skills as u32;
+    (0..students as u32).map(|b| (0..steps as u32).map(|t| KtStep::new(vec![(b * 7 + t * 3) % n], (b + t) % 3 != 0)).collect()).collect()
+}
+
 /// Per-skill probabilities after `history` (the model reads its last `window` steps).
 pub fn mastery(model: &DktModelDir, history: &[KtStep]) -> Vec<f32> {
     model.weights.mastery(model.recent(history))

@@ -185,7 +185,7 @@ pub enum SplitArg {
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
-    /// Directory written by `classlens train dkt`.
+    /// Directory written by `classlens train dkt`, or a pack from `classlens export`.
     #[arg(long)]
     pub model: PathBuf,
     #[arg(long)]
@@ -212,7 +212,7 @@ fn read_split(model: &Path) -> Result<Option<Split>> {
 }
 
 pub fn eval(a: EvalArgs) -> Result<()> {
-    let model = DktModelDir::load(&a.model)?;
+    let model = super::load_model::dkt(&a.model)?;
     let data = a.data_args.load(&a.data)?;
     let (mut seqs, report) = model.sequences(&data);
     let split = read_split(&a.model)?;

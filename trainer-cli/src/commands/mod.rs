@@ -1,6 +1,7 @@
 //! The command tree. Each subcommand parses its flags and calls into `classlens-core`.
 
 mod bench;
+mod bench_infer;
 mod bench_study;
 mod data_args;
 mod demo;
@@ -60,6 +61,8 @@ enum TrainCommand {
 enum EvalCommand {
     /// AUC, accuracy, RMSE, log-loss and per-skill AUC of a DKT model.
     Dkt(dkt::EvalArgs),
+    /// hits@n of a STUDY or Individual model (directory or pack) on a reading log.
+    Study(study::EvalArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -70,6 +73,8 @@ enum BenchCommand {
     Load(bench::BenchLoadArgs),
     /// STUDY training tokens/s (2 layers, 4 heads, 128 dims) and `recommend` latency for a classroom.
     Study(bench_study::BenchStudyArgs),
+    /// A model pack as the app uses it: size, load time, first and steady-state latency.
+    Infer(bench_infer::BenchInferArgs),
 }
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -81,11 +86,13 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Export(a) => export::run(a),
         Command::Recommend(a) => study::recommend(a),
         Command::Eval(EvalCommand::Dkt(a)) => dkt::eval(a),
+        Command::Eval(EvalCommand::Study(a)) => study::eval(a),
         Command::Mastery(a) => dkt::mastery(a),
         Command::Influence(a) => influence::run(a),
         Command::Bench(BenchCommand::Dkt(a)) => bench::dkt(a),
         Command::Bench(BenchCommand::Load(a)) => bench::load(a),
         Command::Bench(BenchCommand::Study(a)) => bench_study::study(a),
+        Command::Bench(BenchCommand::Infer(a)) => bench_infer::infer(a),
         Command::Demo(a) => demo::run(a),
     }
 }

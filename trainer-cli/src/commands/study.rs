@@ -266,6 +266,51 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
 }
 
 #[derive(Args, Debug, Clone)]
+pub struct EvalArgs {
+    /// A model directory or pack (STUDY or Individual).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Reading logs to score on.
+    #[arg(long)]
+    pub data: PathBuf,
+    #[command(flatten)]
+    pub data_args: DataArgs,
+    /// Score only the classrooms that `train --valid-frac F` held out of --data (the split is
+    /// redrawn from the model's recorded seed); without it, every reader of --data is scored.
+    #[arg(long)]
+    pub held_out_frac: Option<f64>,
+    #[arg(long, value_delimiter = ',', default_value = "1,3,5,10,20")]
+    pub n_recommendations: Vec<usize>,
+    /// Also write the report as JSON here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+/// hits@n of a trained (or exported) model, in the same report as `train` prints.
+pub fn eval(a: EvalArgs) -> Result<()> {
+    if a.n_recommendations.is_empty() || a.n_recommendations.contains(&0) {
+        bail!("--n-recommendations needs values of at least 1");
+    }
+    let dir = super::load_model::recommender(&a.model)?;
+    let all = load_reads(&a.data_args, &a.data)?;
+    let data = match a.held_out_frac {
+        Some(frac) => split_by_classroom(&all, frac, dir.run.train.seed).map_err(anyhow::Error::msg)?.1,
+        None => all,
+    };
+    let built = build_study(&data, &dir.vocab, &dir.run.pack);
+    warn_report("evaluation data", &built.report);
+    let kind = dir.run.model.kind;
+    let ns = &a.n_recommendations;
+    let (hits, _) = model_hits(kind.as_str(), &dir.model, &dir.run.model, &dir.vocab, &data, &built, ns, &reference_device());
+    println!("hits@n on {} students' reads after each student's first (mean over students):", built.seqs.len());
+    print!("{}", comparison_table(std::slice::from_ref(&hits), ns));
+    if let Some(path) = &a.json {
+        write_atomic(path, &serde_json::to_vec_pretty(&hits)?).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug, Clone)]
 pub struct RecommendArgs {
     /// A model directory written by `train study` or `train individual`.
     #[arg(long)]

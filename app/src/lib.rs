@@ -1,0 +1,135 @@
+//! The WebAssembly surface of `classlens-core`: the calls page JavaScript (the bench page, the
+//! browser tests, a Worker) makes. Each is a thin wrapper over [`classlens_core::infer`]; data
+//! crosses the boundary as pack bytes, CSV text, JSON text and `Float32Array`s, so no student
+//! record leaves the page and no JS glue re-implements a model.
+
+use classlens_core::data::assistments::{AssistmentsOptions, read_assistments};
+use classlens_core::data::study::{read_study_activity, read_study_info};
+use classlens_core::infer::mastery::{Answer, MasteryTable, mastery_table, steps, synthetic_histories};
+use classlens_core::infer::recommend::{Request, recommend};
+use classlens_core::infer::{ModelKind, load_pack};
+use classlens_core::models::dkt_train::DktModelDir;
+use classlens_core::models::recommender_train::RecModelDir;
+use classlens_core::sequences::kt::KtStep;
+use wasm_bindgen::prelude::*;
+
+fn js_err(e: impl std::fmt::Display) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+/// The kind of model a pack holds ("dkt", "study", "individual"), after checking its envelope.
+#[wasm_bindgen(js_name = packKind)]
+pub fn pack_kind(pack: &[u8]) -> Result<String, JsError> {
+    let (meta, _) = classlens_core::pack::read_meta(pack).map_err(js_err)?;
+    Ok(meta.kind().as_str().to_string())
+}
+
+/// A loaded DKT pack.
+#[wasm_bindgen]
+pub struct DktSession {
+    model: DktModelDir,
+}
+
+/// Histories parsed once, so a benchmark times the model and not JSON parsing.
+#[wasm_bindgen]
+pub struct DktBatch {
+    histories: Vec<Vec<KtStep>>,
+}
+
+#[wasm_bindgen]
+impl DktBatch {
+    #[wasm_bindgen(getter)]
+    pub fn students(&self) -> usize {
+        self.histories.len()
+    }
+}
+
+#[wasm_bindgen]
+impl DktSession {
+    #[wasm_bindgen(constructor)]
+    pub fn new(pack: &[u8]) -> Result<DktSession, JsError> {
+        Ok(Self { model: load_pack(pack).and_then(|p| p.into_dkt()).map_err(js_err)? })
+    }
+
+    #[wasm_bindgen(getter, js_name = nSkills)]
+    pub fn n_skills(&self) -> usize {
+        self.model.config.dkt.n_skills
+    }
+
+    /// Skill ids in model order (JSON array).
+    #[wasm_bindgen(js_name = skillsJson)]
+    pub fn skills_json(&self) -> String {
+        serde_json::to_string(self.model.vocab.names()).unwrap_or_default()
+    }
+
+    /// `histories_json`: `[[{"skills": ["id", ...], "correct": true}, ...], ...]`, one list per
+    /// student. Unknown skills are an error naming the answer.
+    pub fn prepare(&self, histories_json: &str) -> Result<DktBatch, JsError> {
+        let parsed: Vec<Vec<Answer>> = serde_json::from_str(histories_json).map_err(js_err)?;
+        let histories = parsed.iter().enumerate().map(|(i, h)| steps(&self.model, h).map_err(|e| js_err(format!("student {i}: {e}")))).collect::<Result<_, _>>()?;
+        Ok(DktBatch { histories })
+    }
+
+    /// The benchmark's `students` × `steps` histories ([`synthetic_histories`]), the same as
+    /// `classlens bench infer` times natively.
+    #[wasm_bindgen(js_name = syntheticBatch)]
+    pub fn synthetic_batch(&self, students: usize, steps: usize) -> DktBatch {
+        DktBatch { histories: synthetic_histories(&self.model, students, steps) }
+    }
+
+    /// Probabilities after every step of every history, flattened `[student][step][skill]`
+    /// (the same output as ONNX Runtime's DKT graph, for the benchmark).
+    pub fn predict(&self, batch: &DktBatch) -> Vec<f32> {
+        let refs: Vec<&[KtStep]> = batch.histories.iter().map(Vec::as_slice).collect();
+        self.model.weights.predict(&refs).concat()
+    }
+
+    /// Current mastery (after each whole history), flattened `[student][skill]`.
+    pub fn mastery(&self, batch: &DktBatch) -> Vec<f32> {
+        let refs: Vec<&[KtStep]> = batch.histories.iter().map(|h| self.model.recent(h)).collect();
+        self.model.weights.mastery_batch(&refs).concat()
+    }
+
+    /// The class mastery table of an ASSISTments-style CSV (as `classlens mastery` prints it),
+    /// as JSON `{skills, labels, rows: [[student, [p...]], ...]}`.
+    #[wasm_bindgen(js_name = masteryTableFromCsv)]
+    pub fn mastery_table_from_csv(&self, csv_text: &str, file_name: &str) -> Result<String, JsError> {
+        let data = read_assistments(csv_text.as_bytes(), file_name, &AssistmentsOptions::default()).map_err(js_err)?;
+        let (seqs, _) = self.model.sequences(&data);
+        let table: MasteryTable = mastery_table(&self.model, &seqs, &[]).map_err(js_err)?;
+        serde_json::to_string(&table).map_err(js_err)
+    }
+}
+
+/// A loaded STUDY or Individual pack.
+#[wasm_bindgen]
+pub struct RecSession {
+    model: RecModelDir,
+}
+
+#[wasm_bindgen]
+impl RecSession {
+    #[wasm_bindgen(constructor)]
+    pub fn new(pack: &[u8]) -> Result<RecSession, JsError> {
+        Ok(Self { model: load_pack(pack).and_then(|p| p.into_recommender()).map_err(js_err)? })
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn kind(&self) -> String {
+        let kind = match self.model.run.model.kind {
+            classlens_core::models::recommender::RecommenderKind::Study => ModelKind::Study,
+            classlens_core::models::recommender::RecommenderKind::Individual => ModelKind::Individual,
+        };
+        kind.as_str().to_string()
+    }
+
+    /// Next-read suggestions for every student of a STUDY `student_activity.csv` (with its
+    /// `student_info.csv`, which gives the classrooms), as JSON `[{student, suggestions}]`.
+    #[wasm_bindgen(js_name = recommendFromCsv)]
+    pub fn recommend_from_csv(&self, activity_csv: &str, info_csv: &str, top: usize) -> Result<String, JsError> {
+        let mut data = read_study_activity(activity_csv.as_bytes(), "student_activity.csv").map_err(js_err)?;
+        read_study_info(&mut data, info_csv.as_bytes(), "student_info.csv").map_err(js_err)?;
+        let (found, _) = recommend(&self.model, &data, &[], &Request { top, include_read: false, as_of: None }).map_err(js_err)?;
+        serde_json::to_string(&found).map_err(js_err)
+    }
+}

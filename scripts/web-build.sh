@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Builds classlens-core's WebAssembly surface (app/src/lib.rs) and lays out target/web/: the
+# bench page, the wasm module, and a fixture of packs made by the CLI with their native outputs.
+# Used by scripts/test.sh (browser tests) and scripts/bench-infer.sh. Assumes scripts/setup.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WEB=target/web
+cargo build --release --locked --target wasm32-unknown-unknown -p classlens-app --lib
+rm -rf "$WEB/pkg"
+wasm-bindgen --target web --out-dir "$WEB/pkg" target/wasm32-unknown-unknown/release/classlens_web.wasm
+cp tests/browser/bench.html tests/browser/bench.js "$WEB/"
+
+# The fixture: a DKT model on the built-in classroom and a small STUDY model on a generated
+# classroom, exported as packs, with what the native CLI answers for each.
+CL=./target/release/classlens
+F=$WEB/fixture
+rm -rf "$F"
+mkdir -p "$F"
+$CL demo --out "$F/demo" --epochs 3 > /dev/null
+CSV=$F/demo/classroom/skill_builder_data.csv
+for q in none int8; do
+  $CL export "$F/demo/dkt" --out "$F/dkt-$q.pack" --quantize "$q" > /dev/null
+  $CL mastery --model "$F/dkt-$q.pack" --data "$CSV" --table csv --out "$F/dkt-$q.mastery.csv"
+done
+$CL synth --seed 5 --out "$F/reads" --small > /dev/null 2>&1
+$CL train study --train-data "$F/reads/student_activity.csv" --out "$F/study" --steps 20 --seq-len 24 --d-model 16 --heads 2 \
+  --layers 1 --d-ff 32 --batch-size 8 --warmup-steps 5 --eval-every 10 --save-every 10 --valid-frac 0.25 --quiet > /dev/null
+for q in none int8; do
+  $CL export "$F/study" --out "$F/study-$q.pack" --quantize "$q" > /dev/null
+  $CL recommend --model "$F/study-$q.pack" --data "$F/reads/student_activity.csv" --top 5 --output json > "$F/study-$q.recommend.json"
+done
+# Damaged packs: the last byte cut off, and one byte flipped in the weights.
+head -c -1 "$F/dkt-int8.pack" > "$F/truncated.pack"
+python3 - "$F/dkt-int8.pack" "$F/corrupted.pack" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], 'rb').read()); b[len(b) // 2] ^= 0x10; open(sys.argv[2], 'wb').write(b)
+PY

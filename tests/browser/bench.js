@@ -1,0 +1,95 @@
+// The page side of the wasm bench and of the parity tests: everything runs through the
+// `classlens_web` module (classlens-core compiled to WebAssembly).
+import init, { DktSession, RecSession, packKind } from './pkg/classlens_web.js';
+
+const t0 = performance.now();
+const ready = init().then(() => performance.now() - t0);
+
+async function fetchBytes(url) {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+function percentile(sorted, q) {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+window.benchDkt = async ({ pack, students = 32, steps = 100, reps = 50 }) => {
+  const initMs = await ready;
+  const bytes = await fetchBytes(pack);
+  const l0 = performance.now();
+  const session = new DktSession(bytes);
+  const loadMs = performance.now() - l0;
+  const batch = session.syntheticBatch(students, steps);
+  const f0 = performance.now();
+  const out = session.predict(batch);
+  const firstMs = performance.now() - f0;
+  const times = [];
+  for (let i = 0; i < reps; i++) {
+    const s = performance.now();
+    session.predict(batch);
+    times.push(performance.now() - s);
+  }
+  times.sort((a, b) => a - b);
+  const result = {
+    model: 'dkt', pack, pack_bytes: bytes.length, students, steps, n_skills: session.nSkills, outputs: out.length,
+    wasm_init_ms: initMs, pack_load_ms: loadMs, first_ms: firstMs,
+    steady_median_ms: percentile(times, 0.5), steady_p90_ms: percentile(times, 0.9), steady_min_ms: times[0], reps,
+  };
+  window.lastResult = result;
+  document.getElementById('out').textContent = JSON.stringify(result, null, 2);
+  return result;
+};
+
+window.benchStudy = async ({ pack, activity, info, top = 5, reps = 20 }) => {
+  const initMs = await ready;
+  const bytes = await fetchBytes(pack);
+  const [act, inf] = await Promise.all([fetch(activity).then((r) => r.text()), fetch(info).then((r) => r.text())]);
+  const l0 = performance.now();
+  const session = new RecSession(bytes);
+  const loadMs = performance.now() - l0;
+  const f0 = performance.now();
+  const first = JSON.parse(session.recommendFromCsv(act, inf, top));
+  const firstMs = performance.now() - f0;
+  const times = [];
+  for (let i = 0; i < reps; i++) {
+    const s = performance.now();
+    session.recommendFromCsv(act, inf, top);
+    times.push(performance.now() - s);
+  }
+  times.sort((a, b) => a - b);
+  const result = {
+    model: session.kind, pack, pack_bytes: bytes.length, students: first.length, wasm_init_ms: initMs, pack_load_ms: loadMs, first_ms: firstMs,
+    steady_median_ms: percentile(times, 0.5), steady_p90_ms: percentile(times, 0.9), reps,
+  };
+  window.lastResult = result;
+  document.getElementById('out').textContent = JSON.stringify(result, null, 2);
+  return result;
+};
+
+// For the parity tests: the same calls the CLI makes, on the same files.
+window.masteryTable = async (pack, csv) => {
+  await ready;
+  const session = new DktSession(await fetchBytes(pack));
+  return JSON.parse(session.masteryTableFromCsv(await (await fetch(csv)).text(), csv));
+};
+window.recommendations = async (pack, activity, info, top) => {
+  await ready;
+  const session = new RecSession(await fetchBytes(pack));
+  const [act, inf] = await Promise.all([fetch(activity).then((r) => r.text()), fetch(info).then((r) => r.text())]);
+  return JSON.parse(session.recommendFromCsv(act, inf, top));
+};
+window.loadError = async (url) => {
+  await ready;
+  try {
+    new DktSession(await fetchBytes(url));
+    return null;
+  } catch (e) {
+    return String(e.message ?? e);
+  }
+};
+window.packKind = async (url) => {
+  await ready;
+  return packKind(await fetchBytes(url));
+};

@@ -1,0 +1,61 @@
+// Shared by the browser tests and the wasm bench: a static server for one folder (the only
+// origin the page may talk to) and Debian's chromium driven by playwright-core.
+import { createServer } from 'node:http';
+import { readFile, stat } from 'node:fs/promises';
+import { extname, join, normalize } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+  '.csv': 'text/csv',
+  '.pack': 'application/octet-stream',
+};
+
+/** Serves `root` on 127.0.0.1 (random port); `requests` lists every path asked for. */
+export async function serve(root) {
+  const requests = [];
+  const server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    requests.push(path);
+    const file = normalize(join(root, path.endsWith('/') ? path + 'index.html' : path));
+    if (!file.startsWith(normalize(root))) {
+      res.writeHead(403).end();
+      return;
+    }
+    try {
+      if (!(await stat(file)).isFile()) throw new Error('not a file');
+      const body = await readFile(file);
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end('not found');
+    }
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  return { url, requests, close: () => new Promise((ok) => server.close(ok)) };
+}
+
+export const CHROMIUM = process.env.CLASSLENS_CHROMIUM ?? '/usr/bin/chromium';
+
+/** Headless chromium; `webgpu` adds --enable-unsafe-webgpu (SwiftShader on a machine without a GPU). */
+export async function launch({ webgpu = false } = {}) {
+  const args = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+  if (webgpu) args.push('--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader');
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+}
+
+/** A page whose every request is recorded, so tests can check none leaves the origin. */
+export async function openPage(browser, url) {
+  const page = await browser.newPage();
+  const seen = [];
+  page.on('request', (r) => seen.push(r.url()));
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(url);
+  return { page, seen, errors };
+}

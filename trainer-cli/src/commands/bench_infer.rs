@@ -1,0 +1,105 @@
+//! `bench infer`: a model pack as the app uses it, natively: size, load time, first and steady
+//! latency. DKT: one batch of students × steps (all steps' per-skill probabilities, as ONNX
+//! Runtime's DKT graph outputs). STUDY / Individual: next-read suggestions for one classroom's
+//! log. The browser side of the same measurement is `tests/browser/wasm_bench.mjs`.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use classlens_core::infer::mastery::synthetic_histories;
+use classlens_core::infer::recommend::{Request, recommend};
+use classlens_core::infer::{LoadedPack, load_pack};
+use classlens_core::pack::read_meta;
+use classlens_core::sequences::kt::KtStep;
+use serde::Serialize;
+
+use super::bench::{Latency, cpu_name, emit_json, latency, time_it};
+use super::data_args::DataArgs;
+
+#[derive(Args, Debug)]
+pub struct BenchInferArgs {
+    /// The pack to measure (`classlens export`).
+    #[arg(long)]
+    pub pack: PathBuf,
+    /// DKT: students per batch.
+    #[arg(long, default_value_t = 32)]
+    pub students: usize,
+    /// DKT: answers per student.
+    #[arg(long, default_value_t = 100)]
+    pub steps: usize,
+    /// STUDY / Individual: one classroom's reading log (with its student_info.csv beside it).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub data_args: DataArgs,
+    /// Timed runs after the first.
+    #[arg(long, default_value_t = 50)]
+    pub repeats: usize,
+    /// Also write the report as JSON here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+#[derive(Serialize)]
+struct InferBenchReport {
+    pack: String,
+    kind: String,
+    quantization: String,
+    pack_bytes: usize,
+    machine: String,
+    /// Pack bytes → model ready (checksum, metadata, burnpack, dequantization); median of 10.
+    load_ms: f64,
+    /// What one call computes.
+    workload: String,
+    /// The first call after loading, then the steady state.
+    latency: Latency,
+}
+
+fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
+}
+
+pub fn infer(a: BenchInferArgs) -> Result<()> {
+    if a.repeats == 0 || a.students == 0 || a.steps == 0 {
+        bail!("--repeats, --students and --steps must be at least 1");
+    }
+    let bytes = std::fs::read(&a.pack).with_context(|| format!("reading {}", a.pack.display()))?;
+    let (meta, _) = read_meta(&bytes).with_context(|| a.pack.display().to_string())?;
+    let mut loads: Vec<f64> = (0..10)
+        .map(|_| {
+            let t = Instant::now();
+            load_pack(&bytes).map(|_| ms(t))
+        })
+        .collect::<Result<_, _>>()?;
+    loads.sort_by(f64::total_cmp);
+    let model = load_pack(&bytes)?;
+    // `time_it` times the first call after loading apart from the steady ones.
+    let (workload, timing) = match &model {
+        LoadedPack::Dkt(m) => {
+            let h = synthetic_histories(m, a.students, a.steps);
+            let refs: Vec<&[KtStep]> = h.iter().map(Vec::as_slice).collect();
+            (format!("{} students x {} steps, all steps' probabilities", a.students, a.steps), latency(a.students, a.steps, time_it(a.repeats, || drop(m.weights.predict(&refs)))))
+        }
+        LoadedPack::Recommender(m) => {
+            let Some(path) = &a.data else { bail!("--data (one classroom's reading log) is needed for a {} pack", meta.kind()) };
+            let data = a.data_args.load(path)?;
+            let request = Request { top: 5, include_read: false, as_of: None };
+            let (out, _) = recommend(m, &data, &[], &request)?;
+            let timing = time_it(a.repeats, || drop(recommend(m, &data, &[], &request)));
+            (format!("next reads (top 5) of the {} students of {}", out.len(), path.display()), latency(out.len(), 1, timing))
+        }
+    };
+    let report = InferBenchReport {
+        pack: a.pack.display().to_string(),
+        kind: meta.kind().to_string(),
+        quantization: meta.quantization.as_str().into(),
+        pack_bytes: bytes.len(),
+        machine: cpu_name(),
+        load_ms: loads[loads.len() / 2],
+        workload,
+        latency: timing,
+    };
+    emit_json(&report, a.json.as_deref())
+}
