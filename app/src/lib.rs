@@ -133,3 +133,48 @@ impl RecSession {
         serde_json::to_string(&found).map_err(js_err)
     }
 }
+
+/// A DKT pack on the browser's WebGPU, for a class at a time. `create` fails (and the page falls
+/// back to [`DktSession`]) when the browser offers no adapter.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+#[wasm_bindgen]
+pub struct GpuDktSession {
+    gpu: std::rc::Rc<classlens_core::infer::webgpu::GpuDkt>,
+    cpu: DktSession,
+}
+
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+#[wasm_bindgen]
+impl GpuDktSession {
+    pub async fn create(pack: Vec<u8>) -> Result<GpuDktSession, JsError> {
+        let cpu = DktSession::new(&pack)?;
+        let gpu = classlens_core::infer::webgpu::GpuDkt::new(&cpu.model.weights).await.map_err(js_err)?;
+        Ok(Self { gpu: std::rc::Rc::new(gpu), cpu })
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn adapter(&self) -> String {
+        self.gpu.adapter().to_string()
+    }
+
+    /// As [`DktSession::prepare`] (batches are plain data, usable by either session).
+    pub fn prepare(&self, histories_json: &str) -> Result<DktBatch, JsError> {
+        self.cpu.prepare(histories_json)
+    }
+
+    #[wasm_bindgen(js_name = syntheticBatch)]
+    pub fn synthetic_batch(&self, students: usize, steps: usize) -> DktBatch {
+        self.cpu.synthetic_batch(students, steps)
+    }
+
+    /// As [`DktSession::predict`], on the GPU (resolves to a `Float32Array`).
+    pub fn predict(&self, batch: &DktBatch) -> js_sys::Promise {
+        let gpu = self.gpu.clone();
+        let histories = batch.histories.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let refs: Vec<&[KtStep]> = histories.iter().map(Vec::as_slice).collect();
+            let out = gpu.predict(&refs).await.map_err(|e| JsValue::from(js_err(e)))?;
+            Ok(js_sys::Float32Array::from(out.concat().as_slice()).into())
+        })
+    }
+}

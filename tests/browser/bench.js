@@ -1,6 +1,6 @@
 // The page side of the wasm bench and of the parity tests: everything runs through the
 // `classlens_web` module (classlens-core compiled to WebAssembly).
-import init, { DktSession, RecSession, packKind } from './pkg/classlens_web.js';
+import init, { DktSession, GpuDktSession, RecSession, packKind } from './pkg/classlens_web.js';
 
 const t0 = performance.now();
 const ready = init().then(() => performance.now() - t0);
@@ -15,31 +15,58 @@ function percentile(sorted, q) {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
-window.benchDkt = async ({ pack, students = 32, steps = 100, reps = 50 }) => {
+/** A DKT session on `backend` ('cpu' or 'webgpu'); both answer `predict(batch)` (a promise on the GPU). */
+async function dktSession(bytes, backend) {
+  if (backend === 'webgpu') return GpuDktSession.create(bytes);
+  return new DktSession(bytes);
+}
+
+window.benchDkt = async ({ pack, backend = 'cpu', students = 32, steps = 100, reps = 50 }) => {
   const initMs = await ready;
   const bytes = await fetchBytes(pack);
   const l0 = performance.now();
-  const session = new DktSession(bytes);
+  const session = await dktSession(bytes, backend);
   const loadMs = performance.now() - l0;
   const batch = session.syntheticBatch(students, steps);
   const f0 = performance.now();
-  const out = session.predict(batch);
+  const out = await session.predict(batch);
   const firstMs = performance.now() - f0;
   const times = [];
   for (let i = 0; i < reps; i++) {
     const s = performance.now();
-    session.predict(batch);
+    await session.predict(batch);
     times.push(performance.now() - s);
   }
   times.sort((a, b) => a - b);
   const result = {
-    model: 'dkt', pack, pack_bytes: bytes.length, students, steps, n_skills: session.nSkills, outputs: out.length,
-    wasm_init_ms: initMs, pack_load_ms: loadMs, first_ms: firstMs,
+    model: 'dkt', backend, adapter: backend === 'webgpu' ? session.adapter : 'wasm32 (1 thread, SIMD128)', pack, pack_bytes: bytes.length, students, steps,
+    outputs: out.length, wasm_init_ms: initMs, pack_load_ms: loadMs, first_ms: firstMs,
     steady_median_ms: percentile(times, 0.5), steady_p90_ms: percentile(times, 0.9), steady_min_ms: times[0], reps,
   };
   window.lastResult = result;
   document.getElementById('out').textContent = JSON.stringify(result, null, 2);
   return result;
+};
+
+/** CPU and WebGPU probabilities for the same batch (the WebGPU parity test). */
+window.dktBothBackends = async (pack, students, steps) => {
+  await ready;
+  const bytes = await fetchBytes(pack);
+  const cpu = new DktSession(bytes);
+  const gpu = await GpuDktSession.create(bytes);
+  const batch = cpu.syntheticBatch(students, steps);
+  return { adapter: gpu.adapter, cpu: Array.from(cpu.predict(batch)), gpu: Array.from(await gpu.predict(batch)) };
+};
+
+/** The error a page without WebGPU gets when it asks for the GPU path (it then uses the CPU). */
+window.webgpuError = async (pack) => {
+  await ready;
+  try {
+    await GpuDktSession.create(await fetchBytes(pack));
+    return null;
+  } catch (e) {
+    return String(e.message ?? e);
+  }
 };
 
 window.benchStudy = async ({ pack, activity, info, top = 5, reps = 20 }) => {

@@ -86,3 +86,27 @@ test('no request leaves the origin and the page raised no error', () => {
   assert.deepEqual(seen.filter((u) => !u.startsWith(server.url)), []);
   assert.deepEqual(errors, []);
 });
+
+test('WebGPU (chromium --enable-unsafe-webgpu; SwiftShader here) gives the CPU-wasm probabilities to 1e-4', async () => {
+  const gpuBrowser = await launch({ webgpu: true });
+  try {
+    const { page: gpuPage, errors: gpuErrors } = await openPage(gpuBrowser, `${server.url}/bench.html`);
+    for (const q of ['none', 'int8']) {
+      const r = await gpuPage.evaluate((p) => window.dktBothBackends(p, 12, 40), `/${F}/dkt-${q}.pack`);
+      assert.equal(r.gpu.length, r.cpu.length);
+      const worst = maxDiff(r.gpu, r.cpu);
+      assert.ok(worst <= 1e-4, `${q}: max |webgpu - cpu| = ${worst}`);
+      assert.ok(r.gpu.some((x) => x > 0.01), 'real probabilities, not an empty buffer');
+    }
+    assert.deepEqual(gpuErrors, []);
+  } finally {
+    await gpuBrowser.close();
+  }
+});
+
+test('without WebGPU the GPU path says so (and the page keeps the CPU path)', async () => {
+  const msg = await page.evaluate((p) => window.webgpuError(p), `/${F}/dkt-int8.pack`);
+  assert.match(msg, /no WebGPU adapter/);
+  const t = await page.evaluate(([p, c]) => window.masteryTable(p, c), [`/${F}/dkt-int8.pack`, `/${F}/demo/classroom/skill_builder_data.csv`]);
+  assert.ok(t.rows.length > 0);
+});

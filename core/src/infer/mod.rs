@@ -8,12 +8,16 @@
 //! - STUDY / Individual: [`recommend::recommend`] suggests each chosen student's next reads
 //!   from a classroom's reading log, in one batched pass per classroom.
 //!
-//! Everything here is synchronous and runs on the CPU: DKT on the fused kernel
+//! These calls are synchronous and run on the CPU: DKT on the fused kernel
 //! ([`crate::models::dkt_kernel`]), the recommenders on burn's NdArray device. The same calls
-//! compile to WebAssembly unchanged.
+//! compile to WebAssembly unchanged. In WebAssembly, `webgpu` adds DKT on the browser's WebGPU
+//! (async, as every GPU read in a browser must be); the page picks it at run time when the
+//! browser offers an adapter and falls back to the CPU otherwise.
 
 pub mod mastery;
 pub mod recommend;
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+pub mod webgpu;
 
 pub use crate::pack::{LoadedPack, ModelKind, PackError, load as load_pack};
 

@@ -43,7 +43,7 @@ impl Quantization {
 }
 
 fn largest_divisor_up_to(n: usize, max: usize) -> usize {
-    (1..=max.min(n)).rev().find(|d| n % d == 0).unwrap_or(1)
+    (1..=max.min(n)).rev().find(|d| n.is_multiple_of(*d)).unwrap_or(1)
 }
 
 /// Burn's int8 scheme for a tensor of `dims`: blocks along a row where the row length has a
