@@ -4,8 +4,10 @@
 //!   `Q8S`) with one f32 scale per block of a row ([`int8_scheme`]). Per-block rather than
 //!   per-tensor scales: a DKT input table mixes rows of very different magnitude (frequent and
 //!   rare skills), and one scale for all of them costs AUC.
-//!   Vectors (biases, layer-norm gains) stay f32: they are a fraction of a percent of the
-//!   parameters and every logit goes through them.
+//!   Small vectors (biases, layer-norm gains: under [`MIN_QUANTIZED`] values) stay f32: they are
+//!   a fraction of a percent of the parameters and every logit goes through them. Large vectors
+//!   (a problem-aware DKT's per-problem difficulties and scales, one per problem) are quantized
+//!   like matrices: left in f32 they made such a pack 42% of its f32 size.
 //! - `f16`: matrices cast to half precision by burn.
 //! - `none`: f32 as trained.
 //!
@@ -18,6 +20,8 @@ use burn::tensor::quantization::{QuantScheme, QuantStore, QuantValue, ScaleDtype
 use burn::tensor::{DType, FloatDType, Tensor};
 use serde::{Deserialize, Serialize};
 
+/// Tensors with fewer values stay in f32.
+pub const MIN_QUANTIZED: usize = 1024;
 /// The most values per int8 scale (burn's block sizes are `u8`s and must divide the tensor).
 pub const MAX_INT8_BLOCK: usize = 128;
 /// Blocks smaller than this make the scales cost more than the int8 saves; such tensors get one
@@ -70,7 +74,7 @@ struct Quantize(Quantization);
 
 impl ModuleMapper for Quantize {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        if D < 2 {
+        if D < 2 && param.val().shape().num_elements() < MIN_QUANTIZED {
             return param;
         }
         match self.0 {

@@ -11,11 +11,16 @@ use crate::sequences::study::{PackConfig, StudyData, build_study};
 
 /// A DKT model of a realistic width (the pack-size ratio is meaningless on a toy).
 fn dkt_model(n_skills: usize, hidden: usize) -> DktModelDir {
-    let dkt = DktConfig { n_skills, hidden, n_problems: 0 };
+    dkt_model_with_problems(n_skills, hidden, 0)
+}
+
+fn dkt_model_with_problems(n_skills: usize, hidden: usize, n_problems: usize) -> DktModelDir {
+    let dkt = DktConfig { n_skills, hidden, n_problems };
     let config = DktRunConfig { model: "dkt".into(), dkt, train: DktTrainConfig { hidden, window: 20, ..DktTrainConfig::default() } };
     let names: Vec<String> = (0..n_skills).map(|i| format!("skill-{i}")).collect();
     let module = dkt.init(3, &reference_device());
-    DktModelDir::from_module(config, SkillVocab::new(names), ProblemVocab::default(), &module)
+    let problems = ProblemVocab::from_names((0..n_problems).map(|i| format!("p{i}")));
+    DktModelDir::from_module(config, SkillVocab::new(names), problems, &module)
 }
 
 fn histories(m: &DktModelDir) -> Vec<Vec<KtStep>> {
@@ -61,6 +66,20 @@ fn dkt_round_trips_exactly_in_f32_and_closely_in_f16_and_int8() {
     assert!(d > 0.0, "int8 must actually quantize");
     let (meta, _) = read_meta(&int8_pack).unwrap();
     assert_eq!((meta.kind(), meta.quantization), (ModelKind::Dkt, Quantization::Int8));
+}
+
+#[test]
+fn a_problem_aware_int8_pack_quantizes_its_per_problem_vectors_too() {
+    let mut m = dkt_model_with_problems(60, 64, 8000);
+    m.weights.problem_difficulty.iter_mut().enumerate().for_each(|(i, d)| *d = ((i % 13) as f32 - 6.0) / 4.0);
+    let f32_pack = write_dkt(&m, Quantization::None).unwrap();
+    let int8_pack = write_dkt(&m, Quantization::Int8).unwrap();
+    let ratio = int8_pack.len() as f64 / f32_pack.len() as f64;
+    assert!(ratio <= 0.30, "int8 pack is {:.1}% of f32", 100.0 * ratio);
+    let back = load(&int8_pack).unwrap().into_dkt().unwrap();
+    assert_eq!(back.problems, m.problems);
+    let worst = back.weights.problem_difficulty.iter().zip(&m.weights.problem_difficulty).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+    assert!(worst < 0.01, "difficulties within one int8 step of 1.5 / 127: {worst}");
 }
 
 fn study_data() -> (TitleVocab, StudyData) {
