@@ -178,3 +178,55 @@ impl GpuDktSession {
         })
     }
 }
+
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+thread_local! {
+    static BURN_WEBGPU: std::cell::RefCell<Option<burn::tensor::Device>> = const { std::cell::RefCell::new(None) };
+}
+
+/// burn's wgpu runtime for this page: it can be initialised once per page, so every session
+/// shares the device of the first.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+async fn burn_webgpu() -> Result<burn::tensor::Device, JsError> {
+    if let Some(d) = BURN_WEBGPU.with(|c| c.borrow().clone()) {
+        return Ok(d);
+    }
+    let device = burn::tensor::Device::wgpu_options().init_async().await.map_err(|e| js_err(format!("no WebGPU device: {e:?}")))?;
+    BURN_WEBGPU.with(|c| *c.borrow_mut() = Some(device.clone()));
+    Ok(device)
+}
+
+/// A STUDY or Individual pack on the browser's WebGPU through burn's wgpu runtime. `create`
+/// fails (and the page keeps [`RecSession`]) when the browser offers no adapter.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+#[wasm_bindgen]
+pub struct GpuRecSession {
+    inner: std::rc::Rc<(RecModelDir, classlens_core::models::recommender::Recommender, burn::tensor::Device)>,
+}
+
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+#[wasm_bindgen]
+impl GpuRecSession {
+    pub async fn create(pack: Vec<u8>) -> Result<GpuRecSession, JsError> {
+        use burn::module::Module;
+        let cpu = load_pack(&pack).and_then(|p| p.into_recommender()).map_err(js_err)?;
+        let device = burn_webgpu().await?;
+        let gpu = cpu.model.clone().to_device(&device);
+        Ok(Self { inner: std::rc::Rc::new((cpu, gpu, device)) })
+    }
+
+    /// As [`RecSession::recommend_from_csv`], on the GPU (resolves to the JSON text).
+    #[wasm_bindgen(js_name = recommendFromCsv)]
+    pub fn recommend_from_csv(&self, activity_csv: String, info_csv: String, top: usize) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let fail = |e: String| JsValue::from(JsError::new(&e));
+            let mut data = read_study_activity(activity_csv.as_bytes(), "student_activity.csv").map_err(|e| fail(e.to_string()))?;
+            read_study_info(&mut data, info_csv.as_bytes(), "student_info.csv").map_err(|e| fail(e.to_string()))?;
+            let (model, gpu, device) = &*inner;
+            let request = Request { top, include_read: false, as_of: None };
+            let (found, _) = classlens_core::infer::recommend::recommend_on(model, gpu, device, &data, &[], &request).await.map_err(|e| fail(e.to_string()))?;
+            Ok(JsValue::from_str(&serde_json::to_string(&found).map_err(|e| fail(e.to_string()))?))
+        })
+    }
+}

@@ -1,6 +1,6 @@
 // The page side of the wasm bench and of the parity tests: everything runs through the
 // `classlens_web` module (classlens-core compiled to WebAssembly).
-import init, { DktSession, GpuDktSession, RecSession, packKind } from './pkg/classlens_web.js';
+import init, { DktSession, GpuDktSession, GpuRecSession, RecSession, packKind } from './pkg/classlens_web.js';
 
 const t0 = performance.now();
 const ready = init().then(() => performance.now() - t0);
@@ -58,6 +58,16 @@ window.dktBothBackends = async (pack, students, steps) => {
   return { adapter: gpu.adapter, cpu: Array.from(cpu.predict(batch)), gpu: Array.from(await gpu.predict(batch)) };
 };
 
+/** CPU and WebGPU suggestions for the same classroom (the WebGPU parity test for STUDY). */
+window.studyBothBackends = async (pack, activity, info, top) => {
+  await ready;
+  const bytes = await fetchBytes(pack);
+  const [act, inf] = await Promise.all([fetch(activity).then((r) => r.text()), fetch(info).then((r) => r.text())]);
+  const cpu = JSON.parse(new RecSession(bytes).recommendFromCsv(act, inf, top));
+  const gpu = JSON.parse(await (await GpuRecSession.create(bytes)).recommendFromCsv(act, inf, top));
+  return { cpu, gpu };
+};
+
 /** The error a page without WebGPU gets when it asks for the GPU path (it then uses the CPU). */
 window.webgpuError = async (pack) => {
   await ready;
@@ -69,25 +79,25 @@ window.webgpuError = async (pack) => {
   }
 };
 
-window.benchStudy = async ({ pack, activity, info, top = 5, reps = 20 }) => {
+window.benchStudy = async ({ pack, activity, info, top = 5, reps = 20, backend = 'cpu' }) => {
   const initMs = await ready;
   const bytes = await fetchBytes(pack);
   const [act, inf] = await Promise.all([fetch(activity).then((r) => r.text()), fetch(info).then((r) => r.text())]);
   const l0 = performance.now();
-  const session = new RecSession(bytes);
+  const session = backend === 'webgpu' ? await GpuRecSession.create(bytes) : new RecSession(bytes);
   const loadMs = performance.now() - l0;
   const f0 = performance.now();
-  const first = JSON.parse(session.recommendFromCsv(act, inf, top));
+  const first = JSON.parse(await session.recommendFromCsv(act, inf, top));
   const firstMs = performance.now() - f0;
   const times = [];
   for (let i = 0; i < reps; i++) {
     const s = performance.now();
-    session.recommendFromCsv(act, inf, top);
+    await session.recommendFromCsv(act, inf, top);
     times.push(performance.now() - s);
   }
   times.sort((a, b) => a - b);
   const result = {
-    model: session.kind, pack, pack_bytes: bytes.length, students: first.length, wasm_init_ms: initMs, pack_load_ms: loadMs, first_ms: firstMs,
+    model: 'study', backend, pack, pack_bytes: bytes.length, students: first.length, wasm_init_ms: initMs, pack_load_ms: loadMs, first_ms: firstMs,
     steady_median_ms: percentile(times, 0.5), steady_p90_ms: percentile(times, 0.9), reps,
   };
   window.lastResult = result;

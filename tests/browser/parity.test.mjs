@@ -87,7 +87,7 @@ test('no request leaves the origin and the page raised no error', () => {
   assert.deepEqual(errors, []);
 });
 
-test('WebGPU (chromium --enable-unsafe-webgpu; SwiftShader here) gives the CPU-wasm probabilities to 1e-4', async () => {
+test('WebGPU (chromium --enable-unsafe-webgpu; SwiftShader here) gives the CPU-wasm results: DKT to 1e-4, STUDY the same suggestions', async () => {
   const gpuBrowser = await launch({ webgpu: true });
   try {
     const { page: gpuPage, errors: gpuErrors } = await openPage(gpuBrowser, `${server.url}/bench.html`);
@@ -97,6 +97,16 @@ test('WebGPU (chromium --enable-unsafe-webgpu; SwiftShader here) gives the CPU-w
       const worst = maxDiff(r.gpu, r.cpu);
       assert.ok(worst <= 1e-4, `${q}: max |webgpu - cpu| = ${worst}`);
       assert.ok(r.gpu.some((x) => x > 0.01), 'real probabilities, not an empty buffer');
+    }
+    // STUDY through burn's wgpu runtime: the same suggestions in the same order.
+    for (const q of ['none', 'int8']) {
+      const r = await gpuPage.evaluate(([p, a, i]) => window.studyBothBackends(p, a, i, 5), [`/${F}/study-${q}.pack`, `/${F}/reads/student_activity.csv`, `/${F}/reads/student_info.csv`]);
+      assert.ok(r.cpu.length > 10);
+      assert.deepEqual(r.gpu.map((s) => s.student), r.cpu.map((s) => s.student));
+      for (const [k, c] of r.cpu.entries()) {
+        assert.deepEqual(r.gpu[k].suggestions.map((s) => s.title), c.suggestions.map((s) => s.title), c.student);
+        assert.ok(maxDiff(r.gpu[k].suggestions.map((s) => s.score), c.suggestions.map((s) => s.score)) <= 1e-4, c.student);
+      }
     }
     assert.deepEqual(gpuErrors, []);
   } finally {

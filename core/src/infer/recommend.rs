@@ -5,9 +5,9 @@ use serde::Serialize;
 use super::InferError;
 use crate::data::Interactions;
 use crate::models::device::reference_device;
-use crate::models::recommender_infer::{NextOptions, Suggestion, recommend_next};
+use crate::models::recommender_infer::{NextOptions, NextRead, Suggestion, recommend_next, recommend_next_async};
 use crate::models::recommender_train::RecModelDir;
-use crate::sequences::study::build_study;
+use crate::sequences::study::{StudyData, build_study};
 
 /// One student's suggestions, best first.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -31,6 +31,27 @@ pub struct Request {
 /// the log does not know is an error; one with no dated read gets no suggestions and is named in
 /// the second list.
 pub fn recommend(model: &RecModelDir, data: &Interactions, students: &[String], request: &Request) -> Result<(Vec<StudentSuggestions>, Vec<String>), InferError> {
+    let (built, ids, options) = prepare(model, data, students, request)?;
+    let out = recommend_next(&model.model, &model.run.model, &model.vocab, &built, &ids, &options, &reference_device());
+    Ok(by_name(data, ids, out))
+}
+
+/// [`recommend`] with the model on another device, whose reads are awaited: `gpu_model` is
+/// `model.model` moved to `device` (WebGPU in a browser).
+pub async fn recommend_on(
+    model: &RecModelDir,
+    gpu_model: &crate::models::recommender::Recommender,
+    device: &burn::tensor::Device,
+    data: &Interactions,
+    students: &[String],
+    request: &Request,
+) -> Result<(Vec<StudentSuggestions>, Vec<String>), InferError> {
+    let (built, ids, options) = prepare(model, data, students, request)?;
+    let out = recommend_next_async(gpu_model, &model.run.model, &model.vocab, &built, &ids, &options, device).await.map_err(InferError::Invalid)?;
+    Ok(by_name(data, ids, out))
+}
+
+fn prepare(model: &RecModelDir, data: &Interactions, students: &[String], request: &Request) -> Result<(StudyData, Vec<u32>, NextOptions), InferError> {
     if request.top == 0 {
         return Err(InferError::Invalid("ask for at least one suggestion".into()));
     }
@@ -46,8 +67,10 @@ pub fn recommend(model: &RecModelDir, data: &Interactions, students: &[String], 
     };
     let newest = built.seqs.iter().flat_map(|s| s.reads.iter().map(|r| r.time)).max().unwrap_or(0);
     let as_of = request.as_of.unwrap_or((newest.div_euclid(86_400) + 1) * 86_400);
-    let options = NextOptions { n: request.top, include_read: request.include_read, as_of };
-    let out = recommend_next(&model.model, &model.run.model, &model.vocab, &built, &ids, &options, &reference_device());
+    Ok((built, ids, NextOptions { n: request.top, include_read: request.include_read, as_of }))
+}
+
+fn by_name(data: &Interactions, ids: Vec<u32>, out: Vec<NextRead>) -> (Vec<StudentSuggestions>, Vec<String>) {
     let mut by_student: std::collections::HashMap<u32, Vec<Suggestion>> = out.into_iter().map(|n| (n.student, n.suggestions)).collect();
     let mut found = Vec::with_capacity(ids.len());
     let mut without = Vec::new();
@@ -58,5 +81,5 @@ pub fn recommend(model: &RecModelDir, data: &Interactions, students: &[String], 
             None => without.push(name),
         }
     }
-    Ok((found, without))
+    (found, without)
 }

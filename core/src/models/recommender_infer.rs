@@ -108,45 +108,100 @@ pub struct NextOptions {
 /// come from one [`crate::sequences::study::build_study`] over the data, so only the rows that
 /// hold a chosen student's last read are run.
 pub fn recommend_next(model: &Recommender, config: &RecommenderConfig, vocab: &TitleVocab, data: &StudyData, students: &[u32], options: &NextOptions, device: &Device) -> Vec<NextRead> {
-    let (rows, seqs) = (&data.rows, &data.seqs);
-    let ctx = CountContext::new(&data.seqs, &data.classrooms);
-    // The token to read for each chosen student: (student, position of their last read).
-    let wanted: HashSet<u32> = students.iter().copied().collect();
-    let last: HashMap<u32, u32> = seqs.iter().filter(|s| wanted.contains(&s.student)).map(|s| (s.student, s.reads.len() as u32 - 1)).collect();
-    let is_query = |row: &Row, i: usize| row.tokens.get(i).is_some_and(|t| t.is_read() && last.get(&t.student) == Some(&t.position));
-    let picked: Vec<&Row> = rows.iter().filter(|row| (0..row.len()).any(|i| is_query(row, i))).collect();
-    let as_of = options.as_of;
-    let mask = |row: &Row, i: usize, j: usize| {
-        if config.kind == RecommenderKind::Study && is_query(row, i) {
-            let (a, b) = (row.tokens[i], row.tokens[j]);
-            b.is_read() && if a.student == b.student { b.position <= a.position } else { b.time < as_of }
-        } else {
-            config.kind.can_attend(row, i, j)
+    let plan = NextPlan::new(config, data, students, options);
+    let logits = plan.batches.iter().map(|b| run(model, b, device)).collect();
+    plan.finish(vocab, logits)
+}
+
+/// [`recommend_next`] on a device whose reads must be awaited (WebGPU in a browser).
+pub async fn recommend_next_async(
+    model: &Recommender,
+    config: &RecommenderConfig,
+    vocab: &TitleVocab,
+    data: &StudyData,
+    students: &[u32],
+    options: &NextOptions,
+    device: &Device,
+) -> Result<Vec<NextRead>, String> {
+    let plan = NextPlan::new(config, data, students, options);
+    let mut logits = Vec::with_capacity(plan.batches.len());
+    for batch in &plan.batches {
+        if batch.query.is_empty() {
+            logits.push(Vec::new());
+            continue;
         }
-    };
-    let by_student: HashMap<u32, &StudentReads> = seqs.iter().map(|s| (s.student, s)).collect();
-    let mut found: BTreeMap<u32, NextRead> = BTreeMap::new();
-    for chunk in picked.chunks(64) {
-        let cutoff = |row: &Row, i: usize| if is_query(row, i) { as_of } else { row.tokens[i].time };
-        let batch = RecBatch::with_mask(chunk, config, Queries::Reads, &ctx, mask, cutoff, is_query);
-        let logits = run(model, &batch, device);
-        for (q, &flat) in batch.query.iter().enumerate() {
-            let (r, i) = (flat / batch.len, flat % batch.len);
-            let row = chunk[r];
-            if !is_query(row, i) {
-                continue;
-            }
-            let student = row.tokens[i].student;
-            let exclude: HashSet<u32> = if options.include_read { HashSet::new() } else { by_student[&student].reads.iter().map(|r| r.title).collect() };
-            let recent = ctx.recent_readers(&row.classroom, student, as_of - RECENT_DAYS * 86_400, as_of);
-            let suggestions = top_titles(&logits[q * config.vocab_size..(q + 1) * config.vocab_size], vocab, options.n, &exclude)
-                .into_iter()
-                .map(|(id, score)| Suggestion { title: vocab.decode(id).unwrap_or_default().to_string(), score, classmates_recent: recent.get(&id).map_or(0, HashSet::len) })
-                .collect();
-            found.insert(student, NextRead { student, suggestions });
-        }
+        let data = model.logits(&batch.tensors(device)).into_data_async().await.map_err(|e| format!("{e:?}"))?;
+        logits.push(data.convert::<f32>().try_into_vec::<f32>().map_err(|e| format!("{e:?}"))?);
     }
-    students.iter().filter_map(|s| found.remove(s)).collect()
+    Ok(plan.finish(vocab, logits))
+}
+
+/// The batches [`recommend_next`] runs and what it needs to turn their logits into suggestions:
+/// split so that the model call can be synchronous (CPU) or awaited (GPU) with one copy of the
+/// masking and ranking rules.
+struct NextPlan<'d> {
+    config: &'d RecommenderConfig,
+    data: &'d StudyData,
+    ctx: CountContext,
+    options: NextOptions,
+    students: Vec<u32>,
+    /// Each chosen student's last read position.
+    last: HashMap<u32, u32>,
+    chunks: Vec<Vec<&'d Row>>,
+    batches: Vec<RecBatch>,
+}
+
+impl<'d> NextPlan<'d> {
+    fn new(config: &'d RecommenderConfig, data: &'d StudyData, students: &[u32], options: &NextOptions) -> Self {
+        let ctx = CountContext::new(&data.seqs, &data.classrooms);
+        // The token to read for each chosen student: (student, position of their last read).
+        let wanted: HashSet<u32> = students.iter().copied().collect();
+        let last: HashMap<u32, u32> = data.seqs.iter().filter(|s| wanted.contains(&s.student)).map(|s| (s.student, s.reads.len() as u32 - 1)).collect();
+        let is_query = |row: &Row, i: usize| Self::is_query(&last, row, i);
+        let picked: Vec<&Row> = data.rows.iter().filter(|row| (0..row.len()).any(|i| is_query(row, i))).collect();
+        let as_of = options.as_of;
+        let mask = |row: &Row, i: usize, j: usize| {
+            if config.kind == RecommenderKind::Study && is_query(row, i) {
+                let (a, b) = (row.tokens[i], row.tokens[j]);
+                b.is_read() && if a.student == b.student { b.position <= a.position } else { b.time < as_of }
+            } else {
+                config.kind.can_attend(row, i, j)
+            }
+        };
+        let cutoff = |row: &Row, i: usize| if is_query(row, i) { as_of } else { row.tokens[i].time };
+        let chunks: Vec<Vec<&Row>> = picked.chunks(64).map(<[&Row]>::to_vec).collect();
+        let batches = chunks.iter().map(|chunk| RecBatch::with_mask(chunk, config, Queries::Reads, &ctx, mask, cutoff, is_query)).collect();
+        Self { config, data, ctx, options: *options, students: students.to_vec(), last, chunks, batches }
+    }
+
+    fn is_query(last: &HashMap<u32, u32>, row: &Row, i: usize) -> bool {
+        row.tokens.get(i).is_some_and(|t| t.is_read() && last.get(&t.student) == Some(&t.position))
+    }
+
+    /// Suggestions from each batch's logits (one `vocab_size` slice per query).
+    fn finish(self, vocab: &TitleVocab, logits: Vec<Vec<f32>>) -> Vec<NextRead> {
+        let (config, options, as_of) = (self.config, &self.options, self.options.as_of);
+        let by_student: HashMap<u32, &StudentReads> = self.data.seqs.iter().map(|s| (s.student, s)).collect();
+        let mut found: BTreeMap<u32, NextRead> = BTreeMap::new();
+        for ((chunk, batch), logits) in self.chunks.iter().zip(&self.batches).zip(&logits) {
+            for (q, &flat) in batch.query.iter().enumerate() {
+                let (r, i) = (flat / batch.len, flat % batch.len);
+                let row = chunk[r];
+                if !Self::is_query(&self.last, row, i) {
+                    continue;
+                }
+                let student = row.tokens[i].student;
+                let exclude: HashSet<u32> = if options.include_read { HashSet::new() } else { by_student[&student].reads.iter().map(|r| r.title).collect() };
+                let recent = self.ctx.recent_readers(&row.classroom, student, as_of - RECENT_DAYS * 86_400, as_of);
+                let suggestions = top_titles(&logits[q * config.vocab_size..(q + 1) * config.vocab_size], vocab, options.n, &exclude)
+                    .into_iter()
+                    .map(|(id, score)| Suggestion { title: vocab.decode(id).unwrap_or_default().to_string(), score, classmates_recent: recent.get(&id).map_or(0, HashSet::len) })
+                    .collect();
+                found.insert(student, NextRead { student, suggestions });
+            }
+        }
+        self.students.iter().filter_map(|s| found.remove(s)).collect()
+    }
 }
 
 #[cfg(test)]
