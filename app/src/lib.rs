@@ -17,6 +17,13 @@ fn js_err(e: impl std::fmt::Display) -> JsError {
     JsError::new(&e.to_string())
 }
 
+/// A STUDY reading log from the text of its two files (errors name file, line and column).
+fn study_log(activity_csv: &str, info_csv: &str) -> Result<classlens_core::data::Interactions, String> {
+    let mut data = read_study_activity(activity_csv.as_bytes(), "student_activity.csv").map_err(|e| e.to_string())?;
+    read_study_info(&mut data, info_csv.as_bytes(), "student_info.csv").map_err(|e| e.to_string())?;
+    Ok(data)
+}
+
 /// The kind of model a pack holds ("dkt", "study", "individual"), after checking its envelope.
 #[wasm_bindgen(js_name = packKind)]
 pub fn pack_kind(pack: &[u8]) -> Result<String, JsError> {
@@ -91,13 +98,20 @@ impl DktSession {
     }
 
     /// The class mastery table of an ASSISTments-style CSV (as `classlens mastery` prints it),
-    /// as JSON `{skills, labels, rows: [[student, [p...]], ...]}`.
+    /// as JSON `{skills, labels, rows: [[student, [p...]], ...], report}`; `report` counts what
+    /// was left out (answers with skills the model does not know), so the page can say so.
     #[wasm_bindgen(js_name = masteryTableFromCsv)]
     pub fn mastery_table_from_csv(&self, csv_text: &str, file_name: &str) -> Result<String, JsError> {
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            #[serde(flatten)]
+            table: &'a MasteryTable,
+            report: &'a classlens_core::sequences::kt::KtBuildReport,
+        }
         let data = read_assistments(csv_text.as_bytes(), file_name, &AssistmentsOptions::default()).map_err(js_err)?;
-        let (seqs, _) = self.model.sequences(&data);
+        let (seqs, report) = self.model.sequences(&data);
         let table: MasteryTable = mastery_table(&self.model, &seqs, &[]).map_err(js_err)?;
-        serde_json::to_string(&table).map_err(js_err)
+        serde_json::to_string(&Out { table: &table, report: &report }).map_err(js_err)
     }
 }
 
@@ -127,8 +141,7 @@ impl RecSession {
     /// `student_info.csv`, which gives the classrooms), as JSON `[{student, suggestions}]`.
     #[wasm_bindgen(js_name = recommendFromCsv)]
     pub fn recommend_from_csv(&self, activity_csv: &str, info_csv: &str, top: usize) -> Result<String, JsError> {
-        let mut data = read_study_activity(activity_csv.as_bytes(), "student_activity.csv").map_err(js_err)?;
-        read_study_info(&mut data, info_csv.as_bytes(), "student_info.csv").map_err(js_err)?;
+        let data = study_log(activity_csv, info_csv).map_err(js_err)?;
         let (found, _) = recommend(&self.model, &data, &[], &Request { top, include_read: false, as_of: None }).map_err(js_err)?;
         serde_json::to_string(&found).map_err(js_err)
     }
@@ -221,8 +234,7 @@ impl GpuRecSession {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let fail = |e: String| JsValue::from(JsError::new(&e));
-            let mut data = read_study_activity(activity_csv.as_bytes(), "student_activity.csv").map_err(|e| fail(e.to_string()))?;
-            read_study_info(&mut data, info_csv.as_bytes(), "student_info.csv").map_err(|e| fail(e.to_string()))?;
+            let data = study_log(&activity_csv, &info_csv).map_err(fail)?;
             let (model, gpu, device) = &*inner;
             let request = Request { top, include_read: false, as_of: None };
             let (found, _) = classlens_core::infer::recommend::recommend_on(model, gpu, device, &data, &[], &request).await.map_err(|e| fail(e.to_string()))?;

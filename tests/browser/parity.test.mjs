@@ -40,6 +40,7 @@ for (const q of ['none', 'int8']) {
     assert.deepEqual(wasm.skills, native.skills);
     assert.equal(wasm.rows.length, native.rows.size);
     assert.ok(wasm.rows.length >= 100, 'the whole built-in classroom');
+    assert.equal(wasm.report.students, wasm.rows.length, 'the build report comes with the table');
     let worst = 0;
     for (const [id, p] of wasm.rows) {
       assert.ok(native.rows.has(id), `student ${id} missing natively`);
