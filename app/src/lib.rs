@@ -3,6 +3,8 @@
 //! crosses the boundary as pack bytes, CSV text, JSON text and `Float32Array`s, so no student
 //! record leaves the page and no JS glue re-implements a model.
 
+pub mod dashboard;
+
 use classlens_core::data::assistments::{AssistmentsOptions, read_assistments};
 use classlens_core::data::study::{read_study_activity, read_study_info};
 use classlens_core::infer::mastery::{Answer, MasteryTable, mastery_table, steps, synthetic_histories};

@@ -1,0 +1,97 @@
+//! Named mastery levels with the probability behind them.
+//!
+//! The defaults are MATHia's (Proficient ≥ 95%, Near Proficient 70–94%, Remediation Suggested
+//! below 70%, Not Started without evidence); they are settings, because schools set their own.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Level {
+    NotStarted,
+    Remediation,
+    NearProficient,
+    Proficient,
+}
+
+impl Level {
+    pub fn label(self) -> &'static str {
+        match self {
+            Level::NotStarted => "Not started",
+            Level::Remediation => "Remediation suggested",
+            Level::NearProficient => "Near proficient",
+            Level::Proficient => "Proficient",
+        }
+    }
+
+    /// A short code printed in each heatmap cell, so colour is never the only cue.
+    pub fn code(self) -> &'static str {
+        match self {
+            Level::NotStarted => "–",
+            Level::Remediation => "R",
+            Level::NearProficient => "N",
+            Level::Proficient => "P",
+        }
+    }
+}
+
+/// Where the levels start. `near ≤ proficient`, both in (0, 1].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Thresholds {
+    pub proficient: f32,
+    pub near: f32,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self { proficient: 0.95, near: 0.70 }
+    }
+}
+
+impl Thresholds {
+    /// Checked thresholds: a settings form must not be able to make every level unreachable.
+    pub fn new(proficient: f32, near: f32) -> Result<Self, String> {
+        if !(near > 0.0 && near <= proficient && proficient <= 1.0) {
+            return Err(format!("expected 0 < near ({near}) ≤ proficient ({proficient}) ≤ 1"));
+        }
+        Ok(Self { proficient, near })
+    }
+
+    /// The level of probability `p` given `attempts` answers on the skill: without evidence the
+    /// model's prior is not a finding about this student.
+    pub fn level(&self, p: f32, attempts: usize) -> Level {
+        if attempts == 0 {
+            Level::NotStarted
+        } else if p >= self.proficient {
+            Level::Proficient
+        } else if p >= self.near {
+            Level::NearProficient
+        } else {
+            Level::Remediation
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mathia_defaults_and_boundaries() {
+        let t = Thresholds::default();
+        assert_eq!(t.level(0.95, 3), Level::Proficient);
+        assert_eq!(t.level(0.949, 3), Level::NearProficient);
+        assert_eq!(t.level(0.70, 1), Level::NearProficient);
+        assert_eq!(t.level(0.699, 1), Level::Remediation);
+        assert_eq!(t.level(0.99, 0), Level::NotStarted, "no evidence, whatever the prior");
+    }
+
+    #[test]
+    fn thresholds_are_settings_and_checked() {
+        let t = Thresholds::new(0.8, 0.5).unwrap();
+        assert_eq!(t.level(0.85, 2), Level::Proficient);
+        assert_eq!(t.level(0.6, 2), Level::NearProficient);
+        assert!(Thresholds::new(0.5, 0.8).is_err());
+        assert!(Thresholds::new(1.2, 0.8).is_err());
+        assert!(Thresholds::new(0.9, 0.0).is_err());
+    }
+}
