@@ -35,3 +35,21 @@ python3 - "$F/dkt-int8.pack" "$F/corrupted.pack" <<'PY'
 import sys
 b = bytearray(open(sys.argv[1], 'rb').read()); b[len(b) // 2] ^= 0x10; open(sys.argv[2], 'wb').write(b)
 PY
+
+# The dashboard (app/src/main.rs) with the offline-demo assets, as trunk lays it out: the same
+# cargo build and wasm-bindgen call, without trunk, so the tests need no extra tool.
+bash scripts/demo-assets.sh > /dev/null
+cargo build --release --locked --target wasm32-unknown-unknown -p classlens-app --bin classlens-app
+APP=$WEB/app
+rm -rf "$APP"
+mkdir -p "$APP"
+wasm-bindgen --target web --out-dir "$APP/pkg" target/wasm32-unknown-unknown/release/classlens-app.wasm
+cp -r public/demo "$APP/demo"
+cp app/style.css "$APP/"
+# index.html is trunk's entry; here its trunk links become plain ones.
+sed -e '/data-trunk rel="rust"/d' -e '/data-trunk rel="copy-dir"/d' \
+  -e 's|<link data-trunk rel="css" href="app/style.css" />|<link rel="stylesheet" href="style.css" />|' \
+  -e 's|</head>|  <script type="module">import init from "./pkg/classlens-app.js"; init();</script>\n  </head>|' \
+  index.html > "$APP/index.html"
+# What the CLI says for the same pack and data, for the dashboard test.
+$CL mastery --model public/demo/dkt.pack --data public/demo/skill_builder_data.csv --table csv --out "$APP/demo/mastery.csv"
