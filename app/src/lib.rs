@@ -132,11 +132,7 @@ impl RecSession {
 
     #[wasm_bindgen(getter)]
     pub fn kind(&self) -> String {
-        let kind = match self.model.run.model.kind {
-            classlens_core::models::recommender::RecommenderKind::Study => ModelKind::Study,
-            classlens_core::models::recommender::RecommenderKind::Individual => ModelKind::Individual,
-        };
-        kind.as_str().to_string()
+        ModelKind::from(self.model.run.model.kind).as_str().to_string()
     }
 
     /// Next-read suggestions for every student of a STUDY `student_activity.csv` (with its

@@ -69,6 +69,15 @@ impl ModelKind {
     }
 }
 
+impl From<RecommenderKind> for ModelKind {
+    fn from(k: RecommenderKind) -> Self {
+        match k {
+            RecommenderKind::Study => ModelKind::Study,
+            RecommenderKind::Individual => ModelKind::Individual,
+        }
+    }
+}
+
 impl std::fmt::Display for ModelKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -122,10 +131,7 @@ impl PackMeta {
     pub fn kind(&self) -> ModelKind {
         match &self.model {
             PackModel::Dkt { .. } => ModelKind::Dkt,
-            PackModel::Recommender { config, .. } => match config.model.kind {
-                RecommenderKind::Study => ModelKind::Study,
-                RecommenderKind::Individual => ModelKind::Individual,
-            },
+            PackModel::Recommender { config, .. } => config.model.kind.into(),
         }
     }
 }
@@ -141,10 +147,7 @@ impl LoadedPack {
     pub fn kind(&self) -> ModelKind {
         match self {
             LoadedPack::Dkt(_) => ModelKind::Dkt,
-            LoadedPack::Recommender(m) => match m.run.model.kind {
-                RecommenderKind::Study => ModelKind::Study,
-                RecommenderKind::Individual => ModelKind::Individual,
-            },
+            LoadedPack::Recommender(m) => m.run.model.kind.into(),
         }
     }
 

@@ -143,10 +143,16 @@ fn warn_report(what: &str, r: &StudyReport) {
     }
 }
 
-pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
-    if a.n_recommendations.is_empty() || a.n_recommendations.contains(&0) {
+/// The list sizes hits@n is scored at (`train` and `eval` share the flag).
+fn check_ns(ns: &[usize]) -> Result<()> {
+    if ns.is_empty() || ns.contains(&0) {
         bail!("--n-recommendations needs values of at least 1");
     }
+    Ok(())
+}
+
+pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
+    check_ns(&a.n_recommendations)?;
     let chunk = a.student_chunk_size.unwrap_or(a.seq_len);
     let pack = PackConfig::new(a.seq_len, chunk)?;
     let all = load_reads(&a.data_args, &a.train_data)?;
@@ -288,9 +294,7 @@ pub struct EvalArgs {
 
 /// hits@n of a trained (or exported) model, in the same report as `train` prints.
 pub fn eval(a: EvalArgs) -> Result<()> {
-    if a.n_recommendations.is_empty() || a.n_recommendations.contains(&0) {
-        bail!("--n-recommendations needs values of at least 1");
-    }
+    check_ns(&a.n_recommendations)?;
     let dir = super::load_model::recommender(&a.model)?;
     let all = load_reads(&a.data_args, &a.data)?;
     let data = match a.held_out_frac {
@@ -312,7 +316,7 @@ pub fn eval(a: EvalArgs) -> Result<()> {
 
 #[derive(Args, Debug, Clone)]
 pub struct RecommendArgs {
-    /// A model directory written by `train study` or `train individual`.
+    /// A model directory written by `train study` or `train individual`, or a pack from `export`.
     #[arg(long)]
     pub model: PathBuf,
     /// The reading history to recommend from (the classmates' reads included).
