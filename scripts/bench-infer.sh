@@ -60,7 +60,7 @@ for q in none int8; do
   REPS=100 node wasm_bench.mjs ../../target/web dkt packs/assist2009-dkt-$q.pack > ../../$OUT/infer-wasm-cpu-dkt-$q.json
   REPS=20 CLASSLENS_WEBGPU=1 node wasm_bench.mjs ../../target/web dkt packs/assist2009-dkt-$q.pack > ../../$OUT/infer-wasm-webgpu-dkt-$q.json
   node wasm_bench.mjs ../../target/web study packs/s1-study-$q.pack packs/class/student_activity.csv packs/class/student_info.csv > ../../$OUT/infer-wasm-cpu-study-$q.json
-  REPS=5 CLASSLENS_WEBGPU=1 node wasm_bench.mjs ../../target/web study packs/s1-study-$q.pack packs/class/student_activity.csv packs/class/student_info.csv > ../../$OUT/infer-wasm-webgpu-study-$q.json
+  CLASSLENS_WEBGPU=1 node wasm_bench.mjs ../../target/web study packs/s1-study-$q.pack packs/class/student_activity.csv packs/class/student_info.csv > ../../$OUT/infer-wasm-webgpu-study-$q.json
 done
 cd ../..
 for f in $OUT/infer-*.json; do echo "$f"; cat "$f"; echo; done

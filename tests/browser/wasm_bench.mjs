@@ -2,7 +2,7 @@
 // `... ROOT study PACK ACTIVITY INFO`, where ROOT is the folder served (it holds bench.html,
 // bench.js, pkg/ and the files named, as paths under ROOT). Prints one JSON line.
 // CLASSLENS_WEBGPU=1 runs the model on WebGPU (chromium with --enable-unsafe-webgpu); REPS sets the
-// number of timed runs after the first.
+// number of timed DKT runs after the first (STUDY always times 20).
 import { serve, launch, openPage } from './lib.mjs';
 
 const [root, model, pack, activity, info] = process.argv.slice(2);
