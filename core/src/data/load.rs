@@ -4,10 +4,10 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use super::assistments::{AssistmentsOptions, load_assistments};
-use super::kt_lines::{KtFormat, load_kt_lines};
-use super::mapped_csv::{ColumnMapping, MappedOptions, load_mapped_csv};
-use super::study::load_study;
+use super::assistments::{AssistmentsOptions, load_assistments, read_assistments};
+use super::kt_lines::{KtFormat, load_kt_lines, read_kt_lines};
+use super::mapped_csv::{ColumnMapping, MappedOptions, load_mapped_csv, read_mapped_csv};
+use super::study::{load_study, read_study_activity};
 use super::{DataError, Interactions, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -45,24 +45,66 @@ pub struct Loaded {
 /// is one of the line-based knowledge-tracing formats (`None`: that loader detects its variant).
 pub fn detect(path: &Path) -> Result<Option<Format>> {
     let f = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
-    let mut first = String::new();
     let mut r = BufReader::new(f);
     // Only the first line is read, as bytes, so a huge or non-UTF-8 file costs nothing here.
     let mut buf = Vec::new();
-    while first.trim().is_empty() {
+    loop {
         buf.clear();
         if r.read_until(b'\n', &mut buf).map_err(|e| DataError::io(path, e))? == 0 {
             return Err(DataError::invalid(&path.display().to_string(), 1, "the file is empty"));
         }
-        first = String::from_utf8_lossy(&buf).into_owned();
+        if !String::from_utf8_lossy(&buf).trim().is_empty() {
+            return Ok(detect_header(&String::from_utf8_lossy(&buf)));
+        }
     }
-    let header = first.trim_start_matches('\u{feff}');
-    Ok(if header.contains("order_id") && header.contains("user_id") {
+}
+
+/// [`detect`] on a first non-empty line already read (the browser has bytes, not paths).
+pub fn detect_header(first_line: &str) -> Option<Format> {
+    let header = first_line.trim_start_matches('\u{feff}');
+    if header.contains("order_id") && header.contains("user_id") {
         Some(Format::Assistments)
     } else if header.starts_with("StudentID") {
         Some(Format::Study)
     } else {
         None
+    }
+}
+
+/// What a file dropped on the web app turned out to be.
+#[derive(Debug, Clone)]
+pub enum Upload {
+    /// Answers to skills (ASSISTments, a knowledge-tracing line format or a mapped CSV).
+    Practice(Interactions),
+    /// A STUDY `student_activity.csv` (reads, without classrooms until `student_info` comes).
+    Reads(Interactions),
+    /// A STUDY `student_info.csv`: kept as text and applied to the reads it belongs to.
+    StudentInfo(Vec<u8>),
+}
+
+/// Reads one file's bytes as [`load`] reads a path: `format` [`Format::Auto`] detects it from the
+/// first line; `mapping` is the column mapping for [`Format::Mapped`]. A STUDY `student_info.csv`
+/// (header `StudentID,OrgnID,...`) is recognised by its `OrgnID` column.
+pub fn read_upload(name: &str, bytes: &[u8], format: Format, mapping: Option<&str>) -> Result<Upload> {
+    let first = bytes.split(|&b| b == b'\n').map(String::from_utf8_lossy).find(|l| !l.trim().is_empty());
+    let Some(first) = first else { return Err(DataError::invalid(name, 1, "the file is empty")) };
+    let format = match format {
+        Format::Auto => detect_header(&first).unwrap_or(Format::Auto),
+        f => f,
+    };
+    Ok(match format {
+        Format::Assistments => Upload::Practice(read_assistments(bytes, name, &AssistmentsOptions::default())?),
+        Format::Study if first.contains("OrgnID") && !first.contains("SHLF_NUM") => Upload::StudentInfo(bytes.to_vec()),
+        Format::Study => Upload::Reads(read_study_activity(bytes, name)?),
+        Format::Mapped => {
+            let text = mapping.ok_or_else(|| DataError::invalid(name, 1, "a mapped CSV needs a column mapping (student=...,item=...)"))?;
+            let mapping = ColumnMapping::parse(text).map_err(|e| DataError::invalid(name, 1, format!("column mapping: {}", e.0)))?;
+            Upload::Practice(read_mapped_csv(bytes, name, &mapping, &MappedOptions::default())?)
+        }
+        Format::Kt3 => Upload::Practice(read_kt_lines(bytes, name, Some(KtFormat::ThreeLine))?),
+        Format::Kt4 => Upload::Practice(read_kt_lines(bytes, name, Some(KtFormat::FourLine))?),
+        Format::Matrix => Upload::Practice(read_kt_lines(bytes, name, Some(KtFormat::Matrix))?),
+        Format::Auto => Upload::Practice(read_kt_lines(bytes, name, None)?),
     })
 }
 
@@ -103,4 +145,39 @@ pub fn load(path: &Path, spec: &LoadSpec) -> Result<Loaded> {
         _ => load_kt_lines(path, kt)?,
     };
     Ok(Loaded { data, format, warnings })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::{SKILL_BUILDER_FILE, STUDENT_ACTIVITY_FILE, STUDENT_INFO_FILE, SynthConfig, generate, render_files};
+
+    fn file(name: &str) -> Vec<u8> {
+        render_files(&generate(&SynthConfig::small())).unwrap().into_iter().find(|(n, _)| *n == name).unwrap().1
+    }
+
+    #[test]
+    fn uploads_are_recognised_from_their_first_line() {
+        let practice = read_upload("a.csv", &file(SKILL_BUILDER_FILE), Format::Auto, None).unwrap();
+        assert!(matches!(&practice, Upload::Practice(d) if !d.events.is_empty()));
+        assert!(matches!(read_upload("b.csv", &file(STUDENT_ACTIVITY_FILE), Format::Auto, None).unwrap(), Upload::Reads(d) if !d.events.is_empty()));
+        assert!(matches!(read_upload("c.csv", &file(STUDENT_INFO_FILE), Format::Auto, None).unwrap(), Upload::StudentInfo(b) if !b.is_empty()));
+        let kt = read_upload("d.csv", b"3\n1,2,1\n1,0,1\n", Format::Auto, None).unwrap();
+        assert!(matches!(kt, Upload::Practice(d) if d.events.len() == 3));
+    }
+
+    #[test]
+    fn bad_uploads_name_the_file_and_line() {
+        let err = read_upload("x.csv", b"\n\n", Format::Auto, None).unwrap_err().to_string();
+        assert!(err.contains("x.csv") && err.contains("empty"), "{err}");
+        let mut bytes = file(SKILL_BUILDER_FILE);
+        bytes.extend_from_slice(b"1,2,3\n");
+        let lines = bytes.iter().filter(|&&b| b == b'\n').count();
+        let err = read_upload("log.csv", &bytes, Format::Auto, None).unwrap_err().to_string();
+        assert!(err.contains(&format!("log.csv:{lines}")), "{err}");
+        let err = read_upload("m.csv", b"who,what,ok\n1,2,1\n", Format::Mapped, None).unwrap_err().to_string();
+        assert!(err.contains("m.csv") && err.contains("mapping"), "{err}");
+        let ok = read_upload("m.csv", b"who,prob,what,ok\n1,9,2,1\n", Format::Mapped, Some("student=who,item=prob,skill=what,correct=ok")).unwrap();
+        assert!(matches!(ok, Upload::Practice(d) if d.events.len() == 1));
+    }
 }

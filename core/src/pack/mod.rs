@@ -172,11 +172,38 @@ fn writer() -> String {
 
 /// Serializes `module` (quantized as asked) into burnpack bytes.
 fn weights_bytes<M: Module>(module: M, quantization: Quantization) -> Result<Vec<u8>, PackError> {
-    let module = quantize::quantize(module.to_device(&pack_device()), quantization);
+    let module = quantize::quantize(module.to_device(&pack_device()), quantization).map(&mut StableParamIds(0));
     let mut store = BurnpackStore::from_bytes(None);
     module.save_into(&mut store).map_err(|e| PackError::Weights(e.to_string()))?;
     let bytes = store.get_bytes().map_err(|e| PackError::Weights(e.to_string()))?;
     Ok(bytes.to_vec())
+}
+
+/// Numbers parameters 1, 2, 3... in module order. burn draws each parameter's id at random when
+/// a module is made and burnpack stores it, so without this the same weights would give a
+/// different pack every run; the ids carry nothing a pack needs (loading matches by name).
+struct StableParamIds(u64);
+
+impl StableParamIds {
+    fn next(&mut self) -> burn::module::ParamId {
+        self.0 += 1;
+        burn::module::ParamId::from(self.0)
+    }
+}
+
+impl burn::module::ModuleMapper for StableParamIds {
+    fn map_float<const D: usize>(&mut self, mut p: burn::module::Param<burn::tensor::Tensor<D>>) -> burn::module::Param<burn::tensor::Tensor<D>> {
+        p.id = self.next();
+        p
+    }
+    fn map_int<const D: usize>(&mut self, mut p: burn::module::Param<burn::tensor::Tensor<D, burn::tensor::Int>>) -> burn::module::Param<burn::tensor::Tensor<D, burn::tensor::Int>> {
+        p.id = self.next();
+        p
+    }
+    fn map_bool<const D: usize>(&mut self, mut p: burn::module::Param<burn::tensor::Tensor<D, burn::tensor::Bool>>) -> burn::module::Param<burn::tensor::Tensor<D, burn::tensor::Bool>> {
+        p.id = self.next();
+        p
+    }
 }
 
 /// The device packs are written and read on: Flex, because burn's NdArray has no f16 tensors,

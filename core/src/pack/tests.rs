@@ -176,3 +176,12 @@ fn bad_packs_are_refused_with_what_is_wrong() {
     assert!(matches!(load(&envelope(&fewer, weights).unwrap()), Err(PackError::Meta(_))));
     assert!(matches!(load(&good).unwrap().into_recommender(), Err(PackError::WrongKind { found: ModelKind::Dkt, .. })));
 }
+
+#[test]
+fn the_same_weights_make_the_same_pack_bytes() {
+    // Each write builds a fresh burn module, whose parameter ids burn draws at random.
+    let m = dkt_model(12, 16);
+    for q in [Quantization::None, Quantization::F16, Quantization::Int8] {
+        assert_eq!(write_dkt(&m, q).unwrap(), write_dkt(&m, q).unwrap(), "{q:?}");
+    }
+}

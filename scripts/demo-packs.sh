@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Regenerates the offline demo's model packs, public/demo/dkt.pack and public/demo/study.pack,
+# with the CLI. They are trained on a larger classroom made by the same generator and curriculum
+# as the built-in one (seed 7: the same skills, problems and titles; 40 classes over 180 days
+# instead of 4 over 60), then quantized to int8. Every step is seeded and burn's kernels run on one
+# thread, so on the same build the packs come out byte for byte the same:
+#   bash scripts/demo-packs.sh          # rewrite the packs
+#   bash scripts/demo-packs.sh --check  # regenerate into runs/ and compare with the committed ones
+# Needs the release CLI (scripts/test.sh or `cargo test --release --workspace --locked --no-run`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CL=./target/release/classlens
+T=runs/demo-packs
+OUT=public/demo
+[ "${1:-}" = "--check" ] && OUT=$T/check
+# One thread for burn's CPU kernels (rayon): a parallel sum's order depends on work stealing, and
+# so do the last bits of the weights. The DKT kernel's own threads split rows in a fixed order.
+export RAYON_NUM_THREADS=1
+rm -rf "$T"
+mkdir -p "$T" "$OUT"
+$CL synth --seed 7 --schools 10 --classes-per-school 4 --days 180 --out "$T/train" > /dev/null 2>&1
+$CL train dkt --data "$T/train/skill_builder_data.csv" --out "$T/dkt" --hidden 64 --epochs 15 --lr 5e-3 \
+  --batch-size 32 --seed 7 --quiet > "$T/dkt.txt"
+$CL train study --train-data "$T/train/student_activity.csv" --out "$T/study" --steps 600 --d-model 64 --heads 4 \
+  --layers 2 --d-ff 128 --seq-len 65 --seed 7 --eval-every 200 --save-every 200 --quiet > "$T/study.txt"
+$CL export "$T/dkt" --out "$OUT/dkt.pack" --quantize int8 > /dev/null
+$CL export "$T/study" --out "$OUT/study.pack" --quantize int8 > /dev/null
+if [ "$OUT" != public/demo ]; then
+  cmp public/demo/dkt.pack "$OUT/dkt.pack"
+  cmp public/demo/study.pack "$OUT/study.pack"
+  echo "the committed demo packs are reproduced byte for byte"
+fi
+cat "$T/dkt.txt" "$T/study.txt"
