@@ -1,6 +1,8 @@
 // The dashboard's offline demo (app/src/main.rs, laid out by scripts/web-build.sh in
-// target/web/app): it renders, its cells are what the CLI computes, and the heatmap is a
-// keyboard-navigable ARIA grid.
+// target/web/app) on the CPU path: it renders, its cells are what the CLI computes, the heatmap
+// is a keyboard-navigable ARIA grid, the student view shows STUDY's suggestions as the CLI gives
+// them, thresholds are settings, imports replace the data (and a bad file keeps the old), the
+// import survives a reload until "forget", and axe-core finds no serious violation.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -8,8 +10,36 @@ import { fileURLToPath } from 'node:url';
 import { serve, launch, openPage } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('../../target/web/app/', import.meta.url));
+const FIXTURE = fileURLToPath(new URL('../../target/web/fixture/', import.meta.url));
 const SHOTS = fileURLToPath(new URL('../../target/web/screenshots/', import.meta.url));
+const AXE = fileURLToPath(new URL('./node_modules/axe-core/axe.min.js', import.meta.url));
 let server, browser, page, seen, errors;
+
+/** `classlens mastery --table csv` as a map student → probabilities. */
+async function cliTable(path) {
+  const lines = (await readFile(path, 'utf8')).trim().split('\n');
+  return new Map(lines.slice(1).map((l) => { const [id, ...p] = l.split(','); return [id, p.map(Number)]; }));
+}
+
+async function heatmapRows() {
+  return page.$$eval('tbody tr', (trs) => trs.map((tr) => [tr.querySelector('th').textContent.trim(), [...tr.querySelectorAll('td')].map((td) => Number(td.dataset.p))]));
+}
+
+function assertMatches(rows, native, n) {
+  assert.equal(rows.length, n);
+  for (const [student, cells] of rows) {
+    const want = native.get(student);
+    assert.ok(want, `${student} is in the CLI's table`);
+    assert.equal(cells.length, want.length);
+    cells.forEach((p, k) => assert.ok(Math.abs(p - want[k]) <= 1e-4, `${student}, skill ${k}: ${p} vs ${want[k]}`));
+  }
+}
+
+async function axeSerious() {
+  await page.addScriptTag({ path: AXE });
+  const r = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help} (${v.nodes.length} nodes, e.g. ${v.nodes[0]?.html})`);
+}
 
 before(async () => {
   server = await serve(ROOT);
@@ -22,17 +52,12 @@ after(async () => {
   await server?.close();
 });
 
-test('the demo heatmap shows what `classlens mastery` computes, to 1e-4', async () => {
-  const lines = (await readFile(ROOT + 'demo/mastery.csv', 'utf8')).trim().split('\n');
-  const native = new Map(lines.slice(1).map((l) => { const [id, ...p] = l.split(','); return [id, p.map(Number)]; }));
-  const rows = await page.$$eval('tbody tr', (trs) => trs.map((tr) => [tr.querySelector('th').textContent, [...tr.querySelectorAll('td')].map((td) => Number(td.dataset.p))]));
-  assert.equal(rows.length, 30, 'the demo class has 30 students');
-  for (const [student, cells] of rows) {
-    const want = native.get(student);
-    assert.ok(want, `${student} is in the CLI's table`);
-    assert.equal(cells.length, want.length);
-    cells.forEach((p, k) => assert.ok(Math.abs(p - want[k]) <= 1e-4, `${student}, skill ${k}: ${p} vs ${want[k]}`));
-  }
+test('the demo heatmap shows what `classlens mastery` computes, to 1e-4, on the CPU', async () => {
+  assertMatches(await heatmapRows(), await cliTable(ROOT + 'demo/mastery.csv'), 30);
+  assert.match(await page.textContent('[data-testid=backend]'), /CPU \(WebAssembly\) · no WebGPU/);
+  assert.match(await page.textContent('[data-testid=backend-used]'), /Scored on: CPU/);
+  assert.match(await page.textContent('[data-testid=source]'), /built-in demo classroom/);
+  assert.match(await page.textContent('.progress'), /30 students scored/);
 });
 
 test('every cell carries its level as text, not only colour', async () => {
@@ -43,24 +68,109 @@ test('every cell carries its level as text, not only colour', async () => {
   assert.match(label, /\d+\.\d%, \d+ attempts/);
 });
 
-test('the heatmap is one tab stop with arrow-key navigation (roving tabindex)', async () => {
+test('the heatmap is one tab stop whose arrow keys reach every cell (roving tabindex)', async () => {
   assert.equal(await page.locator('td[role=gridcell][tabindex="0"]').count(), 1);
+  const rows = await page.locator('tbody tr').count();
+  const cols = await page.locator('tbody tr:first-child td').count();
   await page.focus('#cell-0-0');
   await page.keyboard.press('ArrowRight');
   await page.keyboard.press('ArrowDown');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'cell-1-1');
   await page.keyboard.press('End');
-  const last = await page.evaluate(() => document.activeElement.id);
-  assert.match(last, /^cell-1-\d+$/);
-  assert.ok(Number(last.split('-')[2]) > 5);
+  assert.equal(await page.evaluate(() => document.activeElement.id), `cell-1-${cols - 1}`);
+  for (let r = 1; r < rows; r++) await page.keyboard.press('ArrowDown');
+  assert.equal(await page.evaluate(() => document.activeElement.id), `cell-${rows - 1}-${cols - 1}`, 'the last cell is reachable');
+  await page.keyboard.press('Home');
+  assert.equal(await page.evaluate(() => document.activeElement.id), `cell-${rows - 1}-0`);
   assert.equal(await page.locator('td[role=gridcell][tabindex="0"]').count(), 1, 'still one tab stop');
-  assert.equal(await page.getAttribute(`#${last}`, 'tabindex'), '0');
 });
 
 test('sorting by a skill orders students by that skill, lowest first', async () => {
   await page.click('thead th:nth-child(2) button');
   const ps = await page.$$eval('tbody tr td:nth-of-type(1)', (tds) => tds.map((td) => Number(td.dataset.p)));
   assert.deepEqual(ps, [...ps].sort((a, b) => a - b));
+});
+
+test('the class summaries list weakest skills, next problems and STUDY readings', async () => {
+  assert.ok(await page.locator('.summaries ol li').count() >= 1);
+  assert.ok(await page.locator('.class-next li').count() >= 1);
+  const readings = await page.$$eval('.class-readings li', (lis) => lis.map((li) => li.textContent));
+  assert.ok(readings.length >= 1 && readings.length <= 5);
+  for (const r of readings) assert.match(r, /suggested to \d+ students; read this week by \d+ classmates/);
+});
+
+test('axe-core finds no serious or critical violation on the dashboard', async () => {
+  assert.deepEqual(await axeSerious(), []);
+});
+
+test('the student view: an SVG chart, the recent answers, what to practise, and STUDY readings as the CLI gives them', async () => {
+  const student = (await page.textContent('tbody tr:first-child th button')).trim();
+  await page.click('tbody tr:first-child th button');
+  await page.waitForSelector('section.student');
+  assert.equal((await page.textContent('#student-title')).trim(), `Student ${student}`);
+  assert.ok(await page.locator('svg.chart polyline').count() >= 1);
+  assert.match(await page.getAttribute('svg.chart', 'aria-label'), /Mastery after each of \d+ answers/);
+  const history = await page.locator('table.history tbody tr').count();
+  assert.ok(history >= 1 && history <= 10);
+  const native = JSON.parse(await readFile(ROOT + 'demo/recommend.json', 'utf8'));
+  const want = native.find((s) => s.student === student);
+  const titles = await page.$$eval('section.student li[data-title]', (lis) => lis.map((li) => li.dataset.title));
+  assert.deepEqual(titles, want.suggestions.map((s) => s.title));
+  assert.deepEqual(await axeSerious(), []);
+  await mkdir(SHOTS, { recursive: true });
+  await page.screenshot({ path: SHOTS + 'student.png', fullPage: true });
+  await page.click('button.back');
+  await page.waitForSelector('td[role=gridcell]');
+});
+
+test('thresholds are settings: lowering them moves cells up a level, and they are kept', async () => {
+  const count = async (code) => (await page.$$eval('td[role=gridcell]', (tds) => tds.map((td) => td.textContent.trim()[0]))).filter((c) => c === code).length;
+  const before = await count('R');
+  await page.click('details.settings summary');
+  await page.fill('details.settings input >> nth=0', '60');
+  await page.fill('details.settings input >> nth=1', '30');
+  await page.click('details.settings button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('.legend').textContent.includes('≥ 60%'));
+  assert.ok((await count('R')) < before, 'fewer cells at "remediation"');
+  await page.fill('details.settings input >> nth=0', '20');
+  await page.click('details.settings button[type=submit]');
+  assert.match(await page.textContent('details.settings [role=alert]'), /expected 0 < near/);
+  assert.equal(await page.evaluate(() => JSON.parse(localStorage.getItem('classlens.thresholds.v1')).proficient), 0.6);
+  await page.click('details.settings button.preset-mathia');
+  await page.waitForFunction(() => document.querySelector('.legend').textContent.includes('≥ 95%'));
+  assert.equal(await count('P'), 0, 'at MATHia\'s 95% no DKT cell is proficient here (see levels.rs)');
+  await page.click('details.settings button.preset-default');
+  await page.waitForFunction(() => document.querySelector('.legend').textContent.includes('≥ 80%'));
+});
+
+test('import: a CSV replaces the class, a broken one shows file:line and keeps it, a reload keeps it until "forget"', async () => {
+  await page.click('details.import summary');
+  await page.setInputFiles('details.import input[type=file]', FIXTURE + 'import/skill_builder_data.csv');
+  await page.waitForFunction(() => document.querySelector('[data-testid=source]').textContent.startsWith('skill_builder_data.csv'));
+  await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 30 && document.querySelector('.progress').textContent.includes('30 students scored'));
+  const imported = await cliTable(FIXTURE + 'import/mastery.csv');
+  await page.waitForFunction((first) => document.querySelector('tbody tr th').textContent.trim() === first, [...imported.keys()].sort()[0]);
+  assertMatches(await heatmapRows(), imported, 30);
+
+  const lines = (await readFile(FIXTURE + 'import/broken.csv', 'utf8')).trimEnd().split('\n').length;
+  await page.setInputFiles('details.import input[type=file]', FIXTURE + 'import/broken.csv');
+  const alert = page.locator('details.import [role=alert]');
+  await alert.waitFor();
+  assert.match(await alert.textContent(), new RegExp(`broken\\.csv:${lines}`));
+  assertMatches(await heatmapRows(), imported, 30);
+  assert.match(await page.textContent('[data-testid=source]'), /^skill_builder_data\.csv/);
+
+  await page.reload();
+  await page.waitForSelector('td[role=gridcell]', { timeout: 60000 });
+  await page.waitForFunction(() => document.querySelector('[data-testid=source]').textContent.startsWith('skill_builder_data.csv'));
+  assertMatches(await heatmapRows(), imported, 30);
+
+  await page.click('details.import summary');
+  await page.click('text=Forget this data');
+  await page.waitForFunction(() => document.querySelector('[data-testid=source]').textContent.startsWith('built-in demo classroom'));
+  assert.equal(await page.evaluate(() => localStorage.getItem('classlens.import.v1')), null);
+  await page.waitForFunction(() => document.querySelector('.progress').textContent.includes('30 students scored'));
+  assertMatches(await heatmapRows(), await cliTable(ROOT + 'demo/mastery.csv'), 30);
 });
 
 test('no request leaves the origin; no page error; a screenshot is saved', async () => {

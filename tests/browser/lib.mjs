@@ -38,7 +38,8 @@ export async function serve(root) {
   });
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
   const url = `http://127.0.0.1:${server.address().port}`;
-  return { url, requests, close: () => new Promise((ok) => server.close(ok)) };
+  // closeAllConnections: keep-alive sockets would hold close() open (and the offline test needs the server really gone).
+  return { url, requests, close: () => new Promise((ok) => { server.close(ok); server.closeAllConnections(); }) };
 }
 
 export const CHROMIUM = process.env.CLASSLENS_CHROMIUM ?? '/usr/bin/chromium';

@@ -120,7 +120,7 @@ impl ClassView {
         self.skill_order = order;
     }
 
-    fn summary(&self, skill: usize) -> SkillSummary {
+    pub fn summary(&self, skill: usize) -> SkillSummary {
         let mut sum = 0.0f32;
         let mut with_evidence = 0;
         let mut below_near = Vec::new();
@@ -203,7 +203,7 @@ mod tests {
             KtSequence { student: "c".into(), steps: vec![step(1)] },
             KtSequence { student: "d".into(), steps: vec![step(1)] },
         ];
-        ClassView::new(&table, &seqs, Thresholds::default())
+        ClassView::new(&table, &seqs, Thresholds::MATHIA)
     }
 
     #[test]

@@ -1,0 +1,56 @@
+// The dashboard's WebGPU path and its offline reload. With --enable-unsafe-webgpu (SwiftShader
+// here) the header says DKT runs on WebGPU and the cells still equal `classlens mastery`; the
+// "CPU only" switch gives the same cells on the CPU. After one visit the service worker serves
+// the app with the server gone.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { serve, launch, openPage } from './lib.mjs';
+
+const ROOT = fileURLToPath(new URL('../../target/web/app/', import.meta.url));
+const browsers = [];
+after(async () => Promise.all(browsers.map((b) => b.close())));
+
+async function cells(page) {
+  return page.$$eval('tbody tr', (trs) => Object.fromEntries(trs.map((tr) => [tr.querySelector('th').textContent.trim(), [...tr.querySelectorAll('td')].map((td) => Number(td.dataset.p))])));
+}
+
+test('WebGPU is used when the browser offers it, with the CPU results; the switch forces the CPU', async () => {
+  const server = await serve(ROOT);
+  const browser = await launch({ webgpu: true });
+  browsers.push(browser);
+  const { page, seen, errors } = await openPage(browser, `${server.url}/index.html`);
+  await page.waitForFunction(() => document.querySelector('[data-testid=backend-used]')?.textContent.includes('WebGPU'), null, { timeout: 120000 });
+  assert.match(await page.textContent('[data-testid=backend]'), /DKT on WebGPU/);
+  const gpu = await cells(page);
+  const lines = (await readFile(ROOT + 'demo/mastery.csv', 'utf8')).trim().split('\n').slice(1);
+  assert.equal(Object.keys(gpu).length, 30);
+  for (const l of lines) {
+    const [id, ...p] = l.split(',');
+    if (!(id in gpu)) continue;
+    p.map(Number).forEach((want, k) => assert.ok(Math.abs(gpu[id][k] - want) <= 1e-4, `${id}, skill ${k}: WebGPU ${gpu[id][k]} vs CLI ${want}`));
+  }
+  await page.check('.force-cpu input');
+  await page.waitForFunction(() => document.querySelector('[data-testid=backend-used]')?.textContent.includes('CPU'), null, { timeout: 60000 });
+  const cpu = await cells(page);
+  for (const [id, ps] of Object.entries(cpu)) ps.forEach((p, k) => assert.ok(Math.abs(p - gpu[id][k]) <= 1e-4, `${id}, skill ${k}`));
+  assert.deepEqual(seen.filter((u) => !u.startsWith(server.url)), []);
+  assert.deepEqual(errors, []);
+  await server.close();
+});
+
+test('after one visit the app reloads and works with the server gone (service worker)', async () => {
+  const server = await serve(ROOT);
+  const browser = await launch();
+  browsers.push(browser);
+  const { page, errors } = await openPage(browser, `${server.url}/index.html`);
+  await page.waitForSelector('td[role=gridcell]', { timeout: 60000 });
+  await page.waitForFunction(() => document.documentElement.dataset.offlineReady === 'true', null, { timeout: 30000 });
+  const online = await cells(page);
+  await server.close();
+  await page.reload();
+  await page.waitForSelector('td[role=gridcell]', { timeout: 60000 });
+  assert.deepEqual(await cells(page), online);
+  assert.deepEqual(errors, []);
+});
