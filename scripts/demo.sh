@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs what the demo needs, builds the CLI and runs the offline demo: it generates the
-# built-in classroom, trains a small DKT on it and prints the class's mastery table.
+# Installs what the app needs and serves the offline demo at http://127.0.0.1:8080/: the teacher
+# dashboard on the built-in classroom, with the DKT and STUDY packs of public/demo/, everything
+# computed in the browser. trunk 0.21.14 builds it from index.html (Trunk.toml: release, offline,
+# the wasm-bindgen that scripts/setup.sh installs); it is installed here once if missing (about
+# 10 minutes of `cargo install`). PORT=... picks another port.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-# Built exactly as the test command builds it (the whole workspace, dev-dependencies included):
-# `cargo build` or `-p classlens-cli` would resolve dependency features differently and compile
-# the burn tree a second time. The test build leaves the CLI at target/release/classlens.
-cargo test --release --locked --workspace --no-run
-./target/release/classlens demo --out runs/demo "$@"
+if ! trunk --version 2>/dev/null | grep -q "0.21.14"; then
+  cargo install --locked trunk --version 0.21.14
+fi
+exec trunk serve --address 127.0.0.1 --port "${PORT:-8080}" --no-autoreload

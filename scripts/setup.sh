@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests, the browser tests and the demo need, and nothing twice: the wasm32
-# target, wasm-bindgen-cli 0.2.130 (the version the app links), Debian's chromium, and the
-# browser tests' npm packages (playwright-core, pinned by tests/browser/package-lock.json).
+# target, wasm-bindgen-cli 0.2.130 (the version the app links), Debian's chromium, and the npm
+# packages of tests/browser (playwright-core, axe-core, and binaryen for wasm-opt; pinned by
+# tests/browser/package-lock.json).
 # Nothing is downloaded at build or test time after this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,11 +13,13 @@ rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup targe
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN\$"; then
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN"
 fi
-if [ ! -x /usr/bin/chromium ]; then
+PKGS=""
+[ -x /usr/bin/chromium ] || PKGS="$PKGS chromium"
+if [ -n "$PKGS" ]; then
   SUDO=""
   [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium > /dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $PKGS > /dev/null
 fi
 command -v node >/dev/null || { echo "node not found: install Node.js (Debian: apt-get install nodejs npm)" >&2; exit 1; }
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)

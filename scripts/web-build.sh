@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WEB=target/web
-cargo build --release --locked --target wasm32-unknown-unknown -p classlens-app --lib
+cargo build --release --locked --target wasm32-unknown-unknown -p classlens-app --lib --features js-api
 rm -rf "$WEB/pkg"
 wasm-bindgen --target web --out-dir "$WEB/pkg" target/wasm32-unknown-unknown/release/classlens_web.wasm
 cp tests/browser/bench.html tests/browser/bench.js "$WEB/"
@@ -36,20 +36,29 @@ import sys
 b = bytearray(open(sys.argv[1], 'rb').read()); b[len(b) // 2] ^= 0x10; open(sys.argv[2], 'wb').write(b)
 PY
 
-# The dashboard (app/src/main.rs) with the offline-demo assets, as trunk lays it out: the same
-# cargo build and wasm-bindgen call, without trunk, so the tests need no extra tool.
-bash scripts/demo-assets.sh > /dev/null
-cargo build --release --locked --target wasm32-unknown-unknown -p classlens-app --bin classlens-app
+# The dashboard (app/src/main.rs) with the offline demo's packs (public/demo/, committed; see
+# scripts/demo-packs.sh), as trunk lays it out: the same cargo build and wasm-bindgen call,
+# without trunk, so the tests need no extra tool.
+# The `web` profile (release + LTO) and wasm-opt, as trunk builds what ships.
+cargo build --profile web --locked --target wasm32-unknown-unknown -p classlens-app --bin classlens-app
 APP=$WEB/app
 rm -rf "$APP"
 mkdir -p "$APP"
-wasm-bindgen --target web --out-dir "$APP/pkg" target/wasm32-unknown-unknown/release/classlens-app.wasm
+wasm-bindgen --target web --out-dir "$APP/pkg" target/wasm32-unknown-unknown/web/classlens-app.wasm
+bash scripts/wasm-opt.sh "$APP/pkg"
 cp -r public/demo "$APP/demo"
-cp app/style.css "$APP/"
+cp app/style.css public/sw.js "$APP/"
 # index.html is trunk's entry; here its trunk links become plain ones.
-sed -e '/data-trunk rel="rust"/d' -e '/data-trunk rel="copy-dir"/d' \
+sed -e '/data-trunk rel="rust"/d' -e '/data-trunk rel="copy-dir"/d' -e '/data-trunk rel="copy-file"/d' \
   -e 's|<link data-trunk rel="css" href="app/style.css" />|<link rel="stylesheet" href="style.css" />|' \
   -e 's|</head>|  <script type="module">import init from "./pkg/classlens-app.js"; init();</script>\n  </head>|' \
   index.html > "$APP/index.html"
-# What the CLI says for the same pack and data, for the dashboard test.
-$CL mastery --model public/demo/dkt.pack --data public/demo/skill_builder_data.csv --table csv --out "$APP/demo/mastery.csv"
+# What the CLI says for the same packs and the built-in classroom (`classlens synth` writes the
+# classroom the page generates), for the dashboard tests.
+$CL synth --out "$F/classroom" > /dev/null 2>&1
+$CL mastery --model public/demo/dkt.pack --data "$F/classroom/skill_builder_data.csv" --table csv --out "$APP/demo/mastery.csv"
+$CL recommend --model public/demo/study.pack --data "$F/classroom/student_activity.csv" --top 5 --output json > "$APP/demo/recommend.json"
+# A second classroom to import (another seed: other students, the same skills), and a broken copy.
+$CL synth --seed 11 --schools 1 --classes-per-school 1 --out "$F/import" > /dev/null 2>&1
+$CL mastery --model public/demo/dkt.pack --data "$F/import/skill_builder_data.csv" --table csv --out "$F/import/mastery.csv"
+{ cat "$F/import/skill_builder_data.csv"; echo "1,2,not-a-student"; } > "$F/import/broken.csv"

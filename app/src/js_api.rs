@@ -1,0 +1,240 @@
+//! The WebAssembly surface of `classlens-core`: the calls page JavaScript (the bench page, the
+//! browser tests, a Worker) makes. Each is a thin wrapper over [`classlens_core::infer`]; data
+//! crosses the boundary as pack bytes, CSV text, JSON text and `Float32Array`s, so no student
+//! record leaves the page and no JS glue re-implements a model.
+
+use classlens_core::data::assistments::{AssistmentsOptions, read_assistments};
+use classlens_core::data::study::{read_study_activity, read_study_info};
+use classlens_core::infer::mastery::{Answer, MasteryTable, mastery_table, steps, synthetic_histories};
+use classlens_core::infer::recommend::{Request, recommend};
+use classlens_core::infer::{ModelKind, load_pack};
+use classlens_core::models::dkt_train::DktModelDir;
+use classlens_core::models::recommender_train::RecModelDir;
+use classlens_core::sequences::kt::KtStep;
+use wasm_bindgen::prelude::*;
+
+fn js_err(e: impl std::fmt::Display) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+/// A STUDY reading log from the text of its two files (errors name file, line and column).
+fn study_log(activity_csv: &str, info_csv: &str) -> Result<classlens_core::data::Interactions, String> {
+    let mut data = read_study_activity(activity_csv.as_bytes(), "student_activity.csv").map_err(|e| e.to_string())?;
+    read_study_info(&mut data, info_csv.as_bytes(), "student_info.csv").map_err(|e| e.to_string())?;
+    Ok(data)
+}
+
+/// The kind of model a pack holds ("dkt", "study", "individual"), after checking its envelope.
+#[wasm_bindgen(js_name = packKind)]
+pub fn pack_kind(pack: &[u8]) -> Result<String, JsError> {
+    let (meta, _) = classlens_core::pack::read_meta(pack).map_err(js_err)?;
+    Ok(meta.kind().as_str().to_string())
+}
+
+/// A loaded DKT pack.
+#[wasm_bindgen]
+pub struct DktSession {
+    model: DktModelDir,
+}
+
+/// Histories parsed once, so a benchmark times the model and not JSON parsing.
+#[wasm_bindgen]
+pub struct DktBatch {
+    histories: Vec<Vec<KtStep>>,
+}
+
+#[wasm_bindgen]
+impl DktBatch {
+    #[wasm_bindgen(getter)]
+    pub fn students(&self) -> usize {
+        self.histories.len()
+    }
+}
+
+#[wasm_bindgen]
+impl DktSession {
+    #[wasm_bindgen(constructor)]
+    pub fn new(pack: &[u8]) -> Result<DktSession, JsError> {
+        Ok(Self { model: load_pack(pack).and_then(|p| p.into_dkt()).map_err(js_err)? })
+    }
+
+    #[wasm_bindgen(getter, js_name = nSkills)]
+    pub fn n_skills(&self) -> usize {
+        self.model.config.dkt.n_skills
+    }
+
+    /// Skill ids in model order (JSON array).
+    #[wasm_bindgen(js_name = skillsJson)]
+    pub fn skills_json(&self) -> String {
+        serde_json::to_string(self.model.vocab.names()).unwrap_or_default()
+    }
+
+    /// `histories_json`: `[[{"skills": ["id", ...], "correct": true}, ...], ...]`, one list per
+    /// student. Unknown skills are an error naming the answer.
+    pub fn prepare(&self, histories_json: &str) -> Result<DktBatch, JsError> {
+        let parsed: Vec<Vec<Answer>> = serde_json::from_str(histories_json).map_err(js_err)?;
+        let histories = parsed.iter().enumerate().map(|(i, h)| steps(&self.model, h).map_err(|e| js_err(format!("student {i}: {e}")))).collect::<Result<_, _>>()?;
+        Ok(DktBatch { histories })
+    }
+
+    /// The benchmark's `students` × `steps` histories ([`synthetic_histories`]), the same as
+    /// `classlens bench infer` times natively.
+    #[wasm_bindgen(js_name = syntheticBatch)]
+    pub fn synthetic_batch(&self, students: usize, steps: usize) -> DktBatch {
+        DktBatch { histories: synthetic_histories(&self.model, students, steps) }
+    }
+
+    /// Probabilities after every step of every history, flattened `[student][step][skill]`
+    /// (the same output as ONNX Runtime's DKT graph, for the benchmark).
+    pub fn predict(&self, batch: &DktBatch) -> Vec<f32> {
+        let refs: Vec<&[KtStep]> = batch.histories.iter().map(Vec::as_slice).collect();
+        self.model.weights.predict(&refs).concat()
+    }
+
+    /// Current mastery (after each whole history), flattened `[student][skill]`.
+    pub fn mastery(&self, batch: &DktBatch) -> Vec<f32> {
+        let refs: Vec<&[KtStep]> = batch.histories.iter().map(|h| self.model.recent(h)).collect();
+        self.model.weights.mastery_batch(&refs).concat()
+    }
+
+    /// The class mastery table of an ASSISTments-style CSV (as `classlens mastery` prints it),
+    /// as JSON `{skills, labels, rows: [[student, [p...]], ...], report}`; `report` counts what
+    /// was left out (answers with skills the model does not know), so the page can say so.
+    #[wasm_bindgen(js_name = masteryTableFromCsv)]
+    pub fn mastery_table_from_csv(&self, csv_text: &str, file_name: &str) -> Result<String, JsError> {
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            #[serde(flatten)]
+            table: &'a MasteryTable,
+            report: &'a classlens_core::sequences::kt::KtBuildReport,
+        }
+        let data = read_assistments(csv_text.as_bytes(), file_name, &AssistmentsOptions::default()).map_err(js_err)?;
+        let (seqs, report) = self.model.sequences(&data);
+        let table: MasteryTable = mastery_table(&self.model, &seqs, &[]).map_err(js_err)?;
+        serde_json::to_string(&Out { table: &table, report: &report }).map_err(js_err)
+    }
+}
+
+/// A loaded STUDY or Individual pack.
+#[wasm_bindgen]
+pub struct RecSession {
+    model: RecModelDir,
+}
+
+#[wasm_bindgen]
+impl RecSession {
+    #[wasm_bindgen(constructor)]
+    pub fn new(pack: &[u8]) -> Result<RecSession, JsError> {
+        Ok(Self { model: load_pack(pack).and_then(|p| p.into_recommender()).map_err(js_err)? })
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn kind(&self) -> String {
+        ModelKind::from(self.model.run.model.kind).as_str().to_string()
+    }
+
+    /// Next-read suggestions for every student of a STUDY `student_activity.csv` (with its
+    /// `student_info.csv`, which gives the classrooms), as JSON `[{student, suggestions}]`.
+    #[wasm_bindgen(js_name = recommendFromCsv)]
+    pub fn recommend_from_csv(&self, activity_csv: &str, info_csv: &str, top: usize) -> Result<String, JsError> {
+        let data = study_log(activity_csv, info_csv).map_err(js_err)?;
+        let (found, _) = recommend(&self.model, &data, &[], &Request { top, include_read: false, as_of: None }).map_err(js_err)?;
+        serde_json::to_string(&found).map_err(js_err)
+    }
+}
+
+/// A DKT pack on the browser's WebGPU, for a class at a time. `create` fails (and the page falls
+/// back to [`DktSession`]) when the browser offers no adapter.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+#[wasm_bindgen]
+pub struct GpuDktSession {
+    gpu: std::rc::Rc<classlens_core::infer::webgpu::GpuDkt>,
+    cpu: DktSession,
+}
+
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+#[wasm_bindgen]
+impl GpuDktSession {
+    pub async fn create(pack: Vec<u8>) -> Result<GpuDktSession, JsError> {
+        let cpu = DktSession::new(&pack)?;
+        let gpu = classlens_core::infer::webgpu::GpuDkt::new(&cpu.model.weights).await.map_err(js_err)?;
+        Ok(Self { gpu: std::rc::Rc::new(gpu), cpu })
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn adapter(&self) -> String {
+        self.gpu.adapter().to_string()
+    }
+
+    /// As [`DktSession::prepare`] (batches are plain data, usable by either session).
+    pub fn prepare(&self, histories_json: &str) -> Result<DktBatch, JsError> {
+        self.cpu.prepare(histories_json)
+    }
+
+    #[wasm_bindgen(js_name = syntheticBatch)]
+    pub fn synthetic_batch(&self, students: usize, steps: usize) -> DktBatch {
+        self.cpu.synthetic_batch(students, steps)
+    }
+
+    /// As [`DktSession::predict`], on the GPU (resolves to a `Float32Array`).
+    pub fn predict(&self, batch: &DktBatch) -> js_sys::Promise {
+        let gpu = self.gpu.clone();
+        let histories = batch.histories.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let refs: Vec<&[KtStep]> = histories.iter().map(Vec::as_slice).collect();
+            let out = gpu.predict(&refs).await.map_err(|e| JsValue::from(js_err(e)))?;
+            Ok(js_sys::Float32Array::from(out.concat().as_slice()).into())
+        })
+    }
+}
+
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+thread_local! {
+    static BURN_WEBGPU: std::cell::RefCell<Option<burn::tensor::Device>> = const { std::cell::RefCell::new(None) };
+}
+
+/// burn's wgpu runtime for this page: it can be initialised once per page, so every session
+/// shares the device of the first.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+async fn burn_webgpu() -> Result<burn::tensor::Device, JsError> {
+    if let Some(d) = BURN_WEBGPU.with(|c| c.borrow().clone()) {
+        return Ok(d);
+    }
+    let device = burn::tensor::Device::wgpu_options().init_async().await.map_err(|e| js_err(format!("no WebGPU device: {e:?}")))?;
+    BURN_WEBGPU.with(|c| *c.borrow_mut() = Some(device.clone()));
+    Ok(device)
+}
+
+/// A STUDY or Individual pack on the browser's WebGPU through burn's wgpu runtime. `create`
+/// fails (and the page keeps [`RecSession`]) when the browser offers no adapter.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+#[wasm_bindgen]
+pub struct GpuRecSession {
+    inner: std::rc::Rc<(RecModelDir, classlens_core::models::recommender::Recommender, burn::tensor::Device)>,
+}
+
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+#[wasm_bindgen]
+impl GpuRecSession {
+    pub async fn create(pack: Vec<u8>) -> Result<GpuRecSession, JsError> {
+        use burn::module::Module;
+        let cpu = load_pack(&pack).and_then(|p| p.into_recommender()).map_err(js_err)?;
+        let device = burn_webgpu().await?;
+        let gpu = cpu.model.clone().to_device(&device);
+        Ok(Self { inner: std::rc::Rc::new((cpu, gpu, device)) })
+    }
+
+    /// As [`RecSession::recommend_from_csv`], on the GPU (resolves to the JSON text).
+    #[wasm_bindgen(js_name = recommendFromCsv)]
+    pub fn recommend_from_csv(&self, activity_csv: String, info_csv: String, top: usize) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let fail = |e: String| JsValue::from(JsError::new(&e));
+            let data = study_log(&activity_csv, &info_csv).map_err(fail)?;
+            let (model, gpu, device) = &*inner;
+            let request = Request { top, include_read: false, as_of: None };
+            let (found, _) = classlens_core::infer::recommend::recommend_on(model, gpu, device, &data, &[], &request).await.map_err(|e| fail(e.to_string()))?;
+            Ok(JsValue::from_str(&serde_json::to_string(&found).map_err(|e| fail(e.to_string()))?))
+        })
+    }
+}
