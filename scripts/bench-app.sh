@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Reproduces the web app's figures in BENCHMARKS.md ("The teacher dashboard"): cold load of the
 # offline demo to a rendered class of 30 in headless Chromium (CPU path), the main thread's
-# longest tasks while loading and while a class is rescored, and the shipped wasm's size.
+# longest tasks while loading and while a class is rescored, and the shipped wasm's size; then
+# the same with the wasm through wasm-opt (npm binaryen 132) at -Oz and -O3.
 # Needs no ../shared data. Writes bench/results/app.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,3 +11,9 @@ cargo test --release --locked --workspace --no-run
 bash scripts/web-build.sh
 mkdir -p bench/results
 node tests/browser/app_bench.mjs target/web/app "${RUNS:-7}" | tee bench/results/app.json
+# The same page with the wasm through wasm-opt -Oz and -O3 (not shipped: see BENCHMARKS.md).
+for level in -Oz -O3; do
+  rm -rf target/web/app-opt && cp -r target/web/app target/web/app-opt
+  LEVEL=$level bash scripts/wasm-opt.sh target/web/app-opt/pkg
+  node tests/browser/app_bench.mjs target/web/app-opt "${RUNS:-7}" | tee "bench/results/app-wasm-opt$level.json"
+done

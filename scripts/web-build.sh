@@ -39,13 +39,13 @@ PY
 # The dashboard (app/src/main.rs) with the offline demo's packs (public/demo/, committed; see
 # scripts/demo-packs.sh), as trunk lays it out: the same cargo build and wasm-bindgen call,
 # without trunk, so the tests need no extra tool.
-# The `web` profile (release + LTO) and wasm-opt, as trunk builds what ships.
+# The `web` profile (release + LTO), as trunk builds what ships. No wasm-opt: it saved 7% of the
+# gzipped size and made the cold load 1.5x slower (BENCHMARKS.md; scripts/bench-app.sh measures both).
 cargo build --profile web --locked --target wasm32-unknown-unknown -p classlens-app --bin classlens-app
 APP=$WEB/app
 rm -rf "$APP"
 mkdir -p "$APP"
 wasm-bindgen --target web --out-dir "$APP/pkg" target/wasm32-unknown-unknown/web/classlens-app.wasm
-bash scripts/wasm-opt.sh "$APP/pkg"
 cp -r public/demo "$APP/demo"
 cp app/style.css public/sw.js "$APP/"
 # index.html is trunk's entry; here its trunk links become plain ones.

@@ -159,11 +159,13 @@ async fn score_class(models: &Models, data: &Data, class: ClassKey, thresholds: 
     let found = match (&models.study, &data.classroom.reads) {
         (Some(study), Some(reads)) => {
             let with_reads: Vec<String> = students.iter().filter(|s| reads.students.get(s).is_some()).cloned().collect();
-            if with_reads.is_empty() {
-                Vec::new()
-            } else {
-                recommend(study, reads, &with_reads, &Request { top: TOP, include_read: false, as_of: None }).map_err(|e| format!("STUDY: {e}"))?.0
+            // In batches too: one call for a class of 30 is ~60-100 ms of wasm on this machine.
+            let mut found = Vec::with_capacity(with_reads.len());
+            for chunk in with_reads.chunks(BATCH) {
+                found.extend(recommend(study, reads, chunk, &Request { top: TOP, include_read: false, as_of: None }).map_err(|e| format!("STUDY: {e}"))?.0);
+                yield_now().await;
             }
+            found
         }
         _ => Vec::new(),
     };
