@@ -11,6 +11,7 @@ cargo test --release --locked --workspace --no-run
 bash scripts/web-build.sh
 mkdir -p bench/results
 node tests/browser/app_bench.mjs target/web/app "${RUNS:-7}" | tee bench/results/app.json
+python3 scripts/wasm_size.py target/web/app/pkg/classlens-app_bg.wasm | tee bench/results/app-wasm-size.txt
 # The same page with the wasm through wasm-opt -Oz and -O3 (not shipped: see BENCHMARKS.md).
 for level in -Oz -O3; do
   rm -rf target/web/app-opt && cp -r target/web/app target/web/app-opt
