@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use classlens_core::data::load::{Format, Upload, read_upload};
+use classlens_core::data::load::{Format, Upload, detect_header, read_upload};
 use classlens_core::data::study::read_study_info;
 use classlens_core::data::{Event, Interactions};
 use classlens_core::synth::{SKILL_BUILDER_FILE, SKILLS_FILE, STUDENT_ACTIVITY_FILE, STUDENT_INFO_FILE, TITLES_FILE, default_classroom, render_files};
@@ -53,6 +53,17 @@ fn id_text(v: &serde_json::Value) -> String {
     }
 }
 
+/// The columns of a CSV whose header no loader recognises (the line formats have no header, so a
+/// first line with letters in it is one): it needs a column mapping.
+fn unknown_header(bytes: &[u8]) -> Option<Vec<String>> {
+    let first = bytes.split(|&b| b == b'\n').map(String::from_utf8_lossy).find(|l| !l.trim().is_empty())?;
+    let first = first.trim().trim_start_matches('\u{feff}');
+    if detect_header(first).is_some() || !first.chars().any(|c| c.is_alphabetic()) {
+        return None;
+    }
+    Some(first.split([',', ';', '\t']).map(|c| c.trim().trim_matches('"').to_string()).collect())
+}
+
 impl Classroom {
     /// The built-in classroom: `core`'s default synthetic classroom, generated here, byte for
     /// byte the one `classlens synth` writes (so `classlens mastery` can check the page).
@@ -66,7 +77,7 @@ impl Classroom {
     }
 
     /// Parses dropped files. CSVs go through `core`'s loaders (format detected from the first
-    /// line; `mapping` makes a CSV a mapped one); `skills.json` and `titles.json` add
+    /// line; `mapping` reads a CSV with an unrecognised header, whose columns the error lists); `skills.json` and `titles.json` add
     /// prerequisites and title names. Errors name the file, line and column; nothing is kept
     /// from a set of files with an error.
     pub fn from_files(files: &[UploadedFile], mapping: Option<&str>) -> Result<Self, String> {
@@ -91,7 +102,18 @@ impl Classroom {
                 }
                 continue;
             }
-            let format = if mapping.is_some() { Format::Mapped } else { Format::Auto };
+            // The mapping is for CSVs no loader recognises; the known formats keep their loaders.
+            let unknown = unknown_header(bytes);
+            let format = if mapping.is_some() && unknown.is_some() { Format::Mapped } else { Format::Auto };
+            if mapping.is_none() {
+                if let Some(columns) = unknown {
+                    return Err(format!(
+                        "{name}:1: not a log classlens recognises (ASSISTments, STUDY or a DKT line format); its columns are {}. Type a column mapping, e.g. student={},item=…,skill=…,correct=…",
+                        columns.join(", "),
+                        columns[0]
+                    ));
+                }
+            }
             match read_upload(name, bytes, format, mapping).map_err(|e| e.to_string())? {
                 Upload::Practice(d) if practice.is_none() => practice = Some(d),
                 Upload::Practice(_) => return Err(format!("{name}: a second answer log; drop one log of answers at a time")),
@@ -180,6 +202,8 @@ mod tests {
         assert_eq!(lines.classes(), vec![(None, "All students".to_string())]);
         assert_eq!(lines.students_of(None).len(), 1);
         let mapped = UploadedFile { name: "mine.csv".into(), text: "kid,q,topic,right\nann,1,7,1\nann,2,7,0\n".into() };
+        let err = Classroom::from_files(std::slice::from_ref(&mapped), None).unwrap_err();
+        assert!(err.starts_with("mine.csv:1:") && err.contains("columns are kid, q, topic, right"), "{err}");
         let m = Classroom::from_files(&[mapped], Some("student=kid,item=q,skill=topic,correct=right")).unwrap();
         assert_eq!(m.answers_of("ann").len(), 2);
     }

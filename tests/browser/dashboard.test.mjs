@@ -173,6 +173,26 @@ test('import: a CSV replaces the class, a broken one shows file:line and keeps i
   assertMatches(await heatmapRows(), await cliTable(ROOT + 'demo/mastery.csv'), 30);
 });
 
+test('import: a CSV of unknown columns is refused with its column list, and loads with a mapping', async () => {
+  // The import fixture with its columns renamed: only a column mapping can read it.
+  const [header, ...rows] = (await readFile(FIXTURE + 'import/skill_builder_data.csv', 'latin1')).trim().split('\n');
+  const cols = header.split(',');
+  const pick = ['user_id', 'problem_id', 'skill_id', 'correct', 'student_class_id'].map((c) => cols.indexOf(c));
+  const text = ['kid,question,topic,right,klass', ...rows.map((r) => { const f = r.split(','); return pick.map((i) => f[i]).join(','); })].join('\n');
+  const file = { name: 'gradebook.csv', mimeType: 'text/csv', buffer: Buffer.from(text) };
+  await page.setInputFiles('details.import input[type=file]', file);
+  const alert = page.locator('details.import [role=alert]');
+  await alert.waitFor();
+  assert.match(await alert.textContent(), /^gradebook\.csv:1: .*columns are kid, question, topic, right, klass/);
+  await page.fill('details.import input[type=text]', 'student=kid,item=question,skill=topic,correct=right,class=klass');
+  await page.setInputFiles('details.import input[type=file]', file);
+  await page.waitForFunction(() => document.querySelector('[data-testid=source]').textContent.startsWith('gradebook.csv'));
+  await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 30 && document.querySelector('.progress').textContent.includes('30 students scored'));
+  assert.equal(await page.locator('details.import [role=alert]').count(), 0);
+  await page.click('text=Forget this data');
+  await page.waitForFunction(() => document.querySelector('[data-testid=source]').textContent.startsWith('built-in demo classroom'));
+});
+
 test('no request leaves the origin; no page error; a screenshot is saved', async () => {
   assert.deepEqual(seen.filter((u) => !u.startsWith(server.url)), []);
   assert.deepEqual(errors, []);
