@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds classlens-core's WebAssembly surface (app/src/lib.rs) and lays out target/web/: the
+# Builds classlens-core's WebAssembly surface (app/src/js_api.rs, feature js-api) and lays out target/web/: the
 # bench page, the wasm module, and a fixture of packs made by the CLI with their native outputs.
 # Used by scripts/test.sh (browser tests) and scripts/bench-infer.sh. Assumes scripts/setup.sh.
 set -euo pipefail
