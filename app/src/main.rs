@@ -16,7 +16,7 @@ use std::rc::Rc;
 
 use classlens_core::infer::load_pack;
 use classlens_core::infer::mastery::MasteryTable;
-use classlens_core::infer::recommend::{Request, StudentSuggestions, recommend};
+use classlens_core::infer::recommend::{ReadingLog, Request, StudentSuggestions, recommend_in};
 use classlens_core::models::dkt_train::DktModelDir;
 use classlens_core::models::recommender_train::RecModelDir;
 use classlens_core::sequences::kt::{KtBuildReport, KtSequence, KtStep};
@@ -43,17 +43,20 @@ struct Models {
     study: Option<RecModelDir>,
 }
 
-/// A classroom with the model's sequences of it (built once per classroom, not per class).
+/// A classroom with what the models read of it, built once per classroom, not per class: DKT's
+/// sequences and STUDY's arranged reading log.
 struct Data {
     classroom: Classroom,
     seqs: HashMap<String, KtSequence>,
     report: KtBuildReport,
+    reading_log: Option<ReadingLog>,
 }
 
 impl Data {
     fn new(models: &Models, classroom: Classroom) -> Self {
         let (seqs, report) = models.dkt.sequences(&classroom.practice);
-        Self { classroom, seqs: seqs.into_iter().map(|q| (q.student.clone(), q)).collect(), report }
+        let reading_log = models.study.as_ref().zip(classroom.reads.as_ref()).map(|(m, r)| ReadingLog::new(m, r));
+        Self { classroom, seqs: seqs.into_iter().map(|q| (q.student.clone(), q)).collect(), report, reading_log }
     }
 }
 
@@ -156,13 +159,13 @@ async fn score_class(models: &Models, data: &Data, class: ClassKey, thresholds: 
     }
     let table = MasteryTable { skills: models.dkt.vocab.names().to_vec(), labels: models.dkt.vocab.labels.clone(), rows };
     let view = ClassView::new(&table, &seqs, thresholds);
-    let found = match (&models.study, &data.classroom.reads) {
-        (Some(study), Some(reads)) => {
+    let found = match (&models.study, &data.classroom.reads, &data.reading_log) {
+        (Some(study), Some(reads), Some(log)) => {
             let with_reads: Vec<String> = students.iter().filter(|s| reads.students.get(s).is_some()).cloned().collect();
             // In batches too: one call for a class of 30 is ~60-100 ms of wasm on this machine.
             let mut found = Vec::with_capacity(with_reads.len());
             for chunk in with_reads.chunks(BATCH) {
-                found.extend(recommend(study, reads, chunk, &Request { top: TOP, include_read: false, as_of: None }).map_err(|e| format!("STUDY: {e}"))?.0);
+                found.extend(recommend_in(study, reads, log, chunk, &Request { top: TOP, include_read: false, as_of: None }).map_err(|e| format!("STUDY: {e}"))?.0);
                 yield_now().await;
             }
             found
@@ -295,7 +298,7 @@ const LINE_COLOURS: [&str; 6] = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E
 const DASHES: [&str; 6] = ["", "6 3", "2 2", "8 3 2 3", "1 3", "10 4"];
 
 #[component]
-fn StudentPanel(view: Rc<StudentView>, readings: Option<StudentSuggestions>, titles: Rc<HashMap<String, String>>, close: WriteSignal<Option<String>>) -> impl IntoView {
+fn StudentPanel(view: Rc<StudentView>, readings: Option<StudentSuggestions>, data: Rc<Data>, close: WriteSignal<Option<String>>) -> impl IntoView {
     let (w, h) = (640.0f32, 220.0f32);
     let t = view.thresholds;
     let summary = view.charted.iter().map(|&k| format!("{} {}", view.labels[k], pct(view.trajectory.last().map(|p| p[k]).unwrap_or(0.0)))).collect::<Vec<_>>().join(", ");
@@ -323,7 +326,7 @@ fn StudentPanel(view: Rc<StudentView>, readings: Option<StudentSuggestions>, tit
         None => view! { <p>"No reading log for this student (drop a STUDY student_activity.csv to get suggestions)."</p> }.into_any(),
         Some(s) => view! {
             <ol>{s.suggestions.into_iter().map(|r| {
-                let name = titles.get(&r.title).cloned().unwrap_or_else(|| r.title.clone());
+                let name = data.classroom.titles.get(&r.title).cloned().unwrap_or_else(|| r.title.clone());
                 let social = match r.classmates_recent { 0 => "not read by classmates this week".to_string(), 1 => "read this week by 1 classmate".to_string(), n => format!("read this week by {n} classmates") };
                 view! { <li data-title=r.title.clone()><strong>{name}</strong>{format!(" ({}) — {social}; predicted {:.1}%", r.title, 100.0 * r.score)}</li> }
             }).collect_view()}</ol>
@@ -652,11 +655,11 @@ fn App() -> impl IntoView {
                     {move || match (result.get(), data.get(), student.get()) {
                         (Some(Err(e)), _, _) => view! { <p role="alert">{e}</p> }.into_any(),
                         (Some(Ok(r)), Some(d), Some(s)) => {
-                            let steps = d.seqs.get(&s).map(|q| q.steps.clone()).unwrap_or_default();
+                            let steps = d.seqs.get(&s).map(|q| q.steps.as_slice()).unwrap_or(&[]);
                             let m = match models.get_untracked() { Some(Ok(m)) => m, _ => return ().into_any() };
-                            let sv = StudentView::new(&m.dkt, &d.classroom, &s, &steps, r.view.thresholds(), 3);
+                            let sv = StudentView::new(&m.dkt, &d.classroom, &s, steps, r.view.thresholds(), 3);
                             let readings = r.found.iter().find(|f| f.student == s).cloned();
-                            view! { <StudentPanel view=Rc::new(sv) readings=readings titles=Rc::new(d.classroom.titles.clone()) close=student.write_only()/> }.into_any()
+                            view! { <StudentPanel view=Rc::new(sv) readings=readings data=d.clone() close=student.write_only()/> }.into_any()
                         }
                         (Some(Ok(r)), Some(d), None) => view! { <p class="backend-used" data-testid="backend-used">{format!("Scored on: {}", r.backend)}</p><ClassPanel result=r data=d open_student=student.write_only()/> }.into_any(),
                         _ => view! { <p aria-live="polite">"Scoring…"</p> }.into_any(),

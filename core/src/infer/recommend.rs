@@ -26,13 +26,31 @@ pub struct Request {
     pub as_of: Option<i64>,
 }
 
+/// A reading log arranged for one model (the packed classroom rows STUDY reads), built once and
+/// asked many times: a page that scores a class in batches would otherwise rebuild the rows of the
+/// whole log for every batch. Use it with the model and the log it was built from.
+pub struct ReadingLog {
+    built: StudyData,
+}
+
+impl ReadingLog {
+    pub fn new(model: &RecModelDir, data: &Interactions) -> Self {
+        Self { built: build_study(data, &model.vocab, &model.run.pack) }
+    }
+}
+
 /// Suggestions for `students` (names as the log spells them; empty: every student with a dated
 /// read), in the order asked, from one batched pass per row of the packed classrooms. A student
 /// the log does not know is an error; one with no dated read gets no suggestions and is named in
 /// the second list.
 pub fn recommend(model: &RecModelDir, data: &Interactions, students: &[String], request: &Request) -> Result<(Vec<StudentSuggestions>, Vec<String>), InferError> {
-    let (built, ids, options) = prepare(model, data, students, request)?;
-    let out = recommend_next(&model.model, &model.run.model, &model.vocab, &built, &ids, &options, &reference_device());
+    recommend_in(model, data, &ReadingLog::new(model, data), students, request)
+}
+
+/// [`recommend`] on a log already arranged for `model` (`log` built from `data`).
+pub fn recommend_in(model: &RecModelDir, data: &Interactions, log: &ReadingLog, students: &[String], request: &Request) -> Result<(Vec<StudentSuggestions>, Vec<String>), InferError> {
+    let (ids, options) = prepare(data, &log.built, students, request)?;
+    let out = recommend_next(&model.model, &model.run.model, &model.vocab, &log.built, &ids, &options, &reference_device());
     Ok(by_name(data, ids, out))
 }
 
@@ -46,16 +64,16 @@ pub async fn recommend_on(
     students: &[String],
     request: &Request,
 ) -> Result<(Vec<StudentSuggestions>, Vec<String>), InferError> {
-    let (built, ids, options) = prepare(model, data, students, request)?;
+    let built = build_study(data, &model.vocab, &model.run.pack);
+    let (ids, options) = prepare(data, &built, students, request)?;
     let out = recommend_next_async(gpu_model, &model.run.model, &model.vocab, &built, &ids, &options, device).await.map_err(InferError::Invalid)?;
     Ok(by_name(data, ids, out))
 }
 
-fn prepare(model: &RecModelDir, data: &Interactions, students: &[String], request: &Request) -> Result<(StudyData, Vec<u32>, NextOptions), InferError> {
+fn prepare(data: &Interactions, built: &StudyData, students: &[String], request: &Request) -> Result<(Vec<u32>, NextOptions), InferError> {
     if request.top == 0 {
         return Err(InferError::Invalid("ask for at least one suggestion".into()));
     }
-    let built = build_study(data, &model.vocab, &model.run.pack);
     let ids: Vec<u32> = if students.is_empty() {
         built.seqs.iter().map(|s| s.student).collect()
     } else {
@@ -67,7 +85,7 @@ fn prepare(model: &RecModelDir, data: &Interactions, students: &[String], reques
     };
     let newest = built.seqs.iter().flat_map(|s| s.reads.iter().map(|r| r.time)).max().unwrap_or(0);
     let as_of = request.as_of.unwrap_or((newest.div_euclid(86_400) + 1) * 86_400);
-    Ok((built, ids, NextOptions { n: request.top, include_read: request.include_read, as_of }))
+    Ok((ids, NextOptions { n: request.top, include_read: request.include_read, as_of }))
 }
 
 fn by_name(data: &Interactions, ids: Vec<u32>, out: Vec<NextRead>) -> (Vec<StudentSuggestions>, Vec<String>) {
@@ -82,4 +100,37 @@ fn by_name(data: &Interactions, ids: Vec<u32>, out: Vec<NextRead>) -> (Vec<Stude
         }
     }
     (found, without)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::recommender::{RecommenderConfig, RecommenderKind};
+    use crate::models::recommender_train::{RecRunConfig, RecTrainConfig};
+    use crate::sequences::study::PackConfig;
+    use crate::sequences::study::test_data::{day, log, one_school};
+    use crate::sequences::study::TitleVocab;
+
+    #[test]
+    fn a_log_built_once_answers_batches_as_one_call_does() {
+        let data = one_school(log(&[
+            ("a", "T1", day(2021, 1, 1)),
+            ("b", "T2", day(2021, 1, 1)),
+            ("a", "T2", day(2021, 1, 2)),
+            ("b", "T3", day(2021, 1, 4)),
+            ("c", "T3", day(2021, 1, 4)),
+            ("c", "T1", day(2021, 1, 6)),
+        ]));
+        let vocab = TitleVocab::from_training(&data, 10);
+        let cfg = RecommenderConfig { d_model: 16, n_heads: 2, d_ff: 32, n_layers: 1, ..RecommenderConfig::new(RecommenderKind::Study, vocab.len()) };
+        let run = RecRunConfig::new(cfg.clone(), PackConfig::new(16, 16).unwrap(), RecTrainConfig::default());
+        let model = RecModelDir { model: cfg.init(5, &reference_device()), run, vocab };
+        let request = Request { top: 2, include_read: true, as_of: None };
+        let all: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        let (whole, _) = recommend(&model, &data, &all, &request).unwrap();
+        let log = ReadingLog::new(&model, &data);
+        let batches: Vec<StudentSuggestions> = all.chunks(2).flat_map(|c| recommend_in(&model, &data, &log, c, &request).unwrap().0).collect();
+        assert_eq!(batches, whole);
+        assert_eq!(whole.len(), 3);
+    }
 }
