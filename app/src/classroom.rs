@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use classlens_core::data::load::{Format, Upload, detect_header, read_upload};
+use classlens_core::data::load::{Format, Upload, read_upload};
 use classlens_core::data::study::read_study_info;
 use classlens_core::data::{Event, Interactions};
 use classlens_core::synth::{SKILL_BUILDER_FILE, SKILLS_FILE, STUDENT_ACTIVITY_FILE, STUDENT_INFO_FILE, TITLES_FILE, default_classroom, render_files};
@@ -53,17 +53,6 @@ fn id_text(v: &serde_json::Value) -> String {
     }
 }
 
-/// The columns of a CSV whose header no loader recognises (the line formats have no header, so a
-/// first line with letters in it is one): it needs a column mapping.
-fn unknown_header(bytes: &[u8]) -> Option<Vec<String>> {
-    let first = bytes.split(|&b| b == b'\n').map(String::from_utf8_lossy).find(|l| !l.trim().is_empty())?;
-    let first = first.trim().trim_start_matches('\u{feff}');
-    if detect_header(first).is_some() || !first.chars().any(|c| c.is_alphabetic()) {
-        return None;
-    }
-    Some(first.split([',', ';', '\t']).map(|c| c.trim().trim_matches('"').to_string()).collect())
-}
-
 impl Classroom {
     /// The built-in classroom: `core`'s default synthetic classroom, generated here, byte for
     /// byte the one `classlens synth` writes (so `classlens mastery` can check the page).
@@ -76,9 +65,9 @@ impl Classroom {
         Ok(c)
     }
 
-    /// Parses dropped files. CSVs go through `core`'s loaders (format detected from the first
-    /// line; `mapping` reads a CSV with an unrecognised header, whose columns the error lists); `skills.json` and `titles.json` add
-    /// prerequisites and title names. Errors name the file, line and column; nothing is kept
+    /// Parses dropped files. CSVs go through `core`'s [`read_upload`] (format detected from the
+    /// first line; `mapping` reads a CSV with a header no loader knows, whose columns the error
+    /// lists otherwise); `skills.json` and `titles.json` add prerequisites and title names. Errors name the file, line and column; nothing is kept
     /// from a set of files with an error.
     pub fn from_files(files: &[UploadedFile], mapping: Option<&str>) -> Result<Self, String> {
         let bytes: Vec<(String, Vec<u8>)> = files.iter().map(|f| (f.name.clone(), f.text.as_bytes().to_vec())).collect();
@@ -102,19 +91,7 @@ impl Classroom {
                 }
                 continue;
             }
-            // The mapping is for CSVs no loader recognises; the known formats keep their loaders.
-            let unknown = unknown_header(bytes);
-            let format = if mapping.is_some() && unknown.is_some() { Format::Mapped } else { Format::Auto };
-            if mapping.is_none() {
-                if let Some(columns) = unknown {
-                    return Err(format!(
-                        "{name}:1: not a log classlens recognises (ASSISTments, STUDY or a DKT line format); its columns are {}. Type a column mapping, e.g. student={},item=…,skill=…,correct=…",
-                        columns.join(", "),
-                        columns[0]
-                    ));
-                }
-            }
-            match read_upload(name, bytes, format, mapping).map_err(|e| e.to_string())? {
+            match read_upload(name, bytes, Format::Auto, mapping).map_err(|e| e.to_string())? {
                 Upload::Practice(d) if practice.is_none() => practice = Some(d),
                 Upload::Practice(_) => return Err(format!("{name}: a second answer log; drop one log of answers at a time")),
                 Upload::Reads(d) => reads = Some((name.clone(), d)),

@@ -53,8 +53,9 @@ pub fn detect(path: &Path) -> Result<Option<Format>> {
         if r.read_until(b'\n', &mut buf).map_err(|e| DataError::io(path, e))? == 0 {
             return Err(DataError::invalid(&path.display().to_string(), 1, "the file is empty"));
         }
-        if !String::from_utf8_lossy(&buf).trim().is_empty() {
-            return Ok(detect_header(&String::from_utf8_lossy(&buf)));
+        let line = String::from_utf8_lossy(&buf);
+        if !line.trim().is_empty() {
+            return Ok(detect_header(&line));
         }
     }
 }
@@ -83,13 +84,32 @@ pub enum Upload {
 }
 
 /// Reads one file's bytes as [`load`] reads a path: `format` [`Format::Auto`] detects it from the
-/// first line; `mapping` is the column mapping for [`Format::Mapped`]. A STUDY `student_info.csv`
-/// (header `StudentID,OrgnID,...`) is recognised by its `OrgnID` column.
+/// first line; `mapping` is the column mapping for [`Format::Mapped`], and under `Auto` for a CSV
+/// whose header no loader knows (the line formats have no header, so a first line with letters in
+/// it is one). Such a CSV without a mapping is an error listing its columns. A STUDY
+/// `student_info.csv` (header `StudentID,OrgnID,...`) is recognised by its `OrgnID` column.
 pub fn read_upload(name: &str, bytes: &[u8], format: Format, mapping: Option<&str>) -> Result<Upload> {
     let first = bytes.split(|&b| b == b'\n').map(String::from_utf8_lossy).find(|l| !l.trim().is_empty());
     let Some(first) = first else { return Err(DataError::invalid(name, 1, "the file is empty")) };
     let format = match format {
-        Format::Auto => detect_header(&first).unwrap_or(Format::Auto),
+        Format::Auto => match detect_header(&first) {
+            Some(f) => f,
+            None if !first.chars().any(char::is_alphabetic) => Format::Auto,
+            None if mapping.is_some() => Format::Mapped,
+            None => {
+                let header = first.trim().trim_start_matches('\u{feff}');
+                let columns: Vec<&str> = header.split([',', ';', '\t']).map(|c| c.trim().trim_matches('"')).collect();
+                return Err(DataError::invalid(
+                    name,
+                    1,
+                    format!(
+                        "not a log classlens recognises (ASSISTments, STUDY or a DKT line format); its columns are {}. Type a column mapping, e.g. student={},item=…,skill=…,correct=…",
+                        columns.join(", "),
+                        columns[0]
+                    ),
+                ));
+            }
+        },
         f => f,
     };
     Ok(match format {
@@ -179,5 +199,11 @@ mod tests {
         assert!(err.contains("m.csv") && err.contains("mapping"), "{err}");
         let ok = read_upload("m.csv", b"who,prob,what,ok\n1,9,2,1\n", Format::Mapped, Some("student=who,item=prob,skill=what,correct=ok")).unwrap();
         assert!(matches!(ok, Upload::Practice(d) if d.events.len() == 1));
+        let err = read_upload("g.csv", b"kid,q,topic,right\nann,1,7,1\n", Format::Auto, None).unwrap_err().to_string();
+        assert!(err.starts_with("g.csv:1") && err.contains("columns are kid, q, topic, right"), "{err}");
+        let mapped = read_upload("g.csv", b"kid,q,topic,right\nann,1,7,1\n", Format::Auto, Some("student=kid,item=q,skill=topic,correct=right")).unwrap();
+        assert!(matches!(mapped, Upload::Practice(d) if d.events.len() == 1), "a mapping reads a CSV no loader knows");
+        let known = read_upload("a.csv", &file(SKILL_BUILDER_FILE), Format::Auto, Some("student=kid,item=q")).unwrap();
+        assert!(matches!(known, Upload::Practice(d) if !d.events.is_empty()), "known formats keep their loaders");
     }
 }
