@@ -35,6 +35,14 @@ function assertMatches(rows, native, n) {
   }
 }
 
+/** Runs `action` and waits until the app has rendered the scores it causes: the source line
+ * changes with the data at once, the heatmap only when the rescoring ends (`classlens-ready`). */
+async function rescored(action) {
+  await page.evaluate(() => { window.__rescored = false; addEventListener('classlens-ready', () => { window.__rescored = true; }, { once: true }); });
+  await action();
+  await page.waitForFunction(() => window.__rescored);
+}
+
 async function axeSerious() {
   await page.addScriptTag({ path: AXE });
   const r = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
@@ -145,7 +153,7 @@ test('thresholds are settings: lowering them moves cells up a level, and they ar
 
 test('import: a CSV replaces the class, a broken one shows file:line and keeps it, a reload keeps it until "forget"', async () => {
   await page.click('details.import summary');
-  await page.setInputFiles('details.import input[type=file]', FIXTURE + 'import/skill_builder_data.csv');
+  await rescored(() => page.setInputFiles('details.import input[type=file]', FIXTURE + 'import/skill_builder_data.csv'));
   await page.waitForFunction(() => document.querySelector('[data-testid=source]').textContent.startsWith('skill_builder_data.csv'));
   await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 30 && document.querySelector('.progress').textContent.includes('30 students scored'));
   const imported = await cliTable(FIXTURE + 'import/mastery.csv');
@@ -166,7 +174,7 @@ test('import: a CSV replaces the class, a broken one shows file:line and keeps i
   assertMatches(await heatmapRows(), imported, 30);
 
   await page.click('details.import summary');
-  await page.click('text=Forget this data');
+  await rescored(() => page.click('text=Forget this data'));
   await page.waitForFunction(() => document.querySelector('[data-testid=source]').textContent.startsWith('built-in demo classroom'));
   assert.equal(await page.evaluate(() => localStorage.getItem('classlens.import.v1')), null);
   await page.waitForFunction(() => document.querySelector('.progress').textContent.includes('30 students scored'));
