@@ -108,19 +108,12 @@ mod tests {
     use crate::models::recommender::{RecommenderConfig, RecommenderKind};
     use crate::models::recommender_train::{RecRunConfig, RecTrainConfig};
     use crate::sequences::study::PackConfig;
-    use crate::sequences::study::test_data::{day, log, one_school};
+    use crate::sequences::study::test_data::three_classmates;
     use crate::sequences::study::TitleVocab;
 
     #[test]
     fn a_log_built_once_answers_batches_as_one_call_does() {
-        let data = one_school(log(&[
-            ("a", "T1", day(2021, 1, 1)),
-            ("b", "T2", day(2021, 1, 1)),
-            ("a", "T2", day(2021, 1, 2)),
-            ("b", "T3", day(2021, 1, 4)),
-            ("c", "T3", day(2021, 1, 4)),
-            ("c", "T1", day(2021, 1, 6)),
-        ]));
+        let data = three_classmates();
         let vocab = TitleVocab::from_training(&data, 10);
         let cfg = RecommenderConfig { d_model: 16, n_heads: 2, d_ff: 32, n_layers: 1, ..RecommenderConfig::new(RecommenderKind::Study, vocab.len()) };
         let run = RecRunConfig::new(cfg.clone(), PackConfig::new(16, 16).unwrap(), RecTrainConfig::default());

@@ -6,7 +6,7 @@ use crate::models::recommender::RecommenderConfig;
 use crate::models::recommender_infer::{NextOptions, recommend_next};
 use crate::models::recommender_train::RecTrainConfig;
 use crate::sequences::kt::KtStep;
-use crate::sequences::study::test_data::{day, log, one_school};
+use crate::sequences::study::test_data::{day, three_classmates};
 use crate::sequences::study::{PackConfig, StudyData, build_study};
 
 /// A DKT model of a realistic width (the pack-size ratio is meaningless on a toy).
@@ -83,14 +83,7 @@ fn a_problem_aware_int8_pack_quantizes_its_per_problem_vectors_too() {
 }
 
 fn study_data() -> (TitleVocab, StudyData) {
-    let d = one_school(log(&[
-        ("a", "T1", day(2021, 1, 1)),
-        ("b", "T2", day(2021, 1, 1)),
-        ("a", "T2", day(2021, 1, 2)),
-        ("b", "T3", day(2021, 1, 4)),
-        ("c", "T3", day(2021, 1, 4)),
-        ("c", "T1", day(2021, 1, 6)),
-    ]));
+    let d = three_classmates();
     let v = TitleVocab::from_training(&d, 10);
     let pack = PackConfig::new(16, 16).unwrap();
     (v.clone(), build_study(&d, &v, &pack))

@@ -289,6 +289,18 @@ pub(crate) mod test_data {
         }
         d
     }
+
+    /// Three classmates (a, b, c), six reads over a week in January 2021.
+    pub fn three_classmates() -> Interactions {
+        one_school(log(&[
+            ("a", "T1", day(2021, 1, 1)),
+            ("b", "T2", day(2021, 1, 1)),
+            ("a", "T2", day(2021, 1, 2)),
+            ("b", "T3", day(2021, 1, 4)),
+            ("c", "T3", day(2021, 1, 4)),
+            ("c", "T1", day(2021, 1, 6)),
+        ]))
+    }
 }
 
 #[cfg(test)]
