@@ -263,3 +263,100 @@ fn students_missing_from_student_info_are_reported_and_kept_alone() {
     assert!(err.contains("1 students have activity but no row in student_info") && err.contains(&gone), "{err}");
     assert!(err.contains("neither class nor school"), "{err}");
 }
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
+}
+
+#[test]
+fn train_mf_bpr_and_mse_beat_their_baselines_and_bench_sampler_reports_the_share() {
+    let t = tempfile::tempdir().unwrap();
+    let data = synth(&t.path().join("class"), "9");
+    let reads = t.path().join("class/student_activity.csv");
+    // BPR on implicit reads: ranked over every title, against popularity.
+    let bpr = t.path().join("bpr");
+    let out = run(&["train", "mf", "--data", p(&reads), "--loss", "bpr", "--dim", "16", "--epochs", "8", "--batch-size", "256", "--lr", "0.02", "--out", p(&bpr), "--quiet"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Recall@10"));
+    let r = json(&bpr.join("report.json"));
+    assert!(r["model"]["cells"].as_u64().unwrap() > 100);
+    let (recall, ndcg) = (r["model"]["recall"].as_f64().unwrap(), r["model"]["ndcg"].as_f64().unwrap());
+    assert!((0.0..=1.0).contains(&recall) && (0.0..=1.0).contains(&ndcg) && recall > 0.0, "{r}");
+    // MSE on answers' correctness: RMSE below the item-mean baseline's.
+    let mse = t.path().join("mse");
+    run(&["train", "mf", "--data", p(&data), "--loss", "mse", "--dim", "8", "--epochs", "6", "--lr", "0.01", "--out", p(&mse), "--quiet"]);
+    let r = json(&mse.join("report.json"));
+    let (rmse, base) = (r["model"]["rmse"].as_f64().unwrap(), r["popularity"]["rmse"].as_f64().unwrap());
+    assert!(rmse < 0.5 && base > 0.0, "RMSE {rmse}, item-mean baseline {base}");
+    // A resume of the finished run with more epochs continues it.
+    run(&["train", "mf", "--data", p(&data), "--loss", "mse", "--dim", "8", "--epochs", "7", "--lr", "0.01", "--out", p(&mse), "--quiet", "--resume"]);
+    assert_eq!(json(&mse.join("history.json")).as_array().unwrap().len(), 7);
+
+    let bench = t.path().join("sampler.json");
+    run(&["bench", "sampler", "--model", "mf", "--data", p(&reads), "--epochs", "1", "--dim", "16", "--json", p(&bench)]);
+    let s = json(&bench);
+    let share = s["sample_share"].as_f64().unwrap();
+    assert!(share > 0.0 && share < 1.0, "{s}");
+    run(&["bench", "sampler", "--model", "dkt", "--data", p(&data), "--epochs", "1", "--json", p(&bench)]);
+    assert!(json(&bench)["sample_share"].as_f64().unwrap() < 1.0);
+}
+
+#[test]
+fn distill_dkt_writes_the_table_and_refuses_another_split() {
+    let t = tempfile::tempdir().unwrap();
+    let data = synth(&t.path().join("class"), "5");
+    let teacher = t.path().join("teacher");
+    run(&train_args(p(&data), p(&teacher), "3"));
+    let (student, alone) = (t.path().join("student"), t.path().join("alone"));
+    let out = run(&["distill", "--teacher", p(&teacher), "--student-size", "8", "--data", p(&data), "--out", p(&student), "--alone", p(&alone), "--alpha", "0.7", "--quiet"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("distilled student") && stdout.contains("student alone"), "{stdout}");
+    let table = json(&student.join("distill.json"));
+    let rows = table["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    let params: Vec<u64> = rows.iter().map(|r| r["params"].as_u64().unwrap()).collect();
+    assert!(params[1] == params[2] && params[2] < params[0] / 2, "{params:?}");
+    for r in rows {
+        let auc = r["metrics"][0][1].as_f64().unwrap();
+        assert!(auc > 0.55, "{r}");
+        assert!(r["int8_bytes"].as_u64().unwrap() > 0);
+    }
+    // The student records its teacher, is a normal model directory and exports as a pack.
+    assert!(json(&student.join("config.json"))["train"]["distill"]["alpha"].as_f64().unwrap() == 0.7);
+    run(&["export", p(&student), "--out", p(&t.path().join("s.pack")), "--quantize", "int8"]);
+    // Another split than the teacher's is refused before anything is trained.
+    let other = t.path().join("other");
+    let out = bin().args(["distill", "--teacher", p(&teacher), "--student-size", "8", "--data", p(&data), "--out", p(&other), "--valid-frac", "0.3", "--quiet"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("another split"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!other.join("model.bpk").exists());
+}
+
+#[test]
+fn train_bst_then_distill_study_and_mf_on_a_generated_classroom() {
+    let t = tempfile::tempdir().unwrap();
+    synth(&t.path().join("class"), "4");
+    let reads = t.path().join("class/student_activity.csv");
+    let bst = t.path().join("bst");
+    let out = run(&["train", "bst", "--train-data", p(&reads), "--out", p(&bst), "--epochs", "2", "--d-model", "16", "--heads", "2", "--layers", "1", "--d-ff", "32", "--mlp-hidden", "32", "--max-len", "8", "--lr-milestones", "1", "--quiet"]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("bst") && table.contains("popularity") && table.contains("non_history"), "{table}");
+    let history = json(&bst.join("history.json"));
+    assert_eq!(history.as_array().unwrap().len(), 2);
+    assert!(history[1]["learning_rate"].as_f64().unwrap() < history[0]["learning_rate"].as_f64().unwrap(), "the step schedule lowered the rate");
+
+    let teacher = t.path().join("study");
+    run(&train_study_args("study", p(&reads), p(&teacher), "40"));
+    let student = t.path().join("study-student");
+    let out = run(&["distill", "--teacher", p(&teacher), "--student-size", "8", "--data", p(&reads), "--out", p(&student), "--epochs", "20", "--temperature", "2", "--valid-frac", "0.25", "--quiet"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("hits@5"));
+    let rows = json(&student.join("distill.json"))["rows"].as_array().unwrap().clone();
+    assert_eq!(rows.len(), 2);
+    assert!(rows[1]["params"].as_u64().unwrap() < rows[0]["params"].as_u64().unwrap());
+
+    let mf = t.path().join("mf");
+    run(&["train", "mf", "--data", p(&reads), "--dim", "16", "--epochs", "3", "--out", p(&mf), "--quiet"]);
+    let mf_student = t.path().join("mf-student");
+    run(&["distill", "--teacher", p(&mf), "--student-size", "4", "--data", p(&reads), "--out", p(&mf_student), "--quiet"]);
+    let rows = json(&mf_student.join("distill.json"))["rows"].as_array().unwrap().clone();
+    assert_eq!(rows[1]["size"].as_u64(), Some(4));
+}

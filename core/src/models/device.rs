@@ -25,3 +25,9 @@ pub fn cpu_device(backend: CpuBackend) -> Device {
 pub fn reference_device() -> Device {
     cpu_device(CpuBackend::Ndarray)
 }
+
+/// burn seeds one generator per device kind for the whole process: tests that train (and so
+/// reseed it) take turns through this lock, or one test's seeding would leak into another's
+/// dropout and initialisation.
+#[cfg(test)]
+pub(crate) static SEEDING: std::sync::Mutex<()> = std::sync::Mutex::new(());

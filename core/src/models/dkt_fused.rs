@@ -21,15 +21,48 @@ pub struct BatchGrads {
     pub grads: DktWeights,
 }
 
+/// Knowledge distillation from a trained DKT teacher (Hinton et al., 2015): at every scored step
+/// the student's per-skill probabilities are also pulled towards the teacher's, for *all* skills,
+/// not only the one answered next. That is what a small student cannot get from the answers
+/// alone: the teacher's estimate of the skills the student did not practise.
+#[derive(Debug, Clone, Copy)]
+pub struct Distill<'a> {
+    pub teacher: &'a DktWeights,
+    /// Weight of the soft term; the answers get `1 − alpha`.
+    pub alpha: f32,
+    /// Both logits are divided by it before the sigmoid; the term is scaled by `T²` so its
+    /// gradients keep their size as `T` changes.
+    pub temperature: f32,
+}
+
 /// Mean BCE of the batch and its gradients with respect to every weight.
 pub fn loss_and_grads(w: &DktWeights, seqs: &[KtSequence], windows: &[Window]) -> BatchGrads {
+    loss_and_grads_with(w, seqs, windows, None)
+}
+
+/// [`loss_and_grads`], with a distillation term when `distill` is given:
+/// `(1 − α) · BCE(answers) + α · T² · mean over skills of BCE(σ(z_t / T), σ(z_s / T))`, per scored step.
+pub fn loss_and_grads_with(w: &DktWeights, seqs: &[KtSequence], windows: &[Window], distill: Option<Distill<'_>>) -> BatchGrads {
+    // The teacher's logits for the same windows, computed once for the batch (its own kernel
+    // splits the rows over threads).
+    let teacher_logits: Vec<Vec<f32>> = match distill {
+        Some(d) => {
+            let hist: Vec<&[KtStep]> = windows.iter().map(|x| &seqs[x.seq].steps[x.start..x.start + x.len]).collect();
+            d.teacher.predict_logits(&hist)
+        }
+        None => Vec::new(),
+    };
     let threads = worker_threads(windows.len());
     let per = windows.len().div_ceil(threads.max(1)).max(1);
+    let soft = |k: usize, n: usize| distill.map(|d| (d, &teacher_logits[k * per..k * per + n]));
     let mut parts: Vec<BatchGrads> = if threads <= 1 {
-        vec![rows_loss_and_grads(w, seqs, windows)]
+        vec![rows_loss_and_grads(w, seqs, windows, soft(0, windows.len()))]
     } else {
         std::thread::scope(|scope| {
-            let hs: Vec<_> = windows.chunks(per).map(|c| scope.spawn(move || rows_loss_and_grads(w, seqs, c))).collect();
+            let hs: Vec<_> = windows.chunks(per).enumerate().map(|(k, c)| {
+                let soft = soft(k, c.len());
+                scope.spawn(move || rows_loss_and_grads(w, seqs, c, soft))
+            }).collect();
             hs.into_iter().map(|h| h.join().expect("DKT training worker panicked")).collect()
         })
     };
@@ -61,7 +94,7 @@ fn gemm(m: usize, k: usize, n: usize, a: &[f32], (rsa, csa): (usize, usize), b: 
     }
 }
 
-fn rows_loss_and_grads(w: &DktWeights, seqs: &[KtSequence], windows: &[Window]) -> BatchGrads {
+fn rows_loss_and_grads(w: &DktWeights, seqs: &[KtSequence], windows: &[Window], distill: Option<(Distill<'_>, &[Vec<f32>])>) -> BatchGrads {
     let (s_n, h) = (w.config.n_skills, w.config.hidden);
     let g4 = 4 * h;
     let b = windows.len();
@@ -76,6 +109,7 @@ fn rows_loss_and_grads(w: &DktWeights, seqs: &[KtSequence], windows: &[Window]) 
         }
     }
     let mut d_out_t = vec![0.0f32; s_n * h];
+    let hard_weight = distill.map_or(1.0, |(d, _)| 1.0 - d.alpha);
 
     let recurrent = RecurrentWeights::new(&w.recurrent, h, g4);
 
@@ -110,7 +144,9 @@ fn rows_loss_and_grads(w: &DktWeights, seqs: &[KtSequence], windows: &[Window]) 
         for t in 0..steps.len().saturating_sub(1) {
             let next = &steps[t + 1];
             let y = if next.correct { 1.0f32 } else { 0.0 };
-            let wk = 1.0 / next.skills.len() as f32;
+            let share = 1.0 / next.skills.len() as f32;
+            // With a teacher the answers carry 1 − α of each step's weight.
+            let wk = share * hard_weight;
             let at = (t * b + row) * h;
             let h_t = &hs[at..at + h];
             let d = w.difficulty(next);
@@ -120,7 +156,7 @@ fn rows_loss_and_grads(w: &DktWeights, seqs: &[KtSequence], windows: &[Window]) 
                 let z = h_t.iter().zip(wrow).map(|(a, b)| a * b).sum::<f32>() + w.output_bias[sk] + d;
                 let bce = z.max(0.0) - z * y + (-z.abs()).exp().ln_1p();
                 loss_sum += (wk * bce) as f64;
-                weight_sum += wk as f64;
+                weight_sum += share as f64;
                 let dz = wk * (sigmoid(z) - y);
                 grads.output_bias[sk] += dz;
                 if let (Some(q), false) = (next.problem, grads.problem_difficulty.is_empty()) {
@@ -136,6 +172,9 @@ fn rows_loss_and_grads(w: &DktWeights, seqs: &[KtSequence], windows: &[Window]) 
         for s in 0..s_n {
             grads.output[j * s_n + s] = d_out_t[s * h + j];
         }
+    }
+    if let Some((d, teacher)) = distill {
+        loss_sum += soft_targets(w, &rows, teacher, d, &hs, &mut dhs, &mut grads);
     }
 
     // ---- back-propagation through time ----
@@ -190,6 +229,55 @@ fn rows_loss_and_grads(w: &DktWeights, seqs: &[KtSequence], windows: &[Window]) 
         }
     }
     BatchGrads { loss_sum, weight_sum, grads }
+}
+
+/// The distillation term of [`loss_and_grads_with`] for one group of rows: adds its gradients to
+/// `dhs` (into h), `grads.output` and `grads.output_bias`, and returns its unnormalised loss. The
+/// student's full logits at every scored position are one GEMM, and so are both gradients.
+fn soft_targets(w: &DktWeights, rows: &[&[KtStep]], teacher: &[Vec<f32>], d: Distill<'_>, hs: &[f32], dhs: &mut [f32], grads: &mut DktWeights) -> f64 {
+    let (s_n, h) = (w.config.n_skills, w.config.hidden);
+    let b = rows.len();
+    let t_n = rows.iter().map(|r| r.len()).max().unwrap_or(0);
+    let n = t_n * b;
+    if n == 0 {
+        return 0.0;
+    }
+    // z = hs · W_out + b_out, [(t·b + row) × skills].
+    let mut z = vec![0.0f32; n * s_n];
+    for r in z.chunks_mut(s_n) {
+        r.copy_from_slice(&w.output_bias);
+    }
+    gemm(n, h, s_n, hs, (h, 1), &w.output, (s_n, 1), 1.0, &mut z);
+    let (t, alpha) = (d.temperature.max(1e-3), d.alpha);
+    // Per scored position: α · T² · mean_s BCE; its gradient in z is α · T · (σ(z/T) − σ(zt/T)) / S.
+    let scale = alpha * t / s_n as f32;
+    let mut loss = 0.0f64;
+    for (row, steps) in rows.iter().enumerate() {
+        for step in 0..steps.len().saturating_sub(1) {
+            let at = (step * b + row) * s_n;
+            let zt = &teacher[row][step * s_n..(step + 1) * s_n];
+            let zs = &mut z[at..at + s_n];
+            let mut bce = 0.0f32;
+            for (x, &y) in zs.iter_mut().zip(zt) {
+                let (q, u) = (sigmoid(y / t), *x / t);
+                bce += u.max(0.0) - u * q + (-u.abs()).exp().ln_1p();
+                *x = scale * (sigmoid(u) - q);
+            }
+            loss += (alpha * t * t * bce / s_n as f32) as f64;
+        }
+        // Positions past the row's last scored step carry no gradient.
+        for step in steps.len().saturating_sub(1)..t_n {
+            let at = (step * b + row) * s_n;
+            z[at..at + s_n].iter_mut().for_each(|x| *x = 0.0);
+        }
+    }
+    // dh += dz · W_outᵀ; dW_out += hsᵀ · dz; db_out += Σ dz.
+    gemm(n, s_n, h, &z, (s_n, 1), &w.output, (1, s_n), 1.0, dhs);
+    gemm(h, n, s_n, hs, (1, h), &z, (s_n, 1), 1.0, &mut grads.output);
+    for r in z.chunks(s_n) {
+        grads.output_bias.iter_mut().zip(r).for_each(|(a, &g)| *a += g);
+    }
+    loss
 }
 
 /// Adam (Kingma & Ba) with PyTorch's defaults, on [`DktWeights`]-shaped moments.
@@ -297,13 +385,43 @@ mod tests {
     }
 
     #[test]
+    fn distillation_gradients_match_finite_differences() {
+        let cfg = DktConfig { n_skills: 5, hidden: 6, n_problems: 0 };
+        let teacher = DktWeights::from_model(&DktConfig { hidden: 9, ..cfg }.init(7, &crate::models::device::reference_device()));
+        let w = DktWeights::from_model(&cfg.init(3, &crate::models::device::reference_device()));
+        let seqs = tiny_data();
+        let win = windows(&seqs, 8);
+        let d = Distill { teacher: &teacher, alpha: 0.6, temperature: 2.0 };
+        let loss = |w: &DktWeights| {
+            let g = loss_and_grads_with(w, &seqs, &win, Some(d));
+            g.loss_sum / g.weight_sum
+        };
+        let g = loss_and_grads_with(&w, &seqs, &win, Some(d)).grads;
+        let plain = loss_and_grads(&w, &seqs, &win).grads;
+        assert_ne!(g.output, plain.output, "the soft term changes the gradients");
+        let eps = 1e-2f32;
+        for (p, name) in [(0usize, "input_gates"), (1, "recurrent"), (2, "output"), (3, "output_bias")] {
+            for k in [0usize, 7, 13] {
+                let k = k % w.params()[p].len();
+                let mut up = w.clone();
+                up.params_mut()[p][k] += eps;
+                let mut down = w.clone();
+                down.params_mut()[p][k] -= eps;
+                let numeric = ((loss(&up) - loss(&down)) / (2.0 * eps as f64)) as f32;
+                let analytic = g.params()[p][k];
+                assert!((numeric - analytic).abs() <= 2e-3 + 2e-2 * analytic.abs(), "{name}[{k}]: numeric {numeric} vs analytic {analytic}");
+            }
+        }
+    }
+
+    #[test]
     fn split_over_threads_equals_one_pass() {
         let cfg = DktConfig { n_skills: 5, hidden: 6, n_problems: 4 };
         let w = DktWeights::from_model(&cfg.init(3, &crate::models::device::reference_device()));
         let seqs: Vec<KtSequence> = (0..5).flat_map(|_| tiny_data()).collect();
         let win = windows(&seqs, 8);
         let all = loss_and_grads(&w, &seqs, &win);
-        let one = rows_loss_and_grads(&w, &seqs, &win);
+        let one = rows_loss_and_grads(&w, &seqs, &win, None);
         assert!((all.loss_sum - one.loss_sum).abs() < 1e-6 * one.loss_sum.abs());
         let s = 1.0 / one.weight_sum as f32;
         for (a, b) in all.grads.params().iter().zip(one.grads.params()) {

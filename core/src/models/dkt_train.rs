@@ -17,7 +17,7 @@ use super::device::{CpuBackend, cpu_device, reference_device};
 pub use super::record::TrainError;
 use super::record::{clear_run_outputs, epoch_order, io_err, json_bytes, latest_checkpoint, load_record, prune_checkpoints, read_json, record_bytes};
 use super::dkt::{Dkt, DktConfig, KtBatchTensors};
-use super::dkt_fused::{Adam, loss_and_grads};
+use super::dkt_fused::{Adam, Distill, loss_and_grads_with};
 use super::dkt_kernel::DktWeights;
 use super::lstm_math::sigmoid;
 use crate::io::write_atomic;
@@ -60,11 +60,23 @@ pub struct DktTrainConfig {
     /// instead of memorising their handful of answers.
     #[serde(default)]
     pub problem_decay: f64,
+    /// Set when the model is a distilled student (`classlens distill`): the teacher it learnt from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distill: Option<DktDistillConfig>,
+}
+
+/// How a DKT student learns from its teacher (see [`super::dkt_fused::Distill`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DktDistillConfig {
+    /// The teacher's directory, for people (its weights are what is used).
+    pub teacher: String,
+    pub alpha: f64,
+    pub temperature: f64,
 }
 
 impl Default for DktTrainConfig {
     fn default() -> Self {
-        Self { hidden: 100, window: 100, batch_size: 64, epochs: 10, learning_rate: 1e-3, seed: 42, engine: Engine::Fused, problem_aware: false, problem_decay: 0.0 }
+        Self { hidden: 100, window: 100, batch_size: 64, epochs: 10, learning_rate: 1e-3, seed: 42, engine: Engine::Fused, problem_aware: false, problem_decay: 0.0, distill: None }
     }
 }
 
@@ -90,25 +102,29 @@ impl Trainer {
         }
     }
 
-    /// One optimizer step on `windows`; returns the batch's mean loss.
-    fn step(&mut self, seqs: &[KtSequence], windows: &[Window], lr: f64, problem_decay: f64) -> f64 {
+    /// One optimizer step on `windows`; returns the batch's mean loss and the seconds spent
+    /// turning the windows into tensors (the burn engines' loader; the fused engine reads the
+    /// sequences in place).
+    fn step(&mut self, seqs: &[KtSequence], windows: &[Window], lr: f64, problem_decay: f64, distill: Option<Distill<'_>>) -> (f64, f64) {
         match self {
             Trainer::Fused { w, adam } => {
-                let g = loss_and_grads(w, seqs, windows);
+                let g = loss_and_grads_with(w, seqs, windows, distill);
                 adam.update(w, &g.grads, lr);
                 if problem_decay > 0.0 {
                     let keep = (1.0 - lr * problem_decay) as f32;
                     w.problem_difficulty.iter_mut().chain(w.problem_scale.iter_mut()).for_each(|x| *x *= keep);
                 }
-                g.loss_sum / g.weight_sum.max(f64::MIN_POSITIVE)
+                (g.loss_sum / g.weight_sum.max(f64::MIN_POSITIVE), 0.0)
             }
             Trainer::Burn { model, optim, device } => {
-                let batch = KtBatch::new(seqs, windows);
-                let loss = model.loss(&KtBatchTensors::new(&batch, device));
+                let t0 = Instant::now();
+                let x = KtBatchTensors::new(&KtBatch::new(seqs, windows), device);
+                let loading = t0.elapsed().as_secs_f64();
+                let loss = model.loss(&x);
                 let value = loss.clone().into_scalar::<f32>() as f64;
                 let grads = GradientsParams::from_grads(loss.backward(), model);
                 *model = optim.step(lr, model.clone(), grads);
-                value
+                (value, loading)
             }
         }
     }
@@ -171,6 +187,11 @@ pub struct EpochRecord {
     pub epoch: usize,
     pub train_loss: f64,
     pub seconds: f64,
+    /// Of `seconds`, the time spent drawing batches (the epoch's shuffle, picking windows, and
+    /// for the burn engines building their tensors): what `bench sampler` reports. Absent in
+    /// histories written before it was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_seconds: Option<f64>,
     pub valid: Option<BinaryReport>,
 }
 
@@ -219,6 +240,39 @@ pub fn train_dkt(
     resume: bool,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<TrainOutcome, TrainError> {
+    train_dkt_with(train, valid, vocab, problems, cfg, None, out, resume, progress)
+}
+
+/// [`train_dkt`], distilling from `teacher` when given (then `cfg.distill` says how; the
+/// teacher must share the vocabulary and the training windows).
+#[allow(clippy::too_many_arguments)]
+pub fn train_dkt_with(
+    train: &[KtSequence],
+    valid: &[KtSequence],
+    vocab: &SkillVocab,
+    problems: &ProblemVocab,
+    cfg: &DktTrainConfig,
+    teacher: Option<&DktWeights>,
+    out: &Path,
+    resume: bool,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<TrainOutcome, TrainError> {
+    let distill = match (teacher, &cfg.distill) {
+        (None, None) => None,
+        (Some(t), Some(d)) => {
+            if t.config.n_skills != vocab.len() {
+                return Err(TrainError::Invalid(format!("the teacher knows {} skills, this data {}: distil on the teacher's data and split", t.config.n_skills, vocab.len())));
+            }
+            if cfg.engine != Engine::Fused {
+                return Err(TrainError::Invalid("distillation is implemented by the fused engine only".into()));
+            }
+            if !(0.0..=1.0).contains(&d.alpha) || !(d.temperature.is_finite() && d.temperature > 0.0) {
+                return Err(TrainError::Invalid(format!("--alpha must be in [0, 1] and --temperature positive (got {} and {})", d.alpha, d.temperature)));
+            }
+            Some(Distill { teacher: t, alpha: d.alpha as f32, temperature: d.temperature as f32 })
+        }
+        _ => return Err(TrainError::Invalid("a distilled run needs both a teacher and its settings".into())),
+    };
     if vocab.is_empty() || train.is_empty() {
         return Err(TrainError::Invalid("no training data: no student has an answered, skill-tagged problem".into()));
     }
@@ -279,10 +333,13 @@ pub fn train_dkt(
         let started = Instant::now();
         let order = epoch_order(train_windows.len(), cfg.seed, epoch);
         let (mut loss_sum, mut loss_n) = (0.0f64, 0usize);
+        let mut sample_seconds = started.elapsed().as_secs_f64();
         for (bi, chunk) in order.chunks(cfg.batch_size).enumerate() {
             let t0 = Instant::now();
             let picked: Vec<Window> = chunk.iter().map(|&i| train_windows[i]).collect();
-            let loss_value = trainer.step(train, &picked, cfg.learning_rate, cfg.problem_decay);
+            sample_seconds += t0.elapsed().as_secs_f64();
+            let (loss_value, loading) = trainer.step(train, &picked, cfg.learning_rate, cfg.problem_decay, distill);
+            sample_seconds += loading;
             if !loss_value.is_finite() {
                 return Err(TrainError::Invalid(format!("loss became {loss_value} at epoch {epoch}, batch {bi}: lower the learning rate")));
             }
@@ -295,7 +352,7 @@ pub fn train_dkt(
         let seconds = started.elapsed().as_secs_f64();
         let weights = trainer.weights();
         let valid_report = (!valid.is_empty()).then(|| evaluate_dkt(&weights, vocab, valid, cfg.window).overall);
-        let record = EpochRecord { epoch, train_loss: loss_sum / loss_n.max(1) as f64, seconds, valid: valid_report };
+        let record = EpochRecord { epoch, train_loss: loss_sum / loss_n.max(1) as f64, seconds, sample_seconds: Some(sample_seconds), valid: valid_report };
         let improved = match (&record.valid, state.best_auc) {
             (Some(BinaryReport { auc: Some(a), .. }), Some(best)) => *a > best,
             (Some(BinaryReport { auc: Some(_), .. }), None) => true,

@@ -546,6 +546,13 @@ impl Recommender {
     }
 
     /// Mean cross-entropy over the query tokens' targets.
+    /// The distillation loss against a teacher's logits for the same queries
+    /// ([`crate::models::soft_targets::distillation_loss`]).
+    pub fn distillation_loss(&self, x: &RecTensors, teacher: Tensor<2>, temperature: f64, alpha: f64) -> Tensor<1> {
+        let targets = x.targets.clone().expect("a training batch has targets");
+        crate::models::soft_targets::distillation_loss(self.logits(x), teacher, targets, temperature, alpha)
+    }
+
     pub fn loss(&self, x: &RecTensors) -> Tensor<1> {
         let logits = self.logits(x);
         let targets = x.targets.clone().expect("a training batch has targets");

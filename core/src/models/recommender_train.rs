@@ -11,17 +11,16 @@
 //! weights), `history.json` and `checkpoints/step-NNNNNNNN/` (model, optimizer, then `state.json`
 //! as the commit marker; the newest two are kept).
 
-use std::fs;
 use std::path::Path;
 use std::time::Instant;
 
 use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
-use burn::tensor::{Bytes, Device};
+use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use super::device::{CpuBackend, cpu_device, reference_device};
-use super::record::{TrainError, clear_run_outputs, epoch_order, io_err, json_bytes, latest_checkpoint, load_record, prune_checkpoints, read_json, record_bytes};
+use super::record::{TrainError, load_burn_checkpoint, save_burn_checkpoint, clear_run_outputs, epoch_order, io_err, json_bytes, latest_checkpoint, load_record, read_json, record_bytes};
 use super::recommender::{CountContext, Queries, RecBatch, Recommender, RecommenderConfig};
 use crate::io::write_atomic;
 use crate::sequences::study::{PackConfig, Row, StudyData, TitleVocab};
@@ -107,12 +106,30 @@ pub struct RecRunConfig {
     pub model: RecommenderConfig,
     pub pack: PackConfig,
     pub train: RecTrainConfig,
+    /// Set when the model is a distilled student (`classlens distill`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distill: Option<RecDistillConfig>,
 }
 
 impl RecRunConfig {
     pub fn new(model: RecommenderConfig, pack: PackConfig, train: RecTrainConfig) -> Self {
-        Self { format: FORMAT.into(), version: VERSION, model, pack, train }
+        Self { format: FORMAT.into(), version: VERSION, model, pack, train, distill: None }
     }
+}
+
+/// How a STUDY or Individual student learns from its teacher: temperature-softened logits
+/// ([`crate::models::soft_targets::distillation_loss`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecDistillConfig {
+    pub teacher: String,
+    pub temperature: f64,
+    pub alpha: f64,
+}
+
+/// A trained recommender whose logits a student learns from (on the same rows and queries).
+pub struct RecTeacher<'a> {
+    pub model: &'a Recommender,
+    pub config: &'a RecommenderConfig,
 }
 
 /// The training monitor on validation rows: micro-averaged over scored tokens (the report's
@@ -205,14 +222,7 @@ pub fn monitor(model: &Recommender, config: &RecommenderConfig, vocab: &TitleVoc
 }
 
 fn save_checkpoint(out: &Path, model: &Recommender, optim: &ModuleOptimizer, state: &CheckpointState) -> Result<(), TrainError> {
-    let root = out.join("checkpoints");
-    let dir = root.join(format!("step-{:08}", state.step));
-    let write = |name: &str, bytes: &[u8]| write_atomic(&dir.join(name), bytes).map_err(io_err(&dir));
-    write(MODEL_FILE, &record_bytes(&model.valid())?)?;
-    let optim_bytes = optim.into_bytes().map_err(|e| TrainError::Invalid(format!("cannot serialize optimizer: {e:?}")))?;
-    write("optim.bpk", &optim_bytes)?;
-    write("state.json", &json_bytes(state))?;
-    prune_checkpoints(&root, 2)
+    save_burn_checkpoint(out, &format!("step-{:08}", state.step), &model.valid(), optim, state)
 }
 
 /// Trains on `train_rows`, monitoring `valid_rows`, and writes the model directory `out` (see
@@ -227,6 +237,34 @@ pub fn train_recommender(
     resume: bool,
     progress: &mut dyn FnMut(RecProgress),
 ) -> Result<Vec<StepRecord>, TrainError> {
+    train_recommender_with(train, valid, vocab, run, None, out, resume, progress)
+}
+
+/// [`train_recommender`], distilling from `teacher` when given (`run.distill` says how).
+#[allow(clippy::too_many_arguments)]
+pub fn train_recommender_with(
+    train: &StudyData,
+    valid: &StudyData,
+    vocab: &TitleVocab,
+    run: &RecRunConfig,
+    teacher: Option<&RecTeacher<'_>>,
+    out: &Path,
+    resume: bool,
+    progress: &mut dyn FnMut(RecProgress),
+) -> Result<Vec<StepRecord>, TrainError> {
+    let distill = match (teacher, &run.distill) {
+        (None, None) => None,
+        (Some(t), Some(d)) => {
+            if t.config.vocab_size != run.model.vocab_size || t.config.kind != run.model.kind {
+                return Err(TrainError::Invalid("the teacher has another vocabulary or kind than the student: distil on the teacher's data".into()));
+            }
+            if !(0.0..=1.0).contains(&d.alpha) || !(d.temperature.is_finite() && d.temperature > 0.0) {
+                return Err(TrainError::Invalid(format!("--alpha must be in [0, 1] and --temperature positive (got {} and {})", d.alpha, d.temperature)));
+            }
+            Some((t, d.clone()))
+        }
+        _ => return Err(TrainError::Invalid("a distilled run needs both a teacher and its settings".into())),
+    };
     run.model.validate().map_err(TrainError::Invalid)?;
     run.train.validate().map_err(TrainError::Invalid)?;
     let (train_rows, valid_rows) = (&train.rows[..], &valid.rows[..]);
@@ -255,10 +293,7 @@ pub fn train_recommender(
         if &saved_vocab != vocab {
             return Err(TrainError::Invalid(format!("{}: the training data gives another title vocabulary than the run started with; resume needs the same data", out.display())));
         }
-        model = load_record(model, &ckpt.join(MODEL_FILE))?;
-        let path = ckpt.join("optim.bpk");
-        let bytes = fs::read(&path).map_err(io_err(&path))?;
-        optim = optim.from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| TrainError::Corrupt { path: path.display().to_string(), message: format!("{e:?}") })?;
+        (model, optim) = load_burn_checkpoint(model, optim, &ckpt)?;
         state = saved;
     } else {
         clear_run_outputs(out, &[MODEL_FILE, HISTORY_FILE])?;
@@ -276,8 +311,18 @@ pub fn train_recommender(
         let rows: Vec<&Row> = picked.iter().map(|&i| &train_rows[i]).collect();
         let batch = RecBatch::new(&rows, &run.model, Queries::Targets, &train_ctx);
         if !batch.query.is_empty() {
+            let soft = distill.as_ref().map(|(t, _)| {
+                // The teacher's logits for the same queries, from its own inputs (its positions
+                // have its width), as plain data: no gradient flows into the teacher.
+                let tb = RecBatch::new(&rows, t.config, Queries::Targets, &train_ctx);
+                burn::tensor::Tensor::<2>::from_data(t.model.logits(&tb.tensors(&reference_device())).into_data(), &device)
+            });
             device.seed(cfg.seed ^ (step as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
-            let loss = model.loss(&batch.tensors(&device));
+            let x = batch.tensors(&device);
+            let loss = match (&distill, soft) {
+                (Some((_, d)), Some(t)) => model.distillation_loss(&x, t, d.temperature, d.alpha),
+                _ => model.loss(&x),
+            };
             let value = loss.clone().into_scalar::<f32>() as f64;
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(cfg.lr_at(step), model, grads);
@@ -350,6 +395,7 @@ impl RecModelDir {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
     use crate::models::recommender::RecommenderKind;
     use crate::sequences::study::build_study;
     use crate::sequences::study::test_data::synth_reads;
@@ -374,9 +420,7 @@ mod tests {
         assert!((c.lr_at(39) - 0.5).abs() < 1e-12);
     }
 
-    /// burn seeds one generator per device kind for the whole process: tests that train (and so
-    /// reseed it) take turns, or one test's seeding would leak into another's dropout.
-    static SEEDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    use crate::models::device::SEEDING;
 
     fn ctx(d: &StudyData) -> CountContext {
         CountContext::new(&d.seqs, &d.classrooms)

@@ -246,6 +246,12 @@ fn envelope(meta: &PackMeta, weights: &[u8]) -> Result<Vec<u8>, PackError> {
     Ok(out)
 }
 
+/// The bytes `module`'s weights take in a pack quantized as `quantization` (without the metadata):
+/// the size figure for models the app has no pack kind for yet (MF).
+pub fn weights_len<M: Module>(module: M, quantization: Quantization) -> Result<usize, PackError> {
+    weights_bytes(module, quantization).map(|b| b.len())
+}
+
 /// A DKT pack.
 pub fn write_dkt(model: &DktModelDir, quantization: Quantization) -> Result<Vec<u8>, PackError> {
     let module = model.weights.to_module(&reference_device());

@@ -85,17 +85,17 @@ impl From<EngineArg> for Engine {
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
-struct Split {
+pub(crate) struct Split {
     /// The training data file (canonical path), so `eval --split auto` only applies the
     /// student lists to the file they were cut from.
     #[serde(default)]
-    data: String,
-    train: Vec<String>,
-    valid: Vec<String>,
-    test: Vec<String>,
+    pub(crate) data: String,
+    pub(crate) train: Vec<String>,
+    pub(crate) valid: Vec<String>,
+    pub(crate) test: Vec<String>,
 }
 
-fn canonical(p: &Path) -> String {
+pub(crate) fn canonical(p: &Path) -> String {
     p.canonicalize().unwrap_or_else(|_| p.to_path_buf()).display().to_string()
 }
 
@@ -105,7 +105,7 @@ fn has_problem_ids(data: &classlens_core::data::Interactions) -> bool {
     data.problem_events().any(|e| e.skills.len() != 1 || data.items.name(e.item) != data.skills.name(e.skills[0]))
 }
 
-fn ids(seqs: &[KtSequence]) -> Vec<String> {
+pub(crate) fn ids(seqs: &[KtSequence]) -> Vec<String> {
     seqs.iter().map(|s| s.student.clone()).collect()
 }
 
@@ -133,7 +133,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
             r.unknown_skill
         );
     }
-    let cfg = DktTrainConfig { hidden: a.hidden, window: a.window, batch_size: a.batch_size, epochs: a.epochs, learning_rate: a.lr, seed: a.seed, engine: a.engine.into(), problem_aware: a.problems, problem_decay: a.problem_decay };
+    let cfg = DktTrainConfig { hidden: a.hidden, window: a.window, batch_size: a.batch_size, epochs: a.epochs, learning_rate: a.lr, seed: a.seed, engine: a.engine.into(), problem_aware: a.problems, problem_decay: a.problem_decay, distill: None };
     let split = Split { data: canonical(&a.data), train: ids(&splits.train), valid: ids(&splits.valid), test: ids(&splits.test) };
     // The split is written before training, so a killed run still says which students it held
     // out, and a resume can check it is continuing the same split.
@@ -162,7 +162,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
     Ok(())
 }
 
-fn print_report(name: &str, r: &classlens_core::metrics::BinaryReport) {
+pub(crate) fn print_report(name: &str, r: &classlens_core::metrics::BinaryReport) {
     println!(
         "{name}: AUC {} | accuracy {:.4} | RMSE {:.4} | log-loss {:.4} | {} scored steps",
         r.auc.map_or("n/a".into(), |a| format!("{a:.4}")),
@@ -202,7 +202,14 @@ pub struct EvalArgs {
     pub all_skills: bool,
 }
 
-fn read_split(model: &Path) -> Result<Option<Split>> {
+/// Writes `split.json` for `splits` of `data` into `out` (see [`Split`]).
+pub(crate) fn write_split(out: &Path, data: &Path, splits: &classlens_core::sequences::kt::KtSplits) -> Result<()> {
+    let split = Split { data: canonical(data), train: ids(&splits.train), valid: ids(&splits.valid), test: ids(&splits.test) };
+    write_atomic(&out.join(SPLIT_FILE), &serde_json::to_vec_pretty(&split)?)?;
+    Ok(())
+}
+
+pub(crate) fn read_split(model: &Path) -> Result<Option<Split>> {
     let p = model.join(SPLIT_FILE);
     if !p.exists() {
         return Ok(None);

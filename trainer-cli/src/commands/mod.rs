@@ -2,13 +2,17 @@
 
 mod bench;
 mod bench_infer;
+mod bench_sampler;
+mod bst;
 mod bench_study;
 mod data_args;
 mod demo;
+mod distill;
 mod dkt;
 mod export;
 mod influence;
 mod load_model;
+mod mf;
 mod study;
 mod synth;
 
@@ -34,6 +38,8 @@ enum Command {
     Eval(EvalCommand),
     /// Write a trained model directory as one model pack (config, vocabulary, quantized weights).
     Export(export::ExportArgs),
+    /// Train a smaller student from a trained teacher (DKT, MF) and compare it with the same student trained alone.
+    Distill(distill::DistillArgs),
     /// Suggest the next reads of chosen students from a trained STUDY or Individual model.
     Recommend(study::RecommendArgs),
     /// Print a student × skill mastery table from a trained DKT model.
@@ -55,6 +61,10 @@ enum TrainCommand {
     Study(study::TrainArgs),
     /// Individual: the same decoder over each student's own reads only.
     Individual(study::TrainArgs),
+    /// BST: a transformer over a student's recent reads plus grade, school and class, with an MLP head.
+    Bst(bst::TrainArgs),
+    /// Matrix factorisation of a student × item matrix (MSE on ratings or BPR on implicit feedback).
+    Mf(mf::TrainArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -75,6 +85,8 @@ enum BenchCommand {
     Study(bench_study::BenchStudyArgs),
     /// A model pack as the app uses it: size, load time, first and steady-state latency.
     Infer(bench_infer::BenchInferArgs),
+    /// The share of a training epoch spent drawing batches rather than computing (MF, DKT).
+    Sampler(bench_sampler::BenchSamplerArgs),
 }
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -83,6 +95,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Train(TrainCommand::Dkt(a)) => dkt::train(a),
         Command::Train(TrainCommand::Study(a)) => study::train(classlens_core::models::recommender::RecommenderKind::Study, a),
         Command::Train(TrainCommand::Individual(a)) => study::train(classlens_core::models::recommender::RecommenderKind::Individual, a),
+        Command::Train(TrainCommand::Mf(a)) => mf::train(a),
+        Command::Train(TrainCommand::Bst(a)) => bst::train(a),
+        Command::Distill(a) => distill::run(a),
         Command::Export(a) => export::run(a),
         Command::Recommend(a) => study::recommend(a),
         Command::Eval(EvalCommand::Dkt(a)) => dkt::eval(a),
@@ -93,6 +108,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Bench(BenchCommand::Load(a)) => bench::load(a),
         Command::Bench(BenchCommand::Study(a)) => bench_study::study(a),
         Command::Bench(BenchCommand::Infer(a)) => bench_infer::infer(a),
+        Command::Bench(BenchCommand::Sampler(a)) => bench_sampler::sampler(a),
         Command::Demo(a) => demo::run(a),
     }
 }

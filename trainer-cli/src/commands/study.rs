@@ -126,7 +126,7 @@ struct Report<'a> {
     methods: &'a [MethodHits],
 }
 
-fn load_reads(args: &DataArgs, path: &Path) -> Result<Interactions> {
+pub(super) fn load_reads(args: &DataArgs, path: &Path) -> Result<Interactions> {
     let data = args.load(path)?;
     if data.events.iter().all(|e| e.kind != classlens_core::data::EventKind::Reading) {
         bail!("{}: no reading events (expected STUDY student_activity.csv or another log of dated reads)", path.display());
@@ -134,7 +134,7 @@ fn load_reads(args: &DataArgs, path: &Path) -> Result<Interactions> {
     Ok(data)
 }
 
-fn warn_report(what: &str, r: &StudyReport) {
+pub(super) fn warn_report(what: &str, r: &StudyReport) {
     if r.undated_reads > 0 {
         eprintln!("warning: {what}: {} reads without a date were left out (they cannot be ordered against classmates' reads)", r.undated_reads);
     }
@@ -144,7 +144,7 @@ fn warn_report(what: &str, r: &StudyReport) {
 }
 
 /// The list sizes hits@n is scored at (`train` and `eval` share the flag).
-fn check_ns(ns: &[usize]) -> Result<()> {
+pub(super) fn check_ns(ns: &[usize]) -> Result<()> {
     if ns.is_empty() || ns.contains(&0) {
         bail!("--n-recommendations needs values of at least 1");
     }
