@@ -264,7 +264,10 @@ fn mf(a: &DistillArgs) -> Result<Table> {
             model: name.into(),
             size: w.config.dim,
             params: w.config.n_params(),
-            metrics: vec![(format!("Recall@{k}"), ev.recall), (format!("NDCG@{k}"), ev.ndcg), ("RMSE".into(), ev.rmse)],
+            metrics: match cfg.loss {
+                classlens_core::models::mf::MfLoss::Mse => vec![("RMSE".into(), ev.rmse), (format!("Recall@{k}"), ev.recall), (format!("NDCG@{k}"), ev.ndcg)],
+                classlens_core::models::mf::MfLoss::Bpr => vec![(format!("Recall@{k}"), ev.recall), (format!("NDCG@{k}"), ev.ndcg)],
+            },
             int8_bytes: weights_len(m.model, Quantization::Int8)?,
             latency_ms: median_ms(|| drop(w.score_all(&users))),
         })

@@ -180,8 +180,10 @@ pub fn fit(a: &TrainArgs, cfg: MfTrainConfig, teacher: Option<&MfTeacher<'_>>) -
     let k = cfg.k;
     println!("held out ({} cells, {} students):", last.cells, last.users);
     println!("{:<12} {:>8} {:>10} {:>10}", "method", "RMSE", format!("Recall@{k}"), format!("NDCG@{k}"));
-    println!("{:<12} {:>8.4} {:>10.4} {:>10.4}", "mf", last.rmse, last.recall, last.ndcg);
-    println!("{:<12} {:>8.4} {:>10.4} {:>10.4}", "baseline", report.popularity.rmse, report.popularity.recall, report.popularity.ndcg);
+    // BPR scores are not ratings: their RMSE means nothing.
+    let rmse = |x: f64| if cfg.loss == MfLoss::Mse { format!("{x:.4}") } else { "n/a".into() };
+    println!("{:<12} {:>8} {:>10.4} {:>10.4}", "mf", rmse(last.rmse), last.recall, last.ndcg);
+    println!("{:<12} {:>8} {:>10.4} {:>10.4}", "baseline", rmse(report.popularity.rmse), report.popularity.recall, report.popularity.ndcg);
     println!("(baseline: RMSE of each item's mean rating; ranking by popularity among training students)");
     Ok(report)
 }
