@@ -31,22 +31,7 @@ for kind in study individual; do
 done
 
 # 2. One classroom of the seed-1 data (30 students) for the STUDY latency, native and in the browser.
-python3 - runs/study-bench/s1-inf0.6 $P/class <<'PY'
-import csv, os, sys
-src, dst = sys.argv[1], sys.argv[2]
-os.makedirs(dst, exist_ok=True)
-info = list(csv.DictReader(open(f'{src}/student_info.csv')))
-# No class ids in STUDY's files: a classroom is one school (OrgnID) and grade; its first 30
-# students stand for one class (as `bench study` times it).
-room = (info[0]['OrgnID'], info[0]['GRADE_LVL_NBR'])
-keep = {r['StudentID'] for r in info if (r['OrgnID'], r['GRADE_LVL_NBR']) == room}
-keep = set(sorted(keep, key=int)[:30])
-for name in ['student_info.csv', 'student_activity.csv']:
-    rows = list(csv.DictReader(open(f'{src}/{name}')))
-    with open(f'{dst}/{name}', 'w', newline='') as f:
-        w = csv.DictWriter(f, fieldnames=rows[0].keys()); w.writeheader(); w.writerows(r for r in rows if r['StudentID'] in keep)
-print(len(keep), 'students in the benchmark classroom')
-PY
+python3 scripts/one_classroom.py runs/study-bench/s1-inf0.6 $P/class
 
 # 3. Native: load, first and steady latency.
 for q in none int8; do

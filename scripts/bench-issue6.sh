@@ -65,18 +65,7 @@ for m in a09-dkt a09-dkt-alone31 a09-dkt-kd31 c40-dkt c40-dkt-alone24 c40-dkt-kd
   $CL export "$R/$m" --out "$P/$m.pack" --quantize int8 > /dev/null
 done
 # One classroom (30 students of one school and grade) for the STUDY latency.
-python3 - "$C" "$P/class" <<'PY'
-import csv, os, sys
-src, dst = sys.argv[1], sys.argv[2]
-os.makedirs(dst, exist_ok=True)
-info = list(csv.DictReader(open(f'{src}/student_info.csv')))
-room = (info[0]['OrgnID'], info[0]['GRADE_LVL_NBR'])
-keep = set(sorted({r['StudentID'] for r in info if (r['OrgnID'], r['GRADE_LVL_NBR']) == room}, key=int)[:30])
-for name in ['student_info.csv', 'student_activity.csv']:
-    rows = list(csv.DictReader(open(f'{src}/{name}')))
-    with open(f'{dst}/{name}', 'w', newline='') as f:
-        w = csv.DictWriter(f, fieldnames=rows[0].keys()); w.writeheader(); w.writerows(r for r in rows if r['StudentID'] in keep)
-PY
+python3 scripts/one_classroom.py "$C" "$P/class" > /dev/null
 for m in a09-dkt a09-dkt-alone31 a09-dkt-kd31 c40-dkt c40-dkt-alone24 c40-dkt-kd24; do
   $CL bench infer --pack "$P/$m.pack" --repeats 200 --json "$OUT/infer-native-$m.json" > /dev/null
 done

@@ -14,7 +14,7 @@ use clap::Args;
 use classlens_core::infer::mastery::synthetic_histories;
 use classlens_core::io::write_atomic;
 use classlens_core::models::dkt_train::{DktDistillConfig, DktModelDir, evaluate_dkt, train_dkt_with};
-use classlens_core::models::mf::MfWeights;
+use classlens_core::models::mf::{Mf, MfEvaluation, MfLoss, MfWeights};
 use classlens_core::models::mf_train::{Loader, MfDistillConfig, MfModelDir, MfTeacher};
 use classlens_core::pack::{Quantization, weights_len, write_dkt};
 use classlens_core::sequences::kt::{KtStep, kt_splits_with};
@@ -235,8 +235,8 @@ fn mf(a: &DistillArgs) -> Result<Table> {
         out: a.out.clone(),
         resume: a.resume,
         loss: match t_cfg.loss {
-            classlens_core::models::mf::MfLoss::Mse => super::mf::LossArg::Mse,
-            classlens_core::models::mf::MfLoss::Bpr => super::mf::LossArg::Bpr,
+            MfLoss::Mse => super::mf::LossArg::Mse,
+            MfLoss::Bpr => super::mf::LossArg::Bpr,
         },
         rating: None,
         test_frac: t_cfg.test_frac,
@@ -257,33 +257,33 @@ fn mf(a: &DistillArgs) -> Result<Table> {
         bail!("{}: the teacher was trained on other students or items than {} holds", a.teacher.display(), a.data.display());
     }
     let k = cfg.k;
-    let row = |name: &str, w: &MfWeights, ev: classlens_core::models::mf::MfEvaluation, dir: &Path| -> Result<Row> {
-        let m = MfModelDir::load(dir)?;
+    // One row per model, from the model in memory: its metrics, then the int8 size and latency.
+    let row = |name: &str, model: Mf, ev: MfEvaluation| -> Result<Row> {
+        let w = MfWeights::from_model(&model);
         let users: Vec<u32> = (0..32.min(w.config.n_users) as u32).collect();
+        let mut metrics = vec![(format!("Recall@{k}"), ev.recall), (format!("NDCG@{k}"), ev.ndcg)];
+        if cfg.loss == MfLoss::Mse {
+            metrics.insert(0, ("RMSE".into(), ev.rmse));
+        }
         Ok(Row {
             model: name.into(),
             size: w.config.dim,
             params: w.config.n_params(),
-            metrics: match cfg.loss {
-                classlens_core::models::mf::MfLoss::Mse => vec![("RMSE".into(), ev.rmse), (format!("Recall@{k}"), ev.recall), (format!("NDCG@{k}"), ev.ndcg)],
-                classlens_core::models::mf::MfLoss::Bpr => vec![(format!("Recall@{k}"), ev.recall), (format!("NDCG@{k}"), ev.ndcg)],
-            },
-            int8_bytes: weights_len(m.model, Quantization::Int8)?,
+            metrics,
+            int8_bytes: weights_len(model, Quantization::Int8)?,
             latency_ms: median_ms(|| drop(w.score_all(&users))),
         })
     };
     let teacher_eval = teacher.history.last().map(|r| r.test).context("the teacher has no history.json")?;
-    let mut rows = vec![row("teacher", &weights, teacher_eval, &a.teacher)?];
+    let mut rows = vec![row("teacher", teacher.model.clone(), teacher_eval)?];
     if let Some(dir) = &a.alone {
         let alone_args = super::mf::TrainArgs { out: dir.clone(), ..args.clone() };
         let report = super::mf::fit(&alone_args, cfg, None)?;
-        let w = MfWeights::from_model(&MfModelDir::load(dir)?.model);
-        rows.push(row("student alone", &w, report.model, dir)?);
+        rows.push(row("student alone", MfModelDir::load(dir)?.model, report.model)?);
     }
     let t = MfTeacher { weights: &weights, config: MfDistillConfig { teacher: a.teacher.display().to_string(), temperature: a.temperature, alpha: a.alpha } };
     let report = super::mf::fit(&args, cfg, Some(&t))?;
-    let w = MfWeights::from_model(&MfModelDir::load(&a.out)?.model);
-    rows.push(row("distilled student", &w, report.model, &a.out)?);
+    rows.push(row("distilled student", MfModelDir::load(&a.out)?.model, report.model)?);
     Ok(Table { kind: "mf", teacher: a.teacher.display().to_string(), alpha: a.alpha, temperature: a.temperature, rows })
 }
 
