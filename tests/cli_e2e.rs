@@ -124,7 +124,7 @@ fn resume_after_a_kill_matches_an_uninterrupted_run() {
     assert_eq!(a.as_array().unwrap().len(), 40);
     assert_eq!(a, b, "the resumed run's history differs from the uninterrupted one");
     // The weights themselves (burnpack files also carry per-process parameter ids).
-    let weights = |d: &Path| classlens_core::models::dkt_train::DktModelDir::load(d).unwrap().weights;
+    let weights = |d: &Path| classlens_core::models::dkt::DktModel::load(d).unwrap().weights;
     assert_eq!(weights(&straight), weights(&resumed), "the resumed run ends with different weights");
 
     // A resume with another split is refused rather than silently permuting the skills.

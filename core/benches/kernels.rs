@@ -5,8 +5,8 @@
 use std::hint::black_box;
 
 use classlens_core::models::device::reference_device;
-use classlens_core::models::dkt::DktConfig;
-use classlens_core::models::dkt_kernel::DktWeights;
+use classlens_core::models::dkt::net::DktConfig;
+use classlens_core::models::dkt::kernel::DktWeights;
 use classlens_core::models::init::Init;
 use classlens_core::sequences::kt::KtStep;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -23,7 +23,7 @@ fn dkt_batch(c: &mut Criterion) {
     // The same batch through trained weights, when a model directory is given: trained weights
     // saturate more gates than fresh ones, which must not change the cost.
     if let Ok(dir) = std::env::var("CLASSLENS_BENCH_MODEL") {
-        let m = classlens_core::models::dkt_train::DktModelDir::load(std::path::Path::new(&dir)).expect("model dir");
+        let m = classlens_core::models::dkt::DktModel::load(std::path::Path::new(&dir)).expect("model dir");
         let s = m.weights.config.n_skills as u32;
         let hist: Vec<Vec<KtStep>> = hist.iter().map(|h| h.iter().map(|st| KtStep::new(vec![st.skills[0] % s], st.correct)).collect()).collect();
         let rows: Vec<&[KtStep]> = hist.iter().map(|h| h.as_slice()).collect();

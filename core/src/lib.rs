@@ -11,6 +11,7 @@ pub mod io;
 pub mod metrics;
 pub mod models;
 pub mod pack;
-pub mod recommend;
+pub mod runs;
+pub mod eval;
 pub mod sequences;
 pub mod synth;

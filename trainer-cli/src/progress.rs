@@ -1,6 +1,6 @@
 //! Training progress on the terminal: a bar per epoch with loss and throughput.
 
-use classlens_core::models::dkt_train::Progress;
+use classlens_core::models::dkt::train::Progress;
 use indicatif::{ProgressBar, ProgressStyle};
 
 pub struct TrainBar {

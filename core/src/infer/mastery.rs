@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::InferError;
-use crate::models::dkt_train::DktModelDir;
+use crate::models::dkt::DktModel;
 use crate::sequences::kt::{KtSequence, KtStep};
 
 /// One answered problem as a teacher's data spells it.
@@ -21,7 +21,7 @@ pub struct Answer {
 
 /// Model steps for `answers`. An unknown skill is an error, not a silent skip: a mastery table
 /// that quietly ignored half a student's work would look confident and be wrong.
-pub fn steps(model: &DktModelDir, answers: &[Answer]) -> Result<Vec<KtStep>, InferError> {
+pub fn steps(model: &DktModel, answers: &[Answer]) -> Result<Vec<KtStep>, InferError> {
     answers
         .iter()
         .enumerate()
@@ -43,19 +43,19 @@ pub fn steps(model: &DktModelDir, answers: &[Answer]) -> Result<Vec<KtStep>, Inf
 /// Benchmark histories: `students` × `steps` answers cycling through the model's skills with a
 /// fixed right/wrong pattern. The model's cost does not depend on the values; native and browser
 /// benchmarks time the same inputs.
-pub fn synthetic_histories(model: &DktModelDir, students: usize, steps: usize) -> Vec<Vec<KtStep>> {
+pub fn synthetic_histories(model: &DktModel, students: usize, steps: usize) -> Vec<Vec<KtStep>> {
     let n = model.config.dkt.n_skills as u32;
     (0..students as u32).map(|b| (0..steps as u32).map(|t| KtStep::new(vec![(b * 7 + t * 3) % n], (b + t) % 3 != 0)).collect()).collect()
 }
 
 /// Per-skill probabilities after `history` (the model reads its last `window` steps).
-pub fn mastery(model: &DktModelDir, history: &[KtStep]) -> Vec<f32> {
+pub fn mastery(model: &DktModel, history: &[KtStep]) -> Vec<f32> {
     model.weights.mastery(model.recent(history))
 }
 
 /// Per-skill probabilities after each step of `history`: `out[t][s]`, with `out[0]` the prior.
 /// Each point reads the window ending at that step, as [`mastery`] would have at the time.
-pub fn trajectory(model: &DktModelDir, history: &[KtStep]) -> Vec<Vec<f32>> {
+pub fn trajectory(model: &DktModel, history: &[KtStep]) -> Vec<Vec<f32>> {
     let s = model.config.dkt.n_skills;
     let window = model.config.train.window;
     let mut out = vec![model.weights.mastery(&[])];
@@ -82,7 +82,7 @@ pub struct MasteryTable {
 
 /// The table for `students` (default: every student of `seqs`), in one batched pass. A named
 /// student with no usable answer is an error; with no names, such students get the prior.
-pub fn mastery_table(model: &DktModelDir, seqs: &[KtSequence], students: &[String]) -> Result<MasteryTable, InferError> {
+pub fn mastery_table(model: &DktModel, seqs: &[KtSequence], students: &[String]) -> Result<MasteryTable, InferError> {
     let by_id: HashMap<&str, &KtSequence> = seqs.iter().map(|q| (q.student.as_str(), q)).collect();
     let chosen: Vec<String> = if students.is_empty() { seqs.iter().map(|q| q.student.clone()).collect() } else { students.to_vec() };
     let empty: &[KtStep] = &[];
@@ -101,19 +101,19 @@ pub fn mastery_table(model: &DktModelDir, seqs: &[KtSequence], students: &[Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::dkt::DktConfig;
-    use crate::models::dkt_kernel::DktWeights;
-    use crate::models::dkt_train::{DktRunConfig, DktTrainConfig};
+    use crate::models::dkt::net::DktConfig;
+    use crate::models::dkt::kernel::DktWeights;
+    use crate::models::dkt::{DktRunConfig, DktTrainConfig};
     use crate::models::device::reference_device;
     use crate::sequences::kt::{ProblemVocab, SkillVocab};
 
-    pub(crate) fn tiny_model(window: usize) -> DktModelDir {
+    pub(crate) fn tiny_model(window: usize) -> DktModel {
         let dkt = DktConfig { n_skills: 3, hidden: 8, n_problems: 0 };
         let train = DktTrainConfig { hidden: 8, window, ..DktTrainConfig::default() };
         let config = DktRunConfig { model: "dkt".into(), dkt, train };
         let module = dkt.init(7, &reference_device());
         let vocab = SkillVocab::new(vec!["add".into(), "sub".into(), "mul".into()]);
-        DktModelDir { weights: DktWeights::from_model(&module), vocab, problems: ProblemVocab::default(), config }
+        DktModel { weights: DktWeights::from_model(&module), vocab, problems: ProblemVocab::default(), config }
     }
 
     fn answer(skill: &str, correct: bool) -> Answer {

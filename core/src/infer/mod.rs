@@ -9,7 +9,7 @@
 //!   from a classroom's reading log, in one batched pass per classroom.
 //!
 //! These calls are synchronous and run on the CPU: DKT on the fused kernel
-//! ([`crate::models::dkt_kernel`]), the recommenders on burn's NdArray device. The same calls
+//! ([`crate::models::dkt::kernel`]), the recommenders on burn's NdArray device. The same calls
 //! compile to WebAssembly unchanged. In WebAssembly, `webgpu` adds DKT on the browser's WebGPU
 //! (async, as every GPU read in a browser must be); the page picks it at run time when the
 //! browser offers an adapter and falls back to the CPU otherwise.

@@ -5,8 +5,8 @@ use serde::Serialize;
 use super::InferError;
 use crate::data::Interactions;
 use crate::models::device::reference_device;
-use crate::models::recommender_infer::{NextOptions, NextRead, Suggestion, recommend_next, recommend_next_async};
-use crate::models::recommender_train::RecModelDir;
+use crate::models::study::infer::{NextOptions, NextRead, Suggestion, recommend_next, recommend_next_async};
+use crate::models::study::StudyModel;
 use crate::sequences::study::{StudyData, build_study};
 
 /// One student's suggestions, best first.
@@ -34,7 +34,7 @@ pub struct ReadingLog {
 }
 
 impl ReadingLog {
-    pub fn new(model: &RecModelDir, data: &Interactions) -> Self {
+    pub fn new(model: &StudyModel, data: &Interactions) -> Self {
         Self { built: build_study(data, &model.vocab, &model.run.pack) }
     }
 }
@@ -43,12 +43,12 @@ impl ReadingLog {
 /// read), in the order asked, from one batched pass per row of the packed classrooms. A student
 /// the log does not know is an error; one with no dated read gets no suggestions and is named in
 /// the second list.
-pub fn recommend(model: &RecModelDir, data: &Interactions, students: &[String], request: &Request) -> Result<(Vec<StudentSuggestions>, Vec<String>), InferError> {
+pub fn recommend(model: &StudyModel, data: &Interactions, students: &[String], request: &Request) -> Result<(Vec<StudentSuggestions>, Vec<String>), InferError> {
     recommend_in(model, data, &ReadingLog::new(model, data), students, request)
 }
 
 /// [`recommend`] on a log already arranged for `model` (`log` built from `data`).
-pub fn recommend_in(model: &RecModelDir, data: &Interactions, log: &ReadingLog, students: &[String], request: &Request) -> Result<(Vec<StudentSuggestions>, Vec<String>), InferError> {
+pub fn recommend_in(model: &StudyModel, data: &Interactions, log: &ReadingLog, students: &[String], request: &Request) -> Result<(Vec<StudentSuggestions>, Vec<String>), InferError> {
     let (ids, options) = prepare(data, &log.built, students, request)?;
     let out = recommend_next(&model.model, &model.run.model, &model.vocab, &log.built, &ids, &options, &reference_device());
     Ok(by_name(data, ids, out))
@@ -57,8 +57,8 @@ pub fn recommend_in(model: &RecModelDir, data: &Interactions, log: &ReadingLog, 
 /// [`recommend`] with the model on another device, whose reads are awaited: `gpu_model` is
 /// `model.model` moved to `device` (WebGPU in a browser).
 pub async fn recommend_on(
-    model: &RecModelDir,
-    gpu_model: &crate::models::recommender::Recommender,
+    model: &StudyModel,
+    gpu_model: &crate::models::study::net::Recommender,
     device: &burn::tensor::Device,
     data: &Interactions,
     students: &[String],
@@ -105,8 +105,8 @@ fn by_name(data: &Interactions, ids: Vec<u32>, out: Vec<NextRead>) -> (Vec<Stude
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::recommender::{RecommenderConfig, RecommenderKind};
-    use crate::models::recommender_train::{RecRunConfig, RecTrainConfig};
+    use crate::models::study::net::{RecommenderConfig, RecommenderKind};
+    use crate::models::study::{RecRunConfig, RecTrainConfig};
     use crate::sequences::study::PackConfig;
     use crate::sequences::study::test_data::three_classmates;
     use crate::sequences::study::TitleVocab;
@@ -117,7 +117,7 @@ mod tests {
         let vocab = TitleVocab::from_training(&data, 10);
         let cfg = RecommenderConfig { d_model: 16, n_heads: 2, d_ff: 32, n_layers: 1, ..RecommenderConfig::new(RecommenderKind::Study, vocab.len()) };
         let run = RecRunConfig::new(cfg.clone(), PackConfig::new(16, 16).unwrap(), RecTrainConfig::default());
-        let model = RecModelDir { model: cfg.init(5, &reference_device()), run, vocab };
+        let model = StudyModel { model: cfg.init(5, &reference_device()), run, vocab };
         let request = Request { top: 2, include_read: true, as_of: None };
         let all: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
         let (whole, _) = recommend(&model, &data, &all, &request).unwrap();

@@ -9,7 +9,7 @@
 //! unit's cell state in a register, compute that unit's four gates from the shared previous `h`
 //! (the step's input rows are looked up, not multiplied), and meet at a barrier per step. The
 //! hidden states of all steps then go through the output layer as one `[T·B × H] · [H × S]`
-//! dispatch. The maths are those of [`crate::models::dkt_kernel`] (gates `[i, f, o, g]`, mean of
+//! dispatch. The maths are those of [`crate::models::dkt::kernel`] (gates `[i, f, o, g]`, mean of
 //! a multi-skill step's token rows, `μ_q · V[token]` for known problems); the browser tests check
 //! both give the same probabilities.
 //!
@@ -20,7 +20,7 @@ use std::borrow::Cow;
 
 use wgpu::util::DeviceExt;
 
-use crate::models::dkt_kernel::DktWeights;
+use crate::models::dkt::kernel::DktWeights;
 use crate::sequences::kt::KtStep;
 
 /// The largest hidden size one workgroup can hold (WebGPU guarantees 256 invocations).

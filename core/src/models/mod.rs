@@ -1,20 +1,21 @@
-//! Models: definitions (burn modules), training loops and fast inference kernels.
+//! Models, one folder per model: the inference model apart from its trainer.
+//!
+//! - [`dkt`]: knowledge tracing (plain and problem-aware DKT);
+//! - [`study`]: STUDY and Individual reading suggestions;
+//! - [`bst`]: the Behaviour Sequence Transformer baseline;
+//! - [`mf`]: matrix factorisation (MSE, BPR);
+//! - [`baselines`]: suggesters that learn nothing (classroom popularity, item KNN).
+//!
+//! Shared building blocks: [`device`] (burn backends and seeding), [`init`], [`lstm_math`],
+//! [`recurrent_gemm`] (the LSTM's packed sgemm) and [`soft_targets`] (distillation losses).
 
+pub mod baselines;
 pub mod bst;
-pub mod bst_train;
 pub mod device;
 pub mod dkt;
-pub mod dkt_fused;
-pub mod dkt_influence;
-pub mod dkt_kernel;
-pub mod dkt_train;
 pub mod init;
 pub mod lstm_math;
 pub mod mf;
-pub mod mf_train;
-pub mod record;
-pub mod recommender;
-pub mod recommender_infer;
-pub mod recommender_train;
 pub mod recurrent_gemm;
 pub mod soft_targets;
+pub mod study;

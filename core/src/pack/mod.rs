@@ -37,9 +37,9 @@ use serde::{Deserialize, Serialize};
 pub use quantize::Quantization;
 
 use crate::models::device::reference_device;
-use crate::models::dkt_train::{DktModelDir, DktRunConfig};
-use crate::models::recommender::RecommenderKind;
-use crate::models::recommender_train::{RecModelDir, RecRunConfig};
+use crate::models::dkt::{DktModel, DktRunConfig};
+use crate::models::study::net::RecommenderKind;
+use crate::models::study::{StudyModel, RecRunConfig};
 use crate::sequences::kt::{ProblemVocab, SkillVocab};
 use crate::sequences::study::TitleVocab;
 
@@ -139,8 +139,8 @@ impl PackMeta {
 /// A pack, loaded: the same model types a trained model directory loads into.
 #[derive(Debug)]
 pub enum LoadedPack {
-    Dkt(DktModelDir),
-    Recommender(RecModelDir),
+    Dkt(DktModel),
+    Recommender(StudyModel),
 }
 
 impl LoadedPack {
@@ -151,14 +151,14 @@ impl LoadedPack {
         }
     }
 
-    pub fn into_dkt(self) -> Result<DktModelDir, PackError> {
+    pub fn into_dkt(self) -> Result<DktModel, PackError> {
         match self {
             LoadedPack::Dkt(m) => Ok(m),
             other => Err(PackError::WrongKind { expected: "dkt".into(), found: other.kind() }),
         }
     }
 
-    pub fn into_recommender(self) -> Result<RecModelDir, PackError> {
+    pub fn into_recommender(self) -> Result<StudyModel, PackError> {
         match self {
             LoadedPack::Recommender(m) => Ok(m),
             other => Err(PackError::WrongKind { expected: "study or individual".into(), found: other.kind() }),
@@ -253,7 +253,7 @@ pub fn weights_len<M: Module>(module: M, quantization: Quantization) -> Result<u
 }
 
 /// A DKT pack.
-pub fn write_dkt(model: &DktModelDir, quantization: Quantization) -> Result<Vec<u8>, PackError> {
+pub fn write_dkt(model: &DktModel, quantization: Quantization) -> Result<Vec<u8>, PackError> {
     let module = model.weights.to_module(&reference_device());
     let meta = PackMeta {
         writer: writer(),
@@ -264,7 +264,7 @@ pub fn write_dkt(model: &DktModelDir, quantization: Quantization) -> Result<Vec<
 }
 
 /// A STUDY or Individual pack.
-pub fn write_recommender(model: &RecModelDir, quantization: Quantization) -> Result<Vec<u8>, PackError> {
+pub fn write_recommender(model: &StudyModel, quantization: Quantization) -> Result<Vec<u8>, PackError> {
     let meta = PackMeta { writer: writer(), quantization, model: PackModel::Recommender { config: model.run.clone(), vocab: model.vocab.to_json() } };
     envelope(&meta, &weights_bytes(model.model.clone(), quantization)?)
 }
@@ -306,15 +306,15 @@ pub fn load(bytes: &[u8]) -> Result<LoadedPack, PackError> {
     let (meta, weights) = read_meta(bytes)?;
     match meta.model {
         PackModel::Dkt { config, skills, problems } => {
-            DktModelDir::check(&config, &skills, &problems).map_err(PackError::Meta)?;
+            DktModel::check(&config, &skills, &problems).map_err(PackError::Meta)?;
             let module = load_weights(config.dkt.init(0, &reference_device()), weights)?;
-            Ok(LoadedPack::Dkt(DktModelDir::from_module(config, skills.reindexed(), problems.reindexed(), &module)))
+            Ok(LoadedPack::Dkt(DktModel::from_module(config, skills.reindexed(), problems.reindexed(), &module)))
         }
         PackModel::Recommender { config, vocab } => {
             let vocab = TitleVocab::from_json(&vocab, "the pack's vocabulary").map_err(|e| PackError::Meta(e.to_string()))?;
-            RecModelDir::check(&config, &vocab).map_err(PackError::Meta)?;
+            StudyModel::check(&config, &vocab).map_err(PackError::Meta)?;
             let model = load_weights(config.model.init(0, &reference_device()), weights)?;
-            Ok(LoadedPack::Recommender(RecModelDir { run: config, vocab, model }))
+            Ok(LoadedPack::Recommender(StudyModel { run: config, vocab, model }))
         }
     }
 }

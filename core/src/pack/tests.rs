@@ -1,29 +1,29 @@
 use super::*;
 use crate::infer::mastery::{Answer, steps};
-use crate::models::dkt::DktConfig;
-use crate::models::dkt_train::DktTrainConfig;
-use crate::models::recommender::RecommenderConfig;
-use crate::models::recommender_infer::{NextOptions, recommend_next};
-use crate::models::recommender_train::RecTrainConfig;
+use crate::models::dkt::net::DktConfig;
+use crate::models::dkt::DktTrainConfig;
+use crate::models::study::net::RecommenderConfig;
+use crate::models::study::infer::{NextOptions, recommend_next};
+use crate::models::study::RecTrainConfig;
 use crate::sequences::kt::KtStep;
 use crate::sequences::study::test_data::{day, three_classmates};
 use crate::sequences::study::{PackConfig, StudyData, build_study};
 
 /// A DKT model of a realistic width (the pack-size ratio is meaningless on a toy).
-fn dkt_model(n_skills: usize, hidden: usize) -> DktModelDir {
+fn dkt_model(n_skills: usize, hidden: usize) -> DktModel {
     dkt_model_with_problems(n_skills, hidden, 0)
 }
 
-fn dkt_model_with_problems(n_skills: usize, hidden: usize, n_problems: usize) -> DktModelDir {
+fn dkt_model_with_problems(n_skills: usize, hidden: usize, n_problems: usize) -> DktModel {
     let dkt = DktConfig { n_skills, hidden, n_problems };
     let config = DktRunConfig { model: "dkt".into(), dkt, train: DktTrainConfig { hidden, window: 20, ..DktTrainConfig::default() } };
     let names: Vec<String> = (0..n_skills).map(|i| format!("skill-{i}")).collect();
     let module = dkt.init(3, &reference_device());
     let problems = ProblemVocab::from_names((0..n_problems).map(|i| format!("p{i}")));
-    DktModelDir::from_module(config, SkillVocab::new(names), problems, &module)
+    DktModel::from_module(config, SkillVocab::new(names), problems, &module)
 }
 
-fn histories(m: &DktModelDir) -> Vec<Vec<KtStep>> {
+fn histories(m: &DktModel) -> Vec<Vec<KtStep>> {
     let n = m.vocab.len();
     (0..6)
         .map(|b| {
@@ -33,7 +33,7 @@ fn histories(m: &DktModelDir) -> Vec<Vec<KtStep>> {
         .collect()
 }
 
-fn probabilities(m: &DktModelDir, h: &[Vec<KtStep>]) -> Vec<f32> {
+fn probabilities(m: &DktModel, h: &[Vec<KtStep>]) -> Vec<f32> {
     let refs: Vec<&[KtStep]> = h.iter().map(Vec::as_slice).collect();
     m.weights.predict(&refs).concat()
 }
@@ -89,13 +89,13 @@ fn study_data() -> (TitleVocab, StudyData) {
     (v.clone(), build_study(&d, &v, &pack))
 }
 
-fn rec_model(kind: RecommenderKind, vocab: &TitleVocab) -> RecModelDir {
+fn rec_model(kind: RecommenderKind, vocab: &TitleVocab) -> StudyModel {
     let cfg = RecommenderConfig { d_model: 64, n_heads: 2, d_ff: 128, n_layers: 1, ..RecommenderConfig::new(kind, vocab.len()) };
     let run = RecRunConfig::new(cfg.clone(), PackConfig::new(16, 16).unwrap(), RecTrainConfig::default());
-    RecModelDir { model: cfg.init(5, &reference_device()), run, vocab: vocab.clone() }
+    StudyModel { model: cfg.init(5, &reference_device()), run, vocab: vocab.clone() }
 }
 
-fn scores(m: &RecModelDir, data: &StudyData) -> Vec<f32> {
+fn scores(m: &StudyModel, data: &StudyData) -> Vec<f32> {
     let students: Vec<u32> = data.seqs.iter().map(|s| s.student).collect();
     let options = NextOptions { n: m.vocab.len(), include_read: true, as_of: day(2021, 2, 1) };
     let next = recommend_next(&m.model, &m.run.model, &m.vocab, data, &students, &options, &reference_device());

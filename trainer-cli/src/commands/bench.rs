@@ -6,8 +6,9 @@ use std::time::Instant;
 use anyhow::{Result, bail};
 use clap::Args;
 use classlens_core::io::write_atomic;
-use classlens_core::models::dkt::KtBatchTensors;
-use classlens_core::models::dkt_train::{DktModelDir, DktTrainConfig, train_dkt};
+use classlens_core::models::dkt::net::KtBatchTensors;
+use classlens_core::models::dkt::{DktModel, DktTrainConfig};
+use classlens_core::models::dkt::train::train_dkt;
 use classlens_core::sequences::kt::{KtBatch, KtStep, Window, kt_splits_with};
 use serde::Serialize;
 
@@ -136,7 +137,7 @@ pub fn dkt(a: BenchDktArgs) -> Result<()> {
             (tmp.path().to_path_buf(), out.history)
         }
     };
-    let model = DktModelDir::load(&model_dir)?;
+    let model = DktModel::load(&model_dir)?;
     if a.infer_students == 0 || a.infer_steps == 0 {
         bail!("--infer-students and --infer-steps must be at least 1");
     }

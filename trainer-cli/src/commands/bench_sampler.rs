@@ -11,8 +11,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use classlens_core::models::dkt_train::{DktTrainConfig, train_dkt};
-use classlens_core::models::mf_train::Loader;
+use classlens_core::models::dkt::DktTrainConfig;
+use classlens_core::models::dkt::train::train_dkt;
+use classlens_core::models::mf::train::Loader;
 use classlens_core::sequences::kt::kt_splits_with;
 use serde::Serialize;
 

@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use clap::Args;
 use classlens_core::models::device::reference_device;
-use classlens_core::models::recommender::{RecommenderConfig, RecommenderKind};
-use classlens_core::models::recommender_infer::{NextOptions, recommend_next};
-use classlens_core::models::recommender_train::{RecModelDir, RecRunConfig, RecTrainConfig, train_recommender};
+use classlens_core::models::study::net::{RecommenderConfig, RecommenderKind};
+use classlens_core::models::study::infer::{NextOptions, recommend_next};
+use classlens_core::models::study::{StudyModel, RecRunConfig, RecTrainConfig};
+use classlens_core::models::study::train::train_recommender;
 use classlens_core::sequences::study::{ClassroomKey, PackConfig, TitleVocab, build_study};
 use serde::Serialize;
 
@@ -82,7 +83,7 @@ pub fn study(a: BenchStudyArgs) -> Result<()> {
     let history = train_recommender(&built, &valid, &vocab, &run, tmp.path(), false, &mut |_| {})?;
     let last = history.last().expect("at least one record");
 
-    let dir = RecModelDir::load(a.model.as_deref().unwrap_or(tmp.path()))?;
+    let dir = StudyModel::load(a.model.as_deref().unwrap_or(tmp.path()))?;
     // The first classroom with enough students, as the app would hold it: only its reads.
     let room = built.classrooms.iter().find(|c| c.members.len() >= a.classroom_size && !matches!(c.key, ClassroomKey::Alone(_)));
     let Some(room) = room else { bail!("no classroom in {} has {} students", a.data.display(), a.classroom_size) };

@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use classlens_core::io::write_atomic;
-use classlens_core::models::bst::{BstConfig, Positions};
-use classlens_core::models::bst_train::{BstModelDir, BstProgress, BstRunConfig, BstTrainConfig, ContextVocab, Examples, train_bst};
-use classlens_core::recommend::evaluate::{aggregate, aggregate_csv, per_student_csv, score_per_read};
-use classlens_core::recommend::report::{MethodHits, baselines, comparison_table};
+use classlens_core::models::bst::net::{BstConfig, Positions};
+use classlens_core::models::bst::train::{BstModelDir, BstProgress, BstRunConfig, BstTrainConfig, ContextVocab, Examples, train_bst};
+use classlens_core::eval::hits::{aggregate, aggregate_csv, per_student_csv, score_per_read};
+use classlens_core::eval::report::{MethodHits, baselines, comparison_table};
 use classlens_core::sequences::study::{PackConfig, TitleVocab, build_study, split_by_classroom};
 use indicatif::{ProgressBar, ProgressStyle};
 

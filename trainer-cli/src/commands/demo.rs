@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use classlens_core::data::assistments::{AssistmentsOptions, load_assistments};
-use classlens_core::models::dkt_train::{DktModelDir, DktTrainConfig, evaluate_dkt, train_dkt};
+use classlens_core::models::dkt::{DktModel, DktTrainConfig};
+use classlens_core::models::dkt::train::{evaluate_dkt, train_dkt};
 use classlens_core::sequences::kt::kt_splits;
 use classlens_core::synth::{SKILL_BUILDER_FILE, default_classroom, write_dir};
 
@@ -37,7 +38,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let cfg = DktTrainConfig { hidden: 32, window: 100, batch_size: 16, epochs: a.epochs, learning_rate: 1e-2, seed: 7, ..Default::default() };
     let mut bar = TrainBar::new(false);
     train_dkt(&splits.train, &splits.valid, &splits.vocab, &splits.problems, &cfg, &model_dir, false, &mut |p| bar.update(p))?;
-    let model = DktModelDir::load(&model_dir)?;
+    let model = DktModel::load(&model_dir)?;
     let test = evaluate_dkt(&model.weights, &model.vocab, &splits.test, cfg.window).overall;
     println!(
         "DKT on {} held-out students: AUC {:.3}, accuracy {:.3} (next-step prediction; a constant guess scores AUC 0.5)",

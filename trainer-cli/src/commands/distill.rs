@@ -13,9 +13,10 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use classlens_core::infer::mastery::synthetic_histories;
 use classlens_core::io::write_atomic;
-use classlens_core::models::dkt_train::{DktDistillConfig, DktModelDir, evaluate_dkt, train_dkt_with};
+use classlens_core::models::dkt::{DktDistillConfig, DktModel};
+use classlens_core::models::dkt::train::{evaluate_dkt, train_dkt_with};
 use classlens_core::models::mf::{Mf, MfEvaluation, MfLoss, MfWeights};
-use classlens_core::models::mf_train::{Loader, MfDistillConfig, MfModelDir, MfTeacher};
+use classlens_core::models::mf::train::{Loader, MfDistillConfig, MfModelDir, MfTeacher};
 use classlens_core::pack::{Quantization, weights_len, write_dkt};
 use classlens_core::sequences::kt::{KtStep, kt_splits_with};
 use serde::Serialize;
@@ -161,7 +162,7 @@ fn print_table(t: &Table) {
 }
 
 fn dkt(a: &DistillArgs) -> Result<Table> {
-    let teacher = DktModelDir::load(&a.teacher)?;
+    let teacher = DktModel::load(&a.teacher)?;
     let data = a.data_args.load(&a.data)?;
     let valid = a.valid_data.as_deref().map(|p| a.data_args.load(p)).transpose()?;
     let t_cfg = &teacher.config.train;
@@ -193,7 +194,7 @@ fn dkt(a: &DistillArgs) -> Result<Table> {
         None => &splits.test,
     };
     let mut rows = Vec::new();
-    let row = |name: &str, m: &DktModelDir| -> Result<Row> {
+    let row = |name: &str, m: &DktModel| -> Result<Row> {
         let ev = evaluate_dkt(&m.weights, &m.vocab, eval_set, m.config.train.window);
         let h = synthetic_histories(m, 32, 100);
         let refs: Vec<&[KtStep]> = h.iter().map(Vec::as_slice).collect();
@@ -207,12 +208,12 @@ fn dkt(a: &DistillArgs) -> Result<Table> {
         })
     };
     rows.push(row("teacher", &teacher)?);
-    let train = |dir: &Path, teacher_w: Option<&classlens_core::models::dkt_kernel::DktWeights>, cfg: &classlens_core::models::dkt_train::DktTrainConfig| -> Result<DktModelDir> {
+    let train = |dir: &Path, teacher_w: Option<&classlens_core::models::dkt::kernel::DktWeights>, cfg: &classlens_core::models::dkt::DktTrainConfig| -> Result<DktModel> {
         let mut bar = TrainBar::new(a.quiet);
         std::fs::create_dir_all(dir)?;
         super::dkt::write_split(dir, &a.data, &splits)?;
         train_dkt_with(&splits.train, &splits.valid, &splits.vocab, &splits.problems, cfg, teacher_w, dir, a.resume, &mut |p| bar.update(p))?;
-        Ok(DktModelDir::load(dir)?)
+        Ok(DktModel::load(dir)?)
     };
     if let Some(dir) = &a.alone {
         let alone = train(dir, None, &cfg)?;
@@ -290,13 +291,14 @@ fn mf(a: &DistillArgs) -> Result<Table> {
 fn study(a: &DistillArgs) -> Result<Table> {
     use burn::module::Module;
     use classlens_core::infer::recommend::{Request, recommend};
-    use classlens_core::models::recommender_train::{RecDistillConfig, RecModelDir, RecTeacher, train_recommender_with};
+    use classlens_core::models::study::{RecDistillConfig, StudyModel};
+    use classlens_core::models::study::train::{RecTeacher, train_recommender_with};
     use classlens_core::pack::write_recommender;
-    use classlens_core::recommend::evaluate::EvalType;
-    use classlens_core::recommend::report::model_hits;
+    use classlens_core::eval::hits::EvalType;
+    use classlens_core::eval::report::model_hits;
     use classlens_core::sequences::study::{TitleVocab, build_study, split_by_classroom};
 
-    let teacher = RecModelDir::load(&a.teacher)?;
+    let teacher = StudyModel::load(&a.teacher)?;
     let t_run = &teacher.run;
     let all = super::study::load_reads(&a.data_args, &a.data)?;
     let (train_data, valid_data) = match &a.valid_data {
@@ -323,7 +325,7 @@ fn study(a: &DistillArgs) -> Result<Table> {
     run.distill = None;
     let ns = [1usize, 5, 10];
     let request = Request { top: 5, include_read: false, as_of: None };
-    let row = |name: &str, m: &RecModelDir| -> Result<Row> {
+    let row = |name: &str, m: &StudyModel| -> Result<Row> {
         let (hits, _) = model_hits(name, &m.model, &m.run.model, &m.vocab, &valid_data, &valid, &ns, &classlens_core::models::device::reference_device());
         let metric = |t: EvalType, n: usize| (format!("{}@{n}", if t == EvalType::All { "hits" } else { "novel" }), hits.get(t, n).unwrap_or(f64::NAN));
         Ok(Row {
@@ -337,20 +339,20 @@ fn study(a: &DistillArgs) -> Result<Table> {
     };
     let mut rows = vec![row("teacher", &teacher)?];
     let quiet = a.quiet;
-    let mut log = |p: classlens_core::models::recommender_train::RecProgress| {
-        if let (false, classlens_core::models::recommender_train::RecProgress::Record(r)) = (quiet, p) {
+    let mut log = |p: classlens_core::models::study::train::RecProgress| {
+        if let (false, classlens_core::models::study::train::RecProgress::Record(r)) = (quiet, p) {
             let v = r.valid.map_or(String::new(), |v| format!(", valid loss {:.3}, hits@5 {:.3}", v.loss, v.hits_at_5));
             eprintln!("step {}: train loss {:.3}{v}", r.step, r.train_loss);
         }
     };
     if let Some(dir) = &a.alone {
         train_recommender_with(&train, &valid, &vocab, &run, None, dir, a.resume, &mut log)?;
-        rows.push(row("student alone", &RecModelDir::load(dir)?)?);
+        rows.push(row("student alone", &StudyModel::load(dir)?)?);
     }
     let mut kd = run.clone();
     kd.distill = Some(RecDistillConfig { teacher: a.teacher.display().to_string(), temperature: a.temperature, alpha: a.alpha });
     let t = RecTeacher { model: &teacher.model, config: &teacher.run.model };
     train_recommender_with(&train, &valid, &vocab, &kd, Some(&t), &a.out, a.resume, &mut log)?;
-    rows.push(row("distilled student", &RecModelDir::load(&a.out)?)?);
+    rows.push(row("distilled student", &StudyModel::load(&a.out)?)?);
     Ok(Table { kind: "study", teacher: a.teacher.display().to_string(), alpha: a.alpha, temperature: a.temperature, rows })
 }

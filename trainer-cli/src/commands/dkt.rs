@@ -8,7 +8,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use classlens_core::infer::mastery::{MasteryTable, mastery_table};
 use classlens_core::io::write_atomic;
-use classlens_core::models::dkt_train::{DktModelDir, DktTrainConfig, Engine, evaluate_dkt, train_dkt};
+use classlens_core::models::dkt::{DktModel, DktTrainConfig, Engine};
+use classlens_core::models::dkt::train::{evaluate_dkt, train_dkt};
 use classlens_core::sequences::kt::{KtSequence, kt_splits_with};
 use serde::{Deserialize, Serialize};
 
@@ -154,7 +155,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
         eprintln!("best epoch: {best}; model written to {}", a.out.display());
     }
     if !splits.test.is_empty() {
-        let model = DktModelDir::load(&a.out)?;
+        let model = DktModel::load(&a.out)?;
         let ev = evaluate_dkt(&model.weights, &model.vocab, &splits.test, a.window);
         print_report("test", &ev.overall);
         write_atomic(&a.out.join("test_metrics.json"), &serde_json::to_vec_pretty(&ev)?)?;

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use classlens_core::io::write_atomic;
-use classlens_core::models::dkt_train::DktModelDir;
-use classlens_core::models::recommender_train::RecModelDir;
+use classlens_core::models::dkt::DktModel;
+use classlens_core::models::study::StudyModel;
 use classlens_core::pack::{Quantization, read_meta, write_dkt, write_recommender};
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -54,8 +54,8 @@ fn model_family(dir: &std::path::Path) -> Result<&'static str> {
 pub fn run(a: ExportArgs) -> Result<()> {
     let q = Quantization::from(a.quantize);
     let bytes = match model_family(&a.dir)? {
-        "dkt" => write_dkt(&DktModelDir::load(&a.dir)?, q)?,
-        _ => write_recommender(&RecModelDir::load(&a.dir)?, q)?,
+        "dkt" => write_dkt(&DktModel::load(&a.dir)?, q)?,
+        _ => write_recommender(&StudyModel::load(&a.dir)?, q)?,
     };
     // Read back what was written before it replaces anything: a pack that does not load is never
     // left where the app would pick it up.

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use classlens_core::io::write_atomic;
-use classlens_core::models::dkt_influence::{answer_effect_matrix, chance_precision, influence_matrix, same_concept_precision};
-use classlens_core::models::dkt_train::DktModelDir;
+use classlens_core::models::dkt::influence::{answer_effect_matrix, chance_precision, influence_matrix, same_concept_precision};
+use classlens_core::models::dkt::DktModel;
 
 #[derive(Args, Debug)]
 pub struct InfluenceArgs {
@@ -26,7 +26,7 @@ pub struct InfluenceArgs {
 }
 
 pub fn run(a: InfluenceArgs) -> Result<()> {
-    let model = DktModelDir::load(&a.model)?;
+    let model = DktModel::load(&a.model)?;
     let j = influence_matrix(&model.weights);
     let effect = answer_effect_matrix(&model.weights);
     let mut report = serde_json::json!({ "skills": model.vocab.names(), "influence": j, "answer_effect": effect });

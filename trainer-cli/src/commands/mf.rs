@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use classlens_core::io::write_atomic;
 use classlens_core::models::mf::{MfConfig, MfEvaluation, MfLoss, MfWeights, evaluate_popularity};
-use classlens_core::models::mf_train::{Loader, MfEpochRecord, MfIds, MfModelDir, MfProgress, MfRunConfig, MfTeacher, MfTrainConfig, train_mf};
+use classlens_core::models::mf::train::{Loader, MfEpochRecord, MfIds, MfModelDir, MfProgress, MfRunConfig, MfTeacher, MfTrainConfig, train_mf};
 use classlens_core::sequences::mf::{MfSplit, RatingKind, mf_split};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;

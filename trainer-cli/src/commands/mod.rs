@@ -93,8 +93,8 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Synth(a) => synth::run(a),
         Command::Train(TrainCommand::Dkt(a)) => dkt::train(a),
-        Command::Train(TrainCommand::Study(a)) => study::train(classlens_core::models::recommender::RecommenderKind::Study, a),
-        Command::Train(TrainCommand::Individual(a)) => study::train(classlens_core::models::recommender::RecommenderKind::Individual, a),
+        Command::Train(TrainCommand::Study(a)) => study::train(classlens_core::models::study::net::RecommenderKind::Study, a),
+        Command::Train(TrainCommand::Individual(a)) => study::train(classlens_core::models::study::net::RecommenderKind::Individual, a),
         Command::Train(TrainCommand::Mf(a)) => mf::train(a),
         Command::Train(TrainCommand::Bst(a)) => bst::train(a),
         Command::Distill(a) => distill::run(a),

@@ -8,11 +8,12 @@ use classlens_core::calendar::days_from_civil;
 use classlens_core::data::Interactions;
 use classlens_core::io::write_atomic;
 use classlens_core::models::device::reference_device;
-use classlens_core::models::recommender::{RecommenderConfig, RecommenderKind};
+use classlens_core::models::study::net::{RecommenderConfig, RecommenderKind};
 use classlens_core::infer::recommend::{Request, recommend as infer_recommend};
-use classlens_core::models::recommender_train::{RecBackend, RecModelDir, RecProgress, RecRunConfig, RecTrainConfig, train_recommender};
-use classlens_core::recommend::evaluate::{aggregate_csv, per_student_csv};
-use classlens_core::recommend::report::{MethodHits, baselines, comparison_table, model_hits};
+use classlens_core::models::study::{RecBackend, StudyModel, RecRunConfig, RecTrainConfig};
+use classlens_core::models::study::train::{RecProgress, train_recommender};
+use classlens_core::eval::hits::{aggregate_csv, per_student_csv};
+use classlens_core::eval::report::{MethodHits, baselines, comparison_table, model_hits};
 use classlens_core::sequences::study::{PackConfig, StudyReport, TitleVocab, build_study, split_by_classroom};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -249,7 +250,7 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
     bar.finish_and_clear();
 
     // The report: the trained model against both baselines, on the same validation reads.
-    let loaded = RecModelDir::load(&a.out)?;
+    let loaded = StudyModel::load(&a.out)?;
     let ns = &a.n_recommendations;
     let (hits, recommendations) = model_hits(kind.as_str(), &loaded.model, &loaded.run.model, &vocab, &valid_data, &valid, ns, &reference_device());
     let mut methods = vec![hits];

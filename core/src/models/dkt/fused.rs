@@ -6,12 +6,12 @@
 //! against PyTorch's ~4 s. Here a step is one SGEMM plus one fused pass over the gates, the
 //! output layer is evaluated only at the skills that are actually scored (a gather-dot instead of
 //! a full `[steps × skills]` GEMM), and the recurrent weight gradient is one large GEMM over all
-//! steps. Rows of a batch are split across threads. The burn module ([`super::dkt::Dkt`]) stays
+//! steps. Rows of a batch are split across threads. The burn module ([`crate::models::dkt::net::Dkt`]) stays
 //! the reference: a test checks these gradients against burn's autodiff.
 
-use super::dkt_kernel::{DktWeights, worker_threads};
-use super::lstm_math::{lstm_cell, sigmoid};
-use super::recurrent_gemm::RecurrentWeights;
+use crate::models::dkt::kernel::{DktWeights, worker_threads};
+use crate::models::lstm_math::{lstm_cell, sigmoid};
+use crate::models::recurrent_gemm::RecurrentWeights;
 use crate::sequences::kt::{KtSequence, KtStep, Window};
 
 /// Sums over a batch before normalisation: Σ w·BCE, Σ w, and the unnormalised gradients.
@@ -316,7 +316,7 @@ impl Adam {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::dkt::{DktConfig, KtBatchTensors};
+    use crate::models::dkt::net::{DktConfig, KtBatchTensors};
     use crate::sequences::kt::{KtBatch, windows};
 
     fn tiny_data() -> Vec<KtSequence> {

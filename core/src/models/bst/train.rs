@@ -21,20 +21,17 @@ use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use super::bst::{Bst, BstBatch, BstConfig, CONTEXT_FEATURES};
-use super::device::{CpuBackend, cpu_device, reference_device};
-use super::record::{TrainError, load_burn_checkpoint, save_burn_checkpoint, clear_run_outputs, epoch_order, io_err, json_bytes, latest_checkpoint, load_record, read_json, record_bytes};
-use super::recommender_infer::top_titles;
+use crate::models::bst::net::{Bst, BstBatch, BstConfig, CONTEXT_FEATURES};
+use crate::models::device::{CpuBackend, cpu_device, reference_device};
+use crate::runs::{TrainError, load_burn_checkpoint, save_burn_checkpoint, clear_run_outputs, epoch_order, io_err, json_bytes, latest_checkpoint, load_record, read_json, record_bytes};
+use crate::models::study::infer::top_titles;
 use crate::data::{Interactions, StudentInfo};
 use crate::io::write_atomic;
-use crate::recommend::baselines::PerRead;
+use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE, VOCAB_FILE};
+use crate::models::baselines::PerRead;
 use crate::sequences::study::{StudentReads, TitleVocab};
 
-pub const CONFIG_FILE: &str = "config.json";
-pub const VOCAB_FILE: &str = "vocab.json";
 pub const CONTEXT_FILE: &str = "context.json";
-pub const MODEL_FILE: &str = "model.bpk";
-pub const HISTORY_FILE: &str = "history.json";
 const FORMAT: &str = "classlens.bst";
 /// Grades 0..=15 get their own bucket (1 + grade); unknown and higher grades share bucket 0.
 pub const GRADE_BUCKETS: usize = 17;
@@ -427,7 +424,7 @@ impl BstModelDir {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::bst::Positions;
+    use crate::models::bst::net::Positions;
     use crate::sequences::study::test_data::synth_reads;
     use crate::sequences::study::{PackConfig, build_study};
     use crate::synth::SynthConfig;

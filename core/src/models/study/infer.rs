@@ -5,9 +5,9 @@
 //! ## Before every read
 //! A read token's output predicts the same student's next read, so the list made at read `k` is
 //! the suggestion before read `k + 1`, and a student's first read gets none: [`per_read`] returns
-//! one list fewer than reads, the convention of [`crate::recommend::evaluate::StudentEval`]. The
+//! one list fewer than reads, the convention of [`crate::eval::hits::StudentEval`]. The
 //! baselines, which can suggest before a first read, are scored on the same reads through
-//! [`crate::recommend::baselines::without_first_read`], so every table compares like with like.
+//! [`crate::models::baselines::without_first_read`], so every table compares like with like.
 //!
 //! ## The next read
 //! [`recommend_next`] reads the output at the student's last read. For STUDY, that token is
@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use burn::tensor::Device;
 use serde::Serialize;
 
-use super::recommender::{CountContext, Queries, RecBatch, Recommender, RecommenderConfig, RecommenderKind};
+use crate::models::study::net::{CountContext, Queries, RecBatch, Recommender, RecommenderConfig, RecommenderKind};
 use crate::sequences::study::{Row, StudentReads, StudyData, TitleVocab};
 
 /// The `n` recommendable ids with the highest logits, best first (ties: lower id), with their

@@ -24,7 +24,7 @@ pub type PerRead = Vec<Vec<Vec<u32>>>;
 
 /// `per_read` without the lists before each student's first read, so a baseline is scored on
 /// the same reads as a model that cannot suggest before a first read (see
-/// [`crate::recommend::evaluate::StudentEval`]).
+/// [`crate::eval::hits::StudentEval`]).
 pub fn without_first_read(mut per_read: PerRead) -> PerRead {
     for lists in &mut per_read {
         if !lists.is_empty() {

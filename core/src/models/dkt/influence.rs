@@ -3,7 +3,7 @@
 //! state, normalised over `i`. Clustering skills by it recovers latent concepts: the paper's
 //! check on its simulated students, where the true concept of each exercise is known.
 
-use super::dkt_kernel::DktWeights;
+use crate::models::dkt::kernel::DktWeights;
 use crate::sequences::kt::KtStep;
 
 /// `J[i][j] = y(j | i) / Σ_k y(j | k)`, the paper's definition.
@@ -70,7 +70,7 @@ mod tests {
 
     #[test]
     fn influence_columns_are_normalised() {
-        let cfg = crate::models::dkt::DktConfig { n_skills: 4, hidden: 5, n_problems: 0 };
+        let cfg = crate::models::dkt::net::DktConfig { n_skills: 4, hidden: 5, n_problems: 0 };
         let w = DktWeights::from_model(&cfg.init(1, &crate::models::device::reference_device()));
         let j = influence_matrix(&w);
         for col in 0..4 {

@@ -17,16 +17,14 @@ use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use super::device::reference_device;
-use super::mf::{Mf, MfBatchTensors, MfConfig, MfEvaluation, MfLoss, MfWeights, evaluate_mf};
-use super::record::{TrainError, load_burn_checkpoint, save_burn_checkpoint, clear_run_outputs, io_err, json_bytes, latest_checkpoint, load_record, read_json, record_bytes};
+use crate::models::device::reference_device;
+use crate::models::mf::{Mf, MfBatchTensors, MfConfig, MfEvaluation, MfLoss, MfWeights, evaluate_mf};
+use crate::runs::{TrainError, load_burn_checkpoint, save_burn_checkpoint, clear_run_outputs, io_err, json_bytes, latest_checkpoint, load_record, read_json, record_bytes};
 use crate::io::write_atomic;
+use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE};
 use crate::sequences::mf::{BatchSampler, MfSplit, RatingKind};
 
-pub const CONFIG_FILE: &str = "config.json";
 pub const IDS_FILE: &str = "ids.json";
-pub const MODEL_FILE: &str = "model.bpk";
-pub const HISTORY_FILE: &str = "history.json";
 const FORMAT: &str = "classlens.mf";
 
 /// How a batch becomes tensors: the vectorised sampler, or the seed's one-example-at-a-time

@@ -19,112 +19,16 @@ use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
-use super::device::{CpuBackend, cpu_device, reference_device};
-use super::record::{TrainError, load_burn_checkpoint, save_burn_checkpoint, clear_run_outputs, epoch_order, io_err, json_bytes, latest_checkpoint, load_record, read_json, record_bytes};
-use super::recommender::{CountContext, Queries, RecBatch, Recommender, RecommenderConfig};
+use crate::models::device::reference_device;
+use crate::runs::{TrainError, load_burn_checkpoint, save_burn_checkpoint, clear_run_outputs, epoch_order, io_err, json_bytes, latest_checkpoint, read_json, record_bytes};
+use crate::models::study::net::{CountContext, Queries, RecBatch, Recommender, RecommenderConfig};
 use crate::io::write_atomic;
-use crate::sequences::study::{PackConfig, Row, StudyData, TitleVocab};
+use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE, VOCAB_FILE};
+use super::config::RecRunConfig;
+use crate::sequences::study::{Row, StudyData, TitleVocab};
 
-pub const CONFIG_FILE: &str = "config.json";
-pub const VOCAB_FILE: &str = "vocab.json";
-pub const MODEL_FILE: &str = "model.bpk";
-pub const HISTORY_FILE: &str = "history.json";
-const FORMAT: &str = "classlens.recommender";
-const VERSION: u32 = 1;
 
-/// Which CPU backend burn's autodiff trains on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RecBackend {
-    #[default]
-    Flex,
-    Ndarray,
-}
 
-impl RecBackend {
-    fn device(self) -> Device {
-        cpu_device(match self {
-            RecBackend::Flex => CpuBackend::Flex,
-            RecBackend::Ndarray => CpuBackend::Ndarray,
-        })
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct RecTrainConfig {
-    pub steps: usize,
-    /// Rows per optimizer step.
-    pub batch_size: usize,
-    /// Peak learning rate, reached at the end of warm-up.
-    pub learning_rate: f64,
-    pub warmup_steps: usize,
-    /// AdamW's decoupled weight decay (the reference's 0.1).
-    pub weight_decay: f64,
-    pub seed: u64,
-    pub eval_every: usize,
-    pub save_every: usize,
-    pub backend: RecBackend,
-}
-
-impl Default for RecTrainConfig {
-    fn default() -> Self {
-        Self { steps: 2000, batch_size: 32, learning_rate: 1e-3, warmup_steps: 200, weight_decay: 0.1, seed: 0, eval_every: 250, save_every: 250, backend: RecBackend::Flex }
-    }
-}
-
-impl RecTrainConfig {
-    pub fn validate(&self) -> Result<(), String> {
-        if self.steps == 0 || self.batch_size == 0 {
-            return Err("--steps and --batch-size must be at least 1".into());
-        }
-        if self.eval_every == 0 || self.save_every == 0 {
-            return Err("--eval-every and --save-every must be at least 1".into());
-        }
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return Err(format!("--learning-rate must be positive, got {}", self.learning_rate));
-        }
-        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return Err(format!("--weight-decay must be at least 0, got {}", self.weight_decay));
-        }
-        Ok(())
-    }
-
-    /// Linear warm-up to the peak, then decay with `1/sqrt(step)` (the reference's
-    /// `linear_warmup * rsqrt_decay`), so long runs keep learning slowly instead of stopping.
-    pub fn lr_at(&self, step: usize) -> f64 {
-        let s = (step + 1) as f64;
-        let w = self.warmup_steps.max(1) as f64;
-        self.learning_rate * (s / w).min(1.0) * (w / s.max(w)).sqrt()
-    }
-}
-
-/// What a model directory's `config.json` holds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RecRunConfig {
-    pub format: String,
-    pub version: u32,
-    pub model: RecommenderConfig,
-    pub pack: PackConfig,
-    pub train: RecTrainConfig,
-    /// Set when the model is a distilled student (`classlens distill`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub distill: Option<RecDistillConfig>,
-}
-
-impl RecRunConfig {
-    pub fn new(model: RecommenderConfig, pack: PackConfig, train: RecTrainConfig) -> Self {
-        Self { format: FORMAT.into(), version: VERSION, model, pack, train, distill: None }
-    }
-}
-
-/// How a STUDY or Individual student learns from its teacher: temperature-softened logits
-/// ([`crate::models::soft_targets::distillation_loss`]).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RecDistillConfig {
-    pub teacher: String,
-    pub temperature: f64,
-    pub alpha: f64,
-}
 
 /// A trained recommender whose logits a student learns from (on the same rows and queries).
 pub struct RecTeacher<'a> {
@@ -133,7 +37,7 @@ pub struct RecTeacher<'a> {
 }
 
 /// The training monitor on validation rows: micro-averaged over scored tokens (the report's
-/// per-student tables come from [`super::recommender_infer`] after training).
+/// per-student tables come from [`crate::models::study::infer`] after training).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct EvalRecord {
     pub loss: f64,
@@ -362,41 +266,14 @@ pub fn train_recommender_with(
     Ok(state.history)
 }
 
-/// A trained model directory, loaded for inference on the CPU.
-#[derive(Debug)]
-pub struct RecModelDir {
-    pub run: RecRunConfig,
-    pub vocab: TitleVocab,
-    pub model: Recommender,
-}
-
-impl RecModelDir {
-    pub fn load(dir: &Path) -> Result<Self, TrainError> {
-        let run: RecRunConfig = read_json(&dir.join(CONFIG_FILE))?;
-        let vocab = TitleVocab::load(&dir.join(VOCAB_FILE)).map_err(|e| TrainError::Invalid(e.to_string()))?;
-        Self::check(&run, &vocab).map_err(|message| TrainError::Corrupt { path: dir.join(CONFIG_FILE).display().to_string(), message })?;
-        let model = load_record(run.model.init(0, &reference_device()), &dir.join(MODEL_FILE))?;
-        Ok(Self { run, vocab, model })
-    }
-
-    /// The configuration is one this build reads and agrees with the vocabulary.
-    pub fn check(run: &RecRunConfig, vocab: &TitleVocab) -> Result<(), String> {
-        if run.format != FORMAT || run.version != VERSION {
-            return Err(format!("not a {FORMAT} v{VERSION} model (found {} v{})", run.format, run.version));
-        }
-        run.model.validate()?;
-        if vocab.len() != run.model.vocab_size {
-            return Err(format!("the vocabulary has {} ids, but the model has {}", vocab.len(), run.model.vocab_size));
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::fs;
-    use crate::models::recommender::RecommenderKind;
+    use super::super::config::RecTrainConfig;
+    use super::super::model::StudyModel;
+    use crate::models::study::net::RecommenderKind;
+    use crate::sequences::study::PackConfig;
     use crate::sequences::study::build_study;
     use crate::sequences::study::test_data::synth_reads;
     use crate::synth::SynthConfig;
@@ -446,7 +323,7 @@ mod tests {
         let history = train_recommender(&rows, &rows, &vocab, &run, dir.path(), false, &mut |_| {}).unwrap();
         let (first, last) = (history[0].valid.unwrap(), history.last().unwrap().valid.unwrap());
         assert!(last.loss < first.loss, "{first:?} -> {last:?}");
-        let loaded = RecModelDir::load(dir.path()).unwrap();
+        let loaded = StudyModel::load(dir.path()).unwrap();
         assert_eq!((loaded.run, loaded.vocab), (run.clone(), vocab.clone()));
         let again = monitor(&loaded.model, &run.model, &vocab, &rows.rows, &ctx(&rows), 64, &reference_device()).unwrap();
         assert!((again.loss - last.loss).abs() < 1e-4, "the saved model is the final one");
@@ -473,7 +350,7 @@ mod tests {
         .unwrap();
         assert_eq!(from, Some(4));
         // Record bytes carry random parameter ids, so compare what the models compute.
-        let eval = |d: &Path| monitor(&RecModelDir::load(d).unwrap().model, &run.model, &vocab, &rows.rows, &ctx(&rows), 64, &reference_device()).unwrap();
+        let eval = |d: &Path| monitor(&StudyModel::load(d).unwrap().model, &run.model, &vocab, &rows.rows, &ctx(&rows), 64, &reference_device()).unwrap();
         let (a, b) = (eval(full.path()), eval(part.path()));
         assert!((a.loss - b.loss).abs() < 1e-6 && a.hits_at_5 == b.hits_at_5, "same weights as the uninterrupted run: {a:?} vs {b:?}");
         // The short run recorded steps 3 and its last, 4; the resumed one adds 6.

@@ -5,14 +5,14 @@
 //! dispatches, which costs more than its arithmetic. Here each step is one SGEMM into a reused
 //! gate buffer followed by one pass of fused gate maths, the input projection is a row lookup,
 //! and the per-skill outputs of all steps are one SGEMM at the end. Rows of a batch are split over
-//! threads where the platform has them. The burn module in [`super::dkt`] stays the training
+//! threads where the platform has them. The burn module in [`crate::models::dkt::net`] stays the training
 //! definition; a test checks both give the same probabilities.
 
 use serde::{Deserialize, Serialize};
 
-use super::dkt::{Dkt, DktConfig};
-use super::lstm_math::{lstm_cell, sigmoid, sigmoid_in_place};
-use super::recurrent_gemm::RecurrentWeights;
+use crate::models::dkt::net::{Dkt, DktConfig};
+use crate::models::lstm_math::{lstm_cell, sigmoid, sigmoid_in_place};
+use crate::models::recurrent_gemm::RecurrentWeights;
 use crate::sequences::kt::KtStep;
 
 /// DKT weights as plain row-major arrays (the same layout as [`Dkt`]'s parameters).
@@ -240,7 +240,7 @@ pub(crate) fn worker_threads(rows: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::dkt::KtBatchTensors;
+    use crate::models::dkt::net::KtBatchTensors;
     use crate::sequences::kt::{KtBatch, KtSequence, windows};
 
     #[test]

@@ -1,5 +1,10 @@
-//! Saving and loading what training writes: burn module records, JSON files, and the one error
-//! type every trainer reports.
+//! Run directories: what `classlens train …` writes and every later command reads.
+//!
+//! One place for the files' names, burn module records, JSON files, checkpoints (written last-
+//! file-commits, so a kill never leaves one half-written), the held-out split, the kind of model
+//! a directory holds, and the one error type every trainer reports. A library user reads and
+//! resumes what the CLI writes through these functions; the trainers and model loaders in
+//! [`crate::models`] call them rather than touching paths themselves.
 
 use std::fs;
 use std::path::Path;
@@ -8,6 +13,22 @@ use burn::module::Module;
 use burn::optim::ModuleOptimizer;
 use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
+
+/// The run's settings (model kind, network shape, training settings).
+pub const CONFIG_FILE: &str = "config.json";
+/// The trained weights, as burn record bytes.
+pub const MODEL_FILE: &str = "model.bpk";
+/// One record per epoch or evaluation step.
+pub const HISTORY_FILE: &str = "history.json";
+/// DKT's skill vocabulary.
+pub const SKILLS_FILE: &str = "skills.json";
+/// Problem-aware DKT's problem vocabulary.
+pub const PROBLEMS_FILE: &str = "problems.json";
+/// STUDY's and BST's title vocabulary.
+pub const VOCAB_FILE: &str = "vocab.json";
+/// Which students (DKT) or classrooms (STUDY) were held out, so evaluation never scores training
+/// data.
+pub const SPLIT_FILE: &str = "split.json";
 
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {

@@ -13,72 +13,19 @@ use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Bytes, Device};
 use serde::{Deserialize, Serialize};
 
-use super::device::{CpuBackend, cpu_device, reference_device};
-pub use super::record::TrainError;
-use super::record::{clear_run_outputs, epoch_order, io_err, json_bytes, latest_checkpoint, load_record, prune_checkpoints, read_json, record_bytes};
-use super::dkt::{Dkt, DktConfig, KtBatchTensors};
-use super::dkt_fused::{Adam, Distill, loss_and_grads_with};
-use super::dkt_kernel::DktWeights;
-use super::lstm_math::sigmoid;
+use crate::models::device::{CpuBackend, cpu_device, reference_device};
+pub use crate::runs::TrainError;
+use crate::runs::{clear_run_outputs, epoch_order, io_err, json_bytes, latest_checkpoint, load_record, prune_checkpoints, read_json, record_bytes};
+use crate::models::dkt::net::{Dkt, DktConfig, KtBatchTensors};
+use crate::models::dkt::fused::{Adam, Distill, loss_and_grads_with};
+use crate::models::dkt::kernel::DktWeights;
+use crate::models::lstm_math::sigmoid;
 use crate::io::write_atomic;
+use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE, PROBLEMS_FILE, SKILLS_FILE};
+use super::config::{DktRunConfig, DktTrainConfig, Engine};
 use crate::metrics::{BinaryReport, auc, binary_report};
 use crate::sequences::kt::{KtBatch, KtSequence, KtStep, ProblemVocab, SkillVocab, Window, windows};
 
-
-/// How the gradients are computed. Both give the same gradients (a test checks it); the fused
-/// engine is the default because it is several times faster on a CPU (see BENCHMARKS.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Engine {
-    /// Hand-written forward/BPTT on plain arrays ([`super::dkt_fused`]).
-    #[default]
-    Fused,
-    /// burn autodiff on the NdArray backend.
-    BurnNdarray,
-    /// burn autodiff on the Flex backend.
-    BurnFlex,
-}
-
-/// Hyper-parameters; the defaults are the benchmark protocol's (hidden 100, window 100, batch
-/// 64, Adam 1e-3).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DktTrainConfig {
-    pub hidden: usize,
-    pub window: usize,
-    pub batch_size: usize,
-    pub epochs: usize,
-    pub learning_rate: f64,
-    pub seed: u64,
-    #[serde(default)]
-    pub engine: Engine,
-    /// Problem-aware DKT: a difficulty and an input scale per training problem (see
-    /// [`DktConfig::n_problems`]).
-    #[serde(default)]
-    pub problem_aware: bool,
-    /// Decoupled weight decay (AdamW-style) on the per-problem parameters only: each step
-    /// shrinks them by `lr · decay`, so problems seen a few times stay near the average problem
-    /// instead of memorising their handful of answers.
-    #[serde(default)]
-    pub problem_decay: f64,
-    /// Set when the model is a distilled student (`classlens distill`): the teacher it learnt from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub distill: Option<DktDistillConfig>,
-}
-
-/// How a DKT student learns from its teacher (see [`super::dkt_fused::Distill`]).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DktDistillConfig {
-    /// The teacher's directory, for people (its weights are what is used).
-    pub teacher: String,
-    pub alpha: f64,
-    pub temperature: f64,
-}
-
-impl Default for DktTrainConfig {
-    fn default() -> Self {
-        Self { hidden: 100, window: 100, batch_size: 64, epochs: 10, learning_rate: 1e-3, seed: 42, engine: Engine::Fused, problem_aware: false, problem_decay: 0.0, distill: None }
-    }
-}
 
 /// The state that changes during training, for either engine.
 enum Trainer {
@@ -174,14 +121,6 @@ impl Trainer {
     }
 }
 
-/// What a model directory's `config.json` holds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DktRunConfig {
-    pub model: String,
-    pub dkt: DktConfig,
-    pub train: DktTrainConfig,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpochRecord {
     pub epoch: usize,
@@ -220,11 +159,6 @@ pub struct TrainOutcome {
     pub best_epoch: Option<usize>,
 }
 
-pub const CONFIG_FILE: &str = "config.json";
-pub const SKILLS_FILE: &str = "skills.json";
-pub const MODEL_FILE: &str = "model.bpk";
-pub const HISTORY_FILE: &str = "history.json";
-pub const PROBLEMS_FILE: &str = "problems.json";
 
 /// Trains DKT on `train`, selecting the epoch with the best AUC on `valid` (the last epoch when
 /// `valid` is empty), and writes `config.json`, `skills.json`, `model.bpk`, `history.json` and
@@ -383,75 +317,6 @@ fn save_checkpoint(out: &Path, trainer: &Trainer, state: &mut CheckpointState) -
 }
 
 
-/// A trained model directory, loaded for inference.
-#[derive(Debug)]
-pub struct DktModelDir {
-    pub config: DktRunConfig,
-    pub vocab: SkillVocab,
-    /// Empty unless the model is problem-aware.
-    pub problems: ProblemVocab,
-    pub weights: DktWeights,
-}
-
-impl DktModelDir {
-    pub fn load(dir: &Path) -> Result<Self, TrainError> {
-        let config: DktRunConfig = read_json(&dir.join(CONFIG_FILE))?;
-        let corrupt = |file: &'static str| move |message: String| TrainError::Corrupt { path: dir.join(file).display().to_string(), message };
-        if config.model != "dkt" {
-            return Err(TrainError::Invalid(format!("{}: holds a '{}' model, not dkt", dir.display(), config.model)));
-        }
-        Self::check_config(&config).map_err(corrupt(CONFIG_FILE))?;
-        let vocab = read_json::<SkillVocab>(&dir.join(SKILLS_FILE))?.reindexed();
-        let problems = if config.dkt.n_problems > 0 { read_json::<ProblemVocab>(&dir.join(PROBLEMS_FILE))?.reindexed() } else { ProblemVocab::default() };
-        Self::check(&config, &vocab, &problems).map_err(corrupt(SKILLS_FILE))?;
-        let model = load_record(config.dkt.init(0, &reference_device()), &dir.join(MODEL_FILE))?;
-        Ok(Self::from_module(config, vocab, problems, &model))
-    }
-
-    fn check_config(config: &DktRunConfig) -> Result<(), String> {
-        if config.model != "dkt" {
-            return Err(format!("holds a '{}' model, not dkt", config.model));
-        }
-        let t = &config.train;
-        if t.window < 2 || config.dkt.hidden == 0 || config.dkt.n_skills == 0 {
-            return Err("expected window ≥ 2 and hidden, n_skills > 0".into());
-        }
-        Ok(())
-    }
-
-    /// The configuration and vocabularies agree (a model directory or a pack that passes this
-    /// cannot index out of its tables).
-    pub fn check(config: &DktRunConfig, vocab: &SkillVocab, problems: &ProblemVocab) -> Result<(), String> {
-        Self::check_config(config)?;
-        if vocab.len() != config.dkt.n_skills {
-            return Err(format!("{} skills, config says {}", vocab.len(), config.dkt.n_skills));
-        }
-        if problems.len() != config.dkt.n_problems {
-            return Err(format!("{} problems, config says {}", problems.len(), config.dkt.n_problems));
-        }
-        Ok(())
-    }
-
-    pub fn from_module(config: DktRunConfig, vocab: SkillVocab, problems: ProblemVocab, model: &Dkt) -> Self {
-        Self { weights: DktWeights::from_model(model), vocab, problems, config }
-    }
-}
-
-impl DktModelDir {
-    /// The part of a history the model reads for a prediction: its last `window` steps. The model
-    /// was trained on windows that start from a zero state, so feeding it a longer history than
-    /// it ever saw would ask it to extrapolate; evaluation scores the same windows.
-    pub fn recent<'a>(&self, steps: &'a [KtStep]) -> &'a [KtStep] {
-        &steps[steps.len().saturating_sub(self.config.train.window)..]
-    }
-
-    /// The model's sequences for `data` (tagged with problems when the model is problem-aware).
-    pub fn sequences(&self, data: &crate::data::Interactions) -> (Vec<KtSequence>, crate::sequences::kt::KtBuildReport) {
-        let problems = (self.config.dkt.n_problems > 0).then_some(&self.problems);
-        crate::sequences::kt::kt_sequences_with_problems(data, &self.vocab, problems)
-    }
-}
-
 /// Held-out scores: every step after the first of each window, scored by the output after the
 /// step before it (mean of its skills' probabilities, as pyKT reports).
 #[derive(Debug, Clone, Serialize)]
@@ -502,6 +367,7 @@ pub fn evaluate_dkt(weights: &DktWeights, vocab: &SkillVocab, seqs: &[KtSequence
 #[cfg(test)]
 mod tests {
     use super::*;
+    use super::super::model::DktModel;
 
     fn seqs() -> Vec<KtSequence> {
         let mut init = crate::models::init::Init::new(3);
@@ -555,7 +421,7 @@ mod tests {
         let err = train_dkt(&data, &[], &vocab, &none, &wider, dir.path(), true, &mut |_| {}).err().unwrap().to_string();
         assert!(err.contains("different configuration"), "{err}");
         fs::write(dir.path().join(MODEL_FILE), b"truncated").unwrap();
-        let err = DktModelDir::load(dir.path()).err().unwrap().to_string();
+        let err = DktModel::load(dir.path()).err().unwrap().to_string();
         assert!(err.contains("model.bpk"), "{err}");
     }
 }

@@ -7,12 +7,14 @@
 //! are masked out of the ranking instead of being counted as hits (the distillation seed scores
 //! on its own training pairs).
 
+pub mod train;
+
 use burn::module::{Module, Param};
 use burn::tensor::activation::softplus;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use super::init::Init;
+use crate::models::init::Init;
 use crate::sequences::mf::{MfBatch, Ratings};
 
 /// Which loss the model is trained with.

@@ -15,7 +15,7 @@ use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use super::init::Init;
+use crate::models::init::Init;
 use crate::sequences::kt::KtBatch;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

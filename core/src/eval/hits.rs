@@ -17,7 +17,7 @@ use std::hash::Hash;
 
 use serde::{Deserialize, Serialize};
 
-use super::baselines::PerRead;
+use crate::models::baselines::PerRead;
 use crate::data::Interactions;
 use crate::sequences::study::{StudentReads, TitleVocab};
 
@@ -265,7 +265,7 @@ mod tests {
 
     #[test]
     fn per_read_output_is_scored_on_real_titles() {
-        use crate::recommend::baselines::{PopularityConfig, most_popular};
+        use crate::models::baselines::{PopularityConfig, most_popular};
         use crate::sequences::study::test_data::*;
         use crate::sequences::study::{group_classrooms, student_sequences};
         // x reads P, Q (both outside the vocabulary), then A. y read A on day 1.

@@ -1,0 +1,71 @@
+//! What a DKT model directory's and pack's `config.json` holds: the network's shape and the
+//! training run's settings. Plain data shared by the trainer, the inference model and packs, so
+//! loading a model never reaches into training code.
+
+use serde::{Deserialize, Serialize};
+
+use super::net::DktConfig;
+
+/// How the gradients are computed. Both give the same gradients (a test checks it); the fused
+/// engine is the default because it is several times faster on a CPU (see BENCHMARKS.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Engine {
+    /// Hand-written forward/BPTT on plain arrays ([`crate::models::dkt::fused`]).
+    #[default]
+    Fused,
+    /// burn autodiff on the NdArray backend.
+    BurnNdarray,
+    /// burn autodiff on the Flex backend.
+    BurnFlex,
+}
+
+/// Hyper-parameters; the defaults are the benchmark protocol's (hidden 100, window 100, batch
+/// 64, Adam 1e-3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DktTrainConfig {
+    pub hidden: usize,
+    pub window: usize,
+    pub batch_size: usize,
+    pub epochs: usize,
+    pub learning_rate: f64,
+    pub seed: u64,
+    #[serde(default)]
+    pub engine: Engine,
+    /// Problem-aware DKT: a difficulty and an input scale per training problem (see
+    /// [`DktConfig::n_problems`]).
+    #[serde(default)]
+    pub problem_aware: bool,
+    /// Decoupled weight decay (AdamW-style) on the per-problem parameters only: each step
+    /// shrinks them by `lr · decay`, so problems seen a few times stay near the average problem
+    /// instead of memorising their handful of answers.
+    #[serde(default)]
+    pub problem_decay: f64,
+    /// Set when the model is a distilled student (`classlens distill`): the teacher it learnt from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distill: Option<DktDistillConfig>,
+}
+
+/// How a DKT student learns from its teacher (see [`crate::models::dkt::fused::Distill`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DktDistillConfig {
+    /// The teacher's directory, for people (its weights are what is used).
+    pub teacher: String,
+    pub alpha: f64,
+    pub temperature: f64,
+}
+
+impl Default for DktTrainConfig {
+    fn default() -> Self {
+        Self { hidden: 100, window: 100, batch_size: 64, epochs: 10, learning_rate: 1e-3, seed: 42, engine: Engine::Fused, problem_aware: false, problem_decay: 0.0, distill: None }
+    }
+}
+
+/// What a model directory's `config.json` holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DktRunConfig {
+    pub model: String,
+    pub dkt: DktConfig,
+    pub train: DktTrainConfig,
+}
+

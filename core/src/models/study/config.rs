@@ -1,0 +1,107 @@
+//! What a STUDY or Individual model directory's and pack's `config.json` holds: the network,
+//! how the classroom log was packed, and the training run's settings. Plain data shared by the
+//! trainer, the inference model and packs.
+
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+use super::net::RecommenderConfig;
+use crate::models::device::{CpuBackend, cpu_device};
+use crate::sequences::study::PackConfig;
+
+/// The `format` and `version` a model directory's config must name to be read by this build.
+pub(crate) const FORMAT: &str = "classlens.recommender";
+pub(crate) const VERSION: u32 = 1;
+
+/// Which CPU backend burn's autodiff trains on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecBackend {
+    #[default]
+    Flex,
+    Ndarray,
+}
+
+impl RecBackend {
+    pub(crate) fn device(self) -> Device {
+        cpu_device(match self {
+            RecBackend::Flex => CpuBackend::Flex,
+            RecBackend::Ndarray => CpuBackend::Ndarray,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RecTrainConfig {
+    pub steps: usize,
+    /// Rows per optimizer step.
+    pub batch_size: usize,
+    /// Peak learning rate, reached at the end of warm-up.
+    pub learning_rate: f64,
+    pub warmup_steps: usize,
+    /// AdamW's decoupled weight decay (the reference's 0.1).
+    pub weight_decay: f64,
+    pub seed: u64,
+    pub eval_every: usize,
+    pub save_every: usize,
+    pub backend: RecBackend,
+}
+
+impl Default for RecTrainConfig {
+    fn default() -> Self {
+        Self { steps: 2000, batch_size: 32, learning_rate: 1e-3, warmup_steps: 200, weight_decay: 0.1, seed: 0, eval_every: 250, save_every: 250, backend: RecBackend::Flex }
+    }
+}
+
+impl RecTrainConfig {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.steps == 0 || self.batch_size == 0 {
+            return Err("--steps and --batch-size must be at least 1".into());
+        }
+        if self.eval_every == 0 || self.save_every == 0 {
+            return Err("--eval-every and --save-every must be at least 1".into());
+        }
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return Err(format!("--learning-rate must be positive, got {}", self.learning_rate));
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return Err(format!("--weight-decay must be at least 0, got {}", self.weight_decay));
+        }
+        Ok(())
+    }
+
+    /// Linear warm-up to the peak, then decay with `1/sqrt(step)` (the reference's
+    /// `linear_warmup * rsqrt_decay`), so long runs keep learning slowly instead of stopping.
+    pub fn lr_at(&self, step: usize) -> f64 {
+        let s = (step + 1) as f64;
+        let w = self.warmup_steps.max(1) as f64;
+        self.learning_rate * (s / w).min(1.0) * (w / s.max(w)).sqrt()
+    }
+}
+/// What a model directory's `config.json` holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecRunConfig {
+    pub format: String,
+    pub version: u32,
+    pub model: RecommenderConfig,
+    pub pack: PackConfig,
+    pub train: RecTrainConfig,
+    /// Set when the model is a distilled student (`classlens distill`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distill: Option<RecDistillConfig>,
+}
+
+impl RecRunConfig {
+    pub fn new(model: RecommenderConfig, pack: PackConfig, train: RecTrainConfig) -> Self {
+        Self { format: FORMAT.into(), version: VERSION, model, pack, train, distill: None }
+    }
+}
+
+/// How a STUDY or Individual student learns from its teacher: temperature-softened logits
+/// ([`crate::models::soft_targets::distillation_loss`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecDistillConfig {
+    pub teacher: String,
+    pub temperature: f64,
+    pub alpha: f64,
+}
