@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::models::baselines::PerRead;
 use crate::data::Interactions;
+use crate::metrics::ranking::{hit, position};
 use crate::sequences::study::{StudentReads, TitleVocab};
 
 /// The n values of the STUDY tables.
@@ -100,7 +101,7 @@ fn scored_reads<T: Eq + Hash>(s: &StudentEval<'_, T>) -> Vec<ScoredRead> {
         let is_new = seen.insert(title);
         let Some(list) = i.checked_sub(offset).and_then(|k| s.suggestions.get(k)) else { continue };
         let non_continuation = i == 0 || s.reads[i - 1] != *title;
-        out.push(ScoredRead { types: [true, non_continuation, is_new], rank: list.iter().position(|t| t == title) });
+        out.push(ScoredRead { types: [true, non_continuation, is_new], rank: position(list, title) });
     }
     out
 }
@@ -114,7 +115,7 @@ pub fn per_student_hits<T: Eq + Hash>(students: &[StudentEval<'_, T>], ns: &[usi
         for (t, &eval_type) in EvalType::EACH.iter().enumerate() {
             for (s, reads) in students.iter().zip(&scored) {
                 let of_type = reads.iter().filter(|r| r.types[t]);
-                let (count, hits) = of_type.fold((0, 0), |(c, h), r| (c + 1, h + usize::from(r.rank.is_some_and(|k| k < n))));
+                let (count, hits) = of_type.fold((0, 0), |(c, h), r| (c + 1, h + usize::from(hit(r.rank, n))));
                 if count > 0 {
                     out.push(StudentHits { student: s.student.to_string(), eval_type, n, scored: count, hits });
                 }

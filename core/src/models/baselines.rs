@@ -17,6 +17,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::metrics::ranking::first_n;
 use crate::sequences::study::{Classroom, StudentReads, TitleVocab};
 
 /// `out[s][k]`: the suggestions made just before `seqs[s].reads[k]`, best first.
@@ -37,17 +38,7 @@ pub fn without_first_read(mut per_read: PerRead) -> PerRead {
 /// Takes the first `n` ids of `ranked` that are recommendable and not excluded, then fills up in
 /// training-popularity order.
 fn top_n(ranked: &[u32], vocab: &TitleVocab, n: usize, exclude: &HashSet<u32>) -> Vec<u32> {
-    let mut out = Vec::with_capacity(n);
-    let mut taken = HashSet::with_capacity(n);
-    for id in ranked.iter().copied().chain(vocab.title_ids()) {
-        if out.len() >= n {
-            break;
-        }
-        if vocab.is_recommendable(id) && !exclude.contains(&id) && taken.insert(id) {
-            out.push(id);
-        }
-    }
-    out
+    first_n(ranked.iter().copied().chain(vocab.title_ids()), n, |id| vocab.is_recommendable(id) && !exclude.contains(&id))
 }
 
 /// Options for [`most_popular`].

@@ -170,18 +170,10 @@ fn correctness_is_predictable_and_realistic() {
     assert!(by_ability > 0.6, "ability AUC {by_ability}");
 }
 
+/// AUC of (score, label) pairs through the one implementation in `metrics::ranking`.
 fn auc(scored: impl Iterator<Item = (f64, bool)>) -> f64 {
-    let mut v: Vec<(f64, bool)> = scored.collect();
-    v.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let (mut pos, mut rank_sum) = (0.0, 0.0);
-    for (i, &(_, y)) in v.iter().enumerate() {
-        if y {
-            pos += 1.0;
-            rank_sum += (i + 1) as f64;
-        }
-    }
-    let neg = v.len() as f64 - pos;
-    (rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg)
+    let (scores, labels): (Vec<f32>, Vec<bool>) = scored.map(|(s, y)| (s as f32, y)).unzip();
+    crate::metrics::ranking::auc(&scores, &labels).expect("both outcomes present")
 }
 
 /// Share of reads whose title a classmate read in the 7 days before (strictly earlier days).
@@ -278,16 +270,3 @@ fn config_round_trips_and_rejects_nonsense() {
     assert_eq!(files(&generate(&tiny)).len(), 7);
 }
 
-#[test]
-fn default_classroom_is_quick() {
-    let t = std::time::Instant::now();
-    let c = default_classroom();
-    let generated = t.elapsed();
-    let bytes: usize = files(&c).iter().map(|(_, b)| b.len()).sum();
-    eprintln!(
-        "default classroom: {} responses, {} reads, generated in {generated:?}, rendered {bytes} bytes in {:?} total",
-        c.responses.len(),
-        c.reads.len(),
-        t.elapsed()
-    );
-}

@@ -103,6 +103,15 @@ pub fn peak_rss_mib() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
+/// The `p` quantile (0..=1) of `values` by the nearest rank `round((n - 1) p)`: the one
+/// median and p90 of every timing the CLI reports. `None` for no values.
+pub(super) fn quantile(values: &[f64], p: f64) -> Option<f64> {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    v.get(((v.len() as f64 - 1.0) * p).round() as usize).copied()
+}
+
+/// Milliseconds of the first call of `f`, then of `repeats` more (sorted).
 pub(super) fn time_it(repeats: usize, mut f: impl FnMut()) -> (f64, Vec<f64>) {
     let t = Instant::now();
     f();
@@ -119,7 +128,7 @@ pub(super) fn time_it(repeats: usize, mut f: impl FnMut()) -> (f64, Vec<f64>) {
 }
 
 pub(super) fn latency(students: usize, steps: usize, (first, v): (f64, Vec<f64>)) -> Latency {
-    let q = |p: f64| v.get(((v.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(first);
+    let q = |p: f64| quantile(&v, p).unwrap_or(first);
     Latency { students, steps, first_ms: first, median_ms: q(0.5), p90_ms: q(0.9), repeats: v.len() }
 }
 

@@ -15,7 +15,7 @@ use classlens_core::pack::read_meta;
 use classlens_core::sequences::kt::KtStep;
 use serde::Serialize;
 
-use super::bench::{Latency, cpu_name, emit_json, latency, time_it};
+use super::bench::{Latency, cpu_name, emit_json, latency, quantile, time_it};
 use super::data_args::DataArgs;
 
 #[derive(Args, Debug)]
@@ -67,13 +67,12 @@ pub fn infer(a: BenchInferArgs) -> Result<()> {
     }
     let bytes = std::fs::read(&a.pack).with_context(|| format!("reading {}", a.pack.display()))?;
     let (meta, _) = read_meta(&bytes).with_context(|| a.pack.display().to_string())?;
-    let mut loads: Vec<f64> = (0..10)
+    let loads: Vec<f64> = (0..10)
         .map(|_| {
             let t = Instant::now();
             load_pack(&bytes).map(|_| ms(t))
         })
         .collect::<Result<_, _>>()?;
-    loads.sort_by(f64::total_cmp);
     let model = load_pack(&bytes)?;
     // `time_it` times the first call after loading apart from the steady ones.
     let (workload, timing) = match &model {
@@ -97,7 +96,7 @@ pub fn infer(a: BenchInferArgs) -> Result<()> {
         quantization: meta.quantization.as_str().into(),
         pack_bytes: bytes.len(),
         machine: cpu_name(),
-        load_ms: loads[loads.len() / 2],
+        load_ms: quantile(&loads, 0.5).expect("ten loads"),
         workload,
         latency: timing,
     };

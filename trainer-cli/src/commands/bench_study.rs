@@ -5,9 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use clap::Args;
-use classlens_core::models::device::reference_device;
 use classlens_core::models::study::net::{RecommenderConfig, RecommenderKind};
-use classlens_core::models::study::infer::{NextOptions, recommend_next};
+use classlens_core::infer::recommend::{Request, recommend};
 use classlens_core::models::study::{StudyModel, RecRunConfig, RecTrainConfig};
 use classlens_core::models::study::train::train_recommender;
 use classlens_core::sequences::study::{ClassroomKey, PackConfig, TitleVocab, build_study};
@@ -91,14 +90,18 @@ pub fn study(a: BenchStudyArgs) -> Result<()> {
     let mut class_data = data.clone();
     let keep: std::collections::HashSet<u32> = room.members.iter().map(|m| built.seqs[m.seq].student).collect();
     class_data.retain_students(|s| keep.contains(&s));
-    let as_of = built.seqs.iter().flat_map(|s| s.reads.iter().map(|r| r.time)).max().unwrap_or(0) + 86_400;
-    let options = NextOptions { n: 5, include_read: false, as_of };
-    let device = reference_device();
+    let names: Vec<String> = students.iter().map(|&s| data.students.name(s).to_string()).collect();
+    // The app's call, with its own `as_of` rule (the day after the newest read).
+    let request = Request { top: 5, include_read: false, as_of: None };
     let mut answered = 0;
-    let timing = time_it(a.repeats, || {
-        let class = build_study(&class_data, &dir.vocab, &dir.run.pack);
-        answered = recommend_next(&dir.model, &dir.run.model, &dir.vocab, &class, &students, &options, &device).len();
+    let mut failed = None;
+    let timing = time_it(a.repeats, || match recommend(&dir, &class_data, &names, &request) {
+        Ok((found, _)) => answered = found.len(),
+        Err(e) => failed = Some(e),
     });
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
     if answered != students.len() {
         bail!("recommend answered for {answered} of {} students", students.len());
     }

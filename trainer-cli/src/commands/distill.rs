@@ -7,7 +7,6 @@
 //! only differences in the table are the size and the teacher.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -21,6 +20,7 @@ use classlens_core::pack::{Quantization, weights_len, write_dkt};
 use classlens_core::sequences::kt::{KtStep, kt_splits_with};
 use serde::Serialize;
 
+use super::bench::{quantile, time_it};
 use super::data_args::DataArgs;
 use crate::progress::TrainBar;
 
@@ -116,17 +116,9 @@ fn median_ms(f: impl FnMut()) -> f64 {
     median_ms_of(30, f)
 }
 
-fn median_ms_of(runs: usize, mut f: impl FnMut()) -> f64 {
-    f();
-    let mut v: Vec<f64> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+fn median_ms_of(runs: usize, f: impl FnMut()) -> f64 {
+    let (_, v) = time_it(runs.max(1), f);
+    quantile(&v, 0.5).expect("at least one run")
 }
 
 pub fn run(a: DistillArgs) -> Result<()> {
@@ -261,15 +253,15 @@ fn mf(a: &DistillArgs) -> Result<Table> {
     // One row per model, from the model in memory: its metrics, then the int8 size and latency.
     let row = |name: &str, model: Mf, ev: MfEvaluation| -> Result<Row> {
         let w = MfWeights::from_model(&model);
-        let users: Vec<u32> = (0..32.min(w.config.n_users) as u32).collect();
+        let users: Vec<u32> = (0..32.min(w.config().n_users) as u32).collect();
         let mut metrics = vec![(format!("Recall@{k}"), ev.recall), (format!("NDCG@{k}"), ev.ndcg)];
         if cfg.loss == MfLoss::Mse {
             metrics.insert(0, ("RMSE".into(), ev.rmse));
         }
         Ok(Row {
             model: name.into(),
-            size: w.config.dim,
-            params: w.config.n_params(),
+            size: w.config().dim,
+            params: w.config().n_params(),
             metrics,
             int8_bytes: weights_len(model, Quantization::Int8)?,
             latency_ms: median_ms(|| drop(w.score_all(&users))),

@@ -27,6 +27,7 @@ use crate::runs::{TrainError, load_burn_checkpoint, save_burn_checkpoint, clear_
 use crate::models::study::infer::top_titles;
 use crate::data::{Interactions, StudentInfo};
 use crate::io::write_atomic;
+use crate::metrics::ranking::{hit, rank_of};
 use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE, VOCAB_FILE};
 use crate::models::baselines::PerRead;
 use crate::sequences::study::{StudentReads, TitleVocab};
@@ -255,10 +256,9 @@ pub fn monitor(model: &Bst, config: &BstConfig, vocab: &TitleVocab, examples: &E
             let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             let log_z = max as f64 + row.iter().map(|&x| ((x - max) as f64).exp()).sum::<f64>().ln();
             loss += log_z - row[target as usize] as f64;
-            let t = row[target as usize];
-            let better = vocab.title_ids().filter(|&id| row[id as usize] > t).count();
-            h1 += usize::from(better < 1);
-            h10 += usize::from(better < 10);
+            let rank = Some(rank_of(row, target as u32, vocab.title_ids()));
+            h1 += usize::from(hit(rank, 1));
+            h10 += usize::from(hit(rank, 10));
         }
     }
     let n = examples.index.len();

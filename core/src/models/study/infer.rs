@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use burn::tensor::Device;
 use serde::Serialize;
 
+use crate::metrics::ranking::top_k;
 use crate::models::study::net::{CountContext, Queries, RecBatch, Recommender, RecommenderConfig, RecommenderKind};
 use crate::sequences::study::{Row, StudentReads, StudyData, TitleVocab};
 
@@ -29,13 +30,7 @@ pub fn top_titles(logits: &[f32], vocab: &TitleVocab, n: usize, exclude: &HashSe
     let ids = vocab.title_ids();
     let max = ids.clone().map(|id| logits[id as usize]).fold(f32::NEG_INFINITY, f32::max);
     let z: f64 = ids.clone().map(|id| ((logits[id as usize] - max) as f64).exp()).sum();
-    let mut ranked: Vec<u32> = ids.filter(|id| !exclude.contains(id)).collect();
-    let better = |a: &u32, b: &u32| logits[*b as usize].total_cmp(&logits[*a as usize]).then(a.cmp(b));
-    if ranked.len() > n {
-        ranked.select_nth_unstable_by(n, better);
-        ranked.truncate(n);
-    }
-    ranked.sort_unstable_by(better);
+    let ranked = top_k(logits, n, |id| vocab.is_recommendable(id) && !exclude.contains(&id));
     ranked.into_iter().map(|id| (id, (((logits[id as usize] - max) as f64).exp() / z) as f32)).collect()
 }
 

@@ -23,6 +23,7 @@ use crate::models::device::reference_device;
 use crate::runs::{TrainError, load_burn_checkpoint, save_burn_checkpoint, clear_run_outputs, epoch_order, io_err, json_bytes, latest_checkpoint, read_json, record_bytes};
 use crate::models::study::net::{CountContext, Queries, RecBatch, Recommender, RecommenderConfig};
 use crate::io::write_atomic;
+use crate::metrics::ranking::{hit, rank_of};
 use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE, VOCAB_FILE};
 use super::config::RecRunConfig;
 use crate::sequences::study::{Row, StudyData, TitleVocab};
@@ -110,10 +111,9 @@ pub fn monitor(model: &Recommender, config: &RecommenderConfig, vocab: &TitleVoc
             loss_sum += log_z - row[target as usize] as f64;
             // Rank among recommendable titles; an OOV target is never a hit.
             if vocab.is_recommendable(target as u32) {
-                let t = row[target as usize];
-                let better = vocab.title_ids().filter(|&id| row[id as usize] > t).count();
+                let rank = rank_of(row, target as u32, vocab.title_ids());
                 for (k, n) in [1usize, 5, 20].into_iter().enumerate() {
-                    hits[k] += usize::from(better < n);
+                    hits[k] += usize::from(hit(Some(rank), n));
                 }
             }
             tokens += 1;
