@@ -24,7 +24,7 @@ fn dkt_batch(c: &mut Criterion) {
     // saturate more gates than fresh ones, which must not change the cost.
     if let Ok(dir) = std::env::var("CLASSLENS_BENCH_MODEL") {
         let m = classlens_core::models::dkt::DktModel::load(std::path::Path::new(&dir)).expect("model dir");
-        let s = m.weights.config.n_skills as u32;
+        let s = m.weights.config().n_skills as u32;
         let hist: Vec<Vec<KtStep>> = hist.iter().map(|h| h.iter().map(|st| KtStep::new(vec![st.skills[0] % s], st.correct)).collect()).collect();
         let rows: Vec<&[KtStep]> = hist.iter().map(|h| h.as_slice()).collect();
         c.bench_function("dkt predict 32 x 100, trained weights", |bench| bench.iter(|| m.weights.predict(black_box(&rows))));

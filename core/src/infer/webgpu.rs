@@ -153,7 +153,7 @@ fn u32_bytes(v: &[u32]) -> Vec<u8> {
 impl GpuDkt {
     /// Requests the browser's WebGPU adapter and uploads the weights once.
     pub async fn new(w: &DktWeights) -> Result<Self, GpuError> {
-        let (s, h) = (w.config.n_skills, w.config.hidden);
+        let (s, h) = (w.config().n_skills, w.config().hidden);
         if h > MAX_HIDDEN {
             return Err(GpuError::TooWide(h));
         }
@@ -193,13 +193,13 @@ impl GpuDkt {
             let data = if data.is_empty() { &[0u8; 4][..] } else { data };
             device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents: data, usage: wgpu::BufferUsages::STORAGE })
         };
-        let has_variation = !w.input_variation.is_empty() && !w.problem_scale.is_empty();
+        let has_variation = !w.input_variation().is_empty() && !w.problem_scale().is_empty();
         Ok(Self {
-            input_gates: storage("input gates", &bytes(&w.input_gates)),
-            variation: storage("input variation", &bytes(if has_variation { &w.input_variation } else { &[] })),
-            recurrent: storage("recurrent", &bytes(&w.recurrent)),
-            output_weights: storage("output", &bytes(&w.output)),
-            output_bias: storage("output bias", &bytes(&w.output_bias)),
+            input_gates: storage("input gates", &bytes(w.input_gates())),
+            variation: storage("input variation", &bytes(if has_variation { w.input_variation() } else { &[] })),
+            recurrent: storage("recurrent", &bytes(w.recurrent())),
+            output_weights: storage("output", &bytes(w.output())),
+            output_bias: storage("output bias", &bytes(w.output_bias())),
             prior: w.mastery(&[]),
             has_variation,
             recurrence,
@@ -209,7 +209,7 @@ impl GpuDkt {
             n_skills: s,
             hidden: h,
             adapter: format!("{} ({:?}, {})", info.name, info.backend, info.driver),
-            problem_scale: if has_variation { w.problem_scale.clone() } else { Vec::new() },
+            problem_scale: if has_variation { w.problem_scale().to_vec() } else { Vec::new() },
         })
     }
 

@@ -7,7 +7,8 @@
 //! - [`baselines`]: suggesters that learn nothing (classroom popularity, item KNN).
 //!
 //! Shared building blocks: [`device`] (burn backends and seeding), [`init`], [`lstm_math`],
-//! [`recurrent_gemm`] (the LSTM's packed sgemm) and [`soft_targets`] (distillation losses).
+//! [`sgemm`] (the one safe matrix product every kernel calls), [`recurrent_gemm`] (the LSTM's
+//! packed sgemm) and [`soft_targets`] (distillation losses).
 
 pub mod baselines;
 pub mod bst;
@@ -17,5 +18,6 @@ pub mod init;
 pub mod lstm_math;
 pub mod mf;
 pub mod recurrent_gemm;
+pub mod sgemm;
 pub mod soft_targets;
 pub mod study;

@@ -5,8 +5,10 @@
 //! (perf: 18% packing, ~8% page faults, 30% kernel). Where the CPU has AVX-512, `W_hh` is packed
 //! once per batch into 32-column panels and a 4 × 32 register tile (8 zmm accumulators) is
 //! accumulated over `k` with explicit FMA intrinsics. Elsewhere (AVX2 machines, WebAssembly)
-//! matrixmultiply is used: a plain-Rust AVX2 tile measured slower than its kernels (criterion:
-//! 19.8 vs 16.2 µs per step).
+//! matrixmultiply is used, through the checked [`sgemm`]: a plain-Rust AVX2 tile measured slower
+//! than its kernels (criterion: 19.8 vs 16.2 µs per step).
+
+use crate::models::sgemm::sgemm;
 
 const NR: usize = 32;
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
@@ -23,8 +25,9 @@ pub struct RecurrentWeights<'w> {
 }
 
 impl<'w> RecurrentWeights<'w> {
+    /// Panics unless `w` holds exactly `k × n` values.
     pub fn new(w: &'w [f32], k: usize, n: usize) -> Self {
-        assert_eq!(w.len(), k * n, "weight shape");
+        assert!(k.checked_mul(n) == Some(w.len()), "weight shape: {} values for {k} × {n}", w.len());
         let panels = avx512_available().then(|| {
             let n_panels = n.div_ceil(NR);
             let mut p = vec![0.0f32; n_panels * k * NR];
@@ -40,19 +43,25 @@ impl<'w> RecurrentWeights<'w> {
         Self { w, k, n, panels }
     }
 
-    /// `c (m × n) += a (m × k) · W`, row-major.
+    /// `c (m × n) += a (m × k) · W`, row-major (the first `m × k` values of `a` and `m × n` of
+    /// `c`). Panics when `a` or `c` is shorter.
     pub fn accumulate(&self, a: &[f32], m: usize, c: &mut [f32]) {
-        assert!(a.len() >= m * self.k && c.len() >= m * self.n, "matrix shapes");
-        #[cfg(target_arch = "x86_64")]
-        if let Some(panels) = &self.panels {
-            // SAFETY: panels exist only when AVX-512F was detected; shapes were checked above.
-            unsafe { avx512::gemm_acc(a, m, self.k, self.n, panels, c) };
+        let (k, n) = (self.k, self.n);
+        assert!(m.checked_mul(k).is_some_and(|len| a.len() >= len), "a holds {} values, not {m} × {k}", a.len());
+        assert!(m.checked_mul(n).is_some_and(|len| c.len() >= len), "c holds {} values, not {m} × {n}", c.len());
+        if m == 0 || k == 0 || n == 0 {
+            // Nothing to add (and `chunks_exact(k * NR)` below needs a non-zero size).
             return;
         }
-        // SAFETY: the slices hold exactly the m×k, k×n and m×n row-major matrices named.
-        unsafe {
-            matrixmultiply::sgemm(m, self.k, self.n, 1.0, a.as_ptr(), self.k as isize, 1, self.w.as_ptr(), self.n as isize, 1, 1.0, c.as_mut_ptr(), self.n as isize, 1);
+        #[cfg(target_arch = "x86_64")]
+        if let Some(panels) = &self.panels {
+            // SAFETY: `gemm_acc`'s one requirement is AVX-512F, and `panels` exists only when
+            // `new` detected it. (Its reads and writes of `a` and `c` are bounds-checked, and its
+            // unchecked loads stay inside the panels `new` built for this `k × n`.)
+            unsafe { avx512::gemm_acc(a, m, k, n, panels, c) };
+            return;
         }
+        sgemm(m, k, n, a, (k, 1), self.w, (n, 1), 1.0, c);
     }
 }
 
@@ -73,9 +82,13 @@ mod avx512 {
 
     use super::{MR, NR};
 
+    /// `c (m × n) += a (m × k) · W` for `W` packed by [`super::RecurrentWeights::new`] into
+    /// `panels`: `n.div_ceil(32)` panels of `k × 32` values. `k` must not be zero. Slices that
+    /// are too short panic (every access but the panel loads is bounds-checked, and those stay
+    /// inside `chunks_exact(k * NR)` chunks).
+    ///
     /// # Safety
-    /// The CPU must support AVX-512F; `a` is `m × k`, `c` is `m × n`, `panels` is `W` packed
-    /// by [`super::RecurrentWeights::new`].
+    /// The CPU must support AVX-512F.
     #[target_feature(enable = "avx512f")]
     pub unsafe fn gemm_acc(a: &[f32], m: usize, k: usize, n: usize, panels: &[f32], c: &mut [f32]) {
         let zeros = vec![0.0f32; k];
@@ -87,7 +100,8 @@ mod avx512 {
             for (p, panel) in panels.chunks_exact(k * NR).enumerate() {
                 let mut acc = [[_mm512_setzero_ps(); 2]; MR];
                 for kk in 0..k {
-                    // SAFETY: `panel` holds k rows of NR = 32 floats; kk < k.
+                    // SAFETY: `panel` is a `chunks_exact(k * NR)` chunk, so it holds k rows of
+                    // NR = 32 floats, and kk < k: both 16-float loads lie in row kk.
                     let (w0, w1) = unsafe { (_mm512_loadu_ps(panel.as_ptr().add(kk * NR)), _mm512_loadu_ps(panel.as_ptr().add(kk * NR + 16))) };
                     for r in 0..MR {
                         let x = _mm512_set1_ps(ar[r][kk]);
@@ -98,7 +112,7 @@ mod avx512 {
                 let cols = NR.min(n - p * NR);
                 for (r, acc_r) in acc.iter().enumerate().take(rows) {
                     let mut tmp = [0.0f32; NR];
-                    // SAFETY: `tmp` holds 32 floats.
+                    // SAFETY: `tmp` holds 32 floats: the stores cover [0, 16) and [16, 32).
                     unsafe {
                         _mm512_storeu_ps(tmp.as_mut_ptr(), acc_r[0]);
                         _mm512_storeu_ps(tmp.as_mut_ptr().add(16), acc_r[1]);
@@ -115,6 +129,27 @@ mod avx512 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn empty_shapes_add_nothing() {
+        let mut c = vec![1.0f32; 6];
+        RecurrentWeights::new(&[], 0, 3).accumulate(&[], 2, &mut c);
+        RecurrentWeights::new(&[], 4, 0).accumulate(&[0.5; 8], 2, &mut []);
+        RecurrentWeights::new(&[0.5; 12], 4, 3).accumulate(&[], 0, &mut c);
+        assert_eq!(c, [1.0; 6]);
+    }
+
+    #[test]
+    #[should_panic(expected = "c holds 5 values")]
+    fn a_short_output_panics() {
+        RecurrentWeights::new(&[0.5; 12], 4, 3).accumulate(&[1.0; 8], 2, &mut [0.0; 5]);
+    }
+
+    #[test]
+    #[should_panic(expected = "weight shape")]
+    fn a_short_weight_panics() {
+        RecurrentWeights::new(&[0.5; 11], 4, 3);
+    }
 
     #[test]
     fn matches_a_naive_product_on_ragged_shapes() {

@@ -71,14 +71,15 @@ fn dkt_round_trips_exactly_in_f32_and_closely_in_f16_and_int8() {
 #[test]
 fn a_problem_aware_int8_pack_quantizes_its_per_problem_vectors_too() {
     let mut m = dkt_model_with_problems(60, 64, 8000);
-    m.weights.problem_difficulty.iter_mut().enumerate().for_each(|(i, d)| *d = ((i % 13) as f32 - 6.0) / 4.0);
+    let [.., difficulty, _, _] = m.weights.params_mut();
+    difficulty.iter_mut().enumerate().for_each(|(i, d)| *d = ((i % 13) as f32 - 6.0) / 4.0);
     let f32_pack = write_dkt(&m, Quantization::None).unwrap();
     let int8_pack = write_dkt(&m, Quantization::Int8).unwrap();
     let ratio = int8_pack.len() as f64 / f32_pack.len() as f64;
     assert!(ratio <= 0.30, "int8 pack is {:.1}% of f32", 100.0 * ratio);
     let back = load(&int8_pack).unwrap().into_dkt().unwrap();
     assert_eq!(back.problems, m.problems);
-    let worst = back.weights.problem_difficulty.iter().zip(&m.weights.problem_difficulty).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+    let worst = back.weights.problem_difficulty().iter().zip(m.weights.problem_difficulty()).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
     assert!(worst < 0.01, "difficulties within one int8 step of 1.5 / 127: {worst}");
 }
 

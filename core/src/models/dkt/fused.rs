@@ -12,6 +12,7 @@
 use crate::models::dkt::kernel::{DktWeights, worker_threads};
 use crate::models::lstm_math::{lstm_cell, sigmoid};
 use crate::models::recurrent_gemm::RecurrentWeights;
+use crate::models::sgemm::sgemm as gemm;
 use crate::sequences::kt::{KtSequence, KtStep, Window};
 
 /// Sums over a batch before normalisation: Σ w·BCE, Σ w, and the unnormalised gradients.
@@ -81,21 +82,8 @@ pub fn loss_and_grads_with(w: &DktWeights, seqs: &[KtSequence], windows: &[Windo
     total
 }
 
-/// Row-major `c = alpha·a·b + beta·c` with explicit strides (a: m×k, b: k×n, c: m×n).
-#[allow(clippy::too_many_arguments)]
-fn gemm(m: usize, k: usize, n: usize, a: &[f32], (rsa, csa): (usize, usize), b: &[f32], (rsb, csb): (usize, usize), beta: f32, c: &mut [f32]) {
-    debug_assert!(m == 0 || k == 0 || a.len() > (m - 1) * rsa + (k - 1) * csa);
-    debug_assert!(k == 0 || n == 0 || b.len() > (k - 1) * rsb + (n - 1) * csb);
-    debug_assert!(c.len() >= m * n);
-    // SAFETY: the debug assertions above state the bounds the strides imply; callers pass slices
-    // of exactly those shapes.
-    unsafe {
-        matrixmultiply::sgemm(m, k, n, 1.0, a.as_ptr(), rsa as isize, csa as isize, b.as_ptr(), rsb as isize, csb as isize, beta, c.as_mut_ptr(), n as isize, 1);
-    }
-}
-
 fn rows_loss_and_grads(w: &DktWeights, seqs: &[KtSequence], windows: &[Window], distill: Option<(Distill<'_>, &[Vec<f32>])>) -> BatchGrads {
-    let (s_n, h) = (w.config.n_skills, w.config.hidden);
+    let (s_n, h) = (w.config().n_skills, w.config().hidden);
     let g4 = 4 * h;
     let b = windows.len();
     let t_n = windows.iter().map(|x| x.len).max().unwrap_or(0);
@@ -105,13 +93,13 @@ fn rows_loss_and_grads(w: &DktWeights, seqs: &[KtSequence], windows: &[Window], 
     let mut out_t = vec![0.0f32; s_n * h];
     for j in 0..h {
         for s in 0..s_n {
-            out_t[s * h + j] = w.output[j * s_n + s];
+            out_t[s * h + j] = w.output()[j * s_n + s];
         }
     }
     let mut d_out_t = vec![0.0f32; s_n * h];
     let hard_weight = distill.map_or(1.0, |(d, _)| 1.0 - d.alpha);
 
-    let recurrent = RecurrentWeights::new(&w.recurrent, h, g4);
+    let recurrent = RecurrentWeights::new(w.recurrent(), h, g4);
 
     // ---- forward: keep activations for the backward pass (time-major) ----
     let mut acts = vec![0.0f32; t_n * b * g4];
@@ -140,6 +128,7 @@ fn rows_loss_and_grads(w: &DktWeights, seqs: &[KtSequence], windows: &[Window], 
     // ---- loss at the scored skills only, and its gradient into h ----
     let mut dhs = vec![0.0f32; t_n * b * h];
     let (mut loss_sum, mut weight_sum) = (0.0f64, 0.0f64);
+    let [_, _, g_output, g_output_bias, g_difficulty, _, _] = grads.params_mut();
     for (row, steps) in rows.iter().enumerate() {
         for t in 0..steps.len().saturating_sub(1) {
             let next = &steps[t + 1];
@@ -153,14 +142,14 @@ fn rows_loss_and_grads(w: &DktWeights, seqs: &[KtSequence], windows: &[Window], 
             for &sk in &next.skills {
                 let sk = sk as usize;
                 let wrow = &out_t[sk * h..(sk + 1) * h];
-                let z = h_t.iter().zip(wrow).map(|(a, b)| a * b).sum::<f32>() + w.output_bias[sk] + d;
+                let z = h_t.iter().zip(wrow).map(|(a, b)| a * b).sum::<f32>() + w.output_bias()[sk] + d;
                 let bce = z.max(0.0) - z * y + (-z.abs()).exp().ln_1p();
                 loss_sum += (wk * bce) as f64;
                 weight_sum += share as f64;
                 let dz = wk * (sigmoid(z) - y);
-                grads.output_bias[sk] += dz;
-                if let (Some(q), false) = (next.problem, grads.problem_difficulty.is_empty()) {
-                    grads.problem_difficulty[q as usize] += dz;
+                g_output_bias[sk] += dz;
+                if let (Some(q), false) = (next.problem, g_difficulty.is_empty()) {
+                    g_difficulty[q as usize] += dz;
                 }
                 let dh = &mut dhs[at..at + h];
                 dh.iter_mut().zip(wrow).for_each(|(d, &wv)| *d += dz * wv);
@@ -170,7 +159,7 @@ fn rows_loss_and_grads(w: &DktWeights, seqs: &[KtSequence], windows: &[Window], 
     }
     for j in 0..h {
         for s in 0..s_n {
-            grads.output[j * s_n + s] = d_out_t[s * h + j];
+            g_output[j * s_n + s] = d_out_t[s * h + j];
         }
     }
     if let Some((d, teacher)) = distill {
@@ -202,28 +191,30 @@ fn rows_loss_and_grads(w: &DktWeights, seqs: &[KtSequence], windows: &[Window], 
         }
         if t > 0 {
             // dh_{t-1} = dgates_t · W_hhᵀ  (W_hh is h × 4h; its transpose read with swapped strides).
-            gemm(b, g4, h, dg_t, (g4, 1), &w.recurrent, (1, g4), 0.0, &mut dh_next);
+            gemm(b, g4, h, dg_t, (g4, 1), w.recurrent(), (1, g4), 0.0, &mut dh_next);
         }
     }
     if t_n > 1 {
         // dW_hh = Σ_t h_{t-1}ᵀ · dgates_t, as one GEMM over all steps: [h × (T-1)b] · [(T-1)b × 4h].
         let n = (t_n - 1) * b;
-        gemm(h, n, g4, &hs[..n * h], (1, h), &dgates[b * g4..], (g4, 1), 1.0, &mut grads.recurrent);
+        let [_, g_recurrent, ..] = grads.params_mut();
+        gemm(h, n, g4, &hs[..n * h], (1, h), &dgates[b * g4..], (g4, 1), 1.0, g_recurrent);
     }
+    let [g_input_gates, _, _, _, _, g_scale, g_variation] = grads.params_mut();
     for (row, steps) in rows.iter().enumerate() {
         for (t, step) in steps.iter().enumerate() {
             let dg = &dgates[(t * b + row) * g4..(t * b + row + 1) * g4];
             let wk = 1.0 / step.skills.len() as f32;
-            let problem = step.problem.filter(|_| !w.problem_scale.is_empty()).map(|q| q as usize);
+            let problem = step.problem.filter(|_| !w.problem_scale().is_empty()).map(|q| q as usize);
             for &sk in &step.skills {
                 let tok = 2 * sk as usize + usize::from(step.correct);
-                grads.input_gates[tok * g4..(tok + 1) * g4].iter_mut().zip(dg).for_each(|(a, &d)| *a += wk * d);
+                g_input_gates[tok * g4..(tok + 1) * g4].iter_mut().zip(dg).for_each(|(a, &d)| *a += wk * d);
                 if let Some(q) = problem {
                     // input += wk · μ_q · V[tok]: gradients into V and into μ_q.
-                    let v = &w.input_variation[tok * g4..(tok + 1) * g4];
-                    grads.problem_scale[q] += wk * v.iter().zip(dg).map(|(a, b)| a * b).sum::<f32>();
-                    let mu = w.problem_scale[q];
-                    grads.input_variation[tok * g4..(tok + 1) * g4].iter_mut().zip(dg).for_each(|(a, &d)| *a += wk * mu * d);
+                    let v = &w.input_variation()[tok * g4..(tok + 1) * g4];
+                    g_scale[q] += wk * v.iter().zip(dg).map(|(a, b)| a * b).sum::<f32>();
+                    let mu = w.problem_scale()[q];
+                    g_variation[tok * g4..(tok + 1) * g4].iter_mut().zip(dg).for_each(|(a, &d)| *a += wk * mu * d);
                 }
             }
         }
@@ -235,7 +226,7 @@ fn rows_loss_and_grads(w: &DktWeights, seqs: &[KtSequence], windows: &[Window], 
 /// `dhs` (into h), `grads.output` and `grads.output_bias`, and returns its unnormalised loss. The
 /// student's full logits at every scored position are one GEMM, and so are both gradients.
 fn soft_targets(w: &DktWeights, rows: &[&[KtStep]], teacher: &[Vec<f32>], d: Distill<'_>, hs: &[f32], dhs: &mut [f32], grads: &mut DktWeights) -> f64 {
-    let (s_n, h) = (w.config.n_skills, w.config.hidden);
+    let (s_n, h) = (w.config().n_skills, w.config().hidden);
     let b = rows.len();
     let t_n = rows.iter().map(|r| r.len()).max().unwrap_or(0);
     let n = t_n * b;
@@ -245,9 +236,9 @@ fn soft_targets(w: &DktWeights, rows: &[&[KtStep]], teacher: &[Vec<f32>], d: Dis
     // z = hs · W_out + b_out, [(t·b + row) × skills].
     let mut z = vec![0.0f32; n * s_n];
     for r in z.chunks_mut(s_n) {
-        r.copy_from_slice(&w.output_bias);
+        r.copy_from_slice(w.output_bias());
     }
-    gemm(n, h, s_n, hs, (h, 1), &w.output, (s_n, 1), 1.0, &mut z);
+    gemm(n, h, s_n, hs, (h, 1), w.output(), (s_n, 1), 1.0, &mut z);
     let (t, alpha) = (d.temperature.max(1e-3), d.alpha);
     // Per scored position: α · T² · mean_s BCE; its gradient in z is α · T · (σ(z/T) − σ(zt/T)) / S.
     let scale = alpha * t / s_n as f32;
@@ -272,10 +263,11 @@ fn soft_targets(w: &DktWeights, rows: &[&[KtStep]], teacher: &[Vec<f32>], d: Dis
         }
     }
     // dh += dz · W_outᵀ; dW_out += hsᵀ · dz; db_out += Σ dz.
-    gemm(n, s_n, h, &z, (s_n, 1), &w.output, (1, s_n), 1.0, dhs);
-    gemm(h, n, s_n, hs, (1, h), &z, (s_n, 1), 1.0, &mut grads.output);
+    gemm(n, s_n, h, &z, (s_n, 1), w.output(), (1, s_n), 1.0, dhs);
+    let [_, _, g_output, g_output_bias, ..] = grads.params_mut();
+    gemm(h, n, s_n, hs, (1, h), &z, (s_n, 1), 1.0, g_output);
     for r in z.chunks(s_n) {
-        grads.output_bias.iter_mut().zip(r).for_each(|(a, &g)| *a += g);
+        g_output_bias.iter_mut().zip(r).for_each(|(a, &g)| *a += g);
     }
     loss
 }
@@ -316,6 +308,7 @@ impl Adam {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::dkt::kernel::DktWeightsParts;
     use crate::models::dkt::net::{DktConfig, KtBatchTensors};
     use crate::sequences::kt::{KtBatch, windows};
 
@@ -349,9 +342,8 @@ mod tests {
         let mut model = cfg.init(2, &device);
         if cfg.n_problems > 0 {
             // Non-zero problem parameters, so every path of the problem-aware maths is exercised.
-            let mut w = DktWeights::from_model(&model);
-            w.problem_difficulty = vec![0.3, -0.2, 0.5, -0.4];
-            w.problem_scale = vec![0.7, -0.5, 0.2, 1.1];
+            let parts = DktWeights::from_model(&model).into_parts();
+            let w = DktWeights::new(DktWeightsParts { problem_difficulty: vec![0.3, -0.2, 0.5, -0.4], problem_scale: vec![0.7, -0.5, 0.2, 1.1], ..parts }).unwrap();
             model = w.to_module(&device);
         }
         let w = DktWeights::from_model(&model);
@@ -398,7 +390,7 @@ mod tests {
         };
         let g = loss_and_grads_with(&w, &seqs, &win, Some(d)).grads;
         let plain = loss_and_grads(&w, &seqs, &win).grads;
-        assert_ne!(g.output, plain.output, "the soft term changes the gradients");
+        assert_ne!(g.output(), plain.output(), "the soft term changes the gradients");
         let eps = 1e-2f32;
         for (p, name) in [(0usize, "input_gates"), (1, "recurrent"), (2, "output"), (3, "output_bias")] {
             for k in [0usize, 7, 13] {

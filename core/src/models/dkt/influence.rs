@@ -24,7 +24,7 @@ pub fn answer_effect_matrix(w: &DktWeights) -> Vec<Vec<f32>> {
 
 /// `y[i][j]`: predicted probability of `j` after one answer (`correct`) on `i`.
 fn after_one_answer(w: &DktWeights, correct: bool) -> Vec<Vec<f32>> {
-    let s = w.config.n_skills;
+    let s = w.config().n_skills;
     let steps: Vec<[KtStep; 1]> = (0..s as u32).map(|i| [KtStep::new(vec![i], correct)]).collect();
     let hist: Vec<&[KtStep]> = steps.iter().map(|x| x.as_slice()).collect();
     w.predict(&hist)

@@ -13,11 +13,32 @@ use serde::{Deserialize, Serialize};
 use crate::models::dkt::net::{Dkt, DktConfig};
 use crate::models::lstm_math::{lstm_cell, sigmoid, sigmoid_in_place};
 use crate::models::recurrent_gemm::RecurrentWeights;
+use crate::models::sgemm::sgemm;
 use crate::sequences::kt::KtStep;
 
 /// DKT weights as plain row-major arrays (the same layout as [`Dkt`]'s parameters).
+///
+/// The kernels index the arrays by the config's shapes, so the fields are private: every
+/// `DktWeights` was made by [`DktWeights::new`] (deserializing included), which checks each
+/// array's length against the config, and nothing can change a length afterwards. The element
+/// values can change ([`DktWeights::params_mut`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "DktWeightsParts")]
 pub struct DktWeights {
+    config: DktConfig,
+    input_gates: Vec<f32>,
+    recurrent: Vec<f32>,
+    output: Vec<f32>,
+    output_bias: Vec<f32>,
+    problem_difficulty: Vec<f32>,
+    problem_scale: Vec<f32>,
+    input_variation: Vec<f32>,
+}
+
+/// The arrays of a [`DktWeights`] before they are checked: what [`DktWeights::new`] takes and
+/// [`DktWeights::into_parts`] gives back, and the serialized form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DktWeightsParts {
     pub config: DktConfig,
     /// `[2 * n_skills, 4 * hidden]`, gates `[i, f, o, g]`.
     pub input_gates: Vec<f32>,
@@ -27,14 +48,23 @@ pub struct DktWeights {
     pub output: Vec<f32>,
     /// `[n_skills]`.
     pub output_bias: Vec<f32>,
-    /// Problem-aware models (see [`DktConfig::n_problems`]); empty otherwise.
+    /// `[n_problems]` for problem-aware models (see [`DktConfig::n_problems`]); empty otherwise.
     #[serde(default)]
     pub problem_difficulty: Vec<f32>,
+    /// `[n_problems]`, or empty.
     #[serde(default)]
     pub problem_scale: Vec<f32>,
-    /// `[2 * n_skills, 4 * hidden]` when problem-aware.
+    /// `[2 * n_skills, 4 * hidden]` when problem-aware; empty otherwise.
     #[serde(default)]
     pub input_variation: Vec<f32>,
+}
+
+impl TryFrom<DktWeightsParts> for DktWeights {
+    type Error = String;
+
+    fn try_from(parts: DktWeightsParts) -> Result<Self, String> {
+        Self::new(parts)
+    }
 }
 
 fn to_vec<const D: usize>(t: burn::tensor::Tensor<D>) -> Vec<f32> {
@@ -42,8 +72,44 @@ fn to_vec<const D: usize>(t: burn::tensor::Tensor<D>) -> Vec<f32> {
 }
 
 impl DktWeights {
+    /// Checks every array's length against `parts.config`: an error names the first array that
+    /// does not fit (or a config whose sizes overflow).
+    pub fn new(parts: DktWeightsParts) -> Result<Self, String> {
+        let DktConfig { n_skills: s, hidden: h, n_problems: q } = parts.config;
+        let size = |dims: &[usize]| dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+        let per_problem = Some(q);
+        let variation = if q > 0 { size(&[2, s, 4, h]) } else { Some(0) };
+        let expected = [
+            ("input_gates", &parts.input_gates, size(&[2, s, 4, h])),
+            ("recurrent", &parts.recurrent, size(&[h, 4, h])),
+            ("output", &parts.output, size(&[h, s])),
+            ("output_bias", &parts.output_bias, Some(s)),
+            ("problem_difficulty", &parts.problem_difficulty, per_problem),
+            ("problem_scale", &parts.problem_scale, per_problem),
+            ("input_variation", &parts.input_variation, variation),
+        ];
+        for (name, values, want) in expected {
+            let config = format!("n_skills {s}, hidden {h}, n_problems {q}");
+            match want {
+                None => return Err(format!("DKT weights: {name}'s size overflows for a config of {config}")),
+                Some(n) if values.len() != n => return Err(format!("DKT weights: {name} holds {} values, a config of {config} needs {n}", values.len())),
+                Some(_) => {}
+            }
+        }
+        let DktWeightsParts { config, input_gates, recurrent, output, output_bias, problem_difficulty, problem_scale, input_variation } = parts;
+        Ok(Self { config, input_gates, recurrent, output, output_bias, problem_difficulty, problem_scale, input_variation })
+    }
+
+    /// The arrays, unchecked again (to change one and [`Self::new`] the result).
+    pub fn into_parts(self) -> DktWeightsParts {
+        let Self { config, input_gates, recurrent, output, output_bias, problem_difficulty, problem_scale, input_variation } = self;
+        DktWeightsParts { config, input_gates, recurrent, output, output_bias, problem_difficulty, problem_scale, input_variation }
+    }
+
+    /// The weights of a burn module. Panics if its parameters disagree with one another, which a
+    /// module made by [`DktConfig::init`] or loaded by burn-store (which checks shapes) never does.
     pub fn from_model(m: &Dkt) -> Self {
-        Self {
+        let parts = DktWeightsParts {
             config: m.config(),
             input_gates: to_vec(m.input_gates.val()),
             recurrent: to_vec(m.recurrent.val()),
@@ -52,7 +118,48 @@ impl DktWeights {
             problem_difficulty: m.problem_difficulty.as_ref().map_or(vec![], |p| to_vec(p.val())),
             problem_scale: m.problem_scale.as_ref().map_or(vec![], |p| to_vec(p.val())),
             input_variation: m.input_variation.as_ref().map_or(vec![], |p| to_vec(p.val())),
-        }
+        };
+        Self::new(parts).unwrap_or_else(|e| panic!("a DKT module with inconsistent parameters: {e}"))
+    }
+
+    pub fn config(&self) -> DktConfig {
+        self.config
+    }
+
+    /// `[2 * n_skills, 4 * hidden]`, gates `[i, f, o, g]`: row `2 * skill + correct` is an
+    /// answer's input to the gates.
+    pub fn input_gates(&self) -> &[f32] {
+        &self.input_gates
+    }
+
+    /// `[hidden, 4 * hidden]`.
+    pub fn recurrent(&self) -> &[f32] {
+        &self.recurrent
+    }
+
+    /// `[hidden, n_skills]`.
+    pub fn output(&self) -> &[f32] {
+        &self.output
+    }
+
+    /// `[n_skills]`.
+    pub fn output_bias(&self) -> &[f32] {
+        &self.output_bias
+    }
+
+    /// `[n_problems]` for a problem-aware model, else empty.
+    pub fn problem_difficulty(&self) -> &[f32] {
+        &self.problem_difficulty
+    }
+
+    /// `[n_problems]` for a problem-aware model, else empty.
+    pub fn problem_scale(&self) -> &[f32] {
+        &self.problem_scale
+    }
+
+    /// `[2 * n_skills, 4 * hidden]` for a problem-aware model, else empty.
+    pub fn input_variation(&self) -> &[f32] {
+        &self.input_variation
     }
 
     /// The burn module holding these weights (to save as a record or run the reference graph).
@@ -83,11 +190,13 @@ impl DktWeights {
         z
     }
 
-    /// The parameter arrays, in a fixed order, for element-wise updates (empty ones included).
+    /// The parameter arrays, in a fixed order (input gates, recurrent, output, output bias,
+    /// problem difficulty, problem scale, input variation), empty ones included.
     pub fn params(&self) -> [&[f32]; 7] {
         [&self.input_gates, &self.recurrent, &self.output, &self.output_bias, &self.problem_difficulty, &self.problem_scale, &self.input_variation]
     }
 
+    /// [`Self::params`], writable: values change, lengths cannot.
     pub fn params_mut(&mut self) -> [&mut [f32]; 7] {
         [
             &mut self.input_gates,
@@ -200,10 +309,8 @@ impl DktWeights {
         for _ in 0..n {
             logits.extend_from_slice(&self.output_bias);
         }
-        // SAFETY: as above; `hs` is n×h, `output` is h×s, `logits` is n×s.
-        unsafe {
-            matrixmultiply::sgemm(n, h, s, 1.0, hs.as_ptr(), h as isize, 1, self.output.as_ptr(), s as isize, 1, 1.0, logits.as_mut_ptr(), s as isize, 1);
-        }
+        // logits (n × s) += hs (n × h) · output (h × s).
+        sgemm(n, h, s, &hs, (h, 1), &self.output, (s, 1), 1.0, &mut logits);
         if probabilities {
             sigmoid_in_place(&mut logits);
         }
@@ -241,6 +348,28 @@ pub(crate) fn worker_threads(rows: usize) -> usize {
 mod tests {
     use super::*;
     use crate::models::dkt::net::KtBatchTensors;
+
+    #[test]
+    fn weights_that_do_not_fit_their_config_are_refused() {
+        let device = crate::models::device::reference_device();
+        let w = DktWeights::from_model(&DktConfig { n_skills: 3, hidden: 4, n_problems: 2 }.init(1, &device));
+        let parts = w.clone().into_parts();
+        assert_eq!(DktWeights::new(parts.clone()).unwrap(), w);
+        let short = DktWeightsParts { recurrent: vec![0.0; 63], ..parts.clone() };
+        assert_eq!(DktWeights::new(short).unwrap_err(), "DKT weights: recurrent holds 63 values, a config of n_skills 3, hidden 4, n_problems 2 needs 64");
+        let plain = DktWeightsParts { config: DktConfig { n_problems: 0, ..parts.config }, ..parts.clone() };
+        assert!(DktWeights::new(plain).unwrap_err().contains("problem_difficulty holds 2 values"), "a plain model has no problem arrays");
+        let huge = DktWeightsParts { config: DktConfig { hidden: usize::MAX / 2, ..parts.config }, ..parts.clone() };
+        assert!(DktWeights::new(huge).unwrap_err().contains("overflows"));
+
+        // Deserializing checks too: JSON that does not fit its config is an error, not weights.
+        let json = serde_json::to_string(&w).unwrap();
+        assert_eq!(serde_json::from_str::<DktWeights>(&json).unwrap(), w);
+        let mut bad: serde_json::Value = serde_json::from_str(&json).unwrap();
+        bad["output_bias"].as_array_mut().unwrap().pop();
+        let err = serde_json::from_value::<DktWeights>(bad).unwrap_err().to_string();
+        assert!(err.contains("output_bias holds 2 values"), "{err}");
+    }
     use crate::sequences::kt::{KtBatch, KtSequence, windows};
 
     #[test]
@@ -254,7 +383,7 @@ mod tests {
         let device = crate::models::device::reference_device();
         let mut w = DktWeights::from_model(&cfg.init(5, &device));
         if cfg.n_problems > 0 {
-            w.problem_scale = vec![0.8, -0.6, 1.2];
+            w = DktWeights::new(DktWeightsParts { problem_scale: vec![0.8, -0.6, 1.2], ..w.into_parts() }).unwrap();
         }
         let model = w.to_module(&device);
         let mut rng = crate::models::init::Init::new(9);

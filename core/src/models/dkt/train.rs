@@ -23,7 +23,8 @@ use crate::models::lstm_math::sigmoid;
 use crate::io::write_atomic;
 use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE, PROBLEMS_FILE, SKILLS_FILE};
 use super::config::{DktRunConfig, DktTrainConfig, Engine};
-use crate::metrics::{BinaryReport, auc, binary_report};
+use crate::metrics::ranking::auc;
+use crate::metrics::{BinaryReport, binary_report};
 use crate::sequences::kt::{KtBatch, KtSequence, KtStep, ProblemVocab, SkillVocab, Window, windows};
 
 
@@ -59,7 +60,8 @@ impl Trainer {
                 adam.update(w, &g.grads, lr);
                 if problem_decay > 0.0 {
                     let keep = (1.0 - lr * problem_decay) as f32;
-                    w.problem_difficulty.iter_mut().chain(w.problem_scale.iter_mut()).for_each(|x| *x *= keep);
+                    let [.., difficulty, scale, _] = w.params_mut();
+                    difficulty.iter_mut().chain(scale.iter_mut()).for_each(|x| *x *= keep);
                 }
                 (g.loss_sum / g.weight_sum.max(f64::MIN_POSITIVE), 0.0)
             }
@@ -194,8 +196,8 @@ pub fn train_dkt_with(
     let distill = match (teacher, &cfg.distill) {
         (None, None) => None,
         (Some(t), Some(d)) => {
-            if t.config.n_skills != vocab.len() {
-                return Err(TrainError::Invalid(format!("the teacher knows {} skills, this data {}: distil on the teacher's data and split", t.config.n_skills, vocab.len())));
+            if t.config().n_skills != vocab.len() {
+                return Err(TrainError::Invalid(format!("the teacher knows {} skills, this data {}: distil on the teacher's data and split", t.config().n_skills, vocab.len())));
             }
             if cfg.engine != Engine::Fused {
                 return Err(TrainError::Invalid("distillation is implemented by the fused engine only".into()));
@@ -333,7 +335,7 @@ pub struct SkillScore {
 }
 
 pub fn evaluate_dkt(weights: &DktWeights, vocab: &SkillVocab, seqs: &[KtSequence], window: usize) -> DktEvaluation {
-    let n_skills = weights.config.n_skills;
+    let n_skills = weights.config().n_skills;
     let (mut scores, mut labels) = (Vec::new(), Vec::new());
     let mut per_skill: Vec<(Vec<f32>, Vec<bool>)> = vec![(vec![], vec![]); n_skills];
     let wins = windows(seqs, window);

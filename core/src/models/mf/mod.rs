@@ -14,7 +14,9 @@ use burn::tensor::activation::softplus;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use crate::metrics::ranking::{ndcg_at_k, recall_at_k, top_k};
 use crate::models::init::Init;
+use crate::models::sgemm::sgemm;
 use crate::sequences::mf::{MfBatch, Ratings};
 
 /// Which loss the model is trained with.
@@ -175,14 +177,21 @@ pub struct MfEvaluation {
 }
 
 /// The weights as plain arrays, for ranking every item of many users quickly.
+///
+/// The fields are private: every `MfWeights` was made by [`MfWeights::new`], which checks each
+/// array's length against the config the scoring code indexes them by.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MfWeights {
-    pub config: MfConfig,
-    pub users: Vec<f32>,
-    pub items: Vec<f32>,
-    pub user_bias: Vec<f32>,
-    pub item_bias: Vec<f32>,
-    pub global: f32,
+    config: MfConfig,
+    /// `[n_users, dim]`, row-major.
+    users: Vec<f32>,
+    /// `[n_items, dim]`, row-major.
+    items: Vec<f32>,
+    /// `[n_users]`.
+    user_bias: Vec<f32>,
+    /// `[n_items]`.
+    item_bias: Vec<f32>,
+    global: f32,
 }
 
 fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
@@ -190,15 +199,61 @@ fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
 }
 
 impl MfWeights {
-    pub fn from_model(m: &Mf) -> Self {
-        Self {
-            config: m.config(),
-            users: to_vec(m.users.val()),
-            items: to_vec(m.items.val()),
-            user_bias: to_vec(m.user_bias.val()),
-            item_bias: to_vec(m.item_bias.val()),
-            global: to_vec(m.global.val())[0],
+    /// Checks that `users` is `n_users × dim`, `items` `n_items × dim`, and the biases one per
+    /// user and per item; an error names the first array that does not fit.
+    pub fn new(config: MfConfig, users: Vec<f32>, items: Vec<f32>, user_bias: Vec<f32>, item_bias: Vec<f32>, global: f32) -> Result<Self, String> {
+        let MfConfig { n_users, n_items, dim } = config;
+        let expected = [
+            ("users", users.len(), n_users.checked_mul(dim)),
+            ("items", items.len(), n_items.checked_mul(dim)),
+            ("user_bias", user_bias.len(), Some(n_users)),
+            ("item_bias", item_bias.len(), Some(n_items)),
+        ];
+        for (name, len, want) in expected {
+            let config = format!("n_users {n_users}, n_items {n_items}, dim {dim}");
+            match want {
+                None => return Err(format!("MF weights: {name}'s size overflows for a config of {config}")),
+                Some(n) if len != n => return Err(format!("MF weights: {name} holds {len} values, a config of {config} needs {n}")),
+                Some(_) => {}
+            }
         }
+        Ok(Self { config, users, items, user_bias, item_bias, global })
+    }
+
+    /// The weights of a burn module. Panics if its parameters disagree with one another, which a
+    /// module made by [`MfConfig::init`] or loaded by burn-store (which checks shapes) never does.
+    pub fn from_model(m: &Mf) -> Self {
+        let global = to_vec(m.global.val())[0];
+        Self::new(m.config(), to_vec(m.users.val()), to_vec(m.items.val()), to_vec(m.user_bias.val()), to_vec(m.item_bias.val()), global)
+            .unwrap_or_else(|e| panic!("an MF module with inconsistent parameters: {e}"))
+    }
+
+    pub fn config(&self) -> MfConfig {
+        self.config
+    }
+
+    /// `[n_users, dim]`, row-major.
+    pub fn users(&self) -> &[f32] {
+        &self.users
+    }
+
+    /// `[n_items, dim]`, row-major.
+    pub fn items(&self) -> &[f32] {
+        &self.items
+    }
+
+    /// `[n_users]`.
+    pub fn user_bias(&self) -> &[f32] {
+        &self.user_bias
+    }
+
+    /// `[n_items]`.
+    pub fn item_bias(&self) -> &[f32] {
+        &self.item_bias
+    }
+
+    pub fn global(&self) -> f32 {
+        self.global
     }
 
     pub fn score(&self, u: u32, i: u32) -> f32 {
@@ -217,12 +272,8 @@ impl MfWeights {
             let base = self.user_bias[u as usize] + self.global;
             c[r * n..(r + 1) * n].iter_mut().zip(&self.item_bias).for_each(|(x, b)| *x = base + b);
         }
-        if !users.is_empty() && n > 0 && d > 0 {
-            // SAFETY: a is users × d, items is n × d read transposed (strides 1, d), c is users × n.
-            unsafe {
-                matrixmultiply::sgemm(users.len(), d, n, 1.0, a.as_ptr(), d as isize, 1, self.items.as_ptr(), 1, d as isize, 1.0, c.as_mut_ptr(), n as isize, 1);
-            }
-        }
+        // c (users × n) += a (users × d) · itemsᵀ: items is n × d, read transposed (strides 1, d).
+        sgemm(users.len(), d, n, &a, (d, 1), &self.items, (1, d), 1.0, &mut c);
         c
     }
 }
@@ -235,38 +286,18 @@ pub fn evaluate_mf(w: &MfWeights, train: &Ratings, test: &Ratings, k: usize) -> 
     let (mut recall, mut ndcg) = (0.0f64, 0.0f64);
     for chunk in users.chunks(256) {
         let scores = w.score_all(chunk);
-        let n = w.config.n_items;
+        let n = w.config().n_items;
         for (r, &u) in chunk.iter().enumerate() {
             let row = &scores[r * n..(r + 1) * n];
             let seen = train.user_items(u);
             let top = top_k(row, k, |i| seen.binary_search(&i).is_err());
             let relevant = test.user_items(u);
-            let hits: Vec<usize> = top.iter().enumerate().filter(|(_, i)| relevant.binary_search(i).is_ok()).map(|(rank, _)| rank).collect();
-            recall += hits.len() as f64 / relevant.len().min(k) as f64;
-            let dcg: f64 = hits.iter().map(|&rank| 1.0 / ((rank + 2) as f64).log2()).sum();
-            let idcg: f64 = (0..relevant.len().min(k)).map(|rank| 1.0 / ((rank + 2) as f64).log2()).sum();
-            ndcg += dcg / idcg;
+            recall += recall_at_k(&top, relevant, k).unwrap_or(0.0);
+            ndcg += ndcg_at_k(&top, relevant, k).unwrap_or(0.0);
         }
     }
     let n = users.len().max(1) as f64;
     MfEvaluation { rmse, recall: recall / n, ndcg: ndcg / n, k, users: users.len(), cells: test.len() }
-}
-
-/// The `k` best items that `keep`, best first (ties: lower id first).
-pub fn top_k(scores: &[f32], k: usize, keep: impl Fn(u32) -> bool) -> Vec<u32> {
-    let mut best: Vec<(f32, u32)> = Vec::with_capacity(k + 1);
-    for (i, &s) in scores.iter().enumerate() {
-        if best.len() == k && best.last().is_some_and(|&(b, _)| s <= b) {
-            continue;
-        }
-        if !keep(i as u32) {
-            continue;
-        }
-        let at = best.partition_point(|&(b, _)| b >= s);
-        best.insert(at, (s, i as u32));
-        best.truncate(k);
-    }
-    best.into_iter().map(|(_, i)| i).collect()
 }
 
 /// The baselines on the same protocol: the ranking gives every user the items most users trained
@@ -281,11 +312,11 @@ pub fn evaluate_popularity(train: &Ratings, test: &Ratings, k: usize) -> MfEvalu
     }
     let zero = |n: usize| vec![0.0f32; n];
     let config = MfConfig { n_users: train.n_users, n_items: train.n_items, dim: 0 };
-    let popular = MfWeights { config, users: vec![], items: vec![], user_bias: zero(train.n_users), item_bias: counts.clone(), global: 0.0 };
+    let popular = MfWeights::new(config, vec![], vec![], zero(train.n_users), counts.clone(), 0.0).expect("dim 0: no factors, a bias per user and item");
     let mut e = evaluate_mf(&popular, train, test, k);
     let mean = train.mean_rating();
     let item_mean = counts.iter().zip(&sums).map(|(&n, &s)| if n >= 2.0 { (s / n as f64) as f32 - mean } else { 0.0 }).collect();
-    let means = MfWeights { config, users: vec![], items: vec![], user_bias: zero(train.n_users), item_bias: item_mean, global: mean };
+    let means = MfWeights::new(config, vec![], vec![], zero(train.n_users), item_mean, mean).expect("dim 0: no factors, a bias per user and item");
     e.rmse = {
         let se: f64 = (0..test.len()).map(|c| (means.score(test.users[c], test.items[c]) - test.ratings[c]) as f64).map(|x| x * x).sum();
         if test.is_empty() { f64::NAN } else { (se / test.len() as f64).sqrt() }
@@ -299,18 +330,22 @@ mod tests {
     use crate::sequences::mf::Cell;
 
     #[test]
-    fn top_k_skips_masked_items_and_keeps_order() {
-        let s = [0.1, 0.9, 0.5, 0.9, 0.3];
-        assert_eq!(top_k(&s, 3, |_| true), [1, 3, 2]);
-        assert_eq!(top_k(&s, 2, |i| i != 1), [3, 2]);
-        assert_eq!(top_k(&s, 10, |i| i % 2 == 0), [2, 4, 0]);
+    fn weights_that_do_not_fit_their_config_are_refused() {
+        let cfg = MfConfig { n_users: 2, n_items: 3, dim: 4 };
+        let ok = |users: usize, items: usize, ub: usize, ib: usize| MfWeights::new(cfg, vec![0.0; users], vec![0.0; items], vec![0.0; ub], vec![0.0; ib], 0.0);
+        assert!(ok(8, 12, 2, 3).is_ok());
+        assert_eq!(ok(8, 11, 2, 3).unwrap_err(), "MF weights: items holds 11 values, a config of n_users 2, n_items 3, dim 4 needs 12");
+        assert!(ok(8, 12, 1, 3).unwrap_err().contains("user_bias holds 1 values"));
+        assert!(ok(8, 12, 2, 4).unwrap_err().contains("item_bias holds 4 values"));
+        let huge = MfConfig { n_users: usize::MAX, n_items: 3, dim: 4 };
+        assert!(MfWeights::new(huge, vec![], vec![], vec![], vec![], 0.0).unwrap_err().contains("overflows"));
     }
 
     #[test]
     fn score_all_equals_score() {
         let cfg = MfConfig { n_users: 3, n_items: 5, dim: 4 };
-        let mut w = MfWeights::from_model(&cfg.init(1, 0.3, &crate::models::device::reference_device()));
-        w.item_bias = vec![0.1, -0.2, 0.0, 0.4, 0.05];
+        let m = MfWeights::from_model(&cfg.init(1, 0.3, &crate::models::device::reference_device()));
+        let w = MfWeights::new(cfg, m.users().to_vec(), m.items().to_vec(), m.user_bias().to_vec(), vec![0.1, -0.2, 0.0, 0.4, 0.05], m.global()).unwrap();
         let all = w.score_all(&[2, 0]);
         for (r, u) in [2u32, 0].into_iter().enumerate() {
             for i in 0..5u32 {
@@ -322,14 +357,8 @@ mod tests {
     #[test]
     fn a_perfect_ranking_scores_one_and_training_items_are_masked() {
         // Item scores = item bias; user 0 trained on item 4 (the best), holds out items 3 and 2.
-        let w = MfWeights {
-            config: MfConfig { n_users: 1, n_items: 5, dim: 0 },
-            users: vec![],
-            items: vec![],
-            user_bias: vec![0.0],
-            item_bias: vec![0.0, 0.1, 0.2, 0.3, 0.4],
-            global: 0.0,
-        };
+        let config = MfConfig { n_users: 1, n_items: 5, dim: 0 };
+        let w = MfWeights::new(config, vec![], vec![], vec![0.0], vec![0.0, 0.1, 0.2, 0.3, 0.4], 0.0).unwrap();
         let train = Ratings::from_cells(1, 5, &[Cell { user: 0, item: 4, rating: 1.0 }]);
         let test = Ratings::from_cells(1, 5, &[Cell { user: 0, item: 3, rating: 1.0 }, Cell { user: 0, item: 2, rating: 0.0 }]);
         let e = evaluate_mf(&w, &train, &test, 2);
@@ -338,7 +367,7 @@ mod tests {
         // RMSE: predictions 0.3 and 0.2 against 1 and 0.
         assert!((e.rmse - ((0.49 + 0.04) / 2.0f64).sqrt()).abs() < 1e-6);
         // At k = 1 only item 3 is retrieved: recall 1 / min(1, 2) = 1; one miss at k = 1 for item 2's user would be 0.
-        let worst = MfWeights { item_bias: vec![0.4, 0.3, 0.0, 0.1, 0.2], ..w };
+        let worst = MfWeights::new(config, vec![], vec![], vec![0.0], vec![0.4, 0.3, 0.0, 0.1, 0.2], 0.0).unwrap();
         let e = evaluate_mf(&worst, &train, &test, 2);
         assert_eq!(e.recall, 0.0);
         assert_eq!(e.ndcg, 0.0);

@@ -150,7 +150,7 @@ pub fn train_mf(split: &MfSplit, ids: &MfIds, run: &MfRunConfig, teacher: Option
         return Err(TrainError::Invalid("the model's shape does not fit the data (or --dim is 0)".into()));
     }
     if let Some(t) = teacher
-        && (t.weights.config.n_users != run.model.n_users || t.weights.config.n_items != run.model.n_items)
+        && (t.weights.config().n_users != run.model.n_users || t.weights.config().n_items != run.model.n_items)
     {
         return Err(TrainError::Invalid("the teacher was trained on other students or items: distil on the teacher's data".into()));
     }
