@@ -16,13 +16,14 @@ pub struct AssistmentsOptions {
     /// Keep scaffolding rows (`original == 0`): sub-questions shown after a wrong answer. They are
     /// not independent attempts at the problem, so the usual benchmarks drop them.
     pub include_scaffolding: bool,
-    /// Latin-1 by default: the published export is ISO-8859-1 (a UTF-8 BOM still selects UTF-8).
+    /// Decided from the bytes by default ([`TextEncoding::Auto`]): the published export is
+    /// ISO-8859-1, a copy re-saved by a spreadsheet often UTF-8.
     pub encoding: TextEncoding,
 }
 
 impl Default for AssistmentsOptions {
     fn default() -> Self {
-        AssistmentsOptions { include_scaffolding: false, encoding: TextEncoding::Latin1 }
+        AssistmentsOptions { include_scaffolding: false, encoding: TextEncoding::Auto }
     }
 }
 
@@ -210,10 +211,12 @@ mod tests {
     }
 
     #[test]
-    fn decodes_latin1_by_default() {
+    fn decodes_latin1_and_utf8_by_default() {
         let mut bytes = b"order_id,user_id,problem_id,original,correct,skill_id\n1,Jos\xe9,p,1,0,\n".to_vec();
         let d = read_assistments(&bytes[..], "x.csv", &AssistmentsOptions::default()).unwrap();
         assert_eq!(d.students.name(0), "José");
+        let utf8 = "order_id,user_id,problem_id,original,correct,skill_id\n1,José,p,1,0,\n";
+        assert_eq!(read_assistments(utf8.as_bytes(), "x.csv", &AssistmentsOptions::default()).unwrap().students.name(0), "José");
         bytes.extend_from_slice(b"2,Jos\xe9,p,1,0,\n");
         let utf8 = AssistmentsOptions { encoding: TextEncoding::Utf8, ..Default::default() };
         let err = read_assistments(&bytes[..], "x.csv", &utf8).unwrap_err().to_string();

@@ -26,12 +26,12 @@ pub enum KtFormat {
 
 /// Loads a file in `format`, or in the format its first non-empty line shows when `None`.
 pub fn load_kt_lines(path: &Path, format: Option<KtFormat>) -> Result<Interactions> {
-    read_source(Source::open(path, TextEncoding::Utf8)?, format)
+    read_source(Source::open(path, TextEncoding::Auto)?, format)
 }
 
-/// Reads from any reader (decoded as UTF-8, BOM dropped); `name` is what errors call it.
+/// Reads from any reader (encoding decided from the bytes, BOM dropped); `name` is what errors call it.
 pub fn read_kt_lines<R: Read>(reader: R, name: &str, format: Option<KtFormat>) -> Result<Interactions> {
-    read_source(Source::new(reader, name, TextEncoding::Utf8), format)
+    read_source(Source::new(reader, name, TextEncoding::Auto), format)
 }
 
 /// A line's fields, trimmed, without the empty field a trailing comma leaves. An empty line has

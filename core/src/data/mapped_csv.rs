@@ -119,7 +119,7 @@ pub struct MappedOptions {
 
 impl Default for MappedOptions {
     fn default() -> Self {
-        MappedOptions { delimiter: b',', skill_sep: None, encoding: TextEncoding::Utf8 }
+        MappedOptions { delimiter: b',', skill_sep: None, encoding: TextEncoding::Auto }
     }
 }
 

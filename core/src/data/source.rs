@@ -9,27 +9,35 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 use std::str::FromStr;
 
-use encoding_rs_io::{DecodeReaderBytes, DecodeReaderBytesBuilder};
+use encoding_rs::{Decoder, Encoding, UTF_8, WINDOWS_1252};
 
 use super::error::{DataError, Location, Result};
 use crate::calendar::digits;
 
-/// The text encoding of a source file.
+/// The text encoding of a source file. Whatever is chosen, a byte-order mark wins: a UTF-8 BOM
+/// is dropped and the text read as UTF-8, a UTF-16 BOM (Excel's "Unicode text") transcodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TextEncoding {
-    /// UTF-8 (a leading BOM is dropped). Invalid bytes are reported where a loader reads them,
-    /// rather than silently replaced, so a Latin-1 file read as UTF-8 fails loudly.
+    /// Decided from the bytes: UTF-8 when the first non-ASCII character is well-formed UTF-8,
+    /// else ISO-8859-1. Real text in one encoding is almost never valid in the other (an accented
+    /// Latin-1 letter is followed by an ASCII byte, never by the continuation byte UTF-8 needs),
+    /// so the first such character decides; deciding there, not after reading the whole file,
+    /// keeps loading a stream. This is what every loader uses unless told otherwise: raw
+    /// ASSISTments exports are ISO-8859-1, the other formats and re-saved files usually UTF-8.
     #[default]
+    Auto,
+    /// UTF-8. Invalid bytes are reported where a loader reads them, rather than silently replaced,
+    /// so a Latin-1 file read as UTF-8 fails loudly.
     Utf8,
-    /// ISO-8859-1, decoded as its superset windows-1252 (what browsers and encoding_rs do):
-    /// the raw ASSISTments exports use it. A UTF-8 BOM still wins, as it cannot be Latin-1 text.
+    /// ISO-8859-1, decoded as its superset windows-1252 (what browsers and encoding_rs do).
     Latin1,
 }
 
 impl TextEncoding {
-    /// Parses an encoding name as a user would type it (`utf-8`, `latin1`, `iso-8859-1`, ...).
+    /// Parses an encoding name as a user would type it (`auto`, `utf-8`, `latin1`, `iso-8859-1`, ...).
     pub fn from_name(name: &str) -> Option<Self> {
         match name.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "auto" => Some(TextEncoding::Auto),
             "utf-8" | "utf8" => Some(TextEncoding::Utf8),
             "latin1" | "latin-1" | "iso-8859-1" | "iso8859-1" | "windows-1252" | "cp1252" => Some(TextEncoding::Latin1),
             _ => None,
@@ -38,7 +46,166 @@ impl TextEncoding {
 }
 
 /// A decoded, buffered text stream: UTF-8 bytes (unless the UTF-8 source itself is invalid).
-pub type Decoded<R> = BufReader<DecodeReaderBytes<R, Vec<u8>>>;
+pub type Decoded<R> = BufReader<Decode<R>>;
+
+/// Raw bytes in, UTF-8 out, in the [`TextEncoding`] asked for (see there for `Auto`).
+///
+/// UTF-8 passes through unchanged and unchecked: cells are validated where a loader reads them,
+/// which is faster and lets errors point at the offending cell.
+pub struct Decode<R> {
+    inner: R,
+    encoding: TextEncoding,
+    state: DecodeState,
+    /// Raw input read ahead: `raw[lo..hi]` is not consumed yet.
+    raw: Box<[u8]>,
+    lo: usize,
+    hi: usize,
+    eof: bool,
+    /// Decoded output that did not fit the caller's buffer: `staged[staged_lo..staged_hi]`.
+    staged: [u8; 32],
+    staged_lo: usize,
+    staged_hi: usize,
+}
+
+enum DecodeState {
+    /// Nothing read yet: a byte-order mark may follow.
+    Start,
+    /// `Auto` before the first non-ASCII byte: ASCII passes through.
+    Sniff,
+    /// UTF-8: bytes pass through.
+    Pass,
+    /// Latin-1 or UTF-16, through encoding_rs.
+    Transcode(Decoder),
+    /// A transcoder flushed at the end of input.
+    Done,
+}
+
+impl<R: Read> Decode<R> {
+    pub fn new(inner: R, encoding: TextEncoding) -> Self {
+        Decode {
+            inner,
+            encoding,
+            state: DecodeState::Start,
+            raw: vec![0; 64 * 1024].into_boxed_slice(),
+            lo: 0,
+            hi: 0,
+            eof: false,
+            staged: [0; 32],
+            staged_lo: 0,
+            staged_hi: 0,
+        }
+    }
+
+    /// Reads until at least `min` raw bytes are buffered or the input ends; whether any are.
+    fn fill(&mut self, min: usize) -> io::Result<bool> {
+        if self.hi - self.lo < min && !self.eof {
+            self.raw.copy_within(self.lo..self.hi, 0);
+            (self.lo, self.hi) = (0, self.hi - self.lo);
+            while self.hi < min && !self.eof {
+                match self.inner.read(&mut self.raw[self.hi..]) {
+                    Ok(0) => self.eof = true,
+                    Ok(n) => self.hi += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(self.hi > self.lo)
+    }
+
+    /// Copies up to `out.len()` buffered raw bytes to `out`.
+    fn pass(&mut self, out: &mut [u8], limit: usize) -> usize {
+        let n = limit.min(out.len()).min(self.hi - self.lo);
+        out[..n].copy_from_slice(&self.raw[self.lo..self.lo + n]);
+        self.lo += n;
+        n
+    }
+}
+
+/// Whether `bytes` start with a whole, well-formed UTF-8 character of two or more bytes (`bytes`
+/// holds at least four, or all that is left).
+fn starts_with_utf8_char(bytes: &[u8]) -> bool {
+    let width = match bytes.first() {
+        Some(0xC2..=0xDF) => 2,
+        Some(0xE0..=0xEF) => 3,
+        Some(0xF0..=0xF4) => 4,
+        _ => return false,
+    };
+    bytes.len() >= width && std::str::from_utf8(&bytes[..width]).is_ok()
+}
+
+impl<R: Read> Read for Decode<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            if self.staged_lo < self.staged_hi {
+                let n = out.len().min(self.staged_hi - self.staged_lo);
+                out[..n].copy_from_slice(&self.staged[self.staged_lo..self.staged_lo + n]);
+                self.staged_lo += n;
+                return Ok(n);
+            }
+            match &mut self.state {
+                DecodeState::Start => {
+                    self.fill(3)?;
+                    let (state, bom) = match Encoding::for_bom(&self.raw[self.lo..self.hi]) {
+                        Some((e, bom)) if e == UTF_8 => (DecodeState::Pass, bom),
+                        Some((e, bom)) => (DecodeState::Transcode(e.new_decoder_without_bom_handling()), bom),
+                        None => match self.encoding {
+                            TextEncoding::Auto => (DecodeState::Sniff, 0),
+                            TextEncoding::Utf8 => (DecodeState::Pass, 0),
+                            TextEncoding::Latin1 => (DecodeState::Transcode(WINDOWS_1252.new_decoder_without_bom_handling()), 0),
+                        },
+                    };
+                    self.lo += bom;
+                    self.state = state;
+                }
+                DecodeState::Pass => {
+                    if !self.fill(1)? {
+                        return Ok(0);
+                    }
+                    return Ok(self.pass(out, usize::MAX));
+                }
+                DecodeState::Sniff => {
+                    if !self.fill(1)? {
+                        return Ok(0);
+                    }
+                    let ahead = &self.raw[self.lo..self.hi.min(self.lo + out.len())];
+                    let ascii = if ahead.is_ascii() { ahead.len() } else { ahead.iter().position(|b| !b.is_ascii()).unwrap_or(ahead.len()) };
+                    if ascii > 0 {
+                        return Ok(self.pass(out, ascii));
+                    }
+                    // The first non-ASCII byte decides, for the rest of the input.
+                    self.fill(4)?;
+                    self.state = if starts_with_utf8_char(&self.raw[self.lo..self.hi]) {
+                        DecodeState::Pass
+                    } else {
+                        DecodeState::Transcode(WINDOWS_1252.new_decoder_without_bom_handling())
+                    };
+                }
+                DecodeState::Transcode(_) => {
+                    let more = self.fill(1)?;
+                    let DecodeState::Transcode(decoder) = &mut self.state else { unreachable!() };
+                    // A small caller buffer may not hold one character: decode into `staged`.
+                    let small = out.len() < self.staged.len();
+                    let dst = if small { &mut self.staged[..] } else { &mut *out };
+                    let (_, read, written, _) = decoder.decode_to_utf8(&self.raw[self.lo..self.hi], dst, !more);
+                    self.lo += read;
+                    if !more {
+                        self.state = DecodeState::Done;
+                    }
+                    if small {
+                        (self.staged_lo, self.staged_hi) = (0, written);
+                    } else if written > 0 {
+                        return Ok(written);
+                    }
+                }
+                DecodeState::Done => return Ok(0),
+            }
+        }
+    }
+}
 
 /// An input stream plus the name its errors carry.
 pub struct Source<R> {
@@ -57,16 +224,7 @@ impl Source<File> {
 impl<R: Read> Source<R> {
     /// Wraps any reader; `name` is what error messages call it.
     pub fn new(reader: R, name: &str, encoding: TextEncoding) -> Self {
-        let mut builder = DecodeReaderBytesBuilder::new();
-        builder.strip_bom(true);
-        match encoding {
-            // No transcoding for UTF-8: bytes pass through and are validated cell by cell, which
-            // is both faster and lets errors point at the offending cell. UTF-16 BOMs (Excel's
-            // "Unicode text") are still sniffed and transcoded.
-            TextEncoding::Utf8 => builder.utf8_passthru(true),
-            TextEncoding::Latin1 => builder.encoding(Some(encoding_rs::WINDOWS_1252)).bom_override(true),
-        };
-        Source { name: name.to_string(), reader: BufReader::new(builder.build(reader)) }
+        Source { name: name.to_string(), reader: BufReader::new(Decode::new(reader, encoding)) }
     }
 }
 
@@ -319,6 +477,10 @@ impl<R: BufRead> CsvTable<R> {
     }
 }
 
+/// What a cell that is not UTF-8 should have been. It is only met in a file read as UTF-8 (chosen,
+/// marked by a BOM, or decided by earlier UTF-8 text), so other bytes there mean mixed encodings.
+const UTF8_EXPECTED: &str = "UTF-8 text, as in the rest of the file (a file must be all UTF-8 or all ISO-8859-1)";
+
 /// Maps a csv error to ours, at `line`.
 fn csv_error(file: &str, line: u64, header: &[String], err: csv::Error) -> DataError {
     match err.into_kind() {
@@ -328,7 +490,7 @@ fn csv_error(file: &str, line: u64, header: &[String], err: csv::Error) -> DataE
         }
         csv::ErrorKind::Utf8 { err, .. } => {
             let column = err.field() + 1;
-            DataError::parse(file, line, Some((column, header.get(column - 1).cloned())), "UTF-8 text", "invalid UTF-8")
+            DataError::parse(file, line, Some((column, header.get(column - 1).cloned())), UTF8_EXPECTED, "invalid UTF-8")
         }
         other => invalid_at(file, line, None, format!("{:?}", other)),
     }
@@ -362,7 +524,7 @@ impl<'a> Row<'a> {
             Err(_) => {
                 let lossy = String::from_utf8_lossy(bytes);
                 let cell = Cell { file: self.file, line: self.line, column: col + 1, name, text: &lossy };
-                Err(cell.error("UTF-8 text (for ISO-8859-1 files such as raw ASSISTments, choose that encoding)"))
+                Err(cell.error(UTF8_EXPECTED))
             }
         }
     }
@@ -414,7 +576,7 @@ impl<R: BufRead> LineReader<R> {
                 let (good, _) = bytes.split_at(e.valid_up_to());
                 let column = good.iter().filter(|&&b| b == b',').count() + 1;
                 let field = bytes.split(|&b| b == b',').nth(column - 1).unwrap_or_default();
-                Err(DataError::parse(&self.file, self.line, Some((column, None)), "UTF-8 text", String::from_utf8_lossy(field)))
+                Err(DataError::parse(&self.file, self.line, Some((column, None)), UTF8_EXPECTED, String::from_utf8_lossy(field)))
             }
         }
     }
@@ -480,9 +642,46 @@ mod tests {
         let mut s = String::new();
         Source::new("\u{feff}café".as_bytes(), "x", TextEncoding::Latin1).reader.read_to_string(&mut s).unwrap();
         assert_eq!(s, "café", "a UTF-8 BOM overrides Latin-1");
+        let mut s = String::new();
+        Source::new(&b"\xff\xfea\x00\xe9\x00"[..], "x", TextEncoding::Latin1).reader.read_to_string(&mut s).unwrap();
+        assert_eq!(s, "a\u{e9}", "a UTF-16 BOM transcodes");
         assert_eq!(TextEncoding::from_name("ISO-8859-1"), Some(TextEncoding::Latin1));
+        assert_eq!(TextEncoding::from_name("auto"), Some(TextEncoding::Auto));
         assert_eq!(TextEncoding::from_name("utf8"), Some(TextEncoding::Utf8));
         assert_eq!(TextEncoding::from_name("ebcdic"), None);
+    }
+
+    /// `bytes` through [`Decode`] in `encoding`, read `chunk` bytes at a time.
+    fn decode(bytes: &[u8], encoding: TextEncoding, chunk: usize) -> Vec<u8> {
+        let mut d = Decode::new(bytes, encoding);
+        let (mut out, mut buf) = (Vec::new(), vec![0u8; chunk]);
+        loop {
+            match d.read(&mut buf).unwrap() {
+                0 => return out,
+                n => out.extend_from_slice(&buf[..n]),
+            }
+        }
+    }
+
+    #[test]
+    fn auto_reads_utf8_as_utf8_and_anything_else_as_latin1() {
+        let utf8 = "id,name\n1,José\n2,Ángulos €\n".as_bytes();
+        let latin1 = b"id,name\n1,Jos\xe9\n2,\xc1ngulos \x80\n";
+        for chunk in [1, 2, 3, 7, 4096] {
+            assert_eq!(decode(utf8, TextEncoding::Auto, chunk), utf8, "chunk {chunk}");
+            assert_eq!(String::from_utf8(decode(latin1, TextEncoding::Auto, chunk)).unwrap(), "id,name\n1,José\n2,Ángulos €\n", "chunk {chunk}");
+        }
+        // The first non-ASCII character decides, however far into the file it is.
+        let mut late = b"a\n".repeat(100_000);
+        late.extend_from_slice(b"caf\xe9\n");
+        assert!(String::from_utf8(decode(&late, TextEncoding::Auto, 8192)).unwrap().ends_with("a\ncafé\n"));
+        // A lone Latin-1 letter at the very end, with no byte after it to check.
+        assert_eq!(String::from_utf8(decode(b"caf\xe9", TextEncoding::Auto, 64)).unwrap(), "café");
+        // Once UTF-8, later bad bytes pass through for the loader to report at their cell.
+        assert_eq!(decode(b"\xc3\xa9,\xe9", TextEncoding::Auto, 64), b"\xc3\xa9,\xe9");
+        assert_eq!(decode(b"\xef\xbb\xbf\xe9", TextEncoding::Auto, 64), b"\xe9", "a UTF-8 BOM means UTF-8");
+        assert_eq!(decode(b"", TextEncoding::Auto, 64), b"");
+        assert_eq!(String::from_utf8(decode(b"\xe9\xe8", TextEncoding::Latin1, 1)).unwrap(), "éè", "one byte at a time");
     }
 
     #[test]
@@ -501,7 +700,7 @@ mod tests {
         assert_eq!(row.cell(0).unwrap().text, "7", "bad bytes elsewhere in the row do not matter");
         assert_eq!(
             row.cell(1).unwrap_err().to_string(),
-            "l.csv:2:2 (column 'name'): expected UTF-8 text (for ISO-8859-1 files such as raw ASSISTments, choose that encoding), found \"caf\u{fffd}\""
+            format!("l.csv:2:2 (column 'name'): expected {UTF8_EXPECTED}, found \"caf\u{fffd}\"")
         );
 
         let err = CsvTable::new(Source::new(&b""[..], "e.csv", TextEncoding::Utf8), b',').err().unwrap();
@@ -525,7 +724,7 @@ mod tests {
         assert_eq!(row_lines("h,x\r\na,1\r\n\r\nb,2\r\n\"c\r\nd\",3\r\n\r\n\r\ne,4\r\n"), expected);
         assert_eq!(row_lines("h,x\ra,1\r\rb,2\r\"c\rd\",3\r\r\re,4\r"), expected);
         // A tiny buffer puts a \r at the end of every chunk.
-        let src = Source { name: "t".into(), reader: BufReader::with_capacity(1, DecodeReaderBytesBuilder::new().build(&b"h\r\na\r\rb"[..])) };
+        let src = Source { name: "t".into(), reader: BufReader::with_capacity(1, Decode::new(&b"h\r\na\r\rb"[..], TextEncoding::Utf8)) };
         let mut t = CsvTable::new(src, b',').unwrap();
         let mut got = Vec::new();
         while let Some(row) = t.next_row().unwrap() {
@@ -540,7 +739,7 @@ mod tests {
         assert_eq!(r.next_line().unwrap(), Some((1, "a")));
         assert_eq!(r.next_line().unwrap(), Some((2, "b")));
         assert_eq!(r.next_line().unwrap(), Some((3, "")));
-        assert_eq!(r.next_line().unwrap_err().to_string(), "l.txt:4:2: expected UTF-8 text, found \"\u{fffd}\u{fffd}\"");
+        assert_eq!(r.next_line().unwrap_err().to_string(), format!("l.txt:4:2: expected {UTF8_EXPECTED}, found \"\u{fffd}\u{fffd}\""));
         assert_eq!(r.next_line().unwrap(), None);
     }
 }

@@ -31,31 +31,31 @@ pub fn load_study(activity: &Path, info: Option<&Path>) -> Result<(Interactions,
 
 /// [`load_study`] that also checks students' schools against `school_info.csv`.
 pub fn load_study_with_schools(activity: &Path, info: Option<&Path>, schools: Option<&Path>) -> Result<(Interactions, StudyLoadReport)> {
-    let mut data = read_activity(Source::open(activity, TextEncoding::Utf8)?)?;
+    let mut data = read_activity(Source::open(activity, TextEncoding::Auto)?)?;
     let mut report = match info {
-        Some(path) => read_info(&mut data, Source::open(path, TextEncoding::Utf8)?)?,
+        Some(path) => read_info(&mut data, Source::open(path, TextEncoding::Auto)?)?,
         None => StudyLoadReport::default(),
     };
     if let Some(path) = schools {
-        report.unknown_schools = read_schools(&data, Source::open(path, TextEncoding::Utf8)?)?;
+        report.unknown_schools = read_schools(&data, Source::open(path, TextEncoding::Auto)?)?;
     }
     Ok((data, report))
 }
 
 /// Reads `student_activity.csv` (`StudentID,SHLF_NUM,Date,Seconds Read`) from any reader.
 pub fn read_study_activity<R: Read>(reader: R, name: &str) -> Result<Interactions> {
-    read_activity(Source::new(reader, name, TextEncoding::Utf8))
+    read_activity(Source::new(reader, name, TextEncoding::Auto))
 }
 
 /// Reads `student_info.csv` (`StudentID,OrgnID,GRADE_LVL_NBR`) into the students of `data`.
 pub fn read_study_info<R: Read>(data: &mut Interactions, reader: R, name: &str) -> Result<StudyLoadReport> {
-    read_info(data, Source::new(reader, name, TextEncoding::Utf8))
+    read_info(data, Source::new(reader, name, TextEncoding::Auto))
 }
 
 /// Reads `school_info.csv` (`OrgnID,Parent_Building_ID`) and returns the schools of `data` it
 /// does not list.
 pub fn read_school_info<R: Read>(data: &Interactions, reader: R, name: &str) -> Result<Vec<String>> {
-    read_schools(data, Source::new(reader, name, TextEncoding::Utf8))
+    read_schools(data, Source::new(reader, name, TextEncoding::Auto))
 }
 
 fn read_activity<R: Read>(source: Source<R>) -> Result<Interactions> {
