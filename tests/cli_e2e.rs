@@ -24,6 +24,15 @@ fn synth(dir: &Path, seed: &str) -> PathBuf {
     dir.join("skill_builder_data.csv")
 }
 
+/// AUC of the generator's own probability of each first-attempt answer in the classroom that
+/// `synth` wrote to `dir` (regenerated in-process from its `config.json`).
+fn oracle_auc(dir: &Path) -> f64 {
+    let config: classlens_core::synth::SynthConfig = serde_json::from_slice(&std::fs::read(dir.join("config.json")).unwrap()).unwrap();
+    let class = classlens_core::synth::generate(&config);
+    let (scores, labels): (Vec<f32>, Vec<bool>) = class.responses.iter().filter(|r| r.original).map(|r| (r.p_correct, r.correct)).unzip();
+    classlens_core::metrics::ranking::auc(&scores, &labels).unwrap()
+}
+
 fn train_args<'a>(data: &'a str, out: &'a str, epochs: &'a str) -> Vec<&'a str> {
     vec!["train", "dkt", "--data", data, "--out", out, "--epochs", epochs, "--hidden", "32", "--batch-size", "16", "--lr", "0.01", "--seed", "3", "--quiet"]
 }
@@ -59,9 +68,12 @@ fn train_eval_mastery_on_the_built_in_classroom() {
     run(&["eval", "dkt", "--model", p(&model), "--data", p(&data), "--json", p(&json)]);
     let ev: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let auc = ev["overall"]["auc"].as_f64().unwrap();
-    // The generator's own answer probabilities rank answers at AUC ~0.75 (its noise floor);
-    // a constant guess scores 0.5.
+    // The generator's own answer probabilities (the oracle) rank its answers at AUC ~0.75: no
+    // model can do much better on held-out students, so an AUC far above it is a leak (the
+    // answer scored was part of the input), and a constant guess scores 0.5.
+    let oracle = oracle_auc(&t.path().join("class"));
     assert!(auc > 0.6, "held-out AUC {auc} is not well above chance");
+    assert!(auc < oracle + 0.05, "held-out AUC {auc} is above the generator's own oracle AUC {oracle}: a leak");
     assert!(ev["per_skill"].as_array().unwrap().len() > 3);
 
     // mastery as CSV: a header of skills, one row per chosen student, probabilities in [0, 1].
@@ -196,6 +208,23 @@ fn train_study_then_recommend_on_a_generated_classroom() {
     let first = recs.as_object().unwrap().values().find(|v| !v.as_array().unwrap().is_empty()).expect("a student with suggestions");
     assert_eq!(first[0].as_array().unwrap().len(), 20, "20 titles per read");
 
+    // The held-out classrooms are recorded, and `eval study` scores only their readers.
+    let split = json(&model.join("split.json"));
+    let (n_train, n_valid) = (split["train"].as_array().unwrap().len(), split["valid"].as_array().unwrap().len());
+    assert!(n_valid > 0 && n_train > 0, "{split}");
+    let train: std::collections::HashSet<&str> = split["train"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    assert!(split["valid"].as_array().unwrap().iter().all(|s| !train.contains(s.as_str().unwrap())), "train and held-out readers overlap: {split}");
+    let scored = |args: &[&str]| -> usize {
+        let out = String::from_utf8(run(args).stdout).unwrap();
+        out.split("hits@n on ").nth(1).and_then(|r| r.split(' ').next()).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{out}"))
+    };
+    let held = scored(&["eval", "study", "--model", p(&model), "--data", p(&activity)]);
+    assert!(held > 0 && held <= n_valid, "{held} scored, {n_valid} held out");
+    assert_eq!(scored(&["eval", "study", "--model", p(&model), "--data", p(&activity), "--held-out-frac", "0.25"]), held, "the redrawn split is the recorded one");
+    assert!(scored(&["eval", "study", "--model", p(&model), "--data", p(&activity), "--split", "all"]) > held);
+    let bad = bin().args(["eval", "study", "--model", p(&model), "--data", p(&activity), "--held-out-frac", "0.75"]).output().unwrap();
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("split.json"), "{}", String::from_utf8_lossy(&bad.stderr));
+
     // Next read of two students, as JSON, never suggesting what they already read.
     let text = std::fs::read_to_string(&activity).unwrap();
     let students: Vec<&str> = text.lines().skip(1).map(|l| l.split(',').next().unwrap()).take(40).collect();
@@ -269,7 +298,7 @@ fn json(path: &Path) -> serde_json::Value {
 }
 
 #[test]
-fn train_mf_bpr_and_mse_beat_their_baselines_and_bench_sampler_reports_the_share() {
+fn train_mf_bpr_and_mse_against_their_baselines_and_bench_sampler_reports_the_share() {
     let t = tempfile::tempdir().unwrap();
     let data = synth(&t.path().join("class"), "9");
     let reads = t.path().join("class/student_activity.csv");
@@ -281,12 +310,14 @@ fn train_mf_bpr_and_mse_beat_their_baselines_and_bench_sampler_reports_the_share
     assert!(r["model"]["cells"].as_u64().unwrap() > 100);
     let (recall, ndcg) = (r["model"]["recall"].as_f64().unwrap(), r["model"]["ndcg"].as_f64().unwrap());
     assert!((0.0..=1.0).contains(&recall) && (0.0..=1.0).contains(&ndcg) && recall > 0.0, "{r}");
+    let pop_recall = r["popularity"]["recall"].as_f64().unwrap();
+    assert!(recall > 0.5 * pop_recall, "BPR Recall@10 {recall} is far below popularity's {pop_recall}: {r}");
     // MSE on answers' correctness: RMSE below the item-mean baseline's.
     let mse = t.path().join("mse");
     run(&["train", "mf", "--data", p(&data), "--loss", "mse", "--dim", "8", "--epochs", "6", "--lr", "0.01", "--out", p(&mse), "--quiet"]);
     let r = json(&mse.join("report.json"));
     let (rmse, base) = (r["model"]["rmse"].as_f64().unwrap(), r["popularity"]["rmse"].as_f64().unwrap());
-    assert!(rmse < 0.5 && base > 0.0, "RMSE {rmse}, item-mean baseline {base}");
+    assert!(rmse < base, "RMSE {rmse} is not below the item-mean baseline's {base}");
     // A resume of the finished run with more epochs continues it.
     run(&["train", "mf", "--data", p(&data), "--loss", "mse", "--dim", "8", "--epochs", "7", "--lr", "0.01", "--out", p(&mse), "--quiet", "--resume"]);
     assert_eq!(json(&mse.join("history.json")).as_array().unwrap().len(), 7);

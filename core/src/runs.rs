@@ -29,6 +29,10 @@ pub const VOCAB_FILE: &str = "vocab.json";
 /// Which students (DKT) or classrooms (STUDY) were held out, so evaluation never scores training
 /// data.
 pub const SPLIT_FILE: &str = "split.json";
+/// The `format` in a STUDY or Individual run's `config.json`.
+pub const RECOMMENDER_FORMAT: &str = "classlens.recommender";
+/// The `format` in an MF run's `config.json`.
+pub const MF_FORMAT: &str = "classlens.mf";
 
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
@@ -58,6 +62,84 @@ pub(crate) fn load_record<M: Module>(model: M, path: &Path) -> Result<M, TrainEr
     let corrupt = |e: String| TrainError::Corrupt { path: path.display().to_string(), message: e };
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| corrupt(format!("{e:?}")))?;
     model.try_load_record(record).map_err(|e| corrupt(format!("{e:?}")))
+}
+
+/// Which students a run trained on and which it held out: `split.json`, written before training
+/// starts (so a killed run still says it) and read by evaluation, so a model is never scored on
+/// the students it learned from. DKT holds out students (`valid`, `test`); STUDY and Individual
+/// hold out whole classrooms, recorded as their students (`valid`; `test` empty).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Split {
+    /// The training data file (canonical path, see [`canonical`]): student ids only name the
+    /// same students in the file they were read from (line formats number them by position).
+    #[serde(default)]
+    pub data: String,
+    /// The validation file (canonical path) when the run was given one; then every student of it
+    /// is held out and `valid` lists them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_data: Option<String>,
+    pub train: Vec<String>,
+    pub valid: Vec<String>,
+    pub test: Vec<String>,
+}
+
+impl Split {
+    /// Whether `path` is the file (training or validation) this split was cut from.
+    pub fn is_from(&self, path: &Path) -> bool {
+        let p = canonical(path);
+        p == self.data || self.valid_data.as_deref() == Some(p.as_str())
+    }
+}
+
+/// `path` made absolute with links resolved, as [`Split`] records it; a path that does not
+/// resolve is kept as given.
+pub fn canonical(path: &Path) -> String {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf()).display().to_string()
+}
+
+/// Writes `dir/split.json` atomically.
+pub fn write_split(dir: &Path, split: &Split) -> Result<(), TrainError> {
+    let path = dir.join(SPLIT_FILE);
+    crate::io::write_atomic(&path, &json_bytes(split)).map_err(io_err(&path))
+}
+
+/// `dir/split.json`, or `None` when the run recorded none (a pack, or a run from before splits
+/// were recorded).
+pub fn read_split(dir: &Path) -> Result<Option<Split>, TrainError> {
+    let path = dir.join(SPLIT_FILE);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    read_json(&path).map(Some)
+}
+
+/// What a run directory holds, read from its `config.json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunKind {
+    /// `train dkt` (plain or problem-aware) or a DKT distillation.
+    Dkt,
+    /// `train study` or `train individual` (STUDY's decoder, with or without classmates).
+    Recommender,
+    /// `train mf`.
+    Mf,
+}
+
+/// The kind of run in `dir`: DKT configs say `"model": "dkt"`, the others name their `format`.
+/// A missing or foreign `config.json` is an error that says so.
+pub fn run_kind(dir: &Path) -> Result<RunKind, TrainError> {
+    let path = dir.join(CONFIG_FILE);
+    if !path.is_file() {
+        return Err(TrainError::Invalid(format!("{}: no {CONFIG_FILE}: not a model directory written by `classlens train`", dir.display())));
+    }
+    let v: serde_json::Value = read_json(&path)?;
+    let field = |k: &str| v.get(k).and_then(|m| m.as_str());
+    match (field("model"), field("format")) {
+        (Some("dkt"), _) => Ok(RunKind::Dkt),
+        (_, Some(RECOMMENDER_FORMAT)) => Ok(RunKind::Recommender),
+        (_, Some(MF_FORMAT)) => Ok(RunKind::Mf),
+        (_, Some(other)) => Err(TrainError::Corrupt { path: path.display().to_string(), message: format!("a {other} model, which classlens does not read") }),
+        _ => Err(TrainError::Corrupt { path: path.display().to_string(), message: "not a classlens model configuration (no \"model\" or \"format\")".into() }),
+    }
 }
 
 pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, TrainError> {

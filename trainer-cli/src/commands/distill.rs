@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+use classlens_core::runs::{RunKind, run_kind};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use classlens_core::infer::mastery::synthetic_histories;
@@ -96,20 +97,6 @@ pub struct Table {
     pub rows: Vec<Row>,
 }
 
-fn teacher_format(dir: &Path) -> Result<String> {
-    let p = dir.join("config.json");
-    let bytes = std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).with_context(|| format!("{}: not JSON", p.display()))?;
-    if v.get("model").and_then(|m| m.as_str()) == Some("dkt") {
-        return Ok("dkt".into());
-    }
-    match v.get("format").and_then(|f| f.as_str()) {
-        Some("classlens.mf") => Ok("mf".into()),
-        Some("classlens.recommender") => Ok("study".into()),
-        Some(other) => bail!("{}: a {other} model; distill takes a DKT, STUDY, Individual or MF teacher", p.display()),
-        None => bail!("{}: not a classlens model configuration", p.display()),
-    }
-}
 
 /// Median milliseconds of `f` over 30 runs after one warm-up.
 fn median_ms(f: impl FnMut()) -> f64 {
@@ -125,10 +112,10 @@ pub fn run(a: DistillArgs) -> Result<()> {
     if a.student_size == 0 {
         bail!("--student-size must be at least 1");
     }
-    let table = match teacher_format(&a.teacher)?.as_str() {
-        "dkt" => dkt(&a)?,
-        "study" => study(&a)?,
-        _ => mf(&a)?,
+    let table = match run_kind(&a.teacher)? {
+        RunKind::Dkt => dkt(&a)?,
+        RunKind::Recommender => study(&a)?,
+        RunKind::Mf => mf(&a)?,
     };
     print_table(&table);
     let path = a.json.clone().unwrap_or_else(|| a.out.join("distill.json"));
@@ -160,7 +147,7 @@ fn dkt(a: &DistillArgs) -> Result<Table> {
     let t_cfg = &teacher.config.train;
     let valid_frac = a.valid_frac.unwrap_or(0.1);
     let splits = kt_splits_with(&data, valid.as_ref(), valid_frac, a.test_frac, t_cfg.seed, t_cfg.problem_aware);
-    let saved = super::dkt::read_split(&a.teacher)?;
+    let saved = classlens_core::runs::read_split(&a.teacher)?;
     let ids = |s: &[classlens_core::sequences::kt::KtSequence]| super::dkt::ids(s);
     match saved {
         Some(s) if s.train == ids(&splits.train) && s.valid == ids(&splits.valid) && s.test == ids(&splits.test) => {}
@@ -203,7 +190,7 @@ fn dkt(a: &DistillArgs) -> Result<Table> {
     let train = |dir: &Path, teacher_w: Option<&classlens_core::models::dkt::kernel::DktWeights>, cfg: &classlens_core::models::dkt::DktTrainConfig| -> Result<DktModel> {
         let mut bar = TrainBar::new(a.quiet);
         std::fs::create_dir_all(dir)?;
-        super::dkt::write_split(dir, &a.data, &splits)?;
+        classlens_core::runs::write_split(dir, &super::dkt::split_of(&a.data, a.valid_data.as_deref(), &splits))?;
         train_dkt_with(&splits.train, &splits.valid, &splits.vocab, &splits.problems, cfg, teacher_w, dir, a.resume, &mut |p| bar.update(p))?;
         Ok(DktModel::load(dir)?)
     };

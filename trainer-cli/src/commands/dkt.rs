@@ -1,7 +1,6 @@
 //! `train dkt`, `eval dkt` and `mastery`.
 
 use std::collections::HashSet;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -11,12 +10,11 @@ use classlens_core::io::write_atomic;
 use classlens_core::models::dkt::{DktModel, DktTrainConfig, Engine};
 use classlens_core::models::dkt::train::{evaluate_dkt, train_dkt};
 use classlens_core::sequences::kt::{KtSequence, kt_splits_with};
-use serde::{Deserialize, Serialize};
+use classlens_core::runs::{SPLIT_FILE, Split, canonical, read_split, write_split};
 
 use super::data_args::DataArgs;
 use crate::progress::TrainBar;
 
-const SPLIT_FILE: &str = "split.json";
 
 #[derive(Args, Debug, Clone)]
 pub struct TrainArgs {
@@ -85,21 +83,6 @@ impl From<EngineArg> for Engine {
     }
 }
 
-#[derive(Debug, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Split {
-    /// The training data file (canonical path), so `eval --split auto` only applies the
-    /// student lists to the file they were cut from.
-    #[serde(default)]
-    pub(crate) data: String,
-    pub(crate) train: Vec<String>,
-    pub(crate) valid: Vec<String>,
-    pub(crate) test: Vec<String>,
-}
-
-pub(crate) fn canonical(p: &Path) -> String {
-    p.canonicalize().unwrap_or_else(|_| p.to_path_buf()).display().to_string()
-}
-
 /// Line formats without problem ids use the skill as the item; a problem-aware model would
 /// then learn a second per-skill bias, not per-problem difficulties.
 fn has_problem_ids(data: &classlens_core::data::Interactions) -> bool {
@@ -135,7 +118,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
         );
     }
     let cfg = DktTrainConfig { hidden: a.hidden, window: a.window, batch_size: a.batch_size, epochs: a.epochs, learning_rate: a.lr, seed: a.seed, engine: a.engine.into(), problem_aware: a.problems, problem_decay: a.problem_decay, distill: None };
-    let split = Split { data: canonical(&a.data), train: ids(&splits.train), valid: ids(&splits.valid), test: ids(&splits.test) };
+    let split = split_of(&a.data, a.valid_data.as_deref(), &splits);
     // The split is written before training, so a killed run still says which students it held
     // out, and a resume can check it is continuing the same split.
     match (a.resume, read_split(&a.out)?) {
@@ -146,7 +129,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
             if !a.resume && stale.exists() {
                 std::fs::remove_file(&stale)?;
             }
-            write_atomic(&a.out.join(SPLIT_FILE), &serde_json::to_vec_pretty(&split)?)?;
+            write_split(&a.out, &split)?;
         }
     }
     let mut bar = TrainBar::new(a.quiet);
@@ -203,20 +186,9 @@ pub struct EvalArgs {
     pub all_skills: bool,
 }
 
-/// Writes `split.json` for `splits` of `data` into `out` (see [`Split`]).
-pub(crate) fn write_split(out: &Path, data: &Path, splits: &classlens_core::sequences::kt::KtSplits) -> Result<()> {
-    let split = Split { data: canonical(data), train: ids(&splits.train), valid: ids(&splits.valid), test: ids(&splits.test) };
-    write_atomic(&out.join(SPLIT_FILE), &serde_json::to_vec_pretty(&split)?)?;
-    Ok(())
-}
-
-pub(crate) fn read_split(model: &Path) -> Result<Option<Split>> {
-    let p = model.join(SPLIT_FILE);
-    if !p.exists() {
-        return Ok(None);
-    }
-    let bytes = fs::read(&p).with_context(|| p.display().to_string())?;
-    Ok(Some(serde_json::from_slice(&bytes).with_context(|| format!("{}: not a split file", p.display()))?))
+/// The [`Split`] of `splits`, cut from `data` (and `valid_data`, when the run had one).
+pub(crate) fn split_of(data: &Path, valid_data: Option<&Path>, splits: &classlens_core::sequences::kt::KtSplits) -> Split {
+    Split { data: canonical(data), valid_data: valid_data.map(canonical), train: ids(&splits.train), valid: ids(&splits.valid), test: ids(&splits.test) }
 }
 
 pub fn eval(a: EvalArgs) -> Result<()> {

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use classlens_core::runs::{RunKind, run_kind};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use classlens_core::io::write_atomic;
@@ -39,23 +40,12 @@ pub struct ExportArgs {
     pub quantize: QuantizeArg,
 }
 
-/// Which trainer wrote `dir`, from its `config.json`.
-fn model_family(dir: &std::path::Path) -> Result<&'static str> {
-    let path = dir.join("config.json");
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {} (is {} a model directory?)", path.display(), dir.display()))?;
-    let v: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
-    match (v.get("model").and_then(|m| m.as_str()), v.get("format").and_then(|m| m.as_str())) {
-        (Some("dkt"), _) => Ok("dkt"),
-        (_, Some(_)) => Ok("recommender"),
-        _ => bail!("{}: neither a DKT nor a STUDY/Individual model configuration", path.display()),
-    }
-}
-
 pub fn run(a: ExportArgs) -> Result<()> {
     let q = Quantization::from(a.quantize);
-    let bytes = match model_family(&a.dir)? {
-        "dkt" => write_dkt(&DktModel::load(&a.dir)?, q)?,
-        _ => write_recommender(&StudyModel::load(&a.dir)?, q)?,
+    let bytes = match run_kind(&a.dir)? {
+        RunKind::Dkt => write_dkt(&DktModel::load(&a.dir)?, q)?,
+        RunKind::Recommender => write_recommender(&StudyModel::load(&a.dir)?, q)?,
+        RunKind::Mf => bail!("{}: an MF model; packs hold DKT, STUDY and Individual models", a.dir.display()),
     };
     // Read back what was written before it replaces anything: a pack that does not load is never
     // left where the app would pick it up.

@@ -1,5 +1,6 @@
 //! `train study|individual` and `recommend`.
 
+use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -7,6 +8,7 @@ use clap::{Args, ValueEnum};
 use classlens_core::calendar::days_from_civil;
 use classlens_core::data::Interactions;
 use classlens_core::io::write_atomic;
+use classlens_core::runs::{SPLIT_FILE, Split, canonical, read_split, write_split};
 use classlens_core::models::device::reference_device;
 use classlens_core::models::study::net::{RecommenderConfig, RecommenderKind};
 use classlens_core::infer::recommend::{Request, recommend as infer_recommend};
@@ -162,6 +164,17 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
         None => split_by_classroom(&all, a.valid_frac, a.seed).map_err(anyhow::Error::msg)?,
     };
     let vocab = TitleVocab::from_training(&train_data, a.vocab_size);
+    // Which students (the held-out classrooms' students) the model never trains on: written
+    // before training, like DKT's, so `eval study` scores only them and a resume checks it
+    // continues the same split.
+    let split = Split { data: canonical(&a.train_data), valid_data: a.valid_data.as_deref().map(canonical), train: readers(&train_data), valid: readers(&valid_data), test: Vec::new() };
+    match (a.resume, read_split(&a.out)?) {
+        (true, Some(saved)) if saved != split => bail!("{}: {SPLIT_FILE} differs from this data, --valid-frac and seed; resume needs the same ones", a.out.display()),
+        _ => {
+            std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+            write_split(&a.out, &split)?;
+        }
+    }
     let train = build_study(&train_data, &vocab, &pack);
     let valid = build_study(&valid_data, &vocab, &pack);
     warn_report("training data", &train.report);
@@ -282,9 +295,16 @@ pub struct EvalArgs {
     pub data: PathBuf,
     #[command(flatten)]
     pub data_args: DataArgs,
-    /// Score only the classrooms that `train --valid-frac F` held out of --data (the split is
-    /// redrawn from the model's recorded seed); without it, every reader of --data is scored.
-    #[arg(long)]
+    /// Which readers to score. `auto`: the classrooms the model held out when --data is the file
+    /// it was trained on (its split.json), every reader otherwise; a reader the model trained on
+    /// is never scored under `auto`. `valid` and `train` need the model's split.json; `all`
+    /// scores everyone.
+    #[arg(long, value_enum, default_value_t = StudySplitArg::Auto)]
+    pub split: StudySplitArg,
+    /// For a pack (which carries no split.json): score only the classrooms that `train
+    /// --valid-frac F` held out of --data, redrawn from the model's recorded seed. With a model
+    /// directory the redrawn classrooms must be the ones its split.json recorded.
+    #[arg(long, conflicts_with = "split")]
     pub held_out_frac: Option<f64>,
     #[arg(long, value_delimiter = ',', default_value = "1,3,5,10,20")]
     pub n_recommendations: Vec<usize>,
@@ -298,10 +318,8 @@ pub fn eval(a: EvalArgs) -> Result<()> {
     check_ns(&a.n_recommendations)?;
     let dir = super::load_model::recommender(&a.model)?;
     let all = load_reads(&a.data_args, &a.data)?;
-    let data = match a.held_out_frac {
-        Some(frac) => split_by_classroom(&all, frac, dir.run.train.seed).map_err(anyhow::Error::msg)?.1,
-        None => all,
-    };
+    let split = if a.model.is_dir() { read_split(&a.model)? } else { None };
+    let data = scored_readers(&a, all, split.as_ref(), dir.run.train.seed)?;
     let built = build_study(&data, &dir.vocab, &dir.run.pack);
     warn_report("evaluation data", &built.report);
     let kind = dir.run.model.kind;
@@ -313,6 +331,65 @@ pub fn eval(a: EvalArgs) -> Result<()> {
         write_atomic(path, &serde_json::to_vec_pretty(&hits)?).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StudySplitArg {
+    Auto,
+    Valid,
+    Train,
+    All,
+}
+
+/// The names of the students with at least one event in `data`, sorted.
+fn readers(data: &Interactions) -> Vec<String> {
+    let ids: BTreeSet<u32> = data.events.iter().map(|e| e.student).collect();
+    let mut names: Vec<String> = ids.into_iter().map(|s| data.students.name(s).to_string()).collect();
+    names.sort();
+    names
+}
+
+/// The part of `all` (read from `a.data`) that `eval study` scores, per `--split` /
+/// `--held-out-frac` and the model's recorded `split` (see [`EvalArgs::split`]).
+fn scored_readers(a: &EvalArgs, mut all: Interactions, split: Option<&Split>, seed: u64) -> Result<Interactions> {
+    if let Some(frac) = a.held_out_frac {
+        let held = split_by_classroom(&all, frac, seed).map_err(anyhow::Error::msg)?.1;
+        if let Some(s) = split.filter(|s| s.data == canonical(&a.data)) {
+            if readers(&held) != s.valid {
+                bail!("{}: --held-out-frac {frac} holds out other classrooms than the model's {SPLIT_FILE} records: drop --held-out-frac (the recorded split is used)", a.model.display());
+            }
+        }
+        return Ok(held);
+    }
+    let keep = |all: &mut Interactions, names: &[String]| {
+        let keep: HashSet<&str> = names.iter().map(String::as_str).collect();
+        let students = all.students.clone();
+        all.retain_students(|s| keep.contains(students.name(s)));
+    };
+    match (a.split, split) {
+        (StudySplitArg::All, _) => {}
+        (StudySplitArg::Auto, None) => {}
+        (StudySplitArg::Auto, Some(s)) if s.data == canonical(&a.data) => keep(&mut all, &s.valid),
+        (StudySplitArg::Auto, Some(s)) => {
+            // Another file (the run's --valid-data, or new data): names that the model trained on
+            // are the same students only if the files agree, so they are refused, not guessed.
+            let trained: HashSet<&str> = s.train.iter().map(String::as_str).collect();
+            let seen: Vec<String> = readers(&all).into_iter().filter(|n| trained.contains(n.as_str())).collect();
+            if !seen.is_empty() && !s.is_from(&a.data) {
+                bail!(
+                    "{}: {} readers of {} share a name with students the model trained on (e.g. {}): pass the file it was trained on to score its held-out classrooms, or --split all to score everyone",
+                    a.model.display(),
+                    seen.len(),
+                    a.data.display(),
+                    seen[0]
+                );
+            }
+        }
+        (_, None) => bail!("{} has no {SPLIT_FILE}: use --split all (or --held-out-frac for a pack)", a.model.display()),
+        (StudySplitArg::Valid, Some(s)) => keep(&mut all, &s.valid),
+        (StudySplitArg::Train, Some(s)) => keep(&mut all, &s.train),
+    }
+    Ok(all)
 }
 
 #[derive(Args, Debug, Clone)]

@@ -25,7 +25,7 @@ use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE};
 use crate::sequences::mf::{BatchSampler, MfSplit, RatingKind};
 
 pub const IDS_FILE: &str = "ids.json";
-const FORMAT: &str = "classlens.mf";
+use crate::runs::MF_FORMAT as FORMAT;
 
 /// How a batch becomes tensors: the vectorised sampler, or the seed's one-example-at-a-time
 /// loader (kept only so `bench sampler` can measure the difference).

@@ -10,7 +10,7 @@ use crate::models::device::{CpuBackend, cpu_device};
 use crate::sequences::study::PackConfig;
 
 /// The `format` and `version` a model directory's config must name to be read by this build.
-pub(crate) const FORMAT: &str = "classlens.recommender";
+pub(crate) use crate::runs::RECOMMENDER_FORMAT as FORMAT;
 pub(crate) const VERSION: u32 = 1;
 
 /// Which CPU backend burn's autodiff trains on.
