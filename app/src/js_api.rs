@@ -8,8 +8,8 @@ use classlens_core::data::study::{read_study_activity, read_study_info};
 use classlens_core::infer::mastery::{Answer, MasteryTable, mastery_table, steps, synthetic_histories};
 use classlens_core::infer::recommend::{Request, recommend};
 use classlens_core::infer::{ModelKind, load_pack};
-use classlens_core::models::dkt_train::DktModelDir;
-use classlens_core::models::recommender_train::RecModelDir;
+use classlens_core::models::dkt::DktModel;
+use classlens_core::models::study::StudyModel;
 use classlens_core::sequences::kt::KtStep;
 use wasm_bindgen::prelude::*;
 
@@ -34,7 +34,7 @@ pub fn pack_kind(pack: &[u8]) -> Result<String, JsError> {
 /// A loaded DKT pack.
 #[wasm_bindgen]
 pub struct DktSession {
-    model: DktModelDir,
+    model: DktModel,
 }
 
 /// Histories parsed once, so a benchmark times the model and not JSON parsing.
@@ -73,7 +73,8 @@ impl DktSession {
     /// student. Unknown skills are an error naming the answer.
     pub fn prepare(&self, histories_json: &str) -> Result<DktBatch, JsError> {
         let parsed: Vec<Vec<Answer>> = serde_json::from_str(histories_json).map_err(js_err)?;
-        let histories = parsed.iter().enumerate().map(|(i, h)| steps(&self.model, h).map_err(|e| js_err(format!("student {i}: {e}")))).collect::<Result<_, _>>()?;
+        let histories =
+            parsed.iter().enumerate().map(|(i, h)| steps(&self.model, h).map_err(|e| js_err(format!("student {i}: {e}")))).collect::<Result<_, _>>()?;
         Ok(DktBatch { histories })
     }
 
@@ -118,7 +119,7 @@ impl DktSession {
 /// A loaded STUDY or Individual pack.
 #[wasm_bindgen]
 pub struct RecSession {
-    model: RecModelDir,
+    model: StudyModel,
 }
 
 #[wasm_bindgen]
@@ -145,14 +146,14 @@ impl RecSession {
 
 /// A DKT pack on the browser's WebGPU, for a class at a time. `create` fails (and the page falls
 /// back to [`DktSession`]) when the browser offers no adapter.
-#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+#[cfg(target_arch = "wasm32")]
 #[wasm_bindgen]
 pub struct GpuDktSession {
     gpu: std::rc::Rc<classlens_core::infer::webgpu::GpuDkt>,
     cpu: DktSession,
 }
 
-#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+#[cfg(target_arch = "wasm32")]
 #[wasm_bindgen]
 impl GpuDktSession {
     pub async fn create(pack: Vec<u8>) -> Result<GpuDktSession, JsError> {
@@ -188,14 +189,14 @@ impl GpuDktSession {
     }
 }
 
-#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+#[cfg(target_arch = "wasm32")]
 thread_local! {
     static BURN_WEBGPU: std::cell::RefCell<Option<burn::tensor::Device>> = const { std::cell::RefCell::new(None) };
 }
 
 /// burn's wgpu runtime for this page: it can be initialised once per page, so every session
 /// shares the device of the first.
-#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+#[cfg(target_arch = "wasm32")]
 async fn burn_webgpu() -> Result<burn::tensor::Device, JsError> {
     if let Some(d) = BURN_WEBGPU.with(|c| c.borrow().clone()) {
         return Ok(d);
@@ -207,13 +208,13 @@ async fn burn_webgpu() -> Result<burn::tensor::Device, JsError> {
 
 /// A STUDY or Individual pack on the browser's WebGPU through burn's wgpu runtime. `create`
 /// fails (and the page keeps [`RecSession`]) when the browser offers no adapter.
-#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+#[cfg(target_arch = "wasm32")]
 #[wasm_bindgen]
 pub struct GpuRecSession {
-    inner: std::rc::Rc<(RecModelDir, classlens_core::models::recommender::Recommender, burn::tensor::Device)>,
+    inner: std::rc::Rc<(StudyModel, classlens_core::models::study::net::Recommender, burn::tensor::Device)>,
 }
 
-#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+#[cfg(target_arch = "wasm32")]
 #[wasm_bindgen]
 impl GpuRecSession {
     pub async fn create(pack: Vec<u8>) -> Result<GpuRecSession, JsError> {

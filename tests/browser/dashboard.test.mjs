@@ -1,4 +1,4 @@
-// The dashboard's offline demo (app/src/main.rs, laid out by scripts/web-build.sh in
+// The dashboard's offline demo (app/src/components/, laid out by scripts/web-build.sh in
 // target/web/app) on the CPU path: it renders, its cells are what the CLI computes, the heatmap
 // is a keyboard-navigable ARIA grid, the student view shows STUDY's suggestions as the CLI gives
 // them, thresholds are settings, imports replace the data (and a bad file keeps the old), the
@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { serve, launch, openPage } from './lib.mjs';
+import { openDashboard } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('../../target/web/app/', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('../../target/web/fixture/', import.meta.url));
@@ -50,10 +50,7 @@ async function axeSerious() {
 }
 
 before(async () => {
-  server = await serve(ROOT);
-  browser = await launch();
-  ({ page, seen, errors } = await openPage(browser, `${server.url}/index.html`));
-  await page.waitForSelector('td[role=gridcell]', { timeout: 60000 });
+  ({ server, browser, page, seen, errors } = await openDashboard(ROOT));
 });
 after(async () => {
   await browser?.close();

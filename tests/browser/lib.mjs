@@ -61,3 +61,12 @@ export async function openPage(browser, url) {
   await page.goto(url);
   return { page, seen, errors };
 }
+
+/** The dashboard at `root` served, opened in a fresh headless chromium and scored once (its first heatmap cell drawn). */
+export async function openDashboard(root) {
+  const server = await serve(root);
+  const browser = await launch();
+  const { page, seen, errors } = await openPage(browser, `${server.url}/index.html`);
+  await page.waitForSelector('td[role=gridcell]', { timeout: 60000 });
+  return { server, browser, page, seen, errors };
+}

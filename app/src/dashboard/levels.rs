@@ -1,7 +1,8 @@
 //! Named mastery levels with the probability behind them.
 //!
-//! The defaults are MATHia's (Proficient ≥ 95%, Near Proficient 70–94%, Remediation Suggested
-//! below 70%, Not Started without evidence); they are settings, because schools set their own.
+//! The defaults are classlens's own, 80 / 60: Proficient from 80%, Near proficient from 60%,
+//! Remediation suggested below 60%, and Not started without evidence (see [`Thresholds`]'s
+//! `Default` for why these numbers). They are settings, because schools set their own.
 
 use serde::{Deserialize, Serialize};
 
@@ -91,6 +92,16 @@ mod tests {
         assert_eq!(t.level(0.70, 1), Level::NearProficient);
         assert_eq!(t.level(0.699, 1), Level::Remediation);
         assert_eq!(t.level(0.99, 0), Level::NotStarted, "no evidence, whatever the prior");
+    }
+
+    #[test]
+    fn the_defaults_are_80_and_60() {
+        let t = Thresholds::default();
+        assert_eq!((t.proficient, t.near), (0.80, 0.60));
+        assert_eq!(t.level(0.80, 1), Level::Proficient);
+        assert_eq!(t.level(0.799, 1), Level::NearProficient);
+        assert_eq!(t.level(0.60, 1), Level::NearProficient);
+        assert_eq!(t.level(0.599, 1), Level::Remediation);
     }
 
     #[test]

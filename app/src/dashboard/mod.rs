@@ -3,8 +3,15 @@
 //! class's answer history and STUDY's suggestions, so it runs the same in the browser and in
 //! native tests.
 
+pub mod colour;
 pub mod export;
+pub mod legend;
 pub mod levels;
 pub mod student;
 pub mod suggest;
 pub mod view;
+
+/// A probability as a whole percentage: `0.8` → `"80%"`.
+pub fn pct(p: f32) -> String {
+    format!("{:.0}%", 100.0 * p)
+}

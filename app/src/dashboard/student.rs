@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use classlens_core::infer::mastery::trajectory;
-use classlens_core::models::dkt_train::DktModelDir;
+use classlens_core::models::dkt::DktModel;
 use classlens_core::sequences::kt::KtStep;
 
 use super::levels::{Level, Thresholds};
@@ -51,7 +51,7 @@ pub struct StudentView {
 
 impl StudentView {
     /// `steps` are the student's model steps (from the model's sequences of `classroom`).
-    pub fn new(model: &DktModelDir, classroom: &Classroom, student: &str, steps: &[KtStep], thresholds: Thresholds, n_next: usize) -> Self {
+    pub fn new(model: &DktModel, classroom: &Classroom, student: &str, steps: &[KtStep], thresholds: Thresholds, n_next: usize) -> Self {
         let traj = trajectory(model, steps);
         let n_skills = model.vocab.len();
         let mut attempts = vec![0usize; n_skills];
@@ -80,10 +80,16 @@ impl StudentView {
             .into_iter()
             .map(|k| {
                 let data_skill = d.skills.get(&ids[k]);
-                let mut problems: Vec<u32> = d.events.iter().filter(|e| data_skill.is_some_and(|s| e.skills.contains(&s)) && !answered.contains(&e.item)).map(|e| e.item).collect();
+                let mut problems: Vec<u32> =
+                    d.events.iter().filter(|e| data_skill.is_some_and(|s| e.skills.contains(&s)) && !answered.contains(&e.item)).map(|e| e.item).collect();
                 problems.sort_unstable();
                 problems.dedup();
-                NextSkill { skill: k, label: model.vocab.labels[k].clone(), probability: now[k], problems: problems.iter().take(3).map(|&i| d.items.name(i).to_string()).collect() }
+                NextSkill {
+                    skill: k,
+                    label: model.vocab.labels[k].clone(),
+                    probability: now[k],
+                    problems: problems.iter().take(3).map(|&i| d.items.name(i).to_string()).collect(),
+                }
             })
             .collect();
         Self { student: student.to_string(), labels: model.vocab.labels.clone(), trajectory: traj, charted, recent, next, thresholds }
@@ -93,16 +99,30 @@ impl StudentView {
     /// (x: answers so far, y: probability, 1 at the top).
     pub fn polyline(&self, skill: usize, width: f32, height: f32) -> String {
         let n = self.trajectory.len().max(2) - 1;
-        self.trajectory.iter().enumerate().map(|(i, p)| format!("{:.1},{:.1}", width * i as f32 / n as f32, height * (1.0 - p[skill]))).collect::<Vec<_>>().join(" ")
+        self.trajectory
+            .iter()
+            .enumerate()
+            .map(|(i, p)| format!("{:.1},{:.1}", width * i as f32 / n as f32, height * (1.0 - p[skill])))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
 /// The skills to practise next: not yet proficient, every prerequisite the model knows at least
 /// near proficient, lowest probability first. Skills with no known prerequisites are open.
-pub fn next_skills(probabilities: &[f32], attempts: &[usize], skill_ids: &[String], prerequisites: &HashMap<String, Vec<String>>, t: Thresholds, n: usize) -> Vec<usize> {
+pub fn next_skills(
+    probabilities: &[f32],
+    attempts: &[usize],
+    skill_ids: &[String],
+    prerequisites: &HashMap<String, Vec<String>>,
+    t: Thresholds,
+    n: usize,
+) -> Vec<usize> {
     let index: HashMap<&str, usize> = skill_ids.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
-    let open = |k: usize| prerequisites.get(&skill_ids[k]).is_none_or(|pre| pre.iter().filter_map(|p| index.get(p.as_str())).all(|&j| probabilities[j] >= t.near));
-    let mut candidates: Vec<usize> = (0..probabilities.len()).filter(|&k| t.level(probabilities[k], attempts[k].max(1)) != Level::Proficient && open(k)).collect();
+    let open =
+        |k: usize| prerequisites.get(&skill_ids[k]).is_none_or(|pre| pre.iter().filter_map(|p| index.get(p.as_str())).all(|&j| probabilities[j] >= t.near));
+    let mut candidates: Vec<usize> =
+        (0..probabilities.len()).filter(|&k| t.level(probabilities[k], attempts[k].max(1)) != Level::Proficient && open(k)).collect();
     candidates.sort_by(|&a, &b| probabilities[a].total_cmp(&probabilities[b]).then(a.cmp(&b)));
     candidates.truncate(n);
     candidates
@@ -132,9 +152,9 @@ mod tests {
         let module = module_config().init(3, &classlens_core::models::device::reference_device());
         let names: Vec<String> = (1..=20).map(|i| i.to_string()).collect();
         let vocab = classlens_core::sequences::kt::SkillVocab::new(names);
-        let train = classlens_core::models::dkt_train::DktTrainConfig { hidden: 8, window: 50, ..Default::default() };
-        let config = classlens_core::models::dkt_train::DktRunConfig { model: "dkt".into(), dkt: module_config(), train };
-        let model = DktModelDir { weights: classlens_core::models::dkt_kernel::DktWeights::from_model(&module), vocab, problems: Default::default(), config };
+        let train = classlens_core::models::dkt::DktTrainConfig { hidden: 8, window: 50, ..Default::default() };
+        let config = classlens_core::models::dkt::DktRunConfig { model: "dkt".into(), dkt: module_config(), train };
+        let model = DktModel { weights: classlens_core::models::dkt::kernel::DktWeights::from_model(&module), vocab, problems: Default::default(), config };
         let (seqs, _) = model.sequences(&classroom.practice);
         let q = &seqs[0];
         let t = Thresholds::default();
@@ -152,7 +172,7 @@ mod tests {
         assert!(line.starts_with("0.0,") && line.split(' ').next_back().unwrap().starts_with("100.0,"));
     }
 
-    fn module_config() -> classlens_core::models::dkt::DktConfig {
-        classlens_core::models::dkt::DktConfig { n_skills: 20, hidden: 8, n_problems: 0 }
+    fn module_config() -> classlens_core::models::dkt::net::DktConfig {
+        classlens_core::models::dkt::net::DktConfig { n_skills: 20, hidden: 8, n_problems: 0 }
     }
 }

@@ -33,7 +33,13 @@ pub fn class_readings(found: &[StudentSuggestions], titles: &HashMap<String, Str
     }
     let mut out: Vec<ClassReading> = by_title
         .into_iter()
-        .map(|(t, (students, sum, recent))| ClassReading { title: t.to_string(), name: titles.get(t).cloned().unwrap_or_else(|| t.to_string()), students, mean_score: sum / students as f32, classmates_recent: recent })
+        .map(|(t, (students, sum, recent))| ClassReading {
+            title: t.to_string(),
+            name: titles.get(t).cloned().unwrap_or_else(|| t.to_string()),
+            students,
+            mean_score: sum / students as f32,
+            classmates_recent: recent,
+        })
         .collect();
     out.sort_by(|a, b| b.students.cmp(&a.students).then(b.mean_score.total_cmp(&a.mean_score)).then(a.title.cmp(&b.title)));
     out.truncate(n);
@@ -52,10 +58,13 @@ pub fn class_next_skills(view: &ClassView, prerequisites: &HashMap<String, Vec<S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use classlens_core::models::recommender_infer::Suggestion;
+    use classlens_core::models::study::infer::Suggestion;
 
     fn s(student: &str, titles: &[(&str, f32, usize)]) -> StudentSuggestions {
-        StudentSuggestions { student: student.into(), suggestions: titles.iter().map(|&(t, score, c)| Suggestion { title: t.into(), score, classmates_recent: c }).collect() }
+        StudentSuggestions {
+            student: student.into(),
+            suggestions: titles.iter().map(|&(t, score, c)| Suggestion { title: t.into(), score, classmates_recent: c }).collect(),
+        }
     }
 
     #[test]

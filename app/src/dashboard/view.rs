@@ -5,11 +5,12 @@ use std::collections::{HashMap, HashSet};
 
 use classlens_core::infer::mastery::MasteryTable;
 use classlens_core::sequences::kt::KtSequence;
+use serde::{Deserialize, Serialize};
 
 use super::levels::{Level, Thresholds};
 
 /// One heatmap cell.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Cell {
     pub probability: f32,
     /// Answers the student gave on this skill (the evidence behind the cell).
@@ -51,7 +52,8 @@ pub struct AtRisk {
 }
 
 /// Students × skills, in display order (sorting permutes `students`/`rows` and `skill_order`).
-#[derive(Debug, Clone, PartialEq)]
+/// Plain data (serde), so a Worker can send it to the page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClassView {
     pub skill_ids: Vec<String>,
     pub labels: Vec<String>,
@@ -102,7 +104,9 @@ impl ClassView {
         let mut order: Vec<usize> = (0..self.students.len()).collect();
         match by_skill {
             None => order.sort_by(|&a, &b| self.students[a].cmp(&self.students[b])),
-            Some(k) => order.sort_by(|&a, &b| self.cells[a][k].probability.total_cmp(&self.cells[b][k].probability).then(self.students[a].cmp(&self.students[b]))),
+            Some(k) => {
+                order.sort_by(|&a, &b| self.cells[a][k].probability.total_cmp(&self.cells[b][k].probability).then(self.students[a].cmp(&self.students[b])))
+            }
         }
         self.students = order.iter().map(|&i| self.students[i].clone()).collect();
         self.cells = order.iter().map(|&i| self.cells[i].clone()).collect();
@@ -182,6 +186,13 @@ impl ClassView {
     pub fn thresholds(&self) -> Thresholds {
         self.thresholds
     }
+
+    /// The table behind the view, students in display order and skills in model order (what
+    /// "Export CSV" writes).
+    pub fn to_table(&self) -> MasteryTable {
+        let rows = self.students.iter().zip(&self.cells).map(|(s, row)| (s.clone(), row.iter().map(|c| c.probability).collect())).collect();
+        MasteryTable { skills: self.skill_ids.clone(), labels: self.labels.clone(), rows }
+    }
 }
 
 #[cfg(test)]
@@ -246,5 +257,8 @@ mod tests {
         assert_eq!(v.skill_order, [0, 1], "Fractions (mean 0.4) is weaker than Decimals");
         v.sort_skills(false);
         assert_eq!(v.skill_order, [1, 0], "by name: Decimals, Fractions");
+        let t = v.to_table();
+        assert_eq!(t.rows[0], ("a".to_string(), vec![0.3, 0.8]), "students as shown, skills in model order");
+        assert_eq!((t.skills, t.labels), (vec!["k0".to_string(), "k1".to_string()], vec!["Fractions".to_string(), "Decimals".to_string()]));
     }
 }

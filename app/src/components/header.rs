@@ -1,0 +1,27 @@
+//! The header: where the data came from, where the models run, and the "CPU only" switch.
+
+use leptos::prelude::*;
+
+use super::store;
+use crate::state::Action;
+
+#[component]
+pub fn Header() -> impl IntoView {
+    let store = store();
+    let source = store.select(|s| s.source_line());
+    let backend = store.select(|s| s.backend_line());
+    let force_cpu = store.select(|s| s.force_cpu);
+    let gpu_ready = store.select(|s| s.gpu_ready());
+    view! {
+        <header>
+            <h1>"classlens"</h1>
+            <p class="source" data-testid="source">{move || source.get()}</p>
+            <p class="backend" data-testid="backend">{move || backend.get()}
+                <label class="force-cpu">
+                    <input type="checkbox" prop:checked=move || force_cpu.get() on:change=move |ev| store.dispatch(Action::ForceCpu(event_target_checked(&ev))) disabled=move || !gpu_ready.get()/>
+                    " Use the CPU only"
+                </label>
+            </p>
+        </header>
+    }
+}
