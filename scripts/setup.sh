@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the tests, the browser tests and the demo need, and nothing twice: the wasm32
-# target, wasm-bindgen-cli 0.2.130 (the version the app links), Debian's chromium, and the npm
+# Installs what the tests, the browser tests and the demo need, and nothing twice: rustfmt and
+# clippy, the wasm32 target, wasm-bindgen-cli 0.2.130 (the version the app links), Debian's chromium, and the npm
 # packages of tests/browser (playwright-core, axe-core, and binaryen for wasm-opt; pinned by
 # tests/browser/package-lock.json).
 # Nothing is downloaded at build or test time after this.
@@ -10,6 +10,9 @@ command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup
 WASM_BINDGEN=0.2.130
 
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+for c in rustfmt clippy; do
+  rustup component list --installed | grep -q "^$c-" || rustup component add "$c"
+done
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN\$"; then
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN"
 fi

@@ -16,7 +16,7 @@
 
 pub mod mastery;
 pub mod recommend;
-#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+#[cfg(target_arch = "wasm32")]
 pub mod webgpu;
 
 pub use crate::pack::{LoadedPack, ModelKind, PackError, load as load_pack};
