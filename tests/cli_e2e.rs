@@ -151,11 +151,7 @@ fn resume_after_a_kill_matches_an_uninterrupted_run() {
 fn bad_input_names_file_line_and_column_and_writes_nothing() {
     let t = tempfile::tempdir().unwrap();
     let bad = t.path().join("bad.csv");
-    std::fs::write(
-        &bad,
-        "order_id,user_id,problem_id,original,correct,skill_id\n1,u1,p1,1,1,s1\n2,u1,p2,1,maybe,s1\n",
-    )
-    .unwrap();
+    std::fs::write(&bad, "order_id,user_id,problem_id,original,correct,skill_id\n1,u1,p1,1,1,s1\n2,u1,p2,1,maybe,s1\n").unwrap();
     let model = t.path().join("model");
     let out = bin().args(train_args(p(&bad), p(&model), "1")).output().unwrap();
     assert!(!out.status.success());
@@ -177,6 +173,7 @@ fn demo_prints_a_mastery_table() {
 }
 
 /// A small model on a generated classroom: fast enough for a test, big enough to run every path.
+#[rustfmt::skip]
 fn train_study_args<'a>(kind: &'a str, data: &'a str, out: &'a str, steps: &'a str) -> Vec<&'a str> {
     vec![
         "train", kind, "--train-data", data, "--out", out, "--steps", steps, "--seq-len", "24", "--d-model", "16", "--heads", "2", "--layers", "1", "--d-ff", "32",
@@ -196,7 +193,18 @@ fn train_study_then_recommend_on_a_generated_classroom() {
     for needle in ["study", "popularity", "knn", "non_continuation", "non_history"] {
         assert!(table.contains(needle), "{needle} missing from:\n{table}");
     }
-    for f in ["config.json", "vocab.json", "model.bpk", "history.json", "recommendations.json", "per_student.csv", "aggregate.csv", "report.json", "baselines/knn/aggregate.csv", "baselines/popularity/per_student.csv"] {
+    for f in [
+        "config.json",
+        "vocab.json",
+        "model.bpk",
+        "history.json",
+        "recommendations.json",
+        "per_student.csv",
+        "aggregate.csv",
+        "report.json",
+        "baselines/knn/aggregate.csv",
+        "baselines/popularity/per_student.csv",
+    ] {
         assert!(model.join(f).exists(), "{f} missing");
     }
     let agg = std::fs::read_to_string(model.join("aggregate.csv")).unwrap();
@@ -220,7 +228,11 @@ fn train_study_then_recommend_on_a_generated_classroom() {
     };
     let held = scored(&["eval", "study", "--model", p(&model), "--data", p(&activity)]);
     assert!(held > 0 && held <= n_valid, "{held} scored, {n_valid} held out");
-    assert_eq!(scored(&["eval", "study", "--model", p(&model), "--data", p(&activity), "--held-out-frac", "0.25"]), held, "the redrawn split is the recorded one");
+    assert_eq!(
+        scored(&["eval", "study", "--model", p(&model), "--data", p(&activity), "--held-out-frac", "0.25"]),
+        held,
+        "the redrawn split is the recorded one"
+    );
     assert!(scored(&["eval", "study", "--model", p(&model), "--data", p(&activity), "--split", "all"]) > held);
     let bad = bin().args(["eval", "study", "--model", p(&model), "--data", p(&activity), "--held-out-frac", "0.75"]).output().unwrap();
     assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("split.json"), "{}", String::from_utf8_lossy(&bad.stderr));
@@ -236,7 +248,8 @@ fn train_study_then_recommend_on_a_generated_classroom() {
     assert_eq!(rows.len(), 2);
     for row in rows {
         let student = row["student"].as_str().unwrap();
-        let read: std::collections::HashSet<&str> = text.lines().filter(|l| l.starts_with(&format!("{student},"))).map(|l| l.split(',').nth(1).unwrap()).collect();
+        let read: std::collections::HashSet<&str> =
+            text.lines().filter(|l| l.starts_with(&format!("{student},"))).map(|l| l.split(',').nth(1).unwrap()).collect();
         let sugg = row["suggestions"].as_array().unwrap();
         assert_eq!(sugg.len(), 3);
         assert!(sugg.iter().all(|s| !read.contains(s["title"].as_str().unwrap())), "{student} was offered a title already read");
@@ -304,7 +317,25 @@ fn train_mf_bpr_and_mse_against_their_baselines_and_bench_sampler_reports_the_sh
     let reads = t.path().join("class/student_activity.csv");
     // BPR on implicit reads: ranked over every title, against popularity.
     let bpr = t.path().join("bpr");
-    let out = run(&["train", "mf", "--data", p(&reads), "--loss", "bpr", "--dim", "16", "--epochs", "8", "--batch-size", "256", "--lr", "0.02", "--out", p(&bpr), "--quiet"]);
+    let out = run(&[
+        "train",
+        "mf",
+        "--data",
+        p(&reads),
+        "--loss",
+        "bpr",
+        "--dim",
+        "16",
+        "--epochs",
+        "8",
+        "--batch-size",
+        "256",
+        "--lr",
+        "0.02",
+        "--out",
+        p(&bpr),
+        "--quiet",
+    ]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("Recall@10"));
     let r = json(&bpr.join("report.json"));
     assert!(r["model"]["cells"].as_u64().unwrap() > 100);
@@ -338,7 +369,22 @@ fn distill_dkt_writes_the_table_and_refuses_another_split() {
     let teacher = t.path().join("teacher");
     run(&train_args(p(&data), p(&teacher), "3"));
     let (student, alone) = (t.path().join("student"), t.path().join("alone"));
-    let out = run(&["distill", "--teacher", p(&teacher), "--student-size", "8", "--data", p(&data), "--out", p(&student), "--alone", p(&alone), "--alpha", "0.7", "--quiet"]);
+    let out = run(&[
+        "distill",
+        "--teacher",
+        p(&teacher),
+        "--student-size",
+        "8",
+        "--data",
+        p(&data),
+        "--out",
+        p(&student),
+        "--alone",
+        p(&alone),
+        "--alpha",
+        "0.7",
+        "--quiet",
+    ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("distilled student") && stdout.contains("student alone"), "{stdout}");
     let table = json(&student.join("distill.json"));
@@ -356,7 +402,10 @@ fn distill_dkt_writes_the_table_and_refuses_another_split() {
     run(&["export", p(&student), "--out", p(&t.path().join("s.pack")), "--quantize", "int8"]);
     // Another split than the teacher's is refused before anything is trained.
     let other = t.path().join("other");
-    let out = bin().args(["distill", "--teacher", p(&teacher), "--student-size", "8", "--data", p(&data), "--out", p(&other), "--valid-frac", "0.3", "--quiet"]).output().unwrap();
+    let out = bin()
+        .args(["distill", "--teacher", p(&teacher), "--student-size", "8", "--data", p(&data), "--out", p(&other), "--valid-frac", "0.3", "--quiet"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("another split"), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(!other.join("model.bpk").exists());
@@ -368,7 +417,31 @@ fn train_bst_then_distill_study_and_mf_on_a_generated_classroom() {
     synth(&t.path().join("class"), "4");
     let reads = t.path().join("class/student_activity.csv");
     let bst = t.path().join("bst");
-    let out = run(&["train", "bst", "--train-data", p(&reads), "--out", p(&bst), "--epochs", "2", "--d-model", "16", "--heads", "2", "--layers", "1", "--d-ff", "32", "--mlp-hidden", "32", "--max-len", "8", "--lr-milestones", "1", "--quiet"]);
+    let out = run(&[
+        "train",
+        "bst",
+        "--train-data",
+        p(&reads),
+        "--out",
+        p(&bst),
+        "--epochs",
+        "2",
+        "--d-model",
+        "16",
+        "--heads",
+        "2",
+        "--layers",
+        "1",
+        "--d-ff",
+        "32",
+        "--mlp-hidden",
+        "32",
+        "--max-len",
+        "8",
+        "--lr-milestones",
+        "1",
+        "--quiet",
+    ]);
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("bst") && table.contains("popularity") && table.contains("non_history"), "{table}");
     let history = json(&bst.join("history.json"));
@@ -378,7 +451,24 @@ fn train_bst_then_distill_study_and_mf_on_a_generated_classroom() {
     let teacher = t.path().join("study");
     run(&train_study_args("study", p(&reads), p(&teacher), "40"));
     let student = t.path().join("study-student");
-    let out = run(&["distill", "--teacher", p(&teacher), "--student-size", "8", "--data", p(&reads), "--out", p(&student), "--epochs", "20", "--temperature", "2", "--valid-frac", "0.25", "--quiet"]);
+    let out = run(&[
+        "distill",
+        "--teacher",
+        p(&teacher),
+        "--student-size",
+        "8",
+        "--data",
+        p(&reads),
+        "--out",
+        p(&student),
+        "--epochs",
+        "20",
+        "--temperature",
+        "2",
+        "--valid-frac",
+        "0.25",
+        "--quiet",
+    ]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("hits@5"));
     let rows = json(&student.join("distill.json"))["rows"].as_array().unwrap().clone();
     assert_eq!(rows.len(), 2);

@@ -6,12 +6,12 @@
 
 pub mod calendar;
 pub mod data;
+pub mod eval;
 pub mod infer;
 pub mod io;
 pub mod metrics;
 pub mod models;
 pub mod pack;
 pub mod runs;
-pub mod eval;
 pub mod sequences;
 pub mod synth;

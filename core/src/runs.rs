@@ -204,7 +204,13 @@ pub(crate) fn clear_run_outputs(out: &Path, files: &[&str]) -> Result<(), TrainE
 /// Writes the checkpoint `checkpoints/<name>/` of a burn-trained model: `model.bpk`, `optim.bpk`,
 /// then `state.json` (the commit marker), and keeps the two newest checkpoints. `model` is saved as
 /// given (pass the `valid()` copy of an autodiff model).
-pub(crate) fn save_burn_checkpoint<M: Module + Clone, S: serde::Serialize>(out: &Path, name: &str, model: &M, optim: &ModuleOptimizer, state: &S) -> Result<(), TrainError> {
+pub(crate) fn save_burn_checkpoint<M: Module + Clone, S: serde::Serialize>(
+    out: &Path,
+    name: &str,
+    model: &M,
+    optim: &ModuleOptimizer,
+    state: &S,
+) -> Result<(), TrainError> {
     let root = out.join("checkpoints");
     let dir = root.join(name);
     let write = |file: &str, bytes: &[u8]| crate::io::write_atomic(&dir.join(file), bytes).map_err(io_err(&dir));
@@ -220,6 +226,7 @@ pub(crate) fn load_burn_checkpoint<M: Module>(model: M, optim: ModuleOptimizer, 
     let model = load_record(model, &ckpt.join("model.bpk"))?;
     let path = ckpt.join("optim.bpk");
     let bytes = fs::read(&path).map_err(io_err(&path))?;
-    let optim = optim.from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| TrainError::Corrupt { path: path.display().to_string(), message: format!("{e:?}") })?;
+    let optim =
+        optim.from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| TrainError::Corrupt { path: path.display().to_string(), message: format!("{e:?}") })?;
     Ok((model, optim))
 }

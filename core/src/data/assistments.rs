@@ -157,7 +157,9 @@ mod tests {
     /// ms_first_response, student_class_id, skill_id, school_id]`; the columns this loader
     /// ignores get plausible filler.
     fn row([order, user, problem, original, correct, ms, class, skill, school]: [&str; 9]) -> String {
-        format!("{order},33022537,{user},33139,{problem},{original},{correct},1,{ms},tutor,algebra,5948,{class},2,MasterySequence,5948,{skill},Box and Whisker,22763,{school},0,0,32454,30799,,26,0,,1,1")
+        format!(
+            "{order},33022537,{user},33139,{problem},{original},{correct},1,{ms},tutor,algebra,5948,{class},2,MasterySequence,5948,{skill},Box and Whisker,22763,{school},0,0,32454,30799,,26,0,,1,1"
+        )
     }
 
     fn load(text: &str, opts: &AssistmentsOptions) -> Result<Interactions> {

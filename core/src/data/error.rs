@@ -48,11 +48,7 @@ impl DataError {
     }
 
     pub fn parse(file: &str, line: u64, column: Option<(usize, Option<String>)>, expected: impl Into<String>, found: impl Into<String>) -> Self {
-        DataError::Parse {
-            at: Location { file: file.to_string(), line, column },
-            expected: expected.into(),
-            found: found.into(),
-        }
+        DataError::Parse { at: Location { file: file.to_string(), line, column }, expected: expected.into(), found: found.into() }
     }
 
     pub fn invalid(file: &str, line: u64, message: impl Into<String>) -> Self {

@@ -180,7 +180,8 @@ pub fn read<R: Read>(name: &str, mut reader: R, spec: &LoadSpec) -> Result<(Form
         }
         Format::Study => Upload::Reads(read_study_activity(input, name)?),
         Format::Mapped => {
-            let text = mapping.ok_or_else(|| DataError::invalid(name, 1, "a mapped CSV needs a column mapping (`--map` on the command line), e.g. student=...,item=..."))?;
+            let text = mapping
+                .ok_or_else(|| DataError::invalid(name, 1, "a mapped CSV needs a column mapping (`--map` on the command line), e.g. student=...,item=..."))?;
             let mapping = ColumnMapping::parse(text).map_err(|e| DataError::invalid(name, 1, e.to_string()))?;
             Upload::Practice(read_mapped_csv(input, name, &mapping, &MappedOptions { encoding: TextEncoding::Auto, ..Default::default() })?)
         }
@@ -239,7 +240,11 @@ pub fn load(path: &Path, spec: &LoadSpec) -> Result<Loaded> {
             (data, warnings)
         }
         Upload::StudentInfo(_) => {
-            return Err(DataError::invalid(&name, 1, "a STUDY student_info.csv: load its student_activity.csv instead (with --student-info, or with this file beside it)"));
+            return Err(DataError::invalid(
+                &name,
+                1,
+                "a STUDY student_info.csv: load its student_activity.csv instead (with --student-info, or with this file beside it)",
+            ));
         }
     };
     Ok(Loaded { data, format, warnings })
@@ -323,7 +328,8 @@ mod tests {
         }
         let d = &by_path.data;
         let students: std::collections::BTreeSet<String> = (0..d.students.len() as u32).map(|s| d.students.name(s).to_string()).collect();
-        let skills: std::collections::BTreeMap<String, String> = (0..d.skills.len() as u32).map(|s| (d.skills.name(s).to_string(), d.skill_label(s).to_string())).collect();
+        let skills: std::collections::BTreeMap<String, String> =
+            (0..d.skills.len() as u32).map(|s| (d.skills.name(s).to_string(), d.skill_label(s).to_string())).collect();
         assert_eq!(students, want_students);
         assert_eq!(skills, want_skills);
         assert!(skills.values().any(|l| !l.is_ascii()), "the fixture has accented skill names");
@@ -374,7 +380,10 @@ mod tests {
         let warnings = join_student_info(&mut reads, &activity.display().to_string(), Some((&info_name, &std::fs::read(&info).unwrap()))).unwrap();
         assert_eq!(loaded.warnings, warnings);
         assert_eq!(loaded.data, reads);
-        assert!(warnings.len() == 1 && warnings[0].starts_with("1 students have activity but no row in student_info") && warnings[0].contains(&gone), "{warnings:?}");
+        assert!(
+            warnings.len() == 1 && warnings[0].starts_with("1 students have activity but no row in student_info") && warnings[0].contains(&gone),
+            "{warnings:?}"
+        );
         assert!(matches!(by_bytes(&info, None).unwrap(), Upload::StudentInfo(_)));
         let err = by_path(&info, None).unwrap_err().to_string();
         assert!(err.contains("student_activity.csv instead"), "{err}");

@@ -27,8 +27,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 9] =
-        [Role::Student, Role::Item, Role::Correct, Role::Skill, Role::Time, Role::Class, Role::School, Role::Grade, Role::Seconds];
+    pub const ALL: [Role; 9] = [Role::Student, Role::Item, Role::Correct, Role::Skill, Role::Time, Role::Class, Role::School, Role::Grade, Role::Seconds];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -206,7 +205,10 @@ mod tests {
         let m = ColumnMapping::parse(" student = user_id, item=problem_id,correct=correct,skill=skill_id,time=timestamp ").unwrap();
         assert_eq!((m.column(Role::Student), m.column(Role::Time), m.column(Role::Grade)), (Some("user_id"), Some("timestamp"), None));
         let err = |spec: &str| ColumnMapping::parse(spec).unwrap_err().to_string();
-        assert_eq!(err("student=u,item=p,answer=c"), "column mapping: unknown role \"answer\" (roles: student, item, correct, skill, time, class, school, grade, seconds)");
+        assert_eq!(
+            err("student=u,item=p,answer=c"),
+            "column mapping: unknown role \"answer\" (roles: student, item, correct, skill, time, class, school, grade, seconds)"
+        );
         assert_eq!(err("student=u"), "column mapping: missing required role item (e.g. item=column_name)");
         assert_eq!(err("student=u,item=p,item=q"), "column mapping: role item is given twice");
         assert_eq!(err("student=u,item"), "column mapping: expected role=column, found \"item\"");
@@ -225,7 +227,10 @@ mod tests {
         assert_eq!(d.events.len(), 3);
         let e = &d.events[0];
         let skills: Vec<_> = e.skills.iter().map(|&s| d.skills.name(s)).collect();
-        assert_eq!((skills, e.correct, e.time, e.seconds, e.order, e.kind), (vec!["3", "17"], Some(true), Some(1_614_852_000), Some(12.5), 2, EventKind::Problem));
+        assert_eq!(
+            (skills, e.correct, e.time, e.seconds, e.order, e.kind),
+            (vec!["3", "17"], Some(true), Some(1_614_852_000), Some(12.5), 2, EventKind::Problem)
+        );
         assert_eq!((d.events[1].skills.len(), d.events[1].correct, d.events[1].seconds), (0, Some(false), None));
         assert_eq!((d.events[2].time, d.events[2].skills.clone()), (Some(1_614_816_000), vec![1]));
         assert_eq!((d.student_info[0].grade, d.schools.name(d.student_info[0].school.unwrap())), (Some(5), "s9"));

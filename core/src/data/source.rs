@@ -231,10 +231,7 @@ impl<R: Read> Source<R> {
 /// An error located at a cell (or a line, with `column: None`) whose message is free text; for
 /// count mismatches where `expected N, found M` reads better unquoted than [`DataError::Parse`].
 pub fn invalid_at(file: &str, line: u64, column: Option<usize>, message: impl Into<String>) -> DataError {
-    DataError::Invalid {
-        at: Location { file: file.to_string(), line, column: column.map(|c| (c, None)) },
-        message: message.into(),
-    }
+    DataError::Invalid { at: Location { file: file.to_string(), line, column: column.map(|c| (c, None)) }, message: message.into() }
 }
 
 /// One cell of input with where it came from, so every parse error names file, line and column.
@@ -456,11 +453,7 @@ impl<R: BufRead> CsvTable<R> {
 
     /// The 0-based index of the column named `name`; an error listing the header if absent.
     pub fn column(&self, name: &str) -> Result<usize> {
-        self.optional_column(name).ok_or_else(|| DataError::MissingColumn {
-            file: self.file.clone(),
-            column: name.to_string(),
-            header: self.header.join(","),
-        })
+        self.optional_column(name).ok_or_else(|| DataError::MissingColumn { file: self.file.clone(), column: name.to_string(), header: self.header.join(",") })
     }
 
     /// The next data row, or `None` at the end of the file. Blank lines are skipped.
@@ -698,10 +691,7 @@ mod tests {
         let mut t = CsvTable::new(src, b',').unwrap();
         let row = t.next_row().unwrap().unwrap();
         assert_eq!(row.cell(0).unwrap().text, "7", "bad bytes elsewhere in the row do not matter");
-        assert_eq!(
-            row.cell(1).unwrap_err().to_string(),
-            format!("l.csv:2:2 (column 'name'): expected {UTF8_EXPECTED}, found \"caf\u{fffd}\"")
-        );
+        assert_eq!(row.cell(1).unwrap_err().to_string(), format!("l.csv:2:2 (column 'name'): expected {UTF8_EXPECTED}, found \"caf\u{fffd}\""));
 
         let err = CsvTable::new(Source::new(&b""[..], "e.csv", TextEncoding::Utf8), b',').err().unwrap();
         assert_eq!(err.to_string(), "e.csv:1: expected a header line naming the columns, found an empty file");

@@ -60,8 +60,7 @@ pub fn read_school_info<R: Read>(data: &Interactions, reader: R, name: &str) -> 
 
 fn read_activity<R: Read>(source: Source<R>) -> Result<Interactions> {
     let mut table = CsvTable::new(source, b',')?;
-    let (student, title, date, seconds) =
-        (table.column("StudentID")?, table.column("SHLF_NUM")?, table.column("Date")?, table.column("Seconds Read")?);
+    let (student, title, date, seconds) = (table.column("StudentID")?, table.column("SHLF_NUM")?, table.column("Date")?, table.column("Seconds Read")?);
     let mut data = Interactions::new();
     while let Some(row) = table.next_row()? {
         let id = row.cell(student)?.id("a student id")?;
@@ -138,7 +137,8 @@ fn read_schools<R: Read>(data: &Interactions, source: Source<R>) -> Result<Vec<S
 mod tests {
     use super::*;
 
-    const ACTIVITY: &str = "StudentID,SHLF_NUM,Date,Seconds Read\n139,HB11,2020-12-12,891\n139,HB11,2020-12-30,\n101,HB12,2021-01-04,60.5\n7,HB11,2020-02-29,3\n";
+    const ACTIVITY: &str =
+        "StudentID,SHLF_NUM,Date,Seconds Read\n139,HB11,2020-12-12,891\n139,HB11,2020-12-30,\n101,HB12,2021-01-04,60.5\n7,HB11,2020-02-29,3\n";
     const INFO: &str = "StudentID,OrgnID,GRADE_LVL_NBR\n139,25,3\n101,12,\n999,25,4\n139,25,3\n";
 
     fn activity(text: &str) -> Result<Interactions> {
@@ -179,7 +179,10 @@ mod tests {
         assert_eq!(err("139,HB11,2021-02-29,5\n"), "student_activity.csv:3:3 (column 'Date'): expected a date YYYY-MM-DD, found \"2021-02-29\"");
         assert_eq!(err("139,HB11,2021-13-01,5\n"), "student_activity.csv:3:3 (column 'Date'): expected a date YYYY-MM-DD, found \"2021-13-01\"");
         assert_eq!(err("139,HB11,12/12/2020,5\n"), "student_activity.csv:3:3 (column 'Date'): expected a date YYYY-MM-DD, found \"12/12/2020\"");
-        assert_eq!(err("139,HB11,2021-01-01,long\n"), "student_activity.csv:3:4 (column 'Seconds Read'): expected a non-negative number of seconds, found \"long\"");
+        assert_eq!(
+            err("139,HB11,2021-01-01,long\n"),
+            "student_activity.csv:3:4 (column 'Seconds Read'): expected a non-negative number of seconds, found \"long\""
+        );
         assert_eq!(err(",HB11,2021-01-01,5\n"), "student_activity.csv:3:1 (column 'StudentID'): expected a student id, found \"\"");
         assert_eq!(err("139,,2021-01-01,5\n"), "student_activity.csv:3:2 (column 'SHLF_NUM'): expected a title (SHLF_NUM), found \"\"");
         assert_eq!(err("139,HB11\n"), "student_activity.csv:3: expected 4 fields (as in the header), found 2");
@@ -193,7 +196,10 @@ mod tests {
             let mut d = activity(ACTIVITY).unwrap();
             read_study_info(&mut d, text.as_bytes(), "student_info.csv").unwrap_err().to_string()
         };
-        assert_eq!(info("StudentID,OrgnID,GRADE_LVL_NBR\n139,25,third\n"), "student_info.csv:2:3 (column 'GRADE_LVL_NBR'): expected a grade level (an integer 0-255), found \"third\"");
+        assert_eq!(
+            info("StudentID,OrgnID,GRADE_LVL_NBR\n139,25,third\n"),
+            "student_info.csv:2:3 (column 'GRADE_LVL_NBR'): expected a grade level (an integer 0-255), found \"third\""
+        );
         assert_eq!(info("StudentID,OrgnID,GRADE_LVL_NBR\n139,25,3\n139,26,3\n"), "student_info.csv:3: student 139 has different info on line 2");
         assert_eq!(info("StudentID,GRADE_LVL_NBR\n"), "student_info.csv:1: missing column 'OrgnID' (header has: StudentID,GRADE_LVL_NBR)");
         let d = activity(ACTIVITY).unwrap();

@@ -17,9 +17,9 @@ use std::hash::Hash;
 
 use serde::{Deserialize, Serialize};
 
-use crate::models::baselines::PerRead;
 use crate::data::Interactions;
 use crate::metrics::ranking::{hit, position};
+use crate::models::baselines::PerRead;
 use crate::sequences::study::{StudentReads, TitleVocab};
 
 /// The n values of the STUDY tables.
@@ -146,7 +146,9 @@ pub fn score_per_read(data: &Interactions, seqs: &[StudentReads], suggestions: &
     let reads: Vec<Vec<&str>> = seqs.iter().map(|s| s.reads.iter().map(|r| title_of(r.item)).collect()).collect();
     let decoded: Vec<Vec<Vec<&str>>> = suggestions
         .iter()
-        .map(|per_read| per_read.iter().map(|list| list.iter().filter(|&&id| vocab.is_recommendable(id)).filter_map(|&id| vocab.decode(id)).collect()).collect())
+        .map(|per_read| {
+            per_read.iter().map(|list| list.iter().filter(|&&id| vocab.is_recommendable(id)).filter_map(|&id| vocab.decode(id)).collect()).collect()
+        })
         .collect();
     let empty = Vec::new();
     let students: Vec<StudentEval<'_, &str>> = seqs

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use burn::tensor::Device;
 use serde::Serialize;
 
-use crate::models::baselines::{ItemKnn, KnnConfig, PerRead, PopularityConfig, knn, most_popular, without_first_read};
-use crate::eval::hits::{AggregateHits, EvalType, StudentHits, aggregate, score_per_read};
 use crate::data::Interactions;
-use crate::models::study::net::{Recommender, RecommenderConfig};
+use crate::eval::hits::{AggregateHits, EvalType, StudentHits, aggregate, score_per_read};
+use crate::models::baselines::{ItemKnn, KnnConfig, PerRead, PopularityConfig, knn, most_popular, without_first_read};
 use crate::models::study::infer::per_read;
+use crate::models::study::net::{Recommender, RecommenderConfig};
 use crate::sequences::study::{StudentReads, StudyData, TitleVocab};
 
 /// One method's scores.

@@ -101,10 +101,10 @@ pub fn mastery_table(model: &DktModel, seqs: &[KtSequence], students: &[String])
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::dkt::net::DktConfig;
-    use crate::models::dkt::kernel::DktWeights;
-    use crate::models::dkt::{DktRunConfig, DktTrainConfig};
     use crate::models::device::reference_device;
+    use crate::models::dkt::kernel::DktWeights;
+    use crate::models::dkt::net::DktConfig;
+    use crate::models::dkt::{DktRunConfig, DktTrainConfig};
     use crate::sequences::kt::{ProblemVocab, SkillVocab};
 
     pub(crate) fn tiny_model(window: usize) -> DktModel {

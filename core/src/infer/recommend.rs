@@ -5,8 +5,8 @@ use serde::Serialize;
 use super::InferError;
 use crate::data::Interactions;
 use crate::models::device::reference_device;
-use crate::models::study::infer::{NextOptions, NextRead, Suggestion, recommend_next, recommend_next_async};
 use crate::models::study::StudyModel;
+use crate::models::study::infer::{NextOptions, NextRead, Suggestion, recommend_next, recommend_next_async};
 use crate::sequences::study::{StudyData, build_study};
 
 /// One student's suggestions, best first.
@@ -43,12 +43,23 @@ impl ReadingLog {
 /// read), in the order asked, from one batched pass per row of the packed classrooms. A student
 /// the log does not know is an error; one with no dated read gets no suggestions and is named in
 /// the second list.
-pub fn recommend(model: &StudyModel, data: &Interactions, students: &[String], request: &Request) -> Result<(Vec<StudentSuggestions>, Vec<String>), InferError> {
+pub fn recommend(
+    model: &StudyModel,
+    data: &Interactions,
+    students: &[String],
+    request: &Request,
+) -> Result<(Vec<StudentSuggestions>, Vec<String>), InferError> {
     recommend_in(model, data, &ReadingLog::new(model, data), students, request)
 }
 
 /// [`recommend`] on a log already arranged for `model` (`log` built from `data`).
-pub fn recommend_in(model: &StudyModel, data: &Interactions, log: &ReadingLog, students: &[String], request: &Request) -> Result<(Vec<StudentSuggestions>, Vec<String>), InferError> {
+pub fn recommend_in(
+    model: &StudyModel,
+    data: &Interactions,
+    log: &ReadingLog,
+    students: &[String],
+    request: &Request,
+) -> Result<(Vec<StudentSuggestions>, Vec<String>), InferError> {
     let (ids, options) = prepare(data, &log.built, students, request)?;
     let out = recommend_next(&model.model, &model.run.model, &model.vocab, &log.built, &ids, &options, &reference_device());
     Ok(by_name(data, ids, out))
@@ -108,8 +119,8 @@ mod tests {
     use crate::models::study::net::{RecommenderConfig, RecommenderKind};
     use crate::models::study::{RecRunConfig, RecTrainConfig};
     use crate::sequences::study::PackConfig;
-    use crate::sequences::study::test_data::three_classmates;
     use crate::sequences::study::TitleVocab;
+    use crate::sequences::study::test_data::three_classmates;
 
     #[test]
     fn a_log_built_once_answers_batches_as_one_call_does() {

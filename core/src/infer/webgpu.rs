@@ -157,18 +157,28 @@ impl GpuDkt {
         if h > MAX_HIDDEN {
             return Err(GpuError::TooWide(h));
         }
-        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor { backends: wgpu::Backends::BROWSER_WEBGPU, ..wgpu::InstanceDescriptor::new_without_display_handle() });
+        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+            backends: wgpu::Backends::BROWSER_WEBGPU,
+            ..wgpu::InstanceDescriptor::new_without_display_handle()
+        });
         let adapter = instance
             .request_adapter(&wgpu::RequestAdapterOptions { power_preference: wgpu::PowerPreference::HighPerformance, ..Default::default() })
             .await
             .map_err(|e| GpuError::NoAdapter(e.to_string()))?;
         let info = adapter.get_info();
-        let (device, queue) = adapter.request_device(&wgpu::DeviceDescriptor { label: Some("classlens"), ..Default::default() }).await.map_err(|e| GpuError::Device(e.to_string()))?;
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor { label: Some("classlens"), ..Default::default() })
+            .await
+            .map_err(|e| GpuError::Device(e.to_string()))?;
         // Shader and pipeline errors surface here, not as silent zeros at the first read.
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
         let workgroup = h.div_ceil(32) * 32;
         let shader = |src: &str, label: &str| {
-            let text = src.replace("WORKGROUP", &workgroup.to_string()).replace("G4", &format!("{}u", 4 * h)).replace("HIDDEN", &format!("{h}u")).replace("SKILLS", &format!("{s}u"));
+            let text = src
+                .replace("WORKGROUP", &workgroup.to_string())
+                .replace("G4", &format!("{}u", 4 * h))
+                .replace("HIDDEN", &format!("{h}u"))
+                .replace("SKILLS", &format!("{s}u"));
             // `array<f32, HIDDEN>` needs a plain integer literal.
             let text = text.replace(&format!("array<f32, {h}u>"), &format!("array<f32, {h}>"));
             device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some(label), source: wgpu::ShaderSource::Wgsl(Cow::Owned(text)) })
@@ -260,12 +270,28 @@ impl GpuDkt {
         let coefs = init("coefficients", &bytes(&coefs), wgpu::BufferUsages::STORAGE);
         let params = init("recurrence params", &u32_bytes(&[b as u32, t_max as u32, u32::from(self.has_variation), 0]), wgpu::BufferUsages::UNIFORM);
         let out_params = init("output params", &u32_bytes(&[n as u32, 0, 0, 0]), wgpu::BufferUsages::UNIFORM);
-        let hs = dev.create_buffer(&wgpu::BufferDescriptor { label: Some("hidden states"), size: (n * h * 4) as u64, usage: wgpu::BufferUsages::STORAGE, mapped_at_creation: false });
+        let hs = dev.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("hidden states"),
+            size: (n * h * 4) as u64,
+            usage: wgpu::BufferUsages::STORAGE,
+            mapped_at_creation: false,
+        });
         let out_size = (n * s * 4) as u64;
-        let out = dev.create_buffer(&wgpu::BufferDescriptor { label: Some("probabilities"), size: out_size, usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC, mapped_at_creation: false });
-        let staging = dev.create_buffer(&wgpu::BufferDescriptor { label: Some("readback"), size: out_size, usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false });
+        let out = dev.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("probabilities"),
+            size: out_size,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        });
+        let staging = dev.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size: out_size,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
         let bind = |pipeline: &wgpu::ComputePipeline, buffers: &[&wgpu::Buffer]| {
-            let entries: Vec<wgpu::BindGroupEntry> = buffers.iter().enumerate().map(|(i, buf)| wgpu::BindGroupEntry { binding: i as u32, resource: buf.as_entire_binding() }).collect();
+            let entries: Vec<wgpu::BindGroupEntry> =
+                buffers.iter().enumerate().map(|(i, buf)| wgpu::BindGroupEntry { binding: i as u32, resource: buf.as_entire_binding() }).collect();
             dev.create_bind_group(&wgpu::BindGroupDescriptor { label: None, layout: &pipeline.get_bind_group_layout(0), entries: &entries })
         };
         let rec_group = bind(&self.recurrence, &[&self.input_gates, &self.variation, &self.recurrent, &offsets, &toks, &coefs, &hs, &params]);

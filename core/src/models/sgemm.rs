@@ -54,7 +54,10 @@ mod tests {
     /// `a · b + beta · c` the slow way, with the same strides.
     #[allow(clippy::too_many_arguments)]
     fn naive(m: usize, k: usize, n: usize, a: &[f32], (rsa, csa): (usize, usize), b: &[f32], (rsb, csb): (usize, usize), beta: f32, c: &[f32]) -> Vec<f32> {
-        (0..m * n).map(|x| (x / n, x % n)).map(|(i, j)| beta * c[i * n + j] + (0..k).map(|l| a[i * rsa + l * csa] * b[l * rsb + j * csb]).sum::<f32>()).collect()
+        (0..m * n)
+            .map(|x| (x / n, x % n))
+            .map(|(i, j)| beta * c[i * n + j] + (0..k).map(|l| a[i * rsa + l * csa] * b[l * rsb + j * csb]).sum::<f32>())
+            .collect()
     }
 
     #[test]

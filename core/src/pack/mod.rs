@@ -30,8 +30,8 @@
 pub mod quantize;
 
 use burn::module::Module;
-use burn::tensor::Bytes;
 use burn::store::{BurnpackStore, ModuleSnapshot};
+use burn::tensor::Bytes;
 use serde::{Deserialize, Serialize};
 
 pub use quantize::Quantization;
@@ -39,7 +39,7 @@ pub use quantize::Quantization;
 use crate::models::device::reference_device;
 use crate::models::dkt::{DktModel, DktRunConfig};
 use crate::models::study::net::RecommenderKind;
-use crate::models::study::{StudyModel, RecRunConfig};
+use crate::models::study::{RecRunConfig, StudyModel};
 use crate::sequences::kt::{ProblemVocab, SkillVocab};
 use crate::sequences::study::TitleVocab;
 
@@ -196,11 +196,17 @@ impl burn::module::ModuleMapper for StableParamIds {
         p.id = self.next();
         p
     }
-    fn map_int<const D: usize>(&mut self, mut p: burn::module::Param<burn::tensor::Tensor<D, burn::tensor::Int>>) -> burn::module::Param<burn::tensor::Tensor<D, burn::tensor::Int>> {
+    fn map_int<const D: usize>(
+        &mut self,
+        mut p: burn::module::Param<burn::tensor::Tensor<D, burn::tensor::Int>>,
+    ) -> burn::module::Param<burn::tensor::Tensor<D, burn::tensor::Int>> {
         p.id = self.next();
         p
     }
-    fn map_bool<const D: usize>(&mut self, mut p: burn::module::Param<burn::tensor::Tensor<D, burn::tensor::Bool>>) -> burn::module::Param<burn::tensor::Tensor<D, burn::tensor::Bool>> {
+    fn map_bool<const D: usize>(
+        &mut self,
+        mut p: burn::module::Param<burn::tensor::Tensor<D, burn::tensor::Bool>>,
+    ) -> burn::module::Param<burn::tensor::Tensor<D, burn::tensor::Bool>> {
         p.id = self.next();
         p
     }
@@ -295,8 +301,12 @@ pub fn read_meta(bytes: &[u8]) -> Result<(PackMeta, &[u8]), PackError> {
         return Err(PackError::Checksum { stored, computed });
     }
     let meta_len = u32_at(bytes, 24) as usize;
-    let meta_end = HEADER_LEN.checked_add(meta_len).filter(|&e| e <= bytes.len()).ok_or_else(|| PackError::Meta(format!("{meta_len} bytes of metadata do not fit in a {}-byte pack", bytes.len())))?;
-    let json = miniz_oxide::inflate::decompress_to_vec_with_limit(&bytes[HEADER_LEN..meta_end], MAX_META_BYTES).map_err(|e| PackError::Meta(format!("cannot decompress: {e:?}")))?;
+    let meta_end = HEADER_LEN
+        .checked_add(meta_len)
+        .filter(|&e| e <= bytes.len())
+        .ok_or_else(|| PackError::Meta(format!("{meta_len} bytes of metadata do not fit in a {}-byte pack", bytes.len())))?;
+    let json = miniz_oxide::inflate::decompress_to_vec_with_limit(&bytes[HEADER_LEN..meta_end], MAX_META_BYTES)
+        .map_err(|e| PackError::Meta(format!("cannot decompress: {e:?}")))?;
     let meta: PackMeta = serde_json::from_slice(&json).map_err(|e| PackError::Meta(e.to_string()))?;
     Ok((meta, &bytes[meta_end..]))
 }

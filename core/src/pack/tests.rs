@@ -1,10 +1,10 @@
 use super::*;
 use crate::infer::mastery::{Answer, steps};
-use crate::models::dkt::net::DktConfig;
 use crate::models::dkt::DktTrainConfig;
-use crate::models::study::net::RecommenderConfig;
-use crate::models::study::infer::{NextOptions, recommend_next};
+use crate::models::dkt::net::DktConfig;
 use crate::models::study::RecTrainConfig;
+use crate::models::study::infer::{NextOptions, recommend_next};
+use crate::models::study::net::RecommenderConfig;
 use crate::sequences::kt::KtStep;
 use crate::sequences::study::test_data::{day, three_classmates};
 use crate::sequences::study::{PackConfig, StudyData, build_study};
@@ -27,7 +27,8 @@ fn histories(m: &DktModel) -> Vec<Vec<KtStep>> {
     let n = m.vocab.len();
     (0..6)
         .map(|b| {
-            let answers: Vec<Answer> = (0..25).map(|t| Answer { skills: vec![format!("skill-{}", (b * 7 + t * 3) % n)], correct: (b + t) % 3 != 0, problem: None }).collect();
+            let answers: Vec<Answer> =
+                (0..25).map(|t| Answer { skills: vec![format!("skill-{}", (b * 7 + t * 3) % n)], correct: (b + t) % 3 != 0, problem: None }).collect();
             steps(m, &answers).unwrap()
         })
         .collect()

@@ -5,7 +5,6 @@
 //! cut into windows of a fixed length; within a window the model's output after step `t` is
 //! scored on step `t + 1` only, never on a response it has already seen.
 
-
 use serde::{Deserialize, Serialize};
 
 use crate::data::{EventKind, Interactions, Interner};

@@ -1,7 +1,7 @@
 //! Student × item matrices for matrix factorisation, a time-ordered held-out split, and the
 //! vectorised batch sampler.
 //!
-//! Why a sampler of whole batches: the MF seed notebook profiles PyTorch's per-item `Dataset` +
+//! Why a sampler of whole batches: the MF reference notebook profiles PyTorch's per-item `Dataset` +
 //! `DataLoader` and finds 65–90% of an epoch spent building examples one at a time. Here a batch is
 //! drawn at once: `B` random indices into flat (user, item, rating) arrays, gathered into three
 //! vectors; BPR negatives are drawn for the whole batch and only the ones that hit an item the
@@ -199,7 +199,12 @@ pub fn mf_split(data: &Interactions, kind: RatingKind, test_frac: f64) -> Result
     let before = test.len();
     test.retain(|c| known[c.item as usize]);
     let (n_users, n_items) = (data.students.len(), data.items.len());
-    Ok(MfSplit { train: Ratings::from_cells(n_users, n_items, &train), test: Ratings::from_cells(n_users, n_items, &test), cold_items_dropped: before - test.len(), users_without_test })
+    Ok(MfSplit {
+        train: Ratings::from_cells(n_users, n_items, &train),
+        test: Ratings::from_cells(n_users, n_items, &test),
+        cold_items_dropped: before - test.len(),
+        users_without_test,
+    })
 }
 
 /// One batch: parallel vectors. `negatives` is empty unless the sampler draws them (BPR).
@@ -212,7 +217,7 @@ pub struct MfBatch {
 }
 
 /// Draws whole batches: an epoch is `ceil(len / batch)` batches of cells drawn uniformly with
-/// replacement (the seed's `InteractionIterator`), seeded from `(seed, epoch)` so a resumed run
+/// replacement (the reference notebook's `InteractionIterator`), seeded from `(seed, epoch)` so a resumed run
 /// draws what the uninterrupted run would have.
 pub struct BatchSampler<'a> {
     data: &'a Ratings,
@@ -279,7 +284,16 @@ mod tests {
         for (k, &(s, item, correct, t)) in rows.iter().enumerate() {
             let student = d.student(s);
             let item = d.items.intern(item);
-            d.events.push(Event { student, item, skills: vec![], correct: Some(correct), time: Some(t), order: k as u64, seconds: None, kind: EventKind::Problem });
+            d.events.push(Event {
+                student,
+                item,
+                skills: vec![],
+                correct: Some(correct),
+                time: Some(t),
+                order: k as u64,
+                seconds: None,
+                kind: EventKind::Problem,
+            });
         }
         d
     }
@@ -290,7 +304,9 @@ mod tests {
         let d = log(&[("a", "p1", true, 1), ("a", "p1", false, 2), ("b", "p3", true, 3), ("a", "p2", true, 4), ("a", "p3", false, 5), ("b", "p1", true, 6)]);
         let s = mf_split(&d, RatingKind::Correct, 0.34).unwrap();
         // a: 3 distinct items, round(1.02) = 1 held out (p3); b: 2 items, 1 held out (p1).
-        let cells = |r: &Ratings| (0..r.len()).map(|k| (d.students.name(r.users[k]).to_string(), d.items.name(r.items[k]).to_string(), r.ratings[k])).collect::<Vec<_>>();
+        let cells = |r: &Ratings| {
+            (0..r.len()).map(|k| (d.students.name(r.users[k]).to_string(), d.items.name(r.items[k]).to_string(), r.ratings[k])).collect::<Vec<_>>()
+        };
         assert_eq!(cells(&s.train), [("a".into(), "p1".into(), 0.5), ("a".into(), "p2".into(), 1.0), ("b".into(), "p3".into(), 1.0)]);
         assert_eq!(cells(&s.test), [("a".into(), "p3".into(), 0.0), ("b".into(), "p1".into(), 1.0)]);
         assert_eq!((s.cold_items_dropped, s.users_without_test), (0, 0));

@@ -110,9 +110,7 @@ impl SynthConfig {
             }
         }
         if self.n_titles > MAX_TITLES {
-            return Err(ConfigError(format!(
-                "n_titles must be at most {MAX_TITLES} (shelf codes are two letters and two digits)"
-            )));
+            return Err(ConfigError(format!("n_titles must be at most {MAX_TITLES} (shelf codes are two letters and two digits)")));
         }
         if self.days == 0 {
             return err("days must be at least 1");

@@ -40,8 +40,8 @@ use serde::{Deserialize, Serialize};
 
 pub use config::{ConfigError, SynthConfig};
 pub use write::{
-    CONFIG_FILE, SCHOOL_INFO_FILE, SKILL_BUILDER_FILE, SKILL_BUILDER_HEADER, SKILLS_FILE, STUDENT_ACTIVITY_FILE,
-    STUDENT_INFO_FILE, TITLES_FILE, render_files, write_dir,
+    CONFIG_FILE, SCHOOL_INFO_FILE, SKILL_BUILDER_FILE, SKILL_BUILDER_HEADER, SKILLS_FILE, STUDENT_ACTIVITY_FILE, STUDENT_INFO_FILE, TITLES_FILE, render_files,
+    write_dir,
 };
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -251,19 +251,7 @@ pub fn try_generate(config: &SynthConfig) -> Result<SynthClassroom, ConfigError>
     let titles = reading::titles(cfg, &mut sample::stream(cfg.seed, TITLES_STREAM));
     let reads = reading::simulate(cfg, start_day, &titles, &students, classes.len());
 
-    Ok(SynthClassroom {
-        config: cfg.clone(),
-        start_day,
-        schools,
-        classes,
-        students,
-        skills,
-        problems,
-        topics,
-        titles,
-        responses,
-        reads,
-    })
+    Ok(SynthClassroom { config: cfg.clone(), start_day, schools, classes, students, skills, problems, topics, titles, responses, reads })
 }
 
 /// The demo classroom: the default config with seed 7 (two schools, four classes of 30).

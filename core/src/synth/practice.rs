@@ -86,14 +86,7 @@ impl<'a> Learner<'a> {
 
 /// Simulates every student's practice over the term and returns the responses in time order,
 /// with order ids assigned.
-pub(crate) fn simulate(
-    cfg: &SynthConfig,
-    start_day: i64,
-    skills: &[Skill],
-    problems: &[Problem],
-    classes: &[Class],
-    students: &[Student],
-) -> Vec<ProblemRow> {
+pub(crate) fn simulate(cfg: &SynthConfig, start_day: i64, skills: &[Skill], problems: &[Problem], classes: &[Class], students: &[Student]) -> Vec<ProblemRow> {
     let mut rows = Vec::new();
     for (si, student) in students.iter().enumerate() {
         let mut rng = stream(cfg.seed, PRACTICE_STREAM_BASE + si as u64);
@@ -111,12 +104,7 @@ pub(crate) fn simulate(
             // In class (period by class) or, a third of the time, as homework in the evening.
             let hour = if rng.random_bool(0.3) { rng.random_range(17..21) } else { 8 + (student.class % 6) as i64 };
             let mut time = date * 86_400 + hour * 3_600 + rng.random_range(0..900);
-            let at = Session {
-                student: si,
-                skill,
-                assignment_id: ASSIGNMENT_ID_BASE + class.id * 1_000 + skill as u32,
-                day,
-            };
+            let at = Session { student: si, skill, assignment_id: ASSIGNMENT_ID_BASE + class.id * 1_000 + skill as u32, day };
             sim.session(cfg, &at, problems, &mut time, &mut rng, &mut rows);
         }
     }
@@ -149,12 +137,7 @@ struct StudentSim<'a> {
 impl<'a> StudentSim<'a> {
     fn new(student: &Student, skills: &'a [Skill], rng: &mut ChaCha8Rng) -> Self {
         let n = skills.len();
-        Self {
-            learner: Learner::new(student, skills, rng),
-            mastered: vec![false; n],
-            queue: vec![Vec::new(); n],
-            cursor: vec![0; n],
-        }
+        Self { learner: Learner::new(student, skills, rng), mastered: vec![false; n], queue: vec![Vec::new(); n], cursor: vec![0; n] }
     }
 
     /// Picks the skill for a session: mostly an unfinished skill of the current block (or one
@@ -192,15 +175,7 @@ impl<'a> StudentSim<'a> {
     }
 
     /// One skill builder, appending its responses (and any scaffolding) to `rows`.
-    fn session(
-        &mut self,
-        cfg: &SynthConfig,
-        at: &Session,
-        problems: &[Problem],
-        time: &mut i64,
-        rng: &mut ChaCha8Rng,
-        rows: &mut Vec<ProblemRow>,
-    ) {
+    fn session(&mut self, cfg: &SynthConfig, at: &Session, problems: &[Problem], time: &mut i64, rng: &mut ChaCha8Rng, rows: &mut Vec<ProblemRow>) {
         let mut streak = 0;
         for _ in 0..cfg.max_problems_per_session {
             let pi = self.next_problem(at.skill, rng);
@@ -226,15 +201,7 @@ impl<'a> StudentSim<'a> {
 
     /// Draws one response to problem `pi` and the ASSISTments bookkeeping around it, advancing
     /// the clock past it.
-    fn respond(
-        &self,
-        at: &Session,
-        pi: usize,
-        p: &Problem,
-        original: bool,
-        time: &mut i64,
-        rng: &mut ChaCha8Rng,
-    ) -> ProblemRow {
+    fn respond(&self, at: &Session, pi: usize, p: &Problem, original: bool, time: &mut i64, rng: &mut ChaCha8Rng) -> ProblemRow {
         let p_correct = self.learner.p_correct(p, at.day);
         let correct = rng.random::<f64>() < p_correct;
         // Asking for a hint first counts as wrong in ASSISTments.

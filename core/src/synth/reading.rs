@@ -13,23 +13,11 @@ use rand_chacha::ChaCha8Rng;
 use super::sample::{lognormal, normal, stream, weighted_index};
 use super::{ReadingRow, Student, SynthConfig, Title};
 
-const TOPIC_NAMES: [&str; 12] = [
-    "Adventure",
-    "Animals",
-    "Science",
-    "History",
-    "Sports",
-    "Mystery",
-    "Fantasy",
-    "Biography",
-    "Poetry",
-    "Space",
-    "Humor",
-    "Geography",
-];
+const TOPIC_NAMES: [&str; 12] =
+    ["Adventure", "Animals", "Science", "History", "Sports", "Mystery", "Fantasy", "Biography", "Poetry", "Space", "Humor", "Geography"];
 const ADJECTIVES: [&str; 20] = [
-    "Silver", "Hidden", "Last", "Brave", "Secret", "Lost", "Northern", "Quiet", "Golden", "Wild", "Broken", "Tiny",
-    "Endless", "Frozen", "Burning", "Curious", "Midnight", "Ancient", "Electric", "Distant",
+    "Silver", "Hidden", "Last", "Brave", "Secret", "Lost", "Northern", "Quiet", "Golden", "Wild", "Broken", "Tiny", "Endless", "Frozen", "Burning", "Curious",
+    "Midnight", "Ancient", "Electric", "Distant",
 ];
 const NOUNS: [&str; 20] = [
     "River",
@@ -66,9 +54,7 @@ const LEVEL_SPREAD: f64 = 0.9;
 const READING_STREAM_BASE: u64 = 2 << 32;
 
 pub(crate) fn topics(cfg: &SynthConfig) -> Vec<String> {
-    (0..cfg.n_topics)
-        .map(|t| TOPIC_NAMES.get(t).map_or_else(|| format!("Topic {}", t + 1), |s| s.to_string()))
-        .collect()
+    (0..cfg.n_topics).map(|t| TOPIC_NAMES.get(t).map_or_else(|| format!("Topic {}", t + 1), |s| s.to_string())).collect()
 }
 
 /// Titles with STUDY-like shelf codes (two letters, two digits), a level 1-5, a topic, a
@@ -136,15 +122,7 @@ impl Reader {
 
     /// Draws a new title. `class_window` counts the class's reads per title in the window
     /// before `day` (the student's own reads are taken out); `weights` is scratch space.
-    fn choose(
-        &self,
-        cfg: &SynthConfig,
-        day: u32,
-        titles: &[Title],
-        class_window: &[u32],
-        weights: &mut [f64],
-        rng: &mut ChaCha8Rng,
-    ) -> usize {
+    fn choose(&self, cfg: &SynthConfig, day: u32, titles: &[Title], class_window: &[u32], weights: &mut [f64], rng: &mut ChaCha8Rng) -> usize {
         for (t, title) in titles.iter().enumerate() {
             let own = self.recent.iter().filter(|&&(d, rt)| rt == t && d < day).count() as u32;
             let classmates = class_window[t].saturating_sub(own);
@@ -172,15 +150,8 @@ impl Reader {
 
 /// Simulates the term's reading, day by day so each day's choices see only earlier days.
 /// Rows come out in day order, and within a day by class and student.
-pub(crate) fn simulate(
-    cfg: &SynthConfig,
-    start_day: i64,
-    titles: &[Title],
-    students: &[Student],
-    n_classes: usize,
-) -> Vec<ReadingRow> {
-    let mut rngs: Vec<ChaCha8Rng> =
-        (0..students.len()).map(|s| stream(cfg.seed, READING_STREAM_BASE + s as u64)).collect();
+pub(crate) fn simulate(cfg: &SynthConfig, start_day: i64, titles: &[Title], students: &[Student], n_classes: usize) -> Vec<ReadingRow> {
+    let mut rngs: Vec<ChaCha8Rng> = (0..students.len()).map(|s| stream(cfg.seed, READING_STREAM_BASE + s as u64)).collect();
     let mut readers: Vec<Reader> = students.iter().zip(&mut rngs).map(|(st, rng)| Reader::new(cfg, st, rng)).collect();
     // Reads per title by each class within the window, and each day's reads to expire later.
     let mut window = vec![vec![0u32; titles.len()]; n_classes];
@@ -204,11 +175,7 @@ pub(crate) fn simulate(
             let sessions = if rng.random_bool(rate.min(0.95)) { 1 + usize::from(rng.random_bool(0.1)) } else { 0 };
             for _ in 0..sessions {
                 let (title, continuation) = match reader.current {
-                    Some((t, _, last))
-                        if day > last && day - last <= CONTINUE_MAX_GAP_DAYS && rng.random_bool(CONTINUE_PROB) =>
-                    {
-                        (t, true)
-                    }
+                    Some((t, _, last)) if day > last && day - last <= CONTINUE_MAX_GAP_DAYS && rng.random_bool(CONTINUE_PROB) => (t, true),
                     _ => (reader.choose(cfg, day, titles, &window[student.class], &mut weights, rng), false),
                 };
                 let seconds = lognormal(rng, 600.0, 0.6).clamp(60.0, 3_600.0).round() as u32;

@@ -185,11 +185,7 @@ fn social_share(c: &SynthClassroom) -> f64 {
     let hit = c
         .reads
         .iter()
-        .filter(|r| {
-            by_class_title[&(c.students[r.student].class, r.title)]
-                .iter()
-                .any(|&(d, s)| s != r.student && d < r.day && d + 7 >= r.day)
-        })
+        .filter(|r| by_class_title[&(c.students[r.student].class, r.title)].iter().any(|&(d, s)| s != r.student && d < r.day && d + 7 >= r.day))
         .count();
     hit as f64 / c.reads.len() as f64
 }
@@ -269,4 +265,3 @@ fn config_round_trips_and_rejects_nonsense() {
     };
     assert_eq!(files(&generate(&tiny)).len(), 7);
 }
-

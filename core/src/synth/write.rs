@@ -148,12 +148,7 @@ fn student_activity_csv(c: &SynthClassroom) -> io::Result<Vec<u8>> {
     csv_bytes(&["StudentID", "SHLF_NUM", "Date", "Seconds Read"], |w| {
         for r in &c.reads {
             let date = c.date(r.day);
-            w.write_record([
-                c.students[r.student].id.to_string(),
-                c.titles[r.title].id.clone(),
-                date,
-                r.seconds.to_string(),
-            ])?;
+            w.write_record([c.students[r.student].id.to_string(), c.titles[r.title].id.clone(), date, r.seconds.to_string()])?;
         }
         Ok(())
     })
@@ -188,15 +183,8 @@ struct SkillOut<'a> {
 }
 
 fn skills_json(c: &SynthClassroom) -> io::Result<Vec<u8>> {
-    let out: Vec<SkillOut> = c
-        .skills
-        .iter()
-        .map(|s| SkillOut {
-            id: s.id,
-            name: &s.name,
-            prerequisites: s.prerequisites.iter().map(|&p| c.skills[p].id).collect(),
-        })
-        .collect();
+    let out: Vec<SkillOut> =
+        c.skills.iter().map(|s| SkillOut { id: s.id, name: &s.name, prerequisites: s.prerequisites.iter().map(|&p| c.skills[p].id).collect() }).collect();
     json(&out)
 }
 
@@ -209,11 +197,7 @@ struct TitleOut<'a> {
 }
 
 fn titles_json(c: &SynthClassroom) -> io::Result<Vec<u8>> {
-    let out: Vec<TitleOut> = c
-        .titles
-        .iter()
-        .map(|t| TitleOut { id: &t.id, name: &t.name, level: t.level, topic: &c.topics[t.topic] })
-        .collect();
+    let out: Vec<TitleOut> = c.titles.iter().map(|t| TitleOut { id: &t.id, name: &t.name, level: t.level, topic: &c.topics[t.topic] }).collect();
     json(&out)
 }
 

@@ -7,8 +7,8 @@ use anyhow::{Result, bail};
 use clap::Args;
 use classlens_core::io::write_atomic;
 use classlens_core::models::dkt::net::KtBatchTensors;
-use classlens_core::models::dkt::{DktModel, DktTrainConfig};
 use classlens_core::models::dkt::train::train_dkt;
+use classlens_core::models::dkt::{DktModel, DktTrainConfig};
 use classlens_core::sequences::kt::{KtBatch, KtStep, Window, kt_splits_with};
 use serde::Serialize;
 
@@ -140,7 +140,17 @@ pub fn dkt(a: BenchDktArgs) -> Result<()> {
     let (model_dir, history) = match &a.model {
         Some(dir) => (dir.clone(), vec![]),
         None => {
-            let cfg = DktTrainConfig { hidden: a.hidden, window: a.window, batch_size: a.batch_size, epochs: a.epochs, learning_rate: 1e-3, seed: 42, engine: a.engine.into(), problem_aware: a.problems, ..Default::default() };
+            let cfg = DktTrainConfig {
+                hidden: a.hidden,
+                window: a.window,
+                batch_size: a.batch_size,
+                epochs: a.epochs,
+                learning_rate: 1e-3,
+                seed: 42,
+                engine: a.engine.into(),
+                problem_aware: a.problems,
+                ..Default::default()
+            };
             let mut bar = crate::progress::TrainBar::new(false);
             let out = train_dkt(&splits.train, &splits.valid, &splits.vocab, &splits.problems, &cfg, tmp.path(), false, &mut |p| bar.update(p))?;
             (tmp.path().to_path_buf(), out.history)

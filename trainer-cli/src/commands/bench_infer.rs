@@ -79,7 +79,10 @@ pub fn infer(a: BenchInferArgs) -> Result<()> {
         LoadedPack::Dkt(m) => {
             let h = synthetic_histories(m, a.students, a.steps);
             let refs: Vec<&[KtStep]> = h.iter().map(Vec::as_slice).collect();
-            (format!("{} students x {} steps, all steps' probabilities", a.students, a.steps), latency(a.students, a.steps, time_it(a.repeats, || drop(m.weights.predict(&refs)))))
+            (
+                format!("{} students x {} steps, all steps' probabilities", a.students, a.steps),
+                latency(a.students, a.steps, time_it(a.repeats, || drop(m.weights.predict(&refs)))),
+            )
         }
         LoadedPack::Recommender(m) => {
             let Some(path) = &a.data else { bail!("--data (one classroom's reading log) is needed for a {} pack", meta.kind()) };

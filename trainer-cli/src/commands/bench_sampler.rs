@@ -1,5 +1,5 @@
 //! `bench sampler`: how much of a training epoch goes to drawing batches rather than computing
-//! on them, for MF (the seed notebook's 65–90% with a per-item loader) and for DKT.
+//! on them, for MF (the reference notebook's 65–90% with a per-item loader) and for DKT.
 //!
 //! What counts as sampling: for MF, drawing a batch (indices, gathers, BPR negatives with
 //! rejection) and turning it into tensors; for DKT, the epoch's shuffle and picking windows, plus,
@@ -32,7 +32,7 @@ pub enum SamplerModel {
 pub enum LoaderArg {
     /// Whole batches at once (what training uses).
     Batch,
-    /// The seed's loader: one example's tensors at a time, then concatenated (MF only).
+    /// The reference notebook's loader: one example's tensors at a time, then concatenated (MF only).
     PerItem,
 }
 
@@ -111,7 +111,8 @@ pub fn sampler(a: BenchSamplerArgs) -> Result<()> {
             };
             let loader = if a.loader == LoaderArg::PerItem { Loader::PerItem } else { Loader::Batch };
             let report = super::mf::fit(&args, args.train_config(loader), None)?;
-            let setup = format!("mf {}, dim {}, batch {}, loader {:?}, {} training cells", report.loss, a.dim, args.batch_size, a.loader, report.train_cells).to_lowercase();
+            let setup = format!("mf {}, dim {}, batch {}, loader {:?}, {} training cells", report.loss, a.dim, args.batch_size, a.loader, report.train_cells)
+                .to_lowercase();
             // MF's epoch seconds include the held-out report; the share is over the epoch loop.
             let epochs = report
                 .epochs
@@ -137,7 +138,10 @@ pub fn sampler(a: BenchSamplerArgs) -> Result<()> {
                     EpochShare { epoch: r.epoch, seconds: r.seconds, sample_seconds: s, sample_share: s / r.seconds.max(1e-12) }
                 })
                 .collect();
-            (format!("dkt hidden 100, window 100, batch {batch}, engine {:?}, {} training students", a.engine, splits.train.len()).to_lowercase(), share(epochs))
+            (
+                format!("dkt hidden 100, window 100, batch {batch}, engine {:?}, {} training students", a.engine, splits.train.len()).to_lowercase(),
+                share(epochs),
+            )
         }
     };
     let report = SamplerReport {

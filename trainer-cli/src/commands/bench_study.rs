@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use clap::Args;
-use classlens_core::models::study::net::{RecommenderConfig, RecommenderKind};
 use classlens_core::infer::recommend::{Request, recommend};
-use classlens_core::models::study::{StudyModel, RecRunConfig, RecTrainConfig};
+use classlens_core::models::study::net::{RecommenderConfig, RecommenderKind};
 use classlens_core::models::study::train::train_recommender;
+use classlens_core::models::study::{RecRunConfig, RecTrainConfig, StudyModel};
 use classlens_core::sequences::study::{ClassroomKey, PackConfig, TitleVocab, build_study};
 use serde::Serialize;
 

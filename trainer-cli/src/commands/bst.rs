@@ -5,11 +5,11 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
+use classlens_core::eval::hits::{aggregate, aggregate_csv, per_student_csv, score_per_read};
+use classlens_core::eval::report::{MethodHits, baselines, comparison_table};
 use classlens_core::io::write_atomic;
 use classlens_core::models::bst::net::{BstConfig, Positions};
 use classlens_core::models::bst::train::{BstModelDir, BstProgress, BstRunConfig, BstTrainConfig, ContextVocab, Examples, train_bst};
-use classlens_core::eval::hits::{aggregate, aggregate_csv, per_student_csv, score_per_read};
-use classlens_core::eval::report::{MethodHits, baselines, comparison_table};
 use classlens_core::sequences::study::{PackConfig, TitleVocab, build_study, split_by_classroom};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -54,7 +54,7 @@ pub struct TrainArgs {
     /// Size of each context embedding (grade, school, class).
     #[arg(long, default_value_t = 16)]
     pub context_dim: usize,
-    /// Hidden units of the MLP head (the seed's 1024).
+    /// Hidden units of the MLP head (the reference notebook's 1024).
     #[arg(long, default_value_t = 256)]
     pub mlp_hidden: usize,
     #[arg(long, value_enum, default_value_t = PositionsArg::Sinusoidal)]
@@ -159,7 +159,11 @@ pub fn train(a: TrainArgs) -> Result<()> {
             BstProgress::Resumed { epoch } => eprintln!("resuming after epoch {epoch}"),
             BstProgress::Epoch { epoch, epochs, batches } => {
                 let b = ProgressBar::new(batches as u64);
-                b.set_style(ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} batches {msg} ({elapsed})").expect("valid template").progress_chars("=> "));
+                b.set_style(
+                    ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} batches {msg} ({elapsed})")
+                        .expect("valid template")
+                        .progress_chars("=> "),
+                );
                 b.set_prefix(format!("{epoch}/{epochs}"));
                 bar = Some(b);
             }
@@ -174,7 +178,15 @@ pub fn train(a: TrainArgs) -> Result<()> {
                     b.finish_and_clear();
                 }
                 let v = r.valid.map_or(String::new(), |v| format!(", valid loss {:.3}, hits@1 {:.3}, hits@10 {:.3}", v.loss, v.hits_at_1, v.hits_at_10));
-                eprintln!("epoch {}: train loss {:.3}, lr {:.2e}, clip {}, {} of the steps clipped{v} ({:.1} s)", r.epoch, r.train_loss, r.learning_rate, r.clip.map_or("off".into(), |c| format!("{c:.3}")), r.clipped_steps, r.seconds);
+                eprintln!(
+                    "epoch {}: train loss {:.3}, lr {:.2e}, clip {}, {} of the steps clipped{v} ({:.1} s)",
+                    r.epoch,
+                    r.train_loss,
+                    r.learning_rate,
+                    r.clip.map_or("off".into(), |c| format!("{c:.3}")),
+                    r.clipped_steps,
+                    r.seconds
+                );
             }
         }
     })?;

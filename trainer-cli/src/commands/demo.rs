@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use classlens_core::data::assistments::{AssistmentsOptions, load_assistments};
-use classlens_core::models::dkt::{DktModel, DktTrainConfig};
 use classlens_core::models::dkt::train::{evaluate_dkt, train_dkt};
+use classlens_core::models::dkt::{DktModel, DktTrainConfig};
 use classlens_core::sequences::kt::kt_splits;
 use classlens_core::synth::{SKILL_BUILDER_FILE, default_classroom, write_dir};
 
@@ -57,6 +57,11 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let class_name = class.map(|c| data.classes.name(c).to_string()).unwrap_or_default();
     println!("\nMastery of class {class_name}: probability of answering each skill correctly next");
     print!("{}", render_table(&table, TableFormat::Pretty)?);
-    println!("\nmodel: {}  (try: classlens mastery --model {} --data {} --table csv)", model_dir.display(), model_dir.display(), class_dir.join(SKILL_BUILDER_FILE).display());
+    println!(
+        "\nmodel: {}  (try: classlens mastery --model {} --data {} --table csv)",
+        model_dir.display(),
+        model_dir.display(),
+        class_dir.join(SKILL_BUILDER_FILE).display()
+    );
     Ok(())
 }

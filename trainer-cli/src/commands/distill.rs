@@ -1,5 +1,5 @@
 //! `distill`: train a smaller student from a trained teacher, on the teacher's own data and
-//! split, and print the distillation seed's table: teacher, the same student trained alone
+//! split, and print the distillation notebook's table: teacher, the same student trained alone
 //! (`--alone DIR`), and the distilled student, with accuracy, parameters, int8 size and latency.
 //!
 //! The teacher's directory says what kind of model it is; the student copies every setting of
@@ -8,16 +8,16 @@
 
 use std::path::{Path, PathBuf};
 
-use classlens_core::runs::{RunKind, run_kind};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use classlens_core::infer::mastery::synthetic_histories;
 use classlens_core::io::write_atomic;
-use classlens_core::models::dkt::{DktDistillConfig, DktModel};
 use classlens_core::models::dkt::train::{evaluate_dkt, train_dkt_with};
-use classlens_core::models::mf::{Mf, MfEvaluation, MfLoss, MfWeights};
+use classlens_core::models::dkt::{DktDistillConfig, DktModel};
 use classlens_core::models::mf::train::{Loader, MfDistillConfig, MfModelDir, MfTeacher};
+use classlens_core::models::mf::{Mf, MfEvaluation, MfLoss, MfWeights};
 use classlens_core::pack::{Quantization, weights_len, write_dkt};
+use classlens_core::runs::{RunKind, run_kind};
 use classlens_core::sequences::kt::{KtStep, kt_splits_with};
 use serde::Serialize;
 
@@ -97,7 +97,6 @@ pub struct Table {
     pub rows: Vec<Row>,
 }
 
-
 /// Median milliseconds of `f` over 30 runs after one warm-up.
 fn median_ms(f: impl FnMut()) -> f64 {
     median_ms_of(30, f)
@@ -151,7 +150,12 @@ fn dkt(a: &DistillArgs) -> Result<Table> {
     let ids = |s: &[classlens_core::sequences::kt::KtSequence]| super::dkt::ids(s);
     match saved {
         Some(s) if s.train == ids(&splits.train) && s.valid == ids(&splits.valid) && s.test == ids(&splits.test) => {}
-        Some(_) => bail!("{}: this data with --valid-frac {} and --test-frac {} gives another split than the teacher's split.json; pass the teacher's data and fractions", a.teacher.display(), valid_frac, a.test_frac),
+        Some(_) => bail!(
+            "{}: this data with --valid-frac {} and --test-frac {} gives another split than the teacher's split.json; pass the teacher's data and fractions",
+            a.teacher.display(),
+            valid_frac,
+            a.test_frac
+        ),
         None => bail!("{}: no split.json: the student must be trained on the teacher's split", a.teacher.display()),
     }
     if splits.vocab.names() != teacher.vocab.names() {
@@ -187,7 +191,10 @@ fn dkt(a: &DistillArgs) -> Result<Table> {
         })
     };
     rows.push(row("teacher", &teacher)?);
-    let train = |dir: &Path, teacher_w: Option<&classlens_core::models::dkt::kernel::DktWeights>, cfg: &classlens_core::models::dkt::DktTrainConfig| -> Result<DktModel> {
+    let train = |dir: &Path,
+                 teacher_w: Option<&classlens_core::models::dkt::kernel::DktWeights>,
+                 cfg: &classlens_core::models::dkt::DktTrainConfig|
+     -> Result<DktModel> {
         let mut bar = TrainBar::new(a.quiet);
         std::fs::create_dir_all(dir)?;
         classlens_core::runs::write_split(dir, &super::dkt::split_of(&a.data, a.valid_data.as_deref(), &splits))?;
@@ -269,12 +276,12 @@ fn mf(a: &DistillArgs) -> Result<Table> {
 
 fn study(a: &DistillArgs) -> Result<Table> {
     use burn::module::Module;
-    use classlens_core::infer::recommend::{Request, recommend};
-    use classlens_core::models::study::{RecDistillConfig, StudyModel};
-    use classlens_core::models::study::train::{RecTeacher, train_recommender_with};
-    use classlens_core::pack::write_recommender;
     use classlens_core::eval::hits::EvalType;
     use classlens_core::eval::report::model_hits;
+    use classlens_core::infer::recommend::{Request, recommend};
+    use classlens_core::models::study::train::{RecTeacher, train_recommender_with};
+    use classlens_core::models::study::{RecDistillConfig, StudyModel};
+    use classlens_core::pack::write_recommender;
     use classlens_core::sequences::study::{TitleVocab, build_study, split_by_classroom};
 
     let teacher = StudyModel::load(&a.teacher)?;
@@ -286,7 +293,10 @@ fn study(a: &DistillArgs) -> Result<Table> {
     };
     let vocab = TitleVocab::from_training(&train_data, teacher.vocab.num_titles());
     if vocab != teacher.vocab {
-        bail!("{}: this data and split give another title vocabulary than the teacher's; pass the teacher's --train-data and --valid-frac", a.teacher.display());
+        bail!(
+            "{}: this data and split give another title vocabulary than the teacher's; pass the teacher's --train-data and --valid-frac",
+            a.teacher.display()
+        );
     }
     let train = build_study(&train_data, &vocab, &t_run.pack);
     let valid = build_study(&valid_data, &vocab, &t_run.pack);

@@ -7,14 +7,13 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use classlens_core::infer::mastery::{MasteryTable, mastery_table};
 use classlens_core::io::write_atomic;
-use classlens_core::models::dkt::{DktModel, DktTrainConfig, Engine};
 use classlens_core::models::dkt::train::{evaluate_dkt, train_dkt};
-use classlens_core::sequences::kt::{KtSequence, kt_splits_with};
+use classlens_core::models::dkt::{DktModel, DktTrainConfig, Engine};
 use classlens_core::runs::{SPLIT_FILE, Split, canonical, read_split, write_split};
+use classlens_core::sequences::kt::{KtSequence, kt_splits_with};
 
 use super::data_args::DataArgs;
 use crate::progress::TrainBar;
-
 
 #[derive(Args, Debug, Clone)]
 pub struct TrainArgs {
@@ -117,7 +116,18 @@ pub fn train(a: TrainArgs) -> Result<()> {
             r.unknown_skill
         );
     }
-    let cfg = DktTrainConfig { hidden: a.hidden, window: a.window, batch_size: a.batch_size, epochs: a.epochs, learning_rate: a.lr, seed: a.seed, engine: a.engine.into(), problem_aware: a.problems, problem_decay: a.problem_decay, distill: None };
+    let cfg = DktTrainConfig {
+        hidden: a.hidden,
+        window: a.window,
+        batch_size: a.batch_size,
+        epochs: a.epochs,
+        learning_rate: a.lr,
+        seed: a.seed,
+        engine: a.engine.into(),
+        problem_aware: a.problems,
+        problem_decay: a.problem_decay,
+        distill: None,
+    };
     let split = split_of(&a.data, a.valid_data.as_deref(), &splits);
     // The split is written before training, so a killed run still says which students it held
     // out, and a resume can check it is continuing the same split.
@@ -220,7 +230,8 @@ pub fn eval(a: EvalArgs) -> Result<()> {
     print_report("eval", &ev.overall);
     let mut ranked: Vec<_> = ev.per_skill.iter().filter(|s| s.auc.is_some()).collect();
     ranked.sort_by(|x, y| x.auc.partial_cmp(&y.auc).expect("finite AUC"));
-    let show: Vec<_> = if a.all_skills || ranked.len() <= 10 { ranked.clone() } else { ranked[..5].iter().chain(&ranked[ranked.len() - 5..]).copied().collect() };
+    let show: Vec<_> =
+        if a.all_skills || ranked.len() <= 10 { ranked.clone() } else { ranked[..5].iter().chain(&ranked[ranked.len() - 5..]).copied().collect() };
     println!("per-skill AUC ({} skills with both outcomes{}):", ranked.len(), if show.len() < ranked.len() { "; weakest and strongest five" } else { "" });
     for s in show {
         println!("  {:<40} {:.4}  (n={})", truncate(&s.skill, 40), s.auc.expect("filtered"), s.n);

@@ -2,13 +2,13 @@
 
 use std::path::PathBuf;
 
-use classlens_core::runs::{RunKind, run_kind};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use classlens_core::io::write_atomic;
 use classlens_core::models::dkt::DktModel;
 use classlens_core::models::study::StudyModel;
 use classlens_core::pack::{Quantization, read_meta, write_dkt, write_recommender};
+use classlens_core::runs::{RunKind, run_kind};
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum QuantizeArg {

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use classlens_core::io::write_atomic;
-use classlens_core::models::dkt::influence::{answer_effect_matrix, chance_precision, influence_matrix, same_concept_precision};
 use classlens_core::models::dkt::DktModel;
+use classlens_core::models::dkt::influence::{answer_effect_matrix, chance_precision, influence_matrix, same_concept_precision};
 
 #[derive(Args, Debug)]
 pub struct InfluenceArgs {
@@ -46,7 +46,12 @@ pub fn run(a: InfluenceArgs) -> Result<()> {
             .vocab
             .names()
             .iter()
-            .map(|n| n.parse::<usize>().ok().and_then(|e| by_exercise.get(e).copied()).with_context(|| format!("skill {n:?} is not an exercise of {}", path.display())))
+            .map(|n| {
+                n.parse::<usize>()
+                    .ok()
+                    .and_then(|e| by_exercise.get(e).copied())
+                    .with_context(|| format!("skill {n:?} is not an exercise of {}", path.display()))
+            })
             .collect::<Result<_>>()?;
         if concept.len() < 2 || a.top == 0 {
             bail!("need at least two skills and --top ≥ 1");

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use classlens_core::io::write_atomic;
-use classlens_core::models::mf::{MfConfig, MfEvaluation, MfLoss, MfWeights, evaluate_popularity};
 use classlens_core::models::mf::train::{Loader, MfEpochRecord, MfIds, MfModelDir, MfProgress, MfRunConfig, MfTeacher, MfTrainConfig, train_mf};
+use classlens_core::models::mf::{MfConfig, MfEvaluation, MfLoss, MfWeights, evaluate_popularity};
 use classlens_core::sequences::mf::{MfSplit, RatingKind, mf_split};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -79,7 +79,18 @@ impl TrainArgs {
             (Some(RatingArg::Seconds), _) => RatingKind::Seconds,
             (Some(RatingArg::Implicit), _) | (None, MfLoss::Bpr) => RatingKind::Implicit,
         };
-        MfTrainConfig { loss, rating, test_frac: self.test_frac, epochs: self.epochs, batch_size: self.batch_size, learning_rate: self.lr, l2: self.l2, seed: self.seed, k: self.k, loader }
+        MfTrainConfig {
+            loss,
+            rating,
+            test_frac: self.test_frac,
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            learning_rate: self.lr,
+            l2: self.l2,
+            seed: self.seed,
+            k: self.k,
+            loader,
+        }
     }
 }
 

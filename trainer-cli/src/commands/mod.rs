@@ -3,8 +3,8 @@
 mod bench;
 mod bench_infer;
 mod bench_sampler;
-mod bst;
 mod bench_study;
+mod bst;
 mod data_args;
 mod demo;
 mod distill;

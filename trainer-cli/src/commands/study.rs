@@ -7,15 +7,15 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use classlens_core::calendar::days_from_civil;
 use classlens_core::data::Interactions;
-use classlens_core::io::write_atomic;
-use classlens_core::runs::{SPLIT_FILE, Split, canonical, read_split, write_split};
-use classlens_core::models::device::reference_device;
-use classlens_core::models::study::net::{RecommenderConfig, RecommenderKind};
-use classlens_core::infer::recommend::{Request, recommend as infer_recommend};
-use classlens_core::models::study::{RecBackend, StudyModel, RecRunConfig, RecTrainConfig};
-use classlens_core::models::study::train::{RecProgress, train_recommender};
 use classlens_core::eval::hits::{aggregate_csv, per_student_csv};
 use classlens_core::eval::report::{MethodHits, baselines, comparison_table, model_hits};
+use classlens_core::infer::recommend::{Request, recommend as infer_recommend};
+use classlens_core::io::write_atomic;
+use classlens_core::models::device::reference_device;
+use classlens_core::models::study::net::{RecommenderConfig, RecommenderKind};
+use classlens_core::models::study::train::{RecProgress, train_recommender};
+use classlens_core::models::study::{RecBackend, RecRunConfig, RecTrainConfig, StudyModel};
+use classlens_core::runs::{SPLIT_FILE, Split, canonical, read_split, write_split};
 use classlens_core::sequences::study::{PackConfig, StudyReport, TitleVocab, build_study, split_by_classroom};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -142,7 +142,10 @@ pub(super) fn warn_report(what: &str, r: &StudyReport) {
         eprintln!("warning: {what}: {} reads without a date were left out (they cannot be ordered against classmates' reads)", r.undated_reads);
     }
     if r.unplaced_students > 0 {
-        eprintln!("warning: {what}: {} students have neither class nor school: each is a classroom of their own (STUDY sees only their own reads)", r.unplaced_students);
+        eprintln!(
+            "warning: {what}: {} students have neither class nor school: each is a classroom of their own (STUDY sees only their own reads)",
+            r.unplaced_students
+        );
     }
 }
 
@@ -167,9 +170,17 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
     // Which students (the held-out classrooms' students) the model never trains on: written
     // before training, like DKT's, so `eval study` scores only them and a resume checks it
     // continues the same split.
-    let split = Split { data: canonical(&a.train_data), valid_data: a.valid_data.as_deref().map(canonical), train: readers(&train_data), valid: readers(&valid_data), test: Vec::new() };
+    let split = Split {
+        data: canonical(&a.train_data),
+        valid_data: a.valid_data.as_deref().map(canonical),
+        train: readers(&train_data),
+        valid: readers(&valid_data),
+        test: Vec::new(),
+    };
     match (a.resume, read_split(&a.out)?) {
-        (true, Some(saved)) if saved != split => bail!("{}: {SPLIT_FILE} differs from this data, --valid-frac and seed; resume needs the same ones", a.out.display()),
+        (true, Some(saved)) if saved != split => {
+            bail!("{}: {SPLIT_FILE} differs from this data, --valid-frac and seed; resume needs the same ones", a.out.display())
+        }
         _ => {
             std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
             write_split(&a.out, &split)?;
@@ -254,7 +265,9 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
             bar.set_message(format!("loss {loss:.3}, {tokens_per_sec:.0} tokens/s"));
         }
         RecProgress::Record(r) => {
-            let v = r.valid.map_or(String::new(), |v| format!(", valid loss {:.3}, hits@1 {:.3}, hits@5 {:.3}, hits@20 {:.3}", v.loss, v.hits_at_1, v.hits_at_5, v.hits_at_20));
+            let v = r.valid.map_or(String::new(), |v| {
+                format!(", valid loss {:.3}, hits@1 {:.3}, hits@5 {:.3}, hits@20 {:.3}", v.loss, v.hits_at_1, v.hits_at_5, v.hits_at_20)
+            });
             if !quiet {
                 bar.suspend(|| eprintln!("step {}: train loss {:.3}, {:.0} tokens/s{v}", r.step, r.train_loss, r.tokens_per_sec));
             }
@@ -356,7 +369,10 @@ fn scored_readers(a: &EvalArgs, mut all: Interactions, split: Option<&Split>, se
         let held = split_by_classroom(&all, frac, seed).map_err(anyhow::Error::msg)?.1;
         if let Some(s) = split.filter(|s| s.data == canonical(&a.data)) {
             if readers(&held) != s.valid {
-                bail!("{}: --held-out-frac {frac} holds out other classrooms than the model's {SPLIT_FILE} records: drop --held-out-frac (the recorded split is used)", a.model.display());
+                bail!(
+                    "{}: --held-out-frac {frac} holds out other classrooms than the model's {SPLIT_FILE} records: drop --held-out-frac (the recorded split is used)",
+                    a.model.display()
+                );
             }
         }
         return Ok(held);

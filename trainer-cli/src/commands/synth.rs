@@ -34,7 +34,8 @@ pub struct SynthArgs {
 impl SynthArgs {
     pub fn config(&self) -> Result<SynthConfig> {
         let mut c = match &self.config {
-            Some(p) => serde_json::from_slice(&std::fs::read(p).with_context(|| p.display().to_string())?).with_context(|| format!("{}: not a synth config", p.display()))?,
+            Some(p) => serde_json::from_slice(&std::fs::read(p).with_context(|| p.display().to_string())?)
+                .with_context(|| format!("{}: not a synth config", p.display()))?,
             None if self.small => SynthConfig::small(),
             None => SynthConfig::default(),
         };

@@ -3,17 +3,17 @@
 //! with embeddings of context features (grade, school, class), then an MLP head over the title
 //! vocabulary that scores the next read.
 //!
-//! What differs from the seed, and why:
-//! - The seed's target is the *last item of its own input* (`targets = x[..., -1:]` on the same `x`
+//! What differs from the reference notebook, and why:
+//! - The reference notebook's target is the *last item of its own input* (`targets = x[..., -1:]` on the same `x`
 //!   the encoder reads): the model is asked to predict what it was shown. Here the input is the reads
 //!   *before* the target, so nothing leaks.
-//! - The mean pools only the real reads (the seed averages the padding in too), and the padding is
+//! - The mean pools only the real reads (the reference notebook averages the padding in too), and the padding is
 //!   on the left, so the newest read always sits at the last position; that position's output is
 //!   concatenated to the mean (with the mean alone the model could not tell which read is current,
 //!   and reached only the popularity baseline's hits on the built-in classroom: BENCHMARKS.md).
-//! - Title embeddings start at N(0, 1/d), so that after the seed's `× √d` they have the scale of
+//! - Title embeddings start at N(0, 1/d), so that after the reference notebook's `× √d` they have the scale of
 //!   the positions.
-//! - Positions are sinusoidal (the seed's) or learned (`Positions::Learned`), chosen in the config.
+//! - Positions are sinusoidal (the reference notebook's) or learned (`Positions::Learned`), chosen in the config.
 
 use burn::module::Module;
 use burn::nn::activation::ActivationConfig;
@@ -76,8 +76,10 @@ impl BstConfig {
         device.seed(seed);
         let emb = |n: usize, d: usize| EmbeddingConfig::new(n.max(1), d).init(device);
         // N(0, 1/d): times √d in the forward pass that is unit variance, the scale of the
-        // positions. PyTorch's N(0, 1) (the seed's) makes the title 8× the position at d = 64.
-        let items = EmbeddingConfig::new(self.vocab_size, self.d_model).with_initializer(Initializer::Normal { mean: 0.0, std: 1.0 / (self.d_model as f64).sqrt() }).init(device);
+        // positions. PyTorch's N(0, 1) (the reference notebook's) makes the title 8× the position at d = 64.
+        let items = EmbeddingConfig::new(self.vocab_size, self.d_model)
+            .with_initializer(Initializer::Normal { mean: 0.0, std: 1.0 / (self.d_model as f64).sqrt() })
+            .init(device);
         Bst {
             items,
             positions: (self.positions == Positions::Learned).then(|| emb(self.max_len, self.d_model)),
@@ -170,7 +172,7 @@ pub struct BstTensors {
     targets: Option<Tensor<1, Int>>,
 }
 
-/// Sine / cosine positions, the seed's layout (sines in the first half).
+/// Sine / cosine positions, the reference notebook's layout (sines in the first half).
 fn sinusoidal(len: usize, d: usize, device: &Device) -> Tensor<2> {
     let half = d / 2;
     let scale = -(10_000f64.ln()) / (half.max(2) - 1) as f64;
@@ -226,7 +228,19 @@ mod tests {
     use super::*;
 
     fn config(positions: Positions) -> BstConfig {
-        BstConfig { vocab_size: 12, d_model: 8, n_heads: 2, n_layers: 1, d_ff: 16, max_len: 4, positions, context_sizes: [3, 2, 2], context_dim: 4, mlp_hidden: 16, dropout: 0.0 }
+        BstConfig {
+            vocab_size: 12,
+            d_model: 8,
+            n_heads: 2,
+            n_layers: 1,
+            d_ff: 16,
+            max_len: 4,
+            positions,
+            context_sizes: [3, 2, 2],
+            context_dim: 4,
+            mlp_hidden: 16,
+            dropout: 0.0,
+        }
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Training BST on reading logs: one example per read after a student's first (the reads before
 //! it are the input), AdamW, a step learning-rate schedule, gradient clipping at a running norm as
-//! in the seed, the best epoch on validation kept, a checkpoint per epoch and exact resume.
+//! in the reference notebook, the best epoch on validation kept, a checkpoint per epoch and exact resume.
 //!
-//! The seed's clipping: `clip_grad_norm_` over all parameters at a threshold that, after every
+//! The reference notebook's clipping: `clip_grad_norm_` over all parameters at a threshold that, after every
 //! epoch, becomes the mean plus one standard deviation of that epoch's gradient norms
 //! (`GradientClipping.update_clip_value`). So a rare large step is cut to what is usual for the
 //! run, wherever the run's gradients settle, without a hand-tuned constant.
@@ -21,15 +21,18 @@ use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::models::bst::net::{Bst, BstBatch, BstConfig, CONTEXT_FEATURES};
-use crate::models::device::{CpuBackend, cpu_device, reference_device};
-use crate::runs::{TrainError, load_burn_checkpoint, save_burn_checkpoint, clear_run_outputs, epoch_order, io_err, json_bytes, latest_checkpoint, load_record, read_json, record_bytes};
-use crate::models::study::infer::top_titles;
 use crate::data::{Interactions, StudentInfo};
 use crate::io::write_atomic;
 use crate::metrics::ranking::{hit, rank_of};
-use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE, VOCAB_FILE};
 use crate::models::baselines::PerRead;
+use crate::models::bst::net::{Bst, BstBatch, BstConfig, CONTEXT_FEATURES};
+use crate::models::device::{CpuBackend, cpu_device, reference_device};
+use crate::models::study::infer::top_titles;
+use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE, VOCAB_FILE};
+use crate::runs::{
+    TrainError, clear_run_outputs, epoch_order, io_err, json_bytes, latest_checkpoint, load_burn_checkpoint, load_record, read_json, record_bytes,
+    save_burn_checkpoint,
+};
 use crate::sequences::study::{StudentReads, TitleVocab};
 
 pub const CONTEXT_FILE: &str = "context.json";
@@ -95,15 +98,21 @@ impl Examples {
     }
 
     fn batch(&self, picked: &[usize], len: usize) -> BstBatch {
-        let hist: Vec<&[u32]> = picked.iter().map(|&k| {
-            let (s, i) = self.index[k];
-            &self.titles[s][..i]
-        }).collect();
+        let hist: Vec<&[u32]> = picked
+            .iter()
+            .map(|&k| {
+                let (s, i) = self.index[k];
+                &self.titles[s][..i]
+            })
+            .collect();
         let ctx: Vec<[i64; CONTEXT_FEATURES]> = picked.iter().map(|&k| self.context[self.index[k].0]).collect();
-        let targets: Vec<u32> = picked.iter().map(|&k| {
-            let (s, i) = self.index[k];
-            self.titles[s][i]
-        }).collect();
+        let targets: Vec<u32> = picked
+            .iter()
+            .map(|&k| {
+                let (s, i) = self.index[k];
+                self.titles[s][i]
+            })
+            .collect();
         BstBatch::new(&hist, &ctx, &targets, len)
     }
 }
@@ -302,12 +311,18 @@ pub fn train_bst(
         let mut saved_cfg: BstRunConfig = read_json(&out.join(CONFIG_FILE))?;
         saved_cfg.train.epochs = cfg.epochs;
         if &saved_cfg != run {
-            return Err(TrainError::Invalid(format!("{}: was trained with a different configuration; resume needs the same one (only --epochs may change)", out.display())));
+            return Err(TrainError::Invalid(format!(
+                "{}: was trained with a different configuration; resume needs the same one (only --epochs may change)",
+                out.display()
+            )));
         }
         let saved_vocab = TitleVocab::load(&out.join(VOCAB_FILE)).map_err(|e| TrainError::Invalid(e.to_string()))?;
         let saved_ctx: ContextVocab = read_json(&out.join(CONTEXT_FILE))?;
         if &saved_vocab != vocab || &saved_ctx != context {
-            return Err(TrainError::Invalid(format!("{}: the training data gives other titles, schools or classes than the run started with; resume needs the same data", out.display())));
+            return Err(TrainError::Invalid(format!(
+                "{}: the training data gives other titles, schools or classes than the run started with; resume needs the same data",
+                out.display()
+            )));
         }
         (model, optim) = load_burn_checkpoint(model, optim, &ckpt)?;
         state = saved;
@@ -348,7 +363,16 @@ pub fn train_bst(
         let std = (norms.iter().map(|n| (n - mean).powi(2)).sum::<f64>() / norms.len().max(1) as f64).sqrt();
         let valid_model = model.valid();
         let valid_report = monitor(&valid_model, &run.model, vocab, valid, &inner);
-        let record = BstEpochRecord { epoch, train_loss: loss_sum / batches.max(1) as f64, learning_rate: lr, clip: state.clip, mean_grad_norm: mean, clipped_steps: clipped, seconds, valid: valid_report };
+        let record = BstEpochRecord {
+            epoch,
+            train_loss: loss_sum / batches.max(1) as f64,
+            learning_rate: lr,
+            clip: state.clip,
+            mean_grad_norm: mean,
+            clipped_steps: clipped,
+            seconds,
+            valid: valid_report,
+        };
         let loss_now = valid_report.map(|v| v.loss);
         let improved = match (loss_now, state.best_loss) {
             (Some(l), Some(best)) => l < best,
@@ -360,7 +384,7 @@ pub fn train_bst(
             state.best_loss = loss_now;
             write_atomic(&out.join(MODEL_FILE), &record_bytes(&valid_model)?).map_err(io_err(out))?;
         }
-        // The seed's running threshold for the next epoch.
+        // The reference notebook's running threshold for the next epoch.
         if state.clip.is_some() && !norms.is_empty() {
             state.clip = Some(mean + std);
         }
@@ -437,7 +461,19 @@ mod tests {
         let ctx = ContextVocab::from_training(&data);
         let study = build_study(&data, &vocab, &PackConfig::new(24, 6).unwrap());
         let ex = Examples::new(&data, &study.seqs, &vocab, &ctx);
-        let model = BstConfig { vocab_size: vocab.len(), d_model: 16, n_heads: 2, n_layers: 1, d_ff: 32, max_len: 8, positions: Positions::Sinusoidal, context_sizes: ctx.sizes(), context_dim: 4, mlp_hidden: 32, dropout: 0.1 };
+        let model = BstConfig {
+            vocab_size: vocab.len(),
+            d_model: 16,
+            n_heads: 2,
+            n_layers: 1,
+            d_ff: 32,
+            max_len: 8,
+            positions: Positions::Sinusoidal,
+            context_sizes: ctx.sizes(),
+            context_dim: 4,
+            mlp_hidden: 32,
+            dropout: 0.1,
+        };
         let train = BstTrainConfig { epochs: 4, batch_size: 32, learning_rate: 3e-3, lr_milestones: vec![3], ..Default::default() };
         (data, vocab, ctx, ex, BstRunConfig::new(model, train))
     }

@@ -57,7 +57,18 @@ pub struct DktDistillConfig {
 
 impl Default for DktTrainConfig {
     fn default() -> Self {
-        Self { hidden: 100, window: 100, batch_size: 64, epochs: 10, learning_rate: 1e-3, seed: 42, engine: Engine::Fused, problem_aware: false, problem_decay: 0.0, distill: None }
+        Self {
+            hidden: 100,
+            window: 100,
+            batch_size: 64,
+            epochs: 10,
+            learning_rate: 1e-3,
+            seed: 42,
+            engine: Engine::Fused,
+            problem_aware: false,
+            problem_decay: 0.0,
+            distill: None,
+        }
     }
 }
 
@@ -68,4 +79,3 @@ pub struct DktRunConfig {
     pub dkt: DktConfig,
     pub train: DktTrainConfig,
 }
-

@@ -60,10 +60,14 @@ pub fn loss_and_grads_with(w: &DktWeights, seqs: &[KtSequence], windows: &[Windo
         vec![rows_loss_and_grads(w, seqs, windows, soft(0, windows.len()))]
     } else {
         std::thread::scope(|scope| {
-            let hs: Vec<_> = windows.chunks(per).enumerate().map(|(k, c)| {
-                let soft = soft(k, c.len());
-                scope.spawn(move || rows_loss_and_grads(w, seqs, c, soft))
-            }).collect();
+            let hs: Vec<_> = windows
+                .chunks(per)
+                .enumerate()
+                .map(|(k, c)| {
+                    let soft = soft(k, c.len());
+                    scope.spawn(move || rows_loss_and_grads(w, seqs, c, soft))
+                })
+                .collect();
             hs.into_iter().map(|h| h.join().expect("DKT training worker panicked")).collect()
         })
     };
@@ -343,7 +347,8 @@ mod tests {
         if cfg.n_problems > 0 {
             // Non-zero problem parameters, so every path of the problem-aware maths is exercised.
             let parts = DktWeights::from_model(&model).into_parts();
-            let w = DktWeights::new(DktWeightsParts { problem_difficulty: vec![0.3, -0.2, 0.5, -0.4], problem_scale: vec![0.7, -0.5, 0.2, 1.1], ..parts }).unwrap();
+            let w =
+                DktWeights::new(DktWeightsParts { problem_difficulty: vec![0.3, -0.2, 0.5, -0.4], problem_scale: vec![0.7, -0.5, 0.2, 1.1], ..parts }).unwrap();
             model = w.to_module(&device);
         }
         let w = DktWeights::from_model(&model);

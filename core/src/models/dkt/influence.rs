@@ -58,12 +58,7 @@ mod tests {
     #[test]
     fn precision_counts_same_concept_neighbours() {
         // Skills 0,1 are concept 0; 2,3 concept 1. Each skill influences its partner most.
-        let j = vec![
-            vec![0.0, 0.9, 0.1, 0.2],
-            vec![0.8, 0.0, 0.3, 0.1],
-            vec![0.1, 0.2, 0.0, 0.7],
-            vec![0.3, 0.1, 0.9, 0.0],
-        ];
+        let j = vec![vec![0.0, 0.9, 0.1, 0.2], vec![0.8, 0.0, 0.3, 0.1], vec![0.1, 0.2, 0.0, 0.7], vec![0.3, 0.1, 0.9, 0.0]];
         assert_eq!(same_concept_precision(&j, &[0, 0, 1, 1], 1), 1.0);
         assert!((chance_precision(&[0, 0, 1, 1]) - 1.0 / 3.0).abs() < 1e-12);
     }

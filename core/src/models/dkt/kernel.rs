@@ -258,6 +258,7 @@ impl DktWeights {
             return self.predict_rows(histories, probabilities);
         }
         let per = histories.len().div_ceil(threads);
+        // wasm: never reached there, `worker_threads` is 1 in WebAssembly.
         std::thread::scope(|scope| {
             let handles: Vec<_> = histories.chunks(per).map(|rows| scope.spawn(move || self.predict_rows(rows, probabilities))).collect();
             handles.into_iter().flat_map(|h| h.join().expect("DKT worker panicked")).collect()
@@ -338,6 +339,7 @@ pub(crate) fn worker_threads(rows: usize) -> usize {
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
+        // wasm: compiled only outside WebAssembly (the cfg above).
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
         // Below ~8 rows per thread the spawn costs more than it saves.
         cores.min(rows / 8).max(1)

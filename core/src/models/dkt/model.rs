@@ -78,4 +78,3 @@ impl DktModel {
         crate::sequences::kt::kt_sequences_with_problems(data, &self.vocab, problems)
     }
 }
-

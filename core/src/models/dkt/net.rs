@@ -112,9 +112,15 @@ impl KtBatchTensors {
             target_skill: Tensor::from_data(TensorData::new(b.target_skill.clone(), [cells, b.slots]), device),
             target_weight: Tensor::from_data(TensorData::new(b.target_weight.clone(), [cells, b.slots]), device),
             target_correct: Tensor::from_data(TensorData::new(b.target_correct.clone(), [cells, 1]), device),
-            input_problem_slot: Tensor::from_data(TensorData::new(b.input_problem.iter().flat_map(|&p| std::iter::repeat_n(p, b.slots)).collect::<Vec<i64>>(), [cells * b.slots]), device),
+            input_problem_slot: Tensor::from_data(
+                TensorData::new(b.input_problem.iter().flat_map(|&p| std::iter::repeat_n(p, b.slots)).collect::<Vec<i64>>(), [cells * b.slots]),
+                device,
+            ),
             input_problem_weight: Tensor::from_data(
-                TensorData::new(b.input_weight.iter().enumerate().map(|(i, w)| w * b.input_problem_known[i / b.slots]).collect::<Vec<f32>>(), [cells * b.slots, 1]),
+                TensorData::new(
+                    b.input_weight.iter().enumerate().map(|(i, w)| w * b.input_problem_known[i / b.slots]).collect::<Vec<f32>>(),
+                    [cells * b.slots, 1],
+                ),
                 device,
             ),
             target_problem: Tensor::from_data(TensorData::new(b.target_problem.clone(), [cells]), device),

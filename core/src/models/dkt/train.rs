@@ -13,20 +13,19 @@ use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Bytes, Device};
 use serde::{Deserialize, Serialize};
 
-use crate::models::device::{CpuBackend, cpu_device, reference_device};
-pub use crate::runs::TrainError;
-use crate::runs::{clear_run_outputs, epoch_order, io_err, json_bytes, latest_checkpoint, load_record, prune_checkpoints, read_json, record_bytes};
-use crate::models::dkt::net::{Dkt, DktConfig, KtBatchTensors};
-use crate::models::dkt::fused::{Adam, Distill, loss_and_grads_with};
-use crate::models::dkt::kernel::DktWeights;
-use crate::models::lstm_math::sigmoid;
-use crate::io::write_atomic;
-use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE, PROBLEMS_FILE, SKILLS_FILE};
 use super::config::{DktRunConfig, DktTrainConfig, Engine};
+use crate::io::write_atomic;
 use crate::metrics::ranking::auc;
 use crate::metrics::{BinaryReport, binary_report};
+use crate::models::device::{CpuBackend, cpu_device, reference_device};
+use crate::models::dkt::fused::{Adam, Distill, loss_and_grads_with};
+use crate::models::dkt::kernel::DktWeights;
+use crate::models::dkt::net::{Dkt, DktConfig, KtBatchTensors};
+use crate::models::lstm_math::sigmoid;
+pub use crate::runs::TrainError;
+use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE, PROBLEMS_FILE, SKILLS_FILE};
+use crate::runs::{clear_run_outputs, epoch_order, io_err, json_bytes, latest_checkpoint, load_record, prune_checkpoints, read_json, record_bytes};
 use crate::sequences::kt::{KtBatch, KtSequence, KtStep, ProblemVocab, SkillVocab, Window, windows};
-
 
 /// The state that changes during training, for either engine.
 enum Trainer {
@@ -105,7 +104,9 @@ impl Trainer {
 
     fn load(self, dir: &Path, optimizer_step: u64) -> Result<Self, TrainError> {
         let dev = reference_device();
-        let read_w = |name: &str, like: &DktWeights| -> Result<DktWeights, TrainError> { Ok(DktWeights::from_model(&load_record(like.to_module(&dev), &dir.join(name))?)) };
+        let read_w = |name: &str, like: &DktWeights| -> Result<DktWeights, TrainError> {
+            Ok(DktWeights::from_model(&load_record(like.to_module(&dev), &dir.join(name))?))
+        };
         Ok(match self {
             Trainer::Fused { w, adam } => {
                 let w = read_w(MODEL_FILE, &w)?;
@@ -116,7 +117,9 @@ impl Trainer {
                 let model = load_record(model, &dir.join(MODEL_FILE))?;
                 let path = dir.join("optim.bpk");
                 let bytes = fs::read(&path).map_err(io_err(&path))?;
-                let optim = optim.from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| TrainError::Corrupt { path: path.display().to_string(), message: format!("{e:?}") })?;
+                let optim = optim
+                    .from_bytes(Bytes::from_bytes_vec(bytes))
+                    .map_err(|e| TrainError::Corrupt { path: path.display().to_string(), message: format!("{e:?}") })?;
                 Trainer::Burn { model, optim, device }
             }
         })
@@ -161,7 +164,6 @@ pub struct TrainOutcome {
     pub best_epoch: Option<usize>,
 }
 
-
 /// Trains DKT on `train`, selecting the epoch with the best AUC on `valid` (the last epoch when
 /// `valid` is empty), and writes `config.json`, `skills.json`, `model.bpk`, `history.json` and
 /// `checkpoints/` into `out`. With `resume`, continues from the newest complete checkpoint.
@@ -197,7 +199,11 @@ pub fn train_dkt_with(
         (None, None) => None,
         (Some(t), Some(d)) => {
             if t.config().n_skills != vocab.len() {
-                return Err(TrainError::Invalid(format!("the teacher knows {} skills, this data {}: distil on the teacher's data and split", t.config().n_skills, vocab.len())));
+                return Err(TrainError::Invalid(format!(
+                    "the teacher knows {} skills, this data {}: distil on the teacher's data and split",
+                    t.config().n_skills,
+                    vocab.len()
+                )));
             }
             if cfg.engine != Engine::Fused {
                 return Err(TrainError::Invalid("distillation is implemented by the fused engine only".into()));
@@ -318,7 +324,6 @@ fn save_checkpoint(out: &Path, trainer: &Trainer, state: &mut CheckpointState) -
     prune_checkpoints(&root, 2)
 }
 
-
 /// Held-out scores: every step after the first of each window, scored by the output after the
 /// step before it (mean of its skills' probabilities, as pyKT reports).
 #[derive(Debug, Clone, Serialize)]
@@ -368,8 +373,8 @@ pub fn evaluate_dkt(weights: &DktWeights, vocab: &SkillVocab, seqs: &[KtSequence
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::super::model::DktModel;
+    use super::*;
 
     fn seqs() -> Vec<KtSequence> {
         let mut init = crate::models::init::Init::new(3);

@@ -2,7 +2,7 @@
 //! with BPR on implicit feedback, and scored the way a recommender is used: RMSE on held-out cells,
 //! Recall@k and NDCG@k over a *full* ranking of every item (a sampled ranking flatters a model).
 //!
-//! Unlike the MF seed notebook, whose model sums the whole batch into one number
+//! Unlike the MF reference notebook, whose model sums the whole batch into one number
 //! (`torch.mul(u, i).sum()`), a score here is per (user, item) row, and the user's training items
 //! are masked out of the ranking instead of being counted as hits (the distillation seed scores
 //! on its own training pairs).
@@ -93,7 +93,7 @@ impl MfBatchTensors {
         }
     }
 
-    /// The seed's per-item loader, for `bench sampler`: every example becomes its own tensors
+    /// The reference notebook's per-item loader, for `bench sampler`: every example becomes its own tensors
     /// and the batch is concatenated from them, as a `Dataset.__getitem__` + collate does.
     pub fn per_item(b: &MfBatch, device: &Device) -> Self {
         let one_int = |x: i64| Tensor::<1, Int>::from_data(TensorData::new(vec![x], [1]), device);
@@ -133,7 +133,7 @@ impl Mf {
     }
 
     /// Mean loss of the batch plus `l2 · mean ‖factors touched‖²`, and, with `teacher` (its BPR
-    /// differences for the same rows), the distillation seed's combination:
+    /// differences for the same rows), the distillation notebook's combination:
     /// `(1 − α) · BPR + α · T² · MSE(student diff, teacher diff)`. With MSE the teacher term is
     /// `MSE(student score, teacher score)`.
     pub fn loss(&self, x: &MfBatchTensors, loss: MfLoss, l2: f64, teacher: Option<(&Tensor<1>, f64, f64)>) -> Tensor<1> {
@@ -148,7 +148,11 @@ impl Mf {
                 let (sn, _, qn) = self.scores(&x.users, neg);
                 let diff = sp - sn;
                 // −log σ(d) = softplus(−d).
-                (softplus(diff.clone().neg(), 1.0).mean(), diff, p.powi_scalar(2).sum_dim(1).mean() + q.powi_scalar(2).sum_dim(1).mean() + qn.powi_scalar(2).sum_dim(1).mean())
+                (
+                    softplus(diff.clone().neg(), 1.0).mean(),
+                    diff,
+                    p.powi_scalar(2).sum_dim(1).mean() + q.powi_scalar(2).sum_dim(1).mean() + qn.powi_scalar(2).sum_dim(1).mean(),
+                )
             }
         };
         let reg = factors.reshape([1]) * l2;

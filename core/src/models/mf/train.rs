@@ -2,7 +2,7 @@
 //! [`BatchSampler`], a checkpoint per epoch, exact resume after a kill, the held-out report after
 //! every epoch, and the time split between sampling and computing that `bench sampler` reports.
 //!
-//! With a teacher ([`MfTeacher`]) the same loop is the distillation seed's: the student's BPR
+//! With a teacher ([`MfTeacher`]) the same loop is the distillation notebook's: the student's BPR
 //! differences are pulled towards the teacher's on the same (user, positive, negative) triples.
 //!
 //! A model directory holds `config.json` ([`MfRunConfig`]), `ids.json` (the student and item ids
@@ -17,17 +17,19 @@ use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use crate::io::write_atomic;
 use crate::models::device::reference_device;
 use crate::models::mf::{Mf, MfBatchTensors, MfConfig, MfEvaluation, MfLoss, MfWeights, evaluate_mf};
-use crate::runs::{TrainError, load_burn_checkpoint, save_burn_checkpoint, clear_run_outputs, io_err, json_bytes, latest_checkpoint, load_record, read_json, record_bytes};
-use crate::io::write_atomic;
 use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE};
+use crate::runs::{
+    TrainError, clear_run_outputs, io_err, json_bytes, latest_checkpoint, load_burn_checkpoint, load_record, read_json, record_bytes, save_burn_checkpoint,
+};
 use crate::sequences::mf::{BatchSampler, MfSplit, RatingKind};
 
 pub const IDS_FILE: &str = "ids.json";
 use crate::runs::MF_FORMAT as FORMAT;
 
-/// How a batch becomes tensors: the vectorised sampler, or the seed's one-example-at-a-time
+/// How a batch becomes tensors: the vectorised sampler, or the reference notebook's one-example-at-a-time
 /// loader (kept only so `bench sampler` can measure the difference).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -56,7 +58,18 @@ pub struct MfTrainConfig {
 
 impl Default for MfTrainConfig {
     fn default() -> Self {
-        Self { loss: MfLoss::Bpr, rating: RatingKind::Implicit, test_frac: 0.2, epochs: 20, batch_size: 1024, learning_rate: 5e-3, l2: 1e-4, seed: 0, k: 10, loader: Loader::Batch }
+        Self {
+            loss: MfLoss::Bpr,
+            rating: RatingKind::Implicit,
+            test_frac: 0.2,
+            epochs: 20,
+            batch_size: 1024,
+            learning_rate: 5e-3,
+            l2: 1e-4,
+            seed: 0,
+            k: 10,
+            loader: Loader::Batch,
+        }
     }
 }
 
@@ -140,7 +153,15 @@ pub struct MfTeacher<'a> {
 }
 
 /// Trains on `split.train`, reporting `split.test` after every epoch, and writes `out`.
-pub fn train_mf(split: &MfSplit, ids: &MfIds, run: &MfRunConfig, teacher: Option<&MfTeacher<'_>>, out: &Path, resume: bool, progress: &mut dyn FnMut(MfProgress)) -> Result<Vec<MfEpochRecord>, TrainError> {
+pub fn train_mf(
+    split: &MfSplit,
+    ids: &MfIds,
+    run: &MfRunConfig,
+    teacher: Option<&MfTeacher<'_>>,
+    out: &Path,
+    resume: bool,
+    progress: &mut dyn FnMut(MfProgress),
+) -> Result<Vec<MfEpochRecord>, TrainError> {
     let cfg = &run.train;
     cfg.validate().map_err(TrainError::Invalid)?;
     if split.train.is_empty() {
@@ -165,11 +186,17 @@ pub fn train_mf(split: &MfSplit, ids: &MfIds, run: &MfRunConfig, teacher: Option
         let mut saved_cfg: MfRunConfig = read_json(&out.join(CONFIG_FILE))?;
         saved_cfg.train.epochs = cfg.epochs;
         if &saved_cfg != run {
-            return Err(TrainError::Invalid(format!("{}: was trained with a different configuration; resume needs the same one (only --epochs may change)", out.display())));
+            return Err(TrainError::Invalid(format!(
+                "{}: was trained with a different configuration; resume needs the same one (only --epochs may change)",
+                out.display()
+            )));
         }
         let saved_ids: MfIds = read_json(&out.join(IDS_FILE))?;
         if &saved_ids != ids {
-            return Err(TrainError::Invalid(format!("{}: the data has other students or items than the run started with; resume needs the same data", out.display())));
+            return Err(TrainError::Invalid(format!(
+                "{}: the data has other students or items than the run started with; resume needs the same data",
+                out.display()
+            )));
         }
         (model, optim) = load_burn_checkpoint(model, optim, &ckpt)?;
         state = saved;
@@ -249,7 +276,10 @@ impl MfModelDir {
     pub fn load(dir: &Path) -> Result<Self, TrainError> {
         let run: MfRunConfig = read_json(&dir.join(CONFIG_FILE))?;
         if run.format != FORMAT {
-            return Err(TrainError::Corrupt { path: dir.join(CONFIG_FILE).display().to_string(), message: format!("not a {FORMAT} model (found {})", run.format) });
+            return Err(TrainError::Corrupt {
+                path: dir.join(CONFIG_FILE).display().to_string(),
+                message: format!("not a {FORMAT} model (found {})", run.format),
+            });
         }
         let ids: MfIds = read_json(&dir.join(IDS_FILE))?;
         if ids.students.len() != run.model.n_users || ids.items.len() != run.model.n_items {
@@ -276,10 +306,19 @@ mod tests {
             let base = if u % 2 == 0 { 0 } else { items / 2 };
             for k in 0..items / 2 {
                 let cell = Cell { user: u, item: base + k, rating: 1.0 };
-                if k == (u / 2) % (items / 2) { test.push(cell) } else if (k + u) % 3 != 0 { train.push(cell) }
+                if k == (u / 2) % (items / 2) {
+                    test.push(cell)
+                } else if (k + u) % 3 != 0 {
+                    train.push(cell)
+                }
             }
         }
-        let split = MfSplit { train: Ratings::from_cells(users as usize, items as usize, &train), test: Ratings::from_cells(users as usize, items as usize, &test), cold_items_dropped: 0, users_without_test: 0 };
+        let split = MfSplit {
+            train: Ratings::from_cells(users as usize, items as usize, &train),
+            test: Ratings::from_cells(users as usize, items as usize, &test),
+            cold_items_dropped: 0,
+            users_without_test: 0,
+        };
         let ids = MfIds { students: (0..users).map(|u| u.to_string()).collect(), items: (0..items).map(|i| format!("i{i}")).collect() };
         (split, ids)
     }

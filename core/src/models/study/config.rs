@@ -49,7 +49,17 @@ pub struct RecTrainConfig {
 
 impl Default for RecTrainConfig {
     fn default() -> Self {
-        Self { steps: 2000, batch_size: 32, learning_rate: 1e-3, warmup_steps: 200, weight_decay: 0.1, seed: 0, eval_every: 250, save_every: 250, backend: RecBackend::Flex }
+        Self {
+            steps: 2000,
+            batch_size: 32,
+            learning_rate: 1e-3,
+            warmup_steps: 200,
+            weight_decay: 0.1,
+            seed: 0,
+            eval_every: 250,
+            save_every: 250,
+            backend: RecBackend::Flex,
+        }
     }
 }
 

@@ -102,7 +102,15 @@ pub struct NextOptions {
 /// students; students without reads in `rows` are left out of the result). `rows` and `seqs`
 /// come from one [`crate::sequences::study::build_study`] over the data, so only the rows that
 /// hold a chosen student's last read are run.
-pub fn recommend_next(model: &Recommender, config: &RecommenderConfig, vocab: &TitleVocab, data: &StudyData, students: &[u32], options: &NextOptions, device: &Device) -> Vec<NextRead> {
+pub fn recommend_next(
+    model: &Recommender,
+    config: &RecommenderConfig,
+    vocab: &TitleVocab,
+    data: &StudyData,
+    students: &[u32],
+    options: &NextOptions,
+    device: &Device,
+) -> Vec<NextRead> {
     let plan = NextPlan::new(config, data, students, options);
     let logits = plan.batches.iter().map(|b| run(model, b, device)).collect();
     plan.finish(vocab, logits)
@@ -190,7 +198,11 @@ impl<'d> NextPlan<'d> {
                 let recent = self.ctx.recent_readers(&row.classroom, student, as_of - RECENT_DAYS * 86_400, as_of);
                 let suggestions = top_titles(&logits[q * config.vocab_size..(q + 1) * config.vocab_size], vocab, options.n, &exclude)
                     .into_iter()
-                    .map(|(id, score)| Suggestion { title: vocab.decode(id).unwrap_or_default().to_string(), score, classmates_recent: recent.get(&id).map_or(0, HashSet::len) })
+                    .map(|(id, score)| Suggestion {
+                        title: vocab.decode(id).unwrap_or_default().to_string(),
+                        score,
+                        classmates_recent: recent.get(&id).map_or(0, HashSet::len),
+                    })
                     .collect();
                 found.insert(student, NextRead { student, suggestions });
             }

@@ -97,7 +97,19 @@ pub struct RecommenderConfig {
 impl RecommenderConfig {
     /// The benchmark shape: 2 layers, 4 heads, 128 dimensions, 4x feed-forward.
     pub fn new(kind: RecommenderKind, vocab_size: usize) -> Self {
-        Self { kind, vocab_size, d_model: 128, n_heads: 4, n_layers: 2, d_ff: 512, dropout: 0.1, num_grade_levels: None, durations: true, times: true, count_features: true }
+        Self {
+            kind,
+            vocab_size,
+            d_model: 128,
+            n_heads: 4,
+            n_layers: 2,
+            d_ff: 512,
+            dropout: 0.1,
+            num_grade_levels: None,
+            durations: true,
+            times: true,
+            count_features: true,
+        }
     }
 
     pub fn validate(&self) -> Result<(), String> {

@@ -19,17 +19,16 @@ use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
-use crate::models::device::reference_device;
-use crate::runs::{TrainError, load_burn_checkpoint, save_burn_checkpoint, clear_run_outputs, epoch_order, io_err, json_bytes, latest_checkpoint, read_json, record_bytes};
-use crate::models::study::net::{CountContext, Queries, RecBatch, Recommender, RecommenderConfig};
+use super::config::RecRunConfig;
 use crate::io::write_atomic;
 use crate::metrics::ranking::{hit, rank_of};
+use crate::models::device::reference_device;
+use crate::models::study::net::{CountContext, Queries, RecBatch, Recommender, RecommenderConfig};
 use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE, VOCAB_FILE};
-use super::config::RecRunConfig;
+use crate::runs::{
+    TrainError, clear_run_outputs, epoch_order, io_err, json_bytes, latest_checkpoint, load_burn_checkpoint, read_json, record_bytes, save_burn_checkpoint,
+};
 use crate::sequences::study::{Row, StudyData, TitleVocab};
-
-
-
 
 /// A trained recommender whose logits a student learns from (on the same rows and queries).
 pub struct RecTeacher<'a> {
@@ -94,7 +93,15 @@ pub fn step_rows(n: usize, batch: usize, seed: u64, step: usize) -> Vec<usize> {
 }
 
 /// Monitor metrics of `model` on `rows` (batches of `batch` rows).
-pub fn monitor(model: &Recommender, config: &RecommenderConfig, vocab: &TitleVocab, rows: &[Row], ctx: &CountContext, batch: usize, device: &Device) -> Option<EvalRecord> {
+pub fn monitor(
+    model: &Recommender,
+    config: &RecommenderConfig,
+    vocab: &TitleVocab,
+    rows: &[Row],
+    ctx: &CountContext,
+    batch: usize,
+    device: &Device,
+) -> Option<EvalRecord> {
     let (mut loss_sum, mut tokens, mut hits) = (0.0f64, 0usize, [0usize; 3]);
     for chunk in rows.chunks(batch.max(1)) {
         let refs: Vec<&Row> = chunk.iter().collect();
@@ -191,11 +198,17 @@ pub fn train_recommender_with(
         let mut saved_cfg: RecRunConfig = read_json(&out.join(CONFIG_FILE))?;
         saved_cfg.train.steps = cfg.steps;
         if &saved_cfg != run {
-            return Err(TrainError::Invalid(format!("{}: was trained with a different configuration; resume needs the same one (only --steps may change)", out.display())));
+            return Err(TrainError::Invalid(format!(
+                "{}: was trained with a different configuration; resume needs the same one (only --steps may change)",
+                out.display()
+            )));
         }
         let saved_vocab = TitleVocab::load(&out.join(VOCAB_FILE)).map_err(|e| TrainError::Invalid(e.to_string()))?;
         if &saved_vocab != vocab {
-            return Err(TrainError::Invalid(format!("{}: the training data gives another title vocabulary than the run started with; resume needs the same data", out.display())));
+            return Err(TrainError::Invalid(format!(
+                "{}: the training data gives another title vocabulary than the run started with; resume needs the same data",
+                out.display()
+            )));
         }
         (model, optim) = load_burn_checkpoint(model, optim, &ckpt)?;
         state = saved;
@@ -268,15 +281,15 @@ pub fn train_recommender_with(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use std::fs;
     use super::super::config::RecTrainConfig;
     use super::super::model::StudyModel;
+    use super::*;
     use crate::models::study::net::RecommenderKind;
     use crate::sequences::study::PackConfig;
     use crate::sequences::study::build_study;
     use crate::sequences::study::test_data::synth_reads;
     use crate::synth::SynthConfig;
+    use std::fs;
 
     #[test]
     fn step_rows_cover_every_row_once_per_epoch() {

@@ -39,9 +39,17 @@ const VERSION: u32 = 1;
 #[derive(Debug, thiserror::Error)]
 pub enum VocabError {
     #[error("{file}: {source}")]
-    Io { file: String, #[source] source: std::io::Error },
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{file}: not a title vocabulary: {source}")]
-    Json { file: String, #[source] source: serde_json::Error },
+    Json {
+        file: String,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error("{file}: {message}")]
     Invalid { file: String, message: String },
 }
@@ -183,7 +191,16 @@ mod tests {
         for (k, (s, t)) in list.iter().enumerate() {
             let student = d.student(s);
             let item = d.items.intern(t);
-            d.events.push(Event { student, item, skills: vec![], correct: None, time: Some(k as i64 * 86_400), order: k as u64, seconds: None, kind: EventKind::Reading });
+            d.events.push(Event {
+                student,
+                item,
+                skills: vec![],
+                correct: None,
+                time: Some(k as i64 * 86_400),
+                order: k as u64,
+                seconds: None,
+                kind: EventKind::Reading,
+            });
         }
         d
     }
