@@ -127,7 +127,7 @@ mod tests {
         let data = three_classmates();
         let vocab = TitleVocab::from_training(&data, 10);
         let cfg = RecommenderConfig { d_model: 16, n_heads: 2, d_ff: 32, n_layers: 1, ..RecommenderConfig::new(RecommenderKind::Study, vocab.len()) };
-        let run = RecRunConfig::new(cfg.clone(), PackConfig::new(16, 16).unwrap(), RecTrainConfig::default());
+        let run = RecRunConfig::new(cfg, PackConfig::new(16, 16).unwrap(), RecTrainConfig::default());
         let model = StudyModel { model: cfg.init(5, &reference_device()), run, vocab };
         let request = Request { top: 2, include_read: true, as_of: None };
         let all: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();

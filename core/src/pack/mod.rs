@@ -138,6 +138,7 @@ impl PackMeta {
 
 /// A pack, loaded: the same model types a trained model directory loads into.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant, reason = "one pack is loaded at a time; a box would only add a pointer to follow")]
 pub enum LoadedPack {
     Dkt(DktModel),
     Recommender(StudyModel),

@@ -93,7 +93,7 @@ fn study_data() -> (TitleVocab, StudyData) {
 
 fn rec_model(kind: RecommenderKind, vocab: &TitleVocab) -> StudyModel {
     let cfg = RecommenderConfig { d_model: 64, n_heads: 2, d_ff: 128, n_layers: 1, ..RecommenderConfig::new(kind, vocab.len()) };
-    let run = RecRunConfig::new(cfg.clone(), PackConfig::new(16, 16).unwrap(), RecTrainConfig::default());
+    let run = RecRunConfig::new(cfg, PackConfig::new(16, 16).unwrap(), RecTrainConfig::default());
     StudyModel { model: cfg.init(5, &reference_device()), run, vocab: vocab.clone() }
 }
 

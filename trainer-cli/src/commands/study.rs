@@ -367,13 +367,13 @@ fn readers(data: &Interactions) -> Vec<String> {
 fn scored_readers(a: &EvalArgs, mut all: Interactions, split: Option<&Split>, seed: u64) -> Result<Interactions> {
     if let Some(frac) = a.held_out_frac {
         let held = split_by_classroom(&all, frac, seed).map_err(anyhow::Error::msg)?.1;
-        if let Some(s) = split.filter(|s| s.data == canonical(&a.data)) {
-            if readers(&held) != s.valid {
-                bail!(
-                    "{}: --held-out-frac {frac} holds out other classrooms than the model's {SPLIT_FILE} records: drop --held-out-frac (the recorded split is used)",
-                    a.model.display()
-                );
-            }
+        if let Some(s) = split.filter(|s| s.data == canonical(&a.data))
+            && readers(&held) != s.valid
+        {
+            bail!(
+                "{}: --held-out-frac {frac} holds out other classrooms than the model's {SPLIT_FILE} records: drop --held-out-frac (the recorded split is used)",
+                a.model.display()
+            );
         }
         return Ok(held);
     }

@@ -143,7 +143,7 @@ impl BstTrainConfig {
         if self.epochs == 0 || self.batch_size == 0 {
             return Err("--epochs and --batch-size must be at least 1".into());
         }
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) || !(self.lr_gamma.is_finite() && self.lr_gamma > 0.0) {
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0 && self.lr_gamma.is_finite() && self.lr_gamma > 0.0) {
             return Err("--lr and --lr-gamma must be positive".into());
         }
         if self.clip.is_some_and(|c| !(c.is_finite() && c > 0.0)) {

@@ -208,7 +208,7 @@ pub fn train_dkt_with(
             if cfg.engine != Engine::Fused {
                 return Err(TrainError::Invalid("distillation is implemented by the fused engine only".into()));
             }
-            if !(0.0..=1.0).contains(&d.alpha) || !(d.temperature.is_finite() && d.temperature > 0.0) {
+            if !((0.0..=1.0).contains(&d.alpha) && d.temperature.is_finite() && d.temperature > 0.0) {
                 return Err(TrainError::Invalid(format!("--alpha must be in [0, 1] and --temperature positive (got {} and {})", d.alpha, d.temperature)));
             }
             Some(Distill { teacher: t, alpha: d.alpha as f32, temperature: d.temperature as f32 })

@@ -169,7 +169,7 @@ pub fn train_recommender_with(
             if t.config.vocab_size != run.model.vocab_size || t.config.kind != run.model.kind {
                 return Err(TrainError::Invalid("the teacher has another vocabulary or kind than the student: distil on the teacher's data".into()));
             }
-            if !(0.0..=1.0).contains(&d.alpha) || !(d.temperature.is_finite() && d.temperature > 0.0) {
+            if !((0.0..=1.0).contains(&d.alpha) && d.temperature.is_finite() && d.temperature > 0.0) {
                 return Err(TrainError::Invalid(format!("--alpha must be in [0, 1] and --temperature positive (got {} and {})", d.alpha, d.temperature)));
             }
             Some((t, d.clone()))
