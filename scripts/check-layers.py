@@ -8,6 +8,8 @@
 3. WebAssembly: code the browser runs uses no std::fs, Instant, SystemTime or threads, unless a
    `// wasm:` comment on that line or the one above says why it is never reached there.
 4. One cfg spelling for WebAssembly: `target_arch = "wasm32"`.
+5. Trainers stay pure: nothing under core/src/models touches files (run directories go through
+   `runs`) or std's clock (`web_time::Instant` works in a browser too).
 
 Test code (`#[cfg(test)]` modules, tests.rs files) is not checked: tests may reach anywhere.
 `--self-test` runs the checks on small trees that break each rule (and on one that breaks
@@ -40,6 +42,7 @@ BROWSER_DIRS = ["app/src", "core/src/infer", "core/src/pack"]
 # Inference files of the models (and what they share) the browser runs, by name under core/src/models.
 BROWSER_MODEL_FILES = re.compile(r"(^|/)(model|kernel|net|config|infer|mod|sgemm|recurrent_gemm|lstm_math|init|baselines)\.rs$")
 WASM_FORBIDDEN = re.compile(r"\bstd::fs\b|\bfs::(read|write|File|create_dir|rename|remove)|\bInstant\b|\bSystemTime\b|\bstd::thread\b|\bthread::(spawn|scope)\b")
+MODELS_FORBIDDEN = re.compile(r"\bstd::fs\b|\bfs::\w|\bstd::time::(Instant|SystemTime)\b|\bcrate::io::")
 WASM_CFG = re.compile(r"target_family\s*=\s*\"wasm\"|target_os\s*=\s*\"unknown\"")
 
 
@@ -102,8 +105,12 @@ def check(root):
                     continue
                 if LAYERS[target[0]] >= LAYERS[top]:
                     errors.append(f"{path}:{n}: `{top}` (layer {LAYERS[top]}) imports `{'::'.join(target)}` (layer {LAYERS[target[0]]}): an import may only go down a layer")
-            if top in ("pack", "infer") and TRAINING.search(code):
-                errors.append(f"{path}:{n}: `{top}` imports training code ({TRAINING.search(code).group(0)}): use the inference types")
+            inference_file = top == "models" and BROWSER_MODEL_FILES.search(path.replace(os.sep, "/"))
+            if top in ("pack", "infer") or inference_file:
+                for target in imports(code, here):
+                    m = TRAINING.search("::".join(target))
+                    if m:
+                        errors.append(f"{path}:{n}: inference code imports training code ({m.group(0)}): use the inference types")
     for path in rust_files(root, "app/src"):
         for n, _, code in code_lines(path):
             if TRAINING.search(code):
@@ -120,6 +127,12 @@ def check(root):
             if "// wasm:" in raw or (k > 0 and lines[k - 1][1].strip().startswith("// wasm:")):
                 continue
             errors.append(f"{path}:{n}: `{m.group(0)}` in code the browser runs: not in WebAssembly (or say why with a `// wasm:` comment)")
+    # 5: trainers go through runs for files and through web_time for the clock.
+    for path in rust_files(root, "core/src/models"):
+        for n, _, code in code_lines(path):
+            m = MODELS_FORBIDDEN.search(code)
+            if m:
+                errors.append(f"{path}:{n}: `{m.group(0)}` in a model: run-directory files go through `crate::runs`, time through `web_time::Instant`")
     # 4: one cfg spelling, in Rust and in manifests.
     for sub in ["core", "app", "trainer-cli"]:
         for d, _, files in os.walk(os.path.join(root, sub)):
@@ -138,7 +151,7 @@ def self_test():
     """Each broken tree must be caught, and the clean one must pass."""
     clean = {
         "core/src/data/mod.rs": "use crate::calendar::Date;\n",
-        "core/src/models/bst/train.rs": "use crate::sequences::study::Rows;\nuse std::fs;\n",
+        "core/src/models/bst/train.rs": "use crate::sequences::study::Rows;\nuse crate::runs::write_run_file;\nuse web_time::Instant;\n",
         "core/src/eval/report.rs": "use crate::models::study::StudyModel;\n",
         "core/src/infer/mod.rs": "use crate::models::dkt::DktModel;\n// wasm: never reached there\nlet t = std::thread::available_parallelism();\n",
         "app/src/lib.rs": "#[cfg(target_arch = \"wasm32\")]\nfn f() {}\n",
@@ -148,12 +161,16 @@ def self_test():
         "cycle": {"core/src/models/bst/train.rs": "use crate::eval::baselines::PerRead;\n"},
         "grouped import": {"core/src/sequences/kt.rs": "use crate::{data::Interactions, models::dkt::DktModel};\n"},
         "super chain": {"core/src/data/load.rs": "use super::super::sequences::kt;\n"},
+        "training in an inference model": {"core/src/models/dkt/model.rs": "use crate::models::dkt::train::TrainState;\n"},
+        "training in an inference model, by super": {"core/src/models/study/infer.rs": "use super::train::train;\n"},
         "training in packs": {"core/src/pack/mod.rs": "use crate::models::dkt::train::train_dkt;\n"},
         "training in the app": {"app/src/scorer.rs": "use classlens_core::models::study::train::train;\n"},
         "fs in the browser": {"core/src/infer/recommend.rs": "let b = std::fs::read(p);\n"},
         "Instant in the app": {"app/src/state.rs": "use std::time::Instant;\n"},
         "other cfg": {"core/src/infer/mod.rs": "#[cfg(target_family = \"wasm\")]\nmod webgpu;\n"},
         "unlayered module": {"core/src/recommend/mod.rs": "pub fn f() {}\n"},
+        "files in a trainer": {"core/src/models/mf/train.rs": "use std::fs;\nfn f() { fs::create_dir_all(out); }\n"},
+        "std clock in a trainer": {"core/src/models/dkt/train.rs": "use std::time::Instant;\n"},
     }
     failures = []
     for name, files in [("clean", {})] + list(broken.items()):

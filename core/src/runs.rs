@@ -49,6 +49,23 @@ pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> TrainError +
     move |error| TrainError::Io { path: path.display().to_string(), error }
 }
 
+/// Creates the run directory `out` (and its parents). Trainers reach files only through this
+/// module, so the browser's trainers (issue 14) need one seam, here.
+pub(crate) fn create_run_dir(out: &Path) -> Result<(), TrainError> {
+    fs::create_dir_all(out).map_err(io_err(out))
+}
+
+/// `bytes` written atomically (temporary file, then rename) as `dir/name`.
+pub(crate) fn write_run_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), TrainError> {
+    let path = dir.join(name);
+    crate::io::write_atomic(&path, bytes).map_err(io_err(&path))
+}
+
+/// A run file's bytes.
+pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, TrainError> {
+    fs::read(path).map_err(io_err(path))
+}
+
 /// A module's parameters as burn's record bytes.
 pub(crate) fn record_bytes<M: Module + Clone>(model: &M) -> Result<Vec<u8>, TrainError> {
     let bytes = model.clone().into_record().into_bytes().map_err(|e| TrainError::Invalid(format!("cannot serialize model: {e:?}")))?;

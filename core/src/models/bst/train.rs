@@ -12,9 +12,8 @@
 //! `checkpoints/epoch-NNNN/`.
 
 use std::collections::HashSet;
-use std::fs;
 use std::path::Path;
-use std::time::Instant;
+use web_time::Instant;
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
@@ -22,16 +21,14 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::data::{Interactions, StudentInfo};
-use crate::io::write_atomic;
 use crate::metrics::ranking::{hit, rank_of};
 use crate::models::baselines::PerRead;
 use crate::models::bst::net::{Bst, BstBatch, BstConfig, CONTEXT_FEATURES};
 use crate::models::device::{CpuBackend, cpu_device, reference_device};
 use crate::models::study::infer::top_titles;
-use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE, VOCAB_FILE};
+use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE, VOCAB_FILE, create_run_dir, write_run_file};
 use crate::runs::{
-    TrainError, clear_run_outputs, epoch_order, io_err, json_bytes, latest_checkpoint, load_burn_checkpoint, load_record, read_json, record_bytes,
-    save_burn_checkpoint,
+    TrainError, clear_run_outputs, epoch_order, json_bytes, latest_checkpoint, load_burn_checkpoint, load_record, read_json, record_bytes, save_burn_checkpoint,
 };
 use crate::sequences::study::{StudentReads, TitleVocab};
 
@@ -305,7 +302,7 @@ pub fn train_bst(
     let mut model = run.model.init(cfg.seed, &device);
     let mut optim = AdamWConfig::new().with_weight_decay(cfg.weight_decay as f32).init();
     let mut state = CheckpointState { epoch: 0, clip: cfg.clip, best_epoch: None, best_loss: None, history: Vec::new() };
-    fs::create_dir_all(out).map_err(io_err(out))?;
+    create_run_dir(out)?;
     let resumed = if resume { latest_checkpoint(out, |s: &CheckpointState| s.epoch) } else { None };
     if let Some((ckpt, saved)) = resumed {
         let mut saved_cfg: BstRunConfig = read_json(&out.join(CONFIG_FILE))?;
@@ -329,9 +326,9 @@ pub fn train_bst(
         progress(BstProgress::Resumed { epoch: state.epoch });
     } else {
         clear_run_outputs(out, &[MODEL_FILE, HISTORY_FILE])?;
-        write_atomic(&out.join(CONFIG_FILE), &json_bytes(run)).map_err(io_err(out))?;
-        write_atomic(&out.join(VOCAB_FILE), vocab.to_json().as_bytes()).map_err(io_err(out))?;
-        write_atomic(&out.join(CONTEXT_FILE), &json_bytes(context)).map_err(io_err(out))?;
+        write_run_file(out, CONFIG_FILE, &json_bytes(run))?;
+        write_run_file(out, VOCAB_FILE, vocab.to_json().as_bytes())?;
+        write_run_file(out, CONTEXT_FILE, &json_bytes(context))?;
     }
     let inner = device.clone().inner();
     for epoch in state.epoch + 1..=cfg.epochs {
@@ -382,7 +379,7 @@ pub fn train_bst(
         if improved {
             state.best_epoch = Some(epoch);
             state.best_loss = loss_now;
-            write_atomic(&out.join(MODEL_FILE), &record_bytes(&valid_model)?).map_err(io_err(out))?;
+            write_run_file(out, MODEL_FILE, &record_bytes(&valid_model)?)?;
         }
         // The reference notebook's running threshold for the next epoch.
         if state.clip.is_some() && !norms.is_empty() {
@@ -393,7 +390,7 @@ pub fn train_bst(
         save_checkpoint(out, &valid_model, &optim, &state)?;
         progress(BstProgress::EpochEnd(record));
     }
-    write_atomic(&out.join(HISTORY_FILE), &json_bytes(&state.history)).map_err(io_err(out))?;
+    write_run_file(out, HISTORY_FILE, &json_bytes(&state.history))?;
     Ok(state.history)
 }
 

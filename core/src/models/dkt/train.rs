@@ -5,16 +5,14 @@
 //! optimizer's moments are checkpointed, so a run killed after epoch 3 and resumed ends with the
 //! same weights as an uninterrupted one.
 
-use std::fs;
 use std::path::Path;
-use std::time::Instant;
+use web_time::Instant;
 
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Bytes, Device};
 use serde::{Deserialize, Serialize};
 
 use super::config::{DktRunConfig, DktTrainConfig, Engine};
-use crate::io::write_atomic;
 use crate::metrics::ranking::auc;
 use crate::metrics::{BinaryReport, binary_report};
 use crate::models::device::{CpuBackend, cpu_device, reference_device};
@@ -23,8 +21,8 @@ use crate::models::dkt::kernel::DktWeights;
 use crate::models::dkt::net::{Dkt, DktConfig, KtBatchTensors};
 use crate::models::lstm_math::sigmoid;
 pub use crate::runs::TrainError;
-use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE, PROBLEMS_FILE, SKILLS_FILE};
-use crate::runs::{clear_run_outputs, epoch_order, io_err, json_bytes, latest_checkpoint, load_record, prune_checkpoints, read_json, record_bytes};
+use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE, PROBLEMS_FILE, SKILLS_FILE, create_run_dir, read_bytes, write_run_file};
+use crate::runs::{clear_run_outputs, epoch_order, json_bytes, latest_checkpoint, load_record, prune_checkpoints, read_json, record_bytes};
 use crate::sequences::kt::{KtBatch, KtSequence, KtStep, ProblemVocab, SkillVocab, Window, windows};
 
 /// The state that changes during training, for either engine.
@@ -86,7 +84,7 @@ impl Trainer {
 
     /// Model and optimizer files of a checkpoint; returns the optimizer step to remember.
     fn save(&self, dir: &Path) -> Result<u64, TrainError> {
-        let write = |name: &str, bytes: &[u8]| write_atomic(&dir.join(name), bytes).map_err(io_err(dir));
+        let write = |name: &str, bytes: &[u8]| write_run_file(dir, name, bytes);
         write(MODEL_FILE, &record_bytes(&self.weights().to_module(&reference_device()))?)?;
         match self {
             Trainer::Fused { adam, .. } => {
@@ -116,7 +114,7 @@ impl Trainer {
             Trainer::Burn { model, optim, device } => {
                 let model = load_record(model, &dir.join(MODEL_FILE))?;
                 let path = dir.join("optim.bpk");
-                let bytes = fs::read(&path).map_err(io_err(&path))?;
+                let bytes = read_bytes(&path)?;
                 let optim = optim
                     .from_bytes(Bytes::from_bytes_vec(bytes))
                     .map_err(|e| TrainError::Corrupt { path: path.display().to_string(), message: format!("{e:?}") })?;
@@ -232,7 +230,7 @@ pub fn train_dkt_with(
     let mut trainer = Trainer::new(cfg, dkt_cfg);
     let mut state = CheckpointState { epoch: 0, optimizer_step: 0, best_epoch: None, best_auc: None, history: vec![] };
 
-    fs::create_dir_all(out).map_err(io_err(out))?;
+    create_run_dir(out)?;
     if resume && let Some((ckpt, saved)) = latest_checkpoint(out, |s: &CheckpointState| s.epoch) {
         let mut saved_cfg: DktRunConfig = read_json(&out.join(CONFIG_FILE))?;
         // More (or fewer) epochs is the one change a resume may make.
@@ -253,7 +251,7 @@ pub fn train_dkt_with(
         }
         trainer = trainer.load(&ckpt, saved.optimizer_step)?;
         state = saved;
-        write_atomic(&out.join(CONFIG_FILE), &json_bytes(&run_cfg)).map_err(io_err(out))?;
+        write_run_file(out, CONFIG_FILE, &json_bytes(&run_cfg))?;
         progress(&Progress::Resumed { epoch: state.epoch });
     } else {
         // A fresh run must not inherit anything of an earlier run in the same directory: its
@@ -261,10 +259,10 @@ pub fn train_dkt_with(
         // them up), its model and its history (which a killed new run would pair with the new
         // configuration).
         clear_run_outputs(out, &[MODEL_FILE, HISTORY_FILE, PROBLEMS_FILE])?;
-        write_atomic(&out.join(CONFIG_FILE), &json_bytes(&run_cfg)).map_err(io_err(out))?;
-        write_atomic(&out.join(SKILLS_FILE), &json_bytes(vocab)).map_err(io_err(out))?;
+        write_run_file(out, CONFIG_FILE, &json_bytes(&run_cfg))?;
+        write_run_file(out, SKILLS_FILE, &json_bytes(vocab))?;
         if cfg.problem_aware {
-            write_atomic(&out.join(PROBLEMS_FILE), &json_bytes(problems)).map_err(io_err(out))?;
+            write_run_file(out, PROBLEMS_FILE, &json_bytes(problems))?;
         }
     }
 
@@ -303,14 +301,14 @@ pub fn train_dkt_with(
         if improved {
             state.best_epoch = Some(epoch);
             state.best_auc = record.valid.as_ref().and_then(|v| v.auc);
-            write_atomic(&out.join(MODEL_FILE), &record_bytes(&weights.to_module(&reference_device()))?).map_err(io_err(out))?;
+            write_run_file(out, MODEL_FILE, &record_bytes(&weights.to_module(&reference_device()))?)?;
         }
         state.epoch = epoch;
         state.history.push(record.clone());
         save_checkpoint(out, &trainer, &mut state)?;
         progress(&Progress::EpochEnd(record));
     }
-    write_atomic(&out.join(HISTORY_FILE), &json_bytes(&state.history)).map_err(io_err(out))?;
+    write_run_file(out, HISTORY_FILE, &json_bytes(&state.history))?;
     Ok(TrainOutcome { history: state.history, best_epoch: state.best_epoch })
 }
 
@@ -320,7 +318,7 @@ fn save_checkpoint(out: &Path, trainer: &Trainer, state: &mut CheckpointState) -
     let root = out.join("checkpoints");
     let dir = root.join(format!("epoch-{:04}", state.epoch));
     state.optimizer_step = trainer.save(&dir)?;
-    write_atomic(&dir.join("state.json"), &json_bytes(state)).map_err(io_err(&dir))?;
+    write_run_file(&dir, "state.json", &json_bytes(state))?;
     prune_checkpoints(&root, 2)
 }
 
@@ -375,6 +373,7 @@ pub fn evaluate_dkt(weights: &DktWeights, vocab: &SkillVocab, seqs: &[KtSequence
 mod tests {
     use super::super::model::DktModel;
     use super::*;
+    use std::fs;
 
     fn seqs() -> Vec<KtSequence> {
         let mut init = crate::models::init::Init::new(3);

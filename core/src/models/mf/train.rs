@@ -8,21 +8,19 @@
 //! A model directory holds `config.json` ([`MfRunConfig`]), `ids.json` (the student and item ids
 //! the factor rows stand for), `model.bpk`, `history.json` and `checkpoints/epoch-NNNN/`.
 
-use std::fs;
 use std::path::Path;
-use std::time::Instant;
+use web_time::Instant;
 
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use crate::io::write_atomic;
 use crate::models::device::reference_device;
 use crate::models::mf::{Mf, MfBatchTensors, MfConfig, MfEvaluation, MfLoss, MfWeights, evaluate_mf};
-use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE};
+use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE, create_run_dir, write_run_file};
 use crate::runs::{
-    TrainError, clear_run_outputs, io_err, json_bytes, latest_checkpoint, load_burn_checkpoint, load_record, read_json, record_bytes, save_burn_checkpoint,
+    TrainError, clear_run_outputs, json_bytes, latest_checkpoint, load_burn_checkpoint, load_record, read_json, record_bytes, save_burn_checkpoint,
 };
 use crate::sequences::mf::{BatchSampler, MfSplit, RatingKind};
 
@@ -180,7 +178,7 @@ pub fn train_mf(
     let mut model = run.model.init(cfg.seed, mean, &device);
     let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
     let mut state = CheckpointState { epoch: 0, history: Vec::new() };
-    fs::create_dir_all(out).map_err(io_err(out))?;
+    create_run_dir(out)?;
     let resumed = if resume { latest_checkpoint(out, |s: &CheckpointState| s.epoch) } else { None };
     if let Some((ckpt, saved)) = resumed {
         let mut saved_cfg: MfRunConfig = read_json(&out.join(CONFIG_FILE))?;
@@ -203,8 +201,8 @@ pub fn train_mf(
         progress(MfProgress::Resumed { epoch: state.epoch });
     } else {
         clear_run_outputs(out, &[MODEL_FILE, HISTORY_FILE])?;
-        write_atomic(&out.join(CONFIG_FILE), &json_bytes(run)).map_err(io_err(out))?;
-        write_atomic(&out.join(IDS_FILE), &json_bytes(ids)).map_err(io_err(out))?;
+        write_run_file(out, CONFIG_FILE, &json_bytes(run))?;
+        write_run_file(out, IDS_FILE, &json_bytes(ids))?;
     }
     let negatives = cfg.loss == MfLoss::Bpr;
     for epoch in state.epoch + 1..=cfg.epochs {
@@ -254,8 +252,8 @@ pub fn train_mf(
         save_checkpoint(out, &model.valid(), &optim, &state)?;
         progress(MfProgress::EpochEnd(record));
     }
-    write_atomic(&out.join(MODEL_FILE), &record_bytes(&model.valid())?).map_err(io_err(out))?;
-    write_atomic(&out.join(HISTORY_FILE), &json_bytes(&state.history)).map_err(io_err(out))?;
+    write_run_file(out, MODEL_FILE, &record_bytes(&model.valid())?)?;
+    write_run_file(out, HISTORY_FILE, &json_bytes(&state.history))?;
     Ok(state.history)
 }
 

@@ -12,7 +12,7 @@
 //! as the commit marker; the newest two are kept).
 
 use std::path::Path;
-use std::time::Instant;
+use web_time::Instant;
 
 use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
@@ -20,13 +20,12 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use super::config::RecRunConfig;
-use crate::io::write_atomic;
 use crate::metrics::ranking::{hit, rank_of};
 use crate::models::device::reference_device;
 use crate::models::study::net::{CountContext, Queries, RecBatch, Recommender, RecommenderConfig};
-use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE, VOCAB_FILE};
+use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE, VOCAB_FILE, write_run_file};
 use crate::runs::{
-    TrainError, clear_run_outputs, epoch_order, io_err, json_bytes, latest_checkpoint, load_burn_checkpoint, read_json, record_bytes, save_burn_checkpoint,
+    TrainError, clear_run_outputs, epoch_order, json_bytes, latest_checkpoint, load_burn_checkpoint, read_json, record_bytes, save_burn_checkpoint,
 };
 use crate::sequences::study::{Row, StudyData, TitleVocab};
 
@@ -214,8 +213,8 @@ pub fn train_recommender_with(
         state = saved;
     } else {
         clear_run_outputs(out, &[MODEL_FILE, HISTORY_FILE])?;
-        write_atomic(&out.join(CONFIG_FILE), &json_bytes(run)).map_err(io_err(out))?;
-        write_atomic(&out.join(VOCAB_FILE), vocab.to_json().as_bytes()).map_err(io_err(out))?;
+        write_run_file(out, CONFIG_FILE, &json_bytes(run))?;
+        write_run_file(out, VOCAB_FILE, vocab.to_json().as_bytes())?;
     }
     progress(RecProgress::Start { steps: cfg.steps, from: state.step });
 
@@ -274,8 +273,8 @@ pub fn train_recommender_with(
             window_start = Instant::now();
         }
     }
-    write_atomic(&out.join(MODEL_FILE), &record_bytes(&model.valid())?).map_err(io_err(out))?;
-    write_atomic(&out.join(HISTORY_FILE), &json_bytes(&state.history)).map_err(io_err(out))?;
+    write_run_file(out, MODEL_FILE, &record_bytes(&model.valid())?)?;
+    write_run_file(out, HISTORY_FILE, &json_bytes(&state.history))?;
     Ok(state.history)
 }
 
