@@ -101,6 +101,11 @@ pub struct Split {
 }
 
 impl Split {
+    /// Whether `path` is the training file this split was cut from.
+    pub fn is_data(&self, path: &Path) -> bool {
+        canonical(path) == self.data
+    }
+
     /// Whether `path` is the file (training or validation) this split was cut from.
     pub fn is_from(&self, path: &Path) -> bool {
         let p = canonical(path);

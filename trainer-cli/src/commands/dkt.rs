@@ -211,7 +211,7 @@ pub fn eval(a: EvalArgs) -> Result<()> {
         (SplitArg::Auto, None) => None,
         // Student ids only mean the same students in the file the split was cut from (line
         // formats number students by position).
-        (SplitArg::Auto, Some(s)) if s.data == canonical(&a.data) && !s.test.is_empty() => Some(s.test.iter().cloned().collect()),
+        (SplitArg::Auto, Some(s)) if s.is_data(&a.data) && !s.test.is_empty() => Some(s.test.iter().cloned().collect()),
         (SplitArg::Auto, Some(_)) => None,
         (_, None) => bail!("{} has no {SPLIT_FILE}: use --split all", a.model.display()),
         (SplitArg::Test, Some(s)) => Some(s.test.iter().cloned().collect()),

@@ -367,7 +367,7 @@ fn readers(data: &Interactions) -> Vec<String> {
 fn scored_readers(a: &EvalArgs, mut all: Interactions, split: Option<&Split>, seed: u64) -> Result<Interactions> {
     if let Some(frac) = a.held_out_frac {
         let held = split_by_classroom(&all, frac, seed).map_err(anyhow::Error::msg)?.1;
-        if let Some(s) = split.filter(|s| s.data == canonical(&a.data))
+        if let Some(s) = split.filter(|s| s.is_data(&a.data))
             && readers(&held) != s.valid
         {
             bail!(
@@ -385,7 +385,7 @@ fn scored_readers(a: &EvalArgs, mut all: Interactions, split: Option<&Split>, se
     match (a.split, split) {
         (StudySplitArg::All, _) => {}
         (StudySplitArg::Auto, None) => {}
-        (StudySplitArg::Auto, Some(s)) if s.data == canonical(&a.data) => keep(&mut all, &s.valid),
+        (StudySplitArg::Auto, Some(s)) if s.is_data(&a.data) => keep(&mut all, &s.valid),
         (StudySplitArg::Auto, Some(s)) => {
             // Another file (the run's --valid-data, or new data): names that the model trained on
             // are the same students only if the files agree, so they are refused, not guessed.
