@@ -61,7 +61,22 @@ fn train_eval_mastery_on_the_built_in_classroom() {
         assert!(model.join(f).exists(), "{f} missing");
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("test: AUC"), "{stdout}");
+    assert!(stdout.contains("test: AUC") && stdout.contains("baseline: each skill's mean, test: AUC"), "{stdout}");
+
+    // The pack says what the model was trained on and its held-out score beside the baseline,
+    // as test_metrics.json and split.json record them.
+    let pack = t.path().join("model.pack");
+    run(&["export", p(&model), "--out", p(&pack)]);
+    let (meta, _) = classlens_core::pack::read_meta(&std::fs::read(&pack).unwrap()).unwrap();
+    let about = meta.about.expect("the pack records where the model came from");
+    let metrics: serde_json::Value = serde_json::from_slice(&std::fs::read(model.join("test_metrics.json")).unwrap()).unwrap();
+    let split: serde_json::Value = serde_json::from_slice(&std::fs::read(model.join("split.json")).unwrap()).unwrap();
+    assert_eq!(about.trained_on, "skill_builder_data.csv", "a file name, never the path");
+    assert_eq!(about.students, split["train"].as_array().unwrap().len());
+    let held = about.held_out.expect("a held-out score");
+    assert_eq!((held.metric.as_str(), held.value), ("AUC", metrics["overall"]["auc"].as_f64().unwrap()));
+    assert_eq!(held.baseline, Some(("each skill's mean".to_string(), metrics["baseline"]["auc"].as_f64().unwrap())));
+    assert_eq!(held.students, split["test"].as_array().unwrap().len());
 
     // eval on the held-out students (the split is remembered in the model directory).
     let json = t.path().join("eval.json");

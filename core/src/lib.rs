@@ -7,6 +7,7 @@
 pub mod calendar;
 pub mod data;
 pub mod eval;
+pub mod fit;
 pub mod infer;
 pub mod io;
 pub mod metrics;

@@ -109,6 +109,37 @@ pub struct PackMeta {
     pub writer: String,
     pub quantization: Quantization,
     pub model: PackModel,
+    /// Where the model came from and how it scored on students it never saw, for the header of
+    /// the page that opens it. Absent in packs written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about: Option<PackAbout>,
+}
+
+/// A pack's provenance: what `classlens export` reads from the run directory (`split.json`,
+/// `test_metrics.json`), or what the page records when it fits a model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PackAbout {
+    /// The training data's file name (a name, never a path: a pack travels).
+    pub trained_on: String,
+    /// Students the model trained on.
+    pub students: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_out: Option<HeldOutScore>,
+}
+
+/// A score on held-out students, beside the baseline a teacher can judge it by.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeldOutScore {
+    /// "AUC" or "hits@5".
+    pub metric: String,
+    pub value: f64,
+    /// The baseline's name ("each skill's mean", "classroom popularity") and score on the same
+    /// answers or reads, when it was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<(String, f64)>,
+    /// Held-out students, and the answers or reads scored.
+    pub students: usize,
+    pub n: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -261,18 +292,29 @@ pub fn weights_len<M: Module>(module: M, quantization: Quantization) -> Result<u
 
 /// A DKT pack.
 pub fn write_dkt(model: &DktModel, quantization: Quantization) -> Result<Vec<u8>, PackError> {
+    write_dkt_about(model, quantization, None)
+}
+
+/// A DKT pack that says where the model came from.
+pub fn write_dkt_about(model: &DktModel, quantization: Quantization, about: Option<PackAbout>) -> Result<Vec<u8>, PackError> {
     let module = model.weights.to_module(&reference_device());
     let meta = PackMeta {
         writer: writer(),
         quantization,
         model: PackModel::Dkt { config: model.config.clone(), skills: model.vocab.clone(), problems: model.problems.clone() },
+        about,
     };
     envelope(&meta, &weights_bytes(module, quantization)?)
 }
 
 /// A STUDY or Individual pack.
 pub fn write_recommender(model: &StudyModel, quantization: Quantization) -> Result<Vec<u8>, PackError> {
-    let meta = PackMeta { writer: writer(), quantization, model: PackModel::Recommender { config: model.run.clone(), vocab: model.vocab.to_json() } };
+    write_recommender_about(model, quantization, None)
+}
+
+/// A STUDY or Individual pack that says where the model came from.
+pub fn write_recommender_about(model: &StudyModel, quantization: Quantization, about: Option<PackAbout>) -> Result<Vec<u8>, PackError> {
+    let meta = PackMeta { writer: writer(), quantization, model: PackModel::Recommender { config: model.run.clone(), vocab: model.vocab.to_json() }, about };
     envelope(&meta, &weights_bytes(model.model.clone(), quantization)?)
 }
 

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use classlens_core::infer::mastery::{MasteryTable, mastery_table};
 use classlens_core::io::write_atomic;
-use classlens_core::models::dkt::train::{evaluate_dkt, train_dkt};
+use classlens_core::models::dkt::train::{evaluate_dkt, skill_mean_baseline, train_dkt};
 use classlens_core::models::dkt::{DktModel, DktTrainConfig, Engine};
 use classlens_core::runs::{SPLIT_FILE, Split, canonical, read_split, write_split};
 use classlens_core::sequences::kt::{KtSequence, kt_splits_with};
@@ -150,8 +150,11 @@ pub fn train(a: TrainArgs) -> Result<()> {
     if !splits.test.is_empty() {
         let model = DktModel::load(&a.out)?;
         let ev = evaluate_dkt(&model.weights, &model.vocab, &splits.test, a.window);
+        let baseline = skill_mean_baseline(&splits.train, &splits.test, splits.vocab.len(), a.window);
         print_report("test", &ev.overall);
-        write_atomic(&a.out.join("test_metrics.json"), &serde_json::to_vec_pretty(&ev)?)?;
+        print_report("baseline: each skill's mean, test", &baseline);
+        let metrics = serde_json::json!({ "overall": ev.overall, "per_skill": ev.per_skill, "baseline": baseline });
+        write_atomic(&a.out.join("test_metrics.json"), &serde_json::to_vec_pretty(&metrics)?)?;
     }
     Ok(())
 }

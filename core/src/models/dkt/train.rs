@@ -18,6 +18,7 @@ use crate::metrics::{BinaryReport, binary_report};
 use crate::models::device::{CpuBackend, cpu_device, reference_device};
 use crate::models::dkt::fused::{Adam, Distill, loss_and_grads_with};
 use crate::models::dkt::kernel::DktWeights;
+use crate::models::dkt::model::DktModel;
 use crate::models::dkt::net::{Dkt, DktConfig, KtBatchTensors};
 use crate::models::lstm_math::sigmoid;
 pub use crate::runs::TrainError;
@@ -179,6 +180,193 @@ pub fn train_dkt(
     train_dkt_with(train, valid, vocab, problems, cfg, None, out, resume, progress)
 }
 
+/// One DKT training run as a stepper: each [`DktFit::step`] is one optimizer step (one batch),
+/// so a caller that must stay responsive (the browser, which yields to its event loop between
+/// steps) and the CLI (which writes a checkpoint at each epoch's end, [`train_dkt_with`]) drive
+/// the same code: the same seeded shuffles, the same Adam, the same best-on-validation choice.
+/// Files are the caller's business; the stepper only keeps the best epoch's weights.
+pub struct DktFit<'a> {
+    train: &'a [KtSequence],
+    valid: &'a [KtSequence],
+    vocab: &'a SkillVocab,
+    problems: &'a ProblemVocab,
+    cfg: DktTrainConfig,
+    run_cfg: DktRunConfig,
+    distill: Option<Distill<'a>>,
+    trainer: Trainer,
+    state: CheckpointState,
+    windows: Vec<Window>,
+    epoch: Option<EpochRun>,
+    best: Option<DktWeights>,
+}
+
+/// The epoch being trained.
+struct EpochRun {
+    epoch: usize,
+    order: Vec<usize>,
+    next_batch: usize,
+    started: Instant,
+    loss_sum: f64,
+    loss_n: usize,
+    sample_seconds: f64,
+}
+
+/// What one [`DktFit::step`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FitStep {
+    /// Trained one batch of the epoch under way.
+    Batch,
+    /// Trained an epoch's last batch and scored `valid`; `improved` when it is the new best.
+    EpochEnd { improved: bool },
+    /// Every epoch is trained; nothing was done.
+    Finished,
+}
+
+impl<'a> DktFit<'a> {
+    /// Checks the data and settings and initialises the model (seeded by `cfg.seed`).
+    pub fn new(
+        train: &'a [KtSequence],
+        valid: &'a [KtSequence],
+        vocab: &'a SkillVocab,
+        problems: &'a ProblemVocab,
+        cfg: &DktTrainConfig,
+        teacher: Option<&'a DktWeights>,
+    ) -> Result<Self, TrainError> {
+        let distill = match (teacher, &cfg.distill) {
+            (None, None) => None,
+            (Some(t), Some(d)) => {
+                if t.config().n_skills != vocab.len() {
+                    return Err(TrainError::Invalid(format!(
+                        "the teacher knows {} skills, this data {}: distil on the teacher's data and split",
+                        t.config().n_skills,
+                        vocab.len()
+                    )));
+                }
+                if cfg.engine != Engine::Fused {
+                    return Err(TrainError::Invalid("distillation is implemented by the fused engine only".into()));
+                }
+                if !((0.0..=1.0).contains(&d.alpha) && d.temperature.is_finite() && d.temperature > 0.0) {
+                    return Err(TrainError::Invalid(format!("--alpha must be in [0, 1] and --temperature positive (got {} and {})", d.alpha, d.temperature)));
+                }
+                Some(Distill { teacher: t, alpha: d.alpha as f32, temperature: d.temperature as f32 })
+            }
+            _ => return Err(TrainError::Invalid("a distilled run needs both a teacher and its settings".into())),
+        };
+        if vocab.is_empty() || train.is_empty() {
+            return Err(TrainError::Invalid("no training data: no student has an answered, skill-tagged problem".into()));
+        }
+        if cfg.window < 2 || cfg.batch_size == 0 || cfg.hidden == 0 || cfg.epochs == 0 {
+            return Err(TrainError::Invalid("window must be ≥ 2; batch size, hidden size and epochs > 0".into()));
+        }
+        if cfg.problem_decay > 0.0 && cfg.engine != Engine::Fused {
+            return Err(TrainError::Invalid("problem decay is implemented by the fused engine only".into()));
+        }
+        if cfg.problem_aware && problems.is_empty() {
+            return Err(TrainError::Invalid("a problem-aware model needs problem ids in the training data".into()));
+        }
+        let dkt_cfg = DktConfig { n_skills: vocab.len(), hidden: cfg.hidden, n_problems: if cfg.problem_aware { problems.len() } else { 0 } };
+        Ok(Self {
+            train,
+            valid,
+            vocab,
+            problems,
+            run_cfg: DktRunConfig { model: "dkt".into(), dkt: dkt_cfg, train: cfg.clone() },
+            cfg: cfg.clone(),
+            distill,
+            trainer: Trainer::new(cfg, dkt_cfg),
+            state: CheckpointState { epoch: 0, optimizer_step: 0, best_epoch: None, best_auc: None, history: vec![] },
+            windows: windows(train, cfg.window),
+            epoch: None,
+            best: None,
+        })
+    }
+
+    /// Optimizer steps in one epoch.
+    pub fn batches_per_epoch(&self) -> usize {
+        self.windows.len().div_ceil(self.cfg.batch_size)
+    }
+
+    /// Epochs finished so far, with their losses and validation scores.
+    pub fn history(&self) -> &[EpochRecord] {
+        &self.state.history
+    }
+
+    /// The epoch with the best validation AUC so far (the last one without validation data).
+    pub fn best_epoch(&self) -> Option<usize> {
+        self.state.best_epoch
+    }
+
+    /// Trains the next batch (starting the next epoch when none is under way), reporting
+    /// through `progress` as [`train_dkt`] does.
+    pub fn step(&mut self, progress: &mut dyn FnMut(&Progress)) -> Result<FitStep, TrainError> {
+        if self.epoch.is_none() {
+            let epoch = self.state.epoch + 1;
+            if epoch > self.cfg.epochs {
+                return Ok(FitStep::Finished);
+            }
+            progress(&Progress::EpochStart { epoch, epochs: self.cfg.epochs, batches: self.batches_per_epoch() });
+            let started = Instant::now();
+            let order = epoch_order(self.windows.len(), self.cfg.seed, epoch);
+            let sample_seconds = started.elapsed().as_secs_f64();
+            self.epoch = Some(EpochRun { epoch, order, next_batch: 0, started, loss_sum: 0.0, loss_n: 0, sample_seconds });
+        }
+        let run = self.epoch.as_mut().expect("an epoch is under way");
+        let bi = run.next_batch;
+        let t0 = Instant::now();
+        let chunk = &run.order[bi * self.cfg.batch_size..((bi + 1) * self.cfg.batch_size).min(run.order.len())];
+        let picked: Vec<Window> = chunk.iter().map(|&i| self.windows[i]).collect();
+        run.sample_seconds += t0.elapsed().as_secs_f64();
+        let (loss_value, loading) = self.trainer.step(self.train, &picked, self.cfg.learning_rate, self.cfg.problem_decay, self.distill);
+        run.sample_seconds += loading;
+        if !loss_value.is_finite() {
+            return Err(TrainError::Invalid(format!("loss became {loss_value} at epoch {}, batch {bi}: lower the learning rate", run.epoch)));
+        }
+        let scored: usize = picked.iter().map(|w| w.len - 1).sum();
+        run.loss_sum += loss_value * scored as f64;
+        run.loss_n += scored;
+        run.next_batch += 1;
+        let steps: usize = picked.iter().map(|w| w.len).sum();
+        progress(&Progress::Batch { batch: bi + 1, loss: loss_value, steps_per_sec: steps as f64 / t0.elapsed().as_secs_f64() });
+        if run.next_batch * self.cfg.batch_size < run.order.len() {
+            return Ok(FitStep::Batch);
+        }
+        let run = self.epoch.take().expect("an epoch is under way");
+        let seconds = run.started.elapsed().as_secs_f64();
+        let weights = self.trainer.weights();
+        let valid_report = (!self.valid.is_empty()).then(|| evaluate_dkt(&weights, self.vocab, self.valid, self.cfg.window).overall);
+        let record = EpochRecord {
+            epoch: run.epoch,
+            train_loss: run.loss_sum / run.loss_n.max(1) as f64,
+            seconds,
+            sample_seconds: Some(run.sample_seconds),
+            valid: valid_report,
+        };
+        let state = &mut self.state;
+        let improved = match (&record.valid, state.best_auc) {
+            (Some(BinaryReport { auc: Some(a), .. }), Some(best)) => *a > best,
+            (Some(BinaryReport { auc: Some(_), .. }), None) => true,
+            _ => state.best_auc.is_none(),
+        };
+        if improved {
+            state.best_epoch = Some(run.epoch);
+            state.best_auc = record.valid.as_ref().and_then(|v| v.auc);
+            self.best = Some(weights);
+        }
+        state.epoch = run.epoch;
+        state.history.push(record.clone());
+        progress(&Progress::EpochEnd(record));
+        Ok(FitStep::EpochEnd { improved })
+    }
+
+    /// The best epoch's model (the configuration, vocabularies and weights a pack holds), once
+    /// an epoch has been trained.
+    pub fn best_model(&self) -> Option<DktModel> {
+        let weights = self.best.clone()?;
+        let problems = if self.cfg.problem_aware { self.problems.clone() } else { ProblemVocab::default() };
+        Some(DktModel { config: self.run_cfg.clone(), vocab: self.vocab.clone(), problems, weights })
+    }
+}
+
 /// [`train_dkt`], distilling from `teacher` when given (then `cfg.distill` says how; the
 /// teacher must share the vocabulary and the training windows).
 #[allow(clippy::too_many_arguments)]
@@ -193,43 +381,8 @@ pub fn train_dkt_with(
     resume: bool,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<TrainOutcome, TrainError> {
-    let distill = match (teacher, &cfg.distill) {
-        (None, None) => None,
-        (Some(t), Some(d)) => {
-            if t.config().n_skills != vocab.len() {
-                return Err(TrainError::Invalid(format!(
-                    "the teacher knows {} skills, this data {}: distil on the teacher's data and split",
-                    t.config().n_skills,
-                    vocab.len()
-                )));
-            }
-            if cfg.engine != Engine::Fused {
-                return Err(TrainError::Invalid("distillation is implemented by the fused engine only".into()));
-            }
-            if !((0.0..=1.0).contains(&d.alpha) && d.temperature.is_finite() && d.temperature > 0.0) {
-                return Err(TrainError::Invalid(format!("--alpha must be in [0, 1] and --temperature positive (got {} and {})", d.alpha, d.temperature)));
-            }
-            Some(Distill { teacher: t, alpha: d.alpha as f32, temperature: d.temperature as f32 })
-        }
-        _ => return Err(TrainError::Invalid("a distilled run needs both a teacher and its settings".into())),
-    };
-    if vocab.is_empty() || train.is_empty() {
-        return Err(TrainError::Invalid("no training data: no student has an answered, skill-tagged problem".into()));
-    }
-    if cfg.window < 2 || cfg.batch_size == 0 || cfg.hidden == 0 || cfg.epochs == 0 {
-        return Err(TrainError::Invalid("window must be ≥ 2; batch size, hidden size and epochs > 0".into()));
-    }
-    if cfg.problem_decay > 0.0 && cfg.engine != Engine::Fused {
-        return Err(TrainError::Invalid("problem decay is implemented by the fused engine only".into()));
-    }
-    if cfg.problem_aware && problems.is_empty() {
-        return Err(TrainError::Invalid("a problem-aware model needs problem ids in the training data".into()));
-    }
-    let dkt_cfg = DktConfig { n_skills: vocab.len(), hidden: cfg.hidden, n_problems: if cfg.problem_aware { problems.len() } else { 0 } };
-    let run_cfg = DktRunConfig { model: "dkt".into(), dkt: dkt_cfg, train: cfg.clone() };
-    let mut trainer = Trainer::new(cfg, dkt_cfg);
-    let mut state = CheckpointState { epoch: 0, optimizer_step: 0, best_epoch: None, best_auc: None, history: vec![] };
-
+    let mut fit = DktFit::new(train, valid, vocab, problems, cfg, teacher)?;
+    let run_cfg = fit.run_cfg.clone();
     create_run_dir(out)?;
     if resume && let Some((ckpt, saved)) = latest_checkpoint(out, |s: &CheckpointState| s.epoch) {
         let mut saved_cfg: DktRunConfig = read_json(&out.join(CONFIG_FILE))?;
@@ -249,10 +402,10 @@ pub fn train_dkt_with(
                 out.display()
             )));
         }
-        trainer = trainer.load(&ckpt, saved.optimizer_step)?;
-        state = saved;
+        fit.trainer = fit.trainer.load(&ckpt, saved.optimizer_step)?;
+        fit.state = saved;
         write_run_file(out, CONFIG_FILE, &json_bytes(&run_cfg))?;
-        progress(&Progress::Resumed { epoch: state.epoch });
+        progress(&Progress::Resumed { epoch: fit.state.epoch });
     } else {
         // A fresh run must not inherit anything of an earlier run in the same directory: its
         // checkpoints (the clean-up keeps the newest epochs by name, and --resume would pick
@@ -265,51 +418,21 @@ pub fn train_dkt_with(
             write_run_file(out, PROBLEMS_FILE, &json_bytes(problems))?;
         }
     }
-
-    let train_windows = windows(train, cfg.window);
-    let batches = train_windows.len().div_ceil(cfg.batch_size);
-    for epoch in state.epoch + 1..=cfg.epochs {
-        progress(&Progress::EpochStart { epoch, epochs: cfg.epochs, batches });
-        let started = Instant::now();
-        let order = epoch_order(train_windows.len(), cfg.seed, epoch);
-        let (mut loss_sum, mut loss_n) = (0.0f64, 0usize);
-        let mut sample_seconds = started.elapsed().as_secs_f64();
-        for (bi, chunk) in order.chunks(cfg.batch_size).enumerate() {
-            let t0 = Instant::now();
-            let picked: Vec<Window> = chunk.iter().map(|&i| train_windows[i]).collect();
-            sample_seconds += t0.elapsed().as_secs_f64();
-            let (loss_value, loading) = trainer.step(train, &picked, cfg.learning_rate, cfg.problem_decay, distill);
-            sample_seconds += loading;
-            if !loss_value.is_finite() {
-                return Err(TrainError::Invalid(format!("loss became {loss_value} at epoch {epoch}, batch {bi}: lower the learning rate")));
+    loop {
+        match fit.step(progress)? {
+            FitStep::Batch => {}
+            FitStep::EpochEnd { improved } => {
+                if improved {
+                    let best = fit.best.as_ref().expect("an improved epoch keeps its weights");
+                    write_run_file(out, MODEL_FILE, &record_bytes(&best.to_module(&reference_device()))?)?;
+                }
+                save_checkpoint(out, &fit.trainer, &mut fit.state)?;
             }
-            let scored: usize = picked.iter().map(|w| w.len - 1).sum();
-            loss_sum += loss_value * scored as f64;
-            loss_n += scored;
-            let steps: usize = picked.iter().map(|w| w.len).sum();
-            progress(&Progress::Batch { batch: bi + 1, loss: loss_value, steps_per_sec: steps as f64 / t0.elapsed().as_secs_f64() });
+            FitStep::Finished => break,
         }
-        let seconds = started.elapsed().as_secs_f64();
-        let weights = trainer.weights();
-        let valid_report = (!valid.is_empty()).then(|| evaluate_dkt(&weights, vocab, valid, cfg.window).overall);
-        let record = EpochRecord { epoch, train_loss: loss_sum / loss_n.max(1) as f64, seconds, sample_seconds: Some(sample_seconds), valid: valid_report };
-        let improved = match (&record.valid, state.best_auc) {
-            (Some(BinaryReport { auc: Some(a), .. }), Some(best)) => *a > best,
-            (Some(BinaryReport { auc: Some(_), .. }), None) => true,
-            _ => state.best_auc.is_none(),
-        };
-        if improved {
-            state.best_epoch = Some(epoch);
-            state.best_auc = record.valid.as_ref().and_then(|v| v.auc);
-            write_run_file(out, MODEL_FILE, &record_bytes(&weights.to_module(&reference_device()))?)?;
-        }
-        state.epoch = epoch;
-        state.history.push(record.clone());
-        save_checkpoint(out, &trainer, &mut state)?;
-        progress(&Progress::EpochEnd(record));
     }
-    write_run_file(out, HISTORY_FILE, &json_bytes(&state.history))?;
-    Ok(TrainOutcome { history: state.history, best_epoch: state.best_epoch })
+    write_run_file(out, HISTORY_FILE, &json_bytes(&fit.state.history))?;
+    Ok(TrainOutcome { history: fit.state.history, best_epoch: fit.state.best_epoch })
 }
 
 /// Writes `checkpoints/epoch-NNNN/` (model, optimizer, then state.json as the commit marker)
@@ -367,6 +490,32 @@ pub fn evaluate_dkt(weights: &DktWeights, vocab: &SkillVocab, seqs: &[KtSequence
         .map(|(i, (s, l))| SkillScore { skill: vocab.label(i).to_string(), n: s.len(), auc: auc(s, l) })
         .collect();
     DktEvaluation { overall: binary_report(&scores, &labels), per_skill }
+}
+
+/// The baseline a teacher can judge a DKT model by: every answer predicted by its skill's share
+/// of correct answers among the `train` students (the mean of its skills' shares for a
+/// multi-skill step), scored on exactly the steps [`evaluate_dkt`] scores. A model that does not
+/// beat it has learnt nothing about the students beyond how hard each skill is.
+pub fn skill_mean_baseline(train: &[KtSequence], seqs: &[KtSequence], n_skills: usize, window: usize) -> BinaryReport {
+    let mut counts = vec![(0.0f64, 0.0f64); n_skills];
+    for step in train.iter().flat_map(|q| &q.steps) {
+        for &s in &step.skills {
+            let c = &mut counts[s as usize];
+            c.0 += f64::from(u8::from(step.correct));
+            c.1 += 1.0;
+        }
+    }
+    let (all_right, all_n) = counts.iter().fold((0.0, 0.0), |a, c| (a.0 + c.0, a.1 + c.1));
+    let overall = if all_n > 0.0 { all_right / all_n } else { 0.5 };
+    let mean: Vec<f32> = counts.iter().map(|&(r, n)| if n > 0.0 { (r / n) as f32 } else { overall as f32 }).collect();
+    let (mut scores, mut labels) = (Vec::new(), Vec::new());
+    for w in windows(seqs, window) {
+        for step in &seqs[w.seq].steps[w.start + 1..w.start + w.len] {
+            scores.push(step.skills.iter().map(|&s| mean[s as usize]).sum::<f32>() / step.skills.len() as f32);
+            labels.push(step.correct);
+        }
+    }
+    binary_report(&scores, &labels)
 }
 
 #[cfg(test)]

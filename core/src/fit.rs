@@ -1,0 +1,250 @@
+//! Fitting DKT to a teacher's own class, in the page: the same split, the same fused trainer
+//! ([`DktFit`], which `classlens train dkt` drives too) and the same evaluation as the CLI, so a
+//! class fitted in the browser and by `classlens train dkt` with [`DktFitSettings::cli_flags`]
+//! ends with the same held-out AUC.
+//!
+//! What a teacher needs beyond the CLI is a verdict they can trust: the model's AUC on students
+//! it never saw, beside the baseline that knows only how hard each skill is
+//! ([`skill_mean_baseline`]), and a refusal, with the reason, to use a model that does not beat
+//! it. Everything here is plain data in memory (no files, no clock), so it runs in wasm and is
+//! tested natively; the page drives [`DktFit::step`] and yields between steps.
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::Interactions;
+use crate::metrics::BinaryReport;
+use crate::models::dkt::DktModel;
+use crate::models::dkt::config::DktTrainConfig;
+pub use crate::models::dkt::train::{DktFit, EpochRecord, FitStep, Progress};
+use crate::models::dkt::train::{evaluate_dkt, skill_mean_baseline};
+use crate::pack::{HeldOutScore, PackAbout, Quantization, write_dkt_about};
+use crate::sequences::kt::{KtSplits, kt_splits_with};
+
+/// Fewer students than this leave nobody to hold out (a fit holds out students twice: once to
+/// pick the epoch, once to judge the model).
+pub const MIN_STUDENTS: usize = 5;
+
+/// The settings of a fit in the page. The defaults were chosen on generated classes of 30
+/// (`classlens synth`, see BENCHMARKS.md "Fitting DKT to a class"), never on the data a fit is
+/// judged on: a class is about 50 times smaller than the benchmark logs, so the CLI's defaults
+/// (hidden 100, batch 64) would take one optimizer step per epoch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DktFitSettings {
+    /// The trainer's settings (the fused engine, plain DKT).
+    pub train: DktTrainConfig,
+    /// Share of students held out to pick the epoch.
+    pub valid_frac: f64,
+    /// Share of students held out to judge the model against the baseline.
+    pub test_frac: f64,
+}
+
+impl Default for DktFitSettings {
+    fn default() -> Self {
+        let train = DktTrainConfig { hidden: 32, window: 100, batch_size: 4, epochs: 20, learning_rate: 3e-3, seed: 42, ..Default::default() };
+        Self { train, valid_frac: 0.2, test_frac: 0.2 }
+    }
+}
+
+impl DktFitSettings {
+    /// The `classlens train dkt` flags that fit the same model on the same split.
+    pub fn cli_flags(&self) -> String {
+        let t = &self.train;
+        format!(
+            "--hidden {} --window {} --batch-size {} --epochs {} --lr {} --seed {} --valid-frac {} --test-frac {}",
+            t.hidden, t.window, t.batch_size, t.epochs, t.learning_rate, t.seed, self.valid_frac, self.test_frac
+        )
+    }
+}
+
+/// A class, split and checked, ready to fit.
+pub struct DktFitData {
+    pub splits: KtSplits,
+    pub settings: DktFitSettings,
+    /// The training data's file name, for the pack.
+    pub source: String,
+}
+
+/// Splits `data` as `classlens train dkt` does and checks that a fit can be judged at all: a
+/// class too small to hold students out, or one where every answer is right (or every one
+/// wrong), is refused with the reason, before any training.
+pub fn prepare_dkt(data: &Interactions, source: &str, settings: &DktFitSettings) -> Result<DktFitData, String> {
+    let fracs_ok = (0.0..1.0).contains(&settings.valid_frac) && (0.0..1.0).contains(&settings.test_frac) && settings.valid_frac + settings.test_frac < 1.0;
+    if !fracs_ok {
+        return Err(format!("the held-out shares must be in [0, 1) and sum to less than 1 (got {} and {})", settings.valid_frac, settings.test_frac));
+    }
+    let splits = kt_splits_with(data, None, settings.valid_frac, settings.test_frac, settings.train.seed, false);
+    let students = splits.train.len() + splits.valid.len() + splits.test.len();
+    if splits.vocab.is_empty() || students == 0 {
+        return Err("no answer in this data is tagged with a skill, so there is nothing to fit".into());
+    }
+    if students < MIN_STUDENTS || splits.valid.is_empty() || splits.test.is_empty() {
+        return Err(format!(
+            "{students} student(s) with answers: a fit holds students out to choose and to check the model, and needs at least {MIN_STUDENTS}; the current model stays in use"
+        ));
+    }
+    let answers = || splits.train.iter().chain(&splits.valid).chain(&splits.test).flat_map(|q| &q.steps);
+    if answers().all(|s| s.correct) || answers().all(|s| !s.correct) {
+        let which = if answers().all(|s| s.correct) { "correct" } else { "wrong" };
+        return Err(format!(
+            "every answer in this data is {which}: there is nothing for a model to tell apart, so it cannot be fitted or judged; the current model stays in use"
+        ));
+    }
+    Ok(DktFitData { splits, settings: settings.clone(), source: source.to_string() })
+}
+
+impl DktFitData {
+    /// The training run, initialised from the settings' seed.
+    pub fn start(&self) -> Result<DktFit<'_>, String> {
+        let s = &self.splits;
+        DktFit::new(&s.train, &s.valid, &s.vocab, &s.problems, &self.settings.train, None).map_err(|e| e.to_string())
+    }
+
+    /// `model` and the baseline on the held-out test students (never used for training or for
+    /// choosing the epoch).
+    pub fn verdict(&self, model: &DktModel) -> Verdict {
+        let s = &self.splits;
+        Verdict {
+            model: evaluate_dkt(&model.weights, &model.vocab, &s.test, self.settings.train.window).overall,
+            baseline: skill_mean_baseline(&s.train, &s.test, s.vocab.len(), self.settings.train.window),
+            test_students: s.test.len(),
+            train_students: s.train.len(),
+            source: self.source.clone(),
+        }
+    }
+}
+
+/// A fitted model's held-out score beside the baseline's, on the same answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub model: BinaryReport,
+    pub baseline: BinaryReport,
+    pub test_students: usize,
+    pub train_students: usize,
+    pub source: String,
+}
+
+impl Verdict {
+    /// Whether the model may replace the one in use: only when it ranks the held-out answers
+    /// better than each skill's mean does; otherwise why not.
+    pub fn accept(&self) -> Result<(), String> {
+        match (self.model.auc, self.baseline.auc) {
+            (Some(m), Some(b)) if m > b => Ok(()),
+            (Some(m), Some(b)) => Err(format!(
+                "the fitted model's AUC on {} held-out students ({m:.3}) is not above each skill's mean ({b:.3}): it would steer by noise, so the current model stays in use",
+                self.test_students
+            )),
+            _ => Err(format!(
+                "the {} held-out students' answers are all right or all wrong, so the fitted model cannot be judged; the current model stays in use",
+                self.test_students
+            )),
+        }
+    }
+
+    /// What the fitted model's pack records about itself.
+    pub fn about(&self) -> PackAbout {
+        PackAbout {
+            trained_on: self.source.clone(),
+            students: self.train_students,
+            held_out: self.model.auc.map(|value| HeldOutScore {
+                metric: "AUC".into(),
+                value,
+                baseline: self.baseline.auc.map(|b| ("each skill's mean".to_string(), b)),
+                students: self.test_students,
+                n: self.model.n,
+            }),
+        }
+    }
+}
+
+/// The fitted model as a pack (f32, so the page, `classlens eval` and `classlens mastery` read
+/// exactly the weights that were judged).
+pub fn fitted_pack(model: &DktModel, verdict: &Verdict) -> Result<Vec<u8>, String> {
+    write_dkt_about(model, Quantization::None, Some(verdict.about())).map_err(|e| e.to_string())
+}
+
+/// Trains `data` to the end in one call (tests and the CLI-side check; the page steps instead).
+pub fn fit_dkt(data: &DktFitData) -> Result<(DktModel, Verdict), String> {
+    let mut fit = data.start()?;
+    while fit.step(&mut |_| {}).map_err(|e| e.to_string())? != FitStep::Finished {}
+    let model = fit.best_model().ok_or("no epoch was trained")?;
+    let verdict = data.verdict(&model);
+    Ok((model, verdict))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::load::{Format, Upload, read_upload};
+    use crate::pack::read_meta;
+    use crate::synth::{SKILL_BUILDER_FILE, SynthConfig, generate, render_files};
+
+    fn class() -> Interactions {
+        let files = render_files(&generate(&SynthConfig::small())).unwrap();
+        let (name, bytes) = files.into_iter().find(|(n, _)| *n == SKILL_BUILDER_FILE).unwrap();
+        match read_upload(name, &bytes, Format::Auto, None).unwrap() {
+            Upload::Practice(d) => d,
+            _ => panic!("answers expected"),
+        }
+    }
+
+    #[test]
+    fn a_generated_class_fits_beats_the_baseline_and_packs_its_verdict() {
+        let data = prepare_dkt(&class(), SKILL_BUILDER_FILE, &DktFitSettings::default()).unwrap();
+        let (model, verdict) = fit_dkt(&data).unwrap();
+        verdict.accept().unwrap();
+        assert!(verdict.model.auc.unwrap() > verdict.baseline.auc.unwrap());
+        assert_eq!(verdict.model.n, verdict.baseline.n, "both on the same answers");
+        let pack = fitted_pack(&model, &verdict).unwrap();
+        let (meta, _) = read_meta(&pack).unwrap();
+        let about = meta.about.unwrap();
+        assert_eq!(about.trained_on, SKILL_BUILDER_FILE);
+        assert_eq!(about.held_out.unwrap().value, verdict.model.auc.unwrap());
+        // The pack holds the judged weights exactly.
+        let back = crate::infer::load_pack(&pack).unwrap().into_dkt().unwrap();
+        assert_eq!(data.verdict(&back), verdict);
+    }
+
+    #[test]
+    fn the_stepper_is_the_cli_trainer() {
+        let data = prepare_dkt(&class(), "x.csv", &{
+            let mut s = DktFitSettings::default();
+            s.train.epochs = 3;
+            s
+        })
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let s = &data.splits;
+        let cfg = data.settings.train.clone();
+        crate::models::dkt::train::train_dkt(&s.train, &s.valid, &s.vocab, &s.problems, &cfg, dir.path(), false, &mut |_| {}).unwrap();
+        let from_files = DktModel::load(dir.path()).unwrap();
+        let (in_memory, _) = fit_dkt(&data).unwrap();
+        assert_eq!(from_files.weights.params(), in_memory.weights.params());
+    }
+
+    #[test]
+    fn classes_that_cannot_be_judged_are_refused_with_the_reason() {
+        let one = read_upload("dkt.csv", b"3\n1,2,1\n1,0,1\n", Format::Auto, None).unwrap();
+        let Upload::Practice(one) = one else { panic!() };
+        let err = prepare_dkt(&one, "dkt.csv", &DktFitSettings::default()).err().unwrap();
+        assert!(err.contains("1 student(s)") && err.contains("at least 5"), "{err}");
+        let mut lines = String::new();
+        for _ in 0..8 {
+            lines.push_str("3\n1,2,1\n1,1,1\n");
+        }
+        let Upload::Practice(right) = read_upload("dkt.csv", lines.as_bytes(), Format::Auto, None).unwrap() else { panic!() };
+        let err = prepare_dkt(&right, "dkt.csv", &DktFitSettings::default()).err().unwrap();
+        assert!(err.contains("every answer in this data is correct"), "{err}");
+        let bad = DktFitSettings { valid_frac: 0.6, test_frac: 0.5, ..Default::default() };
+        assert!(prepare_dkt(&class(), "x", &bad).err().unwrap().contains("sum to less than 1"));
+    }
+
+    #[test]
+    fn a_model_no_better_than_the_baseline_is_refused() {
+        let r = |auc| BinaryReport { n: 10, auc, accuracy: 0.5, rmse: 0.5, log_loss: 0.7 };
+        let v = Verdict { model: r(Some(0.61)), baseline: r(Some(0.63)), test_students: 6, train_students: 18, source: "x".into() };
+        let err = v.accept().unwrap_err();
+        assert!(err.contains("0.610") && err.contains("0.630") && err.contains("stays in use"), "{err}");
+        assert!(Verdict { model: r(None), ..v.clone() }.accept().unwrap_err().contains("cannot be judged"));
+        assert!(Verdict { model: r(Some(0.7)), ..v }.accept().is_ok());
+    }
+}
