@@ -107,7 +107,9 @@ pub fn save_thresholds(t: &Thresholds) {
 
 /// Saved thresholds, if they still pass [`Thresholds::new`].
 pub fn load_thresholds() -> Option<Thresholds> {
-    serde_json::from_str::<Thresholds>(&read(THRESHOLDS_KEY)?).ok().and_then(|t| Thresholds::new(t.proficient, t.near).ok())
+    serde_json::from_str::<Thresholds>(&read(THRESHOLDS_KEY)?)
+        .ok()
+        .and_then(|t| Thresholds::new(t.proficient, t.near).and_then(|c| c.with_min_answers(t.min_answers)).ok())
 }
 
 #[cfg(test)]

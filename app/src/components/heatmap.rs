@@ -59,11 +59,21 @@ pub fn Heatmap(view: RwSignal<ClassView>) -> impl IntoView {
                     let cells = v.skill_order.iter().enumerate().map(|(c, &k)| {
                         let cell = v.cells[r][k];
                         let style = Colour::of_cell(cell.level, cell.probability).style();
-                        let text = if cell.level == Level::NotStarted { "–".to_string() } else { format!("{} {:.0}", cell.level.code(), 100.0 * cell.probability) };
+                        let text = match cell.level {
+                            Level::NotStarted | Level::NotEnoughData => cell.level.code().to_string(),
+                            _ => format!("{} {:.0}", cell.level.code(), 100.0 * cell.probability),
+                        };
+                        let min = v.thresholds().min_answers;
+                        let evidence = match cell.level {
+                            Level::NotStarted => "no answers on this skill yet".to_string(),
+                            Level::NotEnoughData => format!("{} of the {min} answers a level needs; the model's estimate is {:.1}%", cell.attempts, 100.0 * cell.probability),
+                            _ => format!("{:.1}% from {} answers on this skill", 100.0 * cell.probability, cell.attempts),
+                        };
                         // The accessible name starts with the visible text (WCAG 2.5.3, label in name).
-                        let detail = format!("{text}: {student}, {}: {} ({:.1}%, {} attempts)", v.labels[k], cell.level.label(), 100.0 * cell.probability, cell.attempts);
+                        let detail = format!("{text}: {student}, {}: {} ({evidence})", v.labels[k], cell.level.label());
                         view! {
-                            <td role="gridcell" id=format!("cell-{r}-{c}") data-p=format!("{:.6}", cell.probability)
+                            <td role="gridcell" id=format!("cell-{r}-{c}") data-p=format!("{:.6}", cell.probability) data-answers=cell.attempts
+                                data-level=format!("{:?}", cell.level)
                                 tabindex=move || if focus.get() == (r, c) { 0 } else { -1 }
                                 on:focus=move |_| focus.set((r, c))
                                 title=detail.clone() aria-label=detail

@@ -13,6 +13,10 @@ const CIVIDIS: [(f32, [f32; 3]); 5] =
 /// Background and text of a cell with no answers yet ("Not started").
 pub const NOT_STARTED: Colour = Colour { background: [0xee, 0xee, 0xee], text: [0x33, 0x33, 0x33] };
 
+/// A cell with answers, but fewer than the evidence setting ("Not enough data"): a lighter
+/// neutral than "Not started", so the two read apart and neither reads as a probability.
+pub const NOT_ENOUGH: Colour = Colour { background: [0xf7, 0xf7, 0xf7], text: [0x33, 0x33, 0x33] };
+
 pub const BLACK: [u8; 3] = [0, 0, 0];
 pub const WHITE: [u8; 3] = [255, 255, 255];
 
@@ -32,7 +36,11 @@ impl Colour {
 
     /// The colours of a cell at `level` with probability `p`.
     pub fn of_cell(level: Level, p: f32) -> Self {
-        if level == Level::NotStarted { NOT_STARTED } else { Self::of_probability(p) }
+        match level {
+            Level::NotStarted => NOT_STARTED,
+            Level::NotEnoughData => NOT_ENOUGH,
+            _ => Self::of_probability(p),
+        }
     }
 
     /// An inline CSS style: `background:rgb(…);color:rgb(…)`.

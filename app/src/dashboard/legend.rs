@@ -3,7 +3,7 @@
 //! soon as the thresholds moved: 0.8 painted "Near proficient" in a Proficient colour at the
 //! 80 / 60 defaults.)
 
-use super::colour::{Colour, NOT_STARTED};
+use super::colour::{Colour, NOT_ENOUGH, NOT_STARTED};
 use super::levels::{Level, Thresholds};
 use super::pct;
 
@@ -23,12 +23,13 @@ pub struct Swatch {
 pub fn legend(t: &Thresholds) -> Vec<Swatch> {
     let band = |level: Level, lo: f32, hi: f32, range: String| {
         let value = (lo + hi) / 2.0;
-        (t.level(value, 1) == level).then(|| Swatch { level, value: Some(value), colour: Colour::of_probability(value), range })
+        (t.level(value, t.min_answers) == level).then(|| Swatch { level, value: Some(value), colour: Colour::of_probability(value), range })
     };
     [
         band(Level::Proficient, t.proficient, 1.0, format!("≥ {}", pct(t.proficient))),
         band(Level::NearProficient, t.near, t.proficient, format!("{}–{}", pct(t.near), pct(t.proficient))),
         band(Level::Remediation, 0.0, t.near, format!("< {}", pct(t.near))),
+        Some(Swatch { level: Level::NotEnoughData, value: None, colour: NOT_ENOUGH, range: format!("fewer than {} answers", t.min_answers) }),
         Some(Swatch { level: Level::NotStarted, value: None, colour: NOT_STARTED, range: "no answers yet".into() }),
     ]
     .into_iter()
@@ -45,14 +46,14 @@ mod tests {
         for t in [Thresholds::default(), Thresholds::MATHIA, Thresholds::new(0.6, 0.3).unwrap(), Thresholds::new(1.0, 0.01).unwrap()] {
             let l = legend(&t);
             let levels: Vec<Level> = l.iter().map(|s| s.level).collect();
-            assert_eq!(levels, [Level::Proficient, Level::NearProficient, Level::Remediation, Level::NotStarted], "{t:?}");
+            assert_eq!(levels, [Level::Proficient, Level::NearProficient, Level::Remediation, Level::NotEnoughData, Level::NotStarted], "{t:?}");
             for s in &l {
                 match s.value {
                     Some(v) => {
-                        assert_eq!(t.level(v, 1), s.level, "{t:?}: swatch {v} of {:?}", s.level);
+                        assert_eq!(t.level(v, t.min_answers), s.level, "{t:?}: swatch {v} of {:?}", s.level);
                         assert_eq!(s.colour, Colour::of_probability(v));
                     }
-                    None => assert_eq!((s.level, s.colour), (Level::NotStarted, NOT_STARTED)),
+                    None => assert!([(Level::NotStarted, NOT_STARTED), (Level::NotEnoughData, NOT_ENOUGH)].contains(&(s.level, s.colour))),
                 }
             }
         }
@@ -64,7 +65,7 @@ mod tests {
         let near = |v: Option<f32>, want: f32| v.is_some_and(|v| (v - want).abs() < 1e-6);
         assert!(near(l[1].value, 0.7), "the middle of 60–80%, not the 0.8 that was Proficient: {:?}", l[1].value);
         assert!(near(l[0].value, 0.9) && near(l[2].value, 0.3));
-        assert_eq!(l.iter().map(|s| s.range.as_str()).collect::<Vec<_>>(), ["≥ 80%", "60%–80%", "< 60%", "no answers yet"]);
+        assert_eq!(l.iter().map(|s| s.range.as_str()).collect::<Vec<_>>(), ["≥ 80%", "60%–80%", "< 60%", "fewer than 3 answers", "no answers yet"]);
         let mathia = legend(&Thresholds::MATHIA);
         assert_eq!(mathia[0].range, "≥ 95%");
         assert!(near(mathia[1].value, 0.825));
@@ -82,13 +83,13 @@ mod tests {
                 let ps = painted(s.colour.background);
                 assert!(!ps.is_empty(), "{t:?}: the {:?} swatch is a colour some cell can have", s.level);
                 for p in ps {
-                    assert_eq!(t.level(p, 1), s.level, "{t:?}: the {:?} swatch's colour is also the cell colour of {p}", s.level);
+                    assert_eq!(t.level(p, t.min_answers), s.level, "{t:?}: the {:?} swatch's colour is also the cell colour of {p}", s.level);
                 }
             }
         }
         // The bug: at 80 / 60 a swatch painted at 0.8 was a Proficient cell's colour.
         let t = Thresholds::default();
-        assert_eq!(t.level(0.8, 1), Level::Proficient);
+        assert_eq!(t.level(0.8, t.min_answers), Level::Proficient);
         let near = legend(&t).into_iter().find(|s| s.level == Level::NearProficient).unwrap();
         assert_ne!(near.colour, Colour::of_probability(0.8));
         assert!(painted(near.colour.background).iter().all(|&p| (0.6..0.8).contains(&p)));
@@ -98,6 +99,6 @@ mod tests {
     fn an_empty_band_has_no_swatch() {
         let l = legend(&Thresholds::new(0.7, 0.7).unwrap());
         assert!(l.iter().all(|s| s.level != Level::NearProficient));
-        assert!(l.iter().all(|s| s.value.is_none_or(|v| Thresholds::new(0.7, 0.7).unwrap().level(v, 1) == s.level)));
+        assert!(l.iter().all(|s| s.value.is_none_or(|v| Thresholds::new(0.7, 0.7).unwrap().level(v, 3) == s.level)));
     }
 }

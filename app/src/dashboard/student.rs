@@ -8,7 +8,7 @@ use classlens_core::infer::mastery::trajectory;
 use classlens_core::models::dkt::DktModel;
 use classlens_core::sequences::kt::KtStep;
 
-use super::levels::{Level, Thresholds};
+use super::levels::Thresholds;
 use crate::classroom::Classroom;
 
 /// How many of the last answers the history shows.
@@ -76,7 +76,7 @@ impl StudentView {
         let answered: std::collections::HashSet<u32> = answers.iter().map(|e| e.item).collect();
         let now = traj.last().cloned().unwrap_or_default();
         let ids = model.vocab.names();
-        let next = next_skills(&now, &attempts, ids, &classroom.prerequisites, thresholds, n_next)
+        let next = next_skills(&now, ids, &classroom.prerequisites, thresholds, n_next)
             .into_iter()
             .map(|k| {
                 let data_skill = d.skills.get(&ids[k]);
@@ -110,19 +110,11 @@ impl StudentView {
 
 /// The skills to practise next: not yet proficient, every prerequisite the model knows at least
 /// near proficient, lowest probability first. Skills with no known prerequisites are open.
-pub fn next_skills(
-    probabilities: &[f32],
-    attempts: &[usize],
-    skill_ids: &[String],
-    prerequisites: &HashMap<String, Vec<String>>,
-    t: Thresholds,
-    n: usize,
-) -> Vec<usize> {
+pub fn next_skills(probabilities: &[f32], skill_ids: &[String], prerequisites: &HashMap<String, Vec<String>>, t: Thresholds, n: usize) -> Vec<usize> {
     let index: HashMap<&str, usize> = skill_ids.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
     let open =
         |k: usize| prerequisites.get(&skill_ids[k]).is_none_or(|pre| pre.iter().filter_map(|p| index.get(p.as_str())).all(|&j| probabilities[j] >= t.near));
-    let mut candidates: Vec<usize> =
-        (0..probabilities.len()).filter(|&k| t.level(probabilities[k], attempts[k].max(1)) != Level::Proficient && open(k)).collect();
+    let mut candidates: Vec<usize> = (0..probabilities.len()).filter(|&k| !(probabilities[k] >= t.proficient) && open(k)).collect();
     candidates.sort_by(|&a, &b| probabilities[a].total_cmp(&probabilities[b]).then(a.cmp(&b)));
     candidates.truncate(n);
     candidates
@@ -142,8 +134,8 @@ mod tests {
         let pre: HashMap<String, Vec<String>> = [("3".to_string(), vec!["1".to_string()]), ("4".to_string(), vec!["2".to_string()])].into();
         // Skill 1 is weak (so 3 is locked), skill 2 is proficient (so 4 is open but 2 is not a candidate).
         let p = [0.5, 0.95, 0.2, 0.3];
-        assert_eq!(next_skills(&p, &[3, 3, 0, 0], &ids(4), &pre, t, 5), vec![3, 0]);
-        assert_eq!(next_skills(&p, &[3, 3, 0, 0], &ids(4), &HashMap::new(), t, 2), vec![2, 3]);
+        assert_eq!(next_skills(&p, &ids(4), &pre, t, 5), vec![3, 0]);
+        assert_eq!(next_skills(&p, &ids(4), &HashMap::new(), t, 2), vec![2, 3]);
     }
 
     #[test]

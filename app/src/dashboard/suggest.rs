@@ -51,8 +51,7 @@ pub fn class_readings(found: &[StudentSuggestions], titles: &HashMap<String, Str
 pub fn class_next_skills(view: &ClassView, prerequisites: &HashMap<String, Vec<String>>, n: usize) -> Vec<(usize, f32)> {
     let k = view.labels.len();
     let means: Vec<f32> = (0..k).map(|s| view.summary(s).mean).collect();
-    let attempts: Vec<usize> = (0..k).map(|s| view.cells.iter().map(|r| r[s].attempts).sum()).collect();
-    next_skills(&means, &attempts, &view.skill_ids, prerequisites, view.thresholds(), n).into_iter().map(|s| (s, means[s])).collect()
+    next_skills(&means, &view.skill_ids, prerequisites, view.thresholds(), n).into_iter().map(|s| (s, means[s])).collect()
 }
 
 #[cfg(test)]

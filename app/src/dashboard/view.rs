@@ -21,6 +21,10 @@ pub struct Cell {
 /// When at least this share of the students with evidence on a skill are below "near
 /// proficient", the hint is to re-teach the class; with fewer, to work with a small group.
 pub const RETEACH_SHARE: f32 = 0.5;
+/// A skill gets a hint (and a place among the weakest) only when at least this many students
+/// have enough answers on it ([`Thresholds::min_answers`]): "re-teach to the class" from two
+/// students' answers would steer a lesson by noise.
+pub const HINT_MIN_STUDENTS: usize = 5;
 /// "What the class is practising now": skills in at least this share of students' last
 /// [`RECENT_STEPS`] answers.
 pub const CURRENT_SHARE: f32 = 0.25;
@@ -31,6 +35,8 @@ pub enum Hint {
     ReteachClass,
     SmallGroup(Vec<String>),
     None,
+    /// Fewer than [`HINT_MIN_STUDENTS`] students have enough answers: no advice.
+    TooFewStudents,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +45,8 @@ pub struct SkillSummary {
     pub label: String,
     /// Mean probability over students with evidence.
     pub mean: f32,
+    /// Students with at least [`Thresholds::min_answers`] answers on the skill: the mean, the
+    /// count below near proficient and the hint are over them only.
     pub with_evidence: usize,
     pub below_near: Vec<String>,
     pub hint: Hint,
@@ -130,7 +138,7 @@ impl ClassView {
         let mut below_near = Vec::new();
         for (student, row) in self.students.iter().zip(&self.cells) {
             let c = row[skill];
-            if c.attempts == 0 {
+            if c.attempts < self.thresholds.min_answers.max(1) {
                 continue;
             }
             with_evidence += 1;
@@ -140,7 +148,9 @@ impl ClassView {
             }
         }
         let mean = if with_evidence > 0 { sum / with_evidence as f32 } else { f32::NAN };
-        let hint = if with_evidence > 0 && below_near.len() as f32 >= RETEACH_SHARE * with_evidence as f32 {
+        let hint = if with_evidence < HINT_MIN_STUDENTS {
+            Hint::TooFewStudents
+        } else if below_near.len() as f32 >= RETEACH_SHARE * with_evidence as f32 {
             Hint::ReteachClass
         } else if !below_near.is_empty() {
             Hint::SmallGroup(below_near.clone())
@@ -150,12 +160,19 @@ impl ClassView {
         SkillSummary { skill, label: self.labels[skill].clone(), mean, with_evidence, below_near, hint }
     }
 
-    /// The `n` skills with the lowest class mean among skills someone has practised.
+    /// The `n` skills with the lowest class mean among skills with evidence from at least
+    /// [`HINT_MIN_STUDENTS`] students.
     pub fn weakest_skills(&self, n: usize) -> Vec<SkillSummary> {
-        let mut all: Vec<SkillSummary> = (0..self.labels.len()).map(|k| self.summary(k)).filter(|s| s.with_evidence > 0).collect();
+        let mut all: Vec<SkillSummary> = (0..self.labels.len()).map(|k| self.summary(k)).filter(|s| s.with_evidence >= HINT_MIN_STUDENTS).collect();
         all.sort_by(|a, b| a.mean.total_cmp(&b.mean).then(a.skill.cmp(&b.skill)));
         all.truncate(n);
         all
+    }
+
+    /// Skills with some evidence that no hint is given for, because fewer than
+    /// [`HINT_MIN_STUDENTS`] students have enough answers on them.
+    pub fn skills_without_hint(&self) -> usize {
+        (0..self.labels.len()).map(|k| self.summary(k)).filter(|s| s.hint == Hint::TooFewStudents && self.cells.iter().any(|r| r[s.skill].attempts > 0)).count()
     }
 
     /// Skills in the recent answers of at least [`CURRENT_SHARE`] of the students.
@@ -200,61 +217,84 @@ mod tests {
     use super::*;
     use classlens_core::sequences::kt::KtStep;
 
-    /// Four students, two skills; `a` and `b` practised skill 0 recently, everyone skill 1 early.
+    /// Eight students, two skills (MATHia levels, at least 3 answers for a level). Everyone
+    /// answered skill 1 early; `a`, `b`, `f`, `g`, `h` answered skill 0 three times and `e` once.
     fn view() -> ClassView {
+        let rows = [
+            ("d", [0.9, 0.6]),
+            ("a", [0.3, 0.8]),
+            ("b", [0.5, 0.96]),
+            ("c", [0.97, 0.99]),
+            ("e", [0.4, 0.85]),
+            ("f", [0.95, 0.9]),
+            ("g", [0.2, 0.9]),
+            ("h", [0.85, 0.9]),
+        ];
         let table = MasteryTable {
             skills: vec!["k0".into(), "k1".into()],
             labels: vec!["Fractions".into(), "Decimals".into()],
-            rows: vec![("d".into(), vec![0.9, 0.6]), ("a".into(), vec![0.3, 0.8]), ("b".into(), vec![0.5, 0.96]), ("c".into(), vec![0.97, 0.99])],
+            rows: rows.iter().map(|(s, p)| (s.to_string(), p.to_vec())).collect(),
         };
-        let step = |k: u32| KtStep::new(vec![k], true);
-        let seqs = vec![
-            KtSequence { student: "a".into(), steps: vec![step(1), step(0), step(0)] },
-            KtSequence { student: "b".into(), steps: vec![step(1), step(0)] },
-            KtSequence { student: "c".into(), steps: vec![step(1)] },
-            KtSequence { student: "d".into(), steps: vec![step(1)] },
-        ];
+        let steps = |k1: usize, k0: usize| [vec![1u32; k1], vec![0u32; k0]].concat().into_iter().map(|k| KtStep::new(vec![k], true)).collect();
+        let answers = [("a", 1, 3), ("b", 1, 3), ("c", 3, 0), ("d", 3, 0), ("e", 3, 1), ("f", 3, 3), ("g", 3, 3), ("h", 3, 3)];
+        let seqs: Vec<KtSequence> = answers.iter().map(|&(s, k1, k0)| KtSequence { student: s.into(), steps: steps(k1, k0) }).collect();
         ClassView::new(&table, &seqs, Thresholds::MATHIA)
+    }
+
+    fn row(v: &ClassView, s: &str) -> usize {
+        v.students.iter().position(|x| x == s).unwrap()
     }
 
     #[test]
     fn cells_carry_evidence_and_levels() {
         let v = view();
-        let a = v.students.iter().position(|s| s == "a").unwrap();
-        assert_eq!(v.cells[a][0], Cell { probability: 0.3, attempts: 2, level: Level::Remediation });
-        let d = v.students.iter().position(|s| s == "d").unwrap();
-        assert_eq!(v.cells[d][0].level, Level::NotStarted, "d never answered skill 0");
+        assert_eq!(v.cells[row(&v, "a")][0], Cell { probability: 0.3, attempts: 3, level: Level::Remediation });
+        assert_eq!(v.cells[row(&v, "c")][0].level, Level::NotStarted, "c never answered skill 0");
+        assert_eq!(v.cells[row(&v, "e")][0], Cell { probability: 0.4, attempts: 1, level: Level::NotEnoughData }, "one answer is no finding");
     }
 
     #[test]
-    fn weakest_skills_come_with_the_right_hint() {
+    fn weakest_skills_come_with_the_right_hint_from_students_with_enough_answers() {
         let w = view().weakest_skills(5);
-        // Fractions: a (0.3) and b (0.5) with evidence, both below 70%: re-teach the class.
-        assert_eq!((w[0].label.as_str(), w[0].with_evidence, w[0].hint.clone()), ("Fractions", 2, Hint::ReteachClass));
-        assert!((w[0].mean - 0.4).abs() < 1e-6);
-        // Decimals: only d (0.6) of four is below: a small group.
-        assert_eq!(w[1].hint, Hint::SmallGroup(vec!["d".into()]));
+        // Fractions: a, b, f, g, h have 3 answers (e's one answer does not count); a, b, g are
+        // below 70%: re-teach the class.
+        assert_eq!((w[0].label.as_str(), w[0].with_evidence, w[0].hint.clone()), ("Fractions", 5, Hint::ReteachClass));
+        assert!((w[0].mean - 0.56).abs() < 1e-6, "{}", w[0].mean);
+        assert_eq!(w[0].below_near, ["a", "b", "g"]);
+        // Decimals: c, d, e, f, g, h (a and b answered it once); only d is below: a small group.
+        assert_eq!((w[1].with_evidence, w[1].hint.clone()), (6, Hint::SmallGroup(vec!["d".into()])));
+    }
+
+    #[test]
+    fn skills_with_too_few_students_get_no_hint_and_are_counted() {
+        let mut v = view();
+        // Keep four students: no skill has five with enough answers.
+        v.students.truncate(4);
+        v.cells.truncate(4);
+        assert!(v.weakest_skills(5).is_empty());
+        assert_eq!(v.summary(0).hint, Hint::TooFewStudents);
+        assert_eq!(v.skills_without_hint(), 2);
+        assert_eq!(view().skills_without_hint(), 0);
     }
 
     #[test]
     fn at_risk_means_low_on_what_the_class_practises_now() {
         let v = view();
         assert_eq!(v.current_skills(), vec![0, 1]);
-        let r = v.at_risk();
-        let names: Vec<&str> = r.iter().map(|r| r.student.as_str()).collect();
-        assert_eq!(names, ["a", "b", "d"], "a (0.3) before b (0.5) before d (0.6)");
+        let names: Vec<String> = v.at_risk().into_iter().map(|r| r.student).collect();
+        assert_eq!(names, ["g", "a", "b", "d"], "lowest first; e (one answer on skill 0) is not at risk on a guess");
     }
 
     #[test]
     fn sorting_by_skill_and_by_name() {
         let mut v = view();
         v.sort_students(Some(0));
-        assert_eq!(v.students, ["a", "b", "d", "c"]);
-        assert_eq!(v.cells[0][0].probability, 0.3, "cells move with their student");
+        assert_eq!(v.students, ["g", "a", "e", "b", "h", "d", "f", "c"]);
+        assert_eq!(v.cells[0][0].probability, 0.2, "cells move with their student");
         v.sort_students(None);
-        assert_eq!(v.students, ["a", "b", "c", "d"]);
+        assert_eq!(v.students, ["a", "b", "c", "d", "e", "f", "g", "h"]);
         v.sort_skills(true);
-        assert_eq!(v.skill_order, [0, 1], "Fractions (mean 0.4) is weaker than Decimals");
+        assert_eq!(v.skill_order, [0, 1], "Fractions (mean 0.56) is weaker than Decimals");
         v.sort_skills(false);
         assert_eq!(v.skill_order, [1, 0], "by name: Decimals, Fractions");
         let t = v.to_table();
