@@ -12,6 +12,9 @@ use std::rc::Rc;
 use leptos::prelude::window;
 
 use crate::classroom::{Classroom, UploadedFile};
+use crate::fitter::{FitEvent, Fitter};
+use crate::pack_store;
+use crate::packs::open_pack;
 use crate::scorer::{Models, Prepared, ScoreRequest, Scorer, ScorerEvent};
 use crate::storage;
 
@@ -69,11 +72,81 @@ pub async fn yield_now() {
 }
 
 /// The demo's DKT pack, and its STUDY pack when the server has one.
-pub async fn load_models() -> Result<Models, String> {
+pub async fn load_demo_models() -> Result<Models, String> {
     let dkt = fetch_bytes(DKT_PACK).await?;
     yield_now().await;
     let study = fetch_bytes(STUDY_PACK).await.ok();
     Models::from_packs((DKT_PACK, &dkt), study.as_deref().map(|b| (STUDY_PACK, b)))
+}
+
+/// The demo's models with the packs this browser keeps (opened or fitted) in their roles. A
+/// kept pack that no longer loads is skipped, and the second value says so.
+pub async fn load_models() -> Result<(Models, Option<String>), String> {
+    let mut models = load_demo_models().await?;
+    let kept = match pack_store::kept().await {
+        Ok(k) => k,
+        Err(e) => return Ok((models, Some(format!("The packs kept in this browser could not be read ({e}); using the demo packs.")))),
+    };
+    let mut problems = Vec::new();
+    for k in kept {
+        yield_now().await;
+        match open_pack(&k.file, &k.bytes, k.origin) {
+            Ok(opened) => models = models.with(opened),
+            Err(e) => problems.push(e),
+        }
+    }
+    let notice = (!problems.is_empty()).then(|| format!("A kept pack could not be loaded and is not used: {}", problems.join("; ")));
+    Ok((models, notice))
+}
+
+/// Milliseconds on the page's clock.
+pub fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// The page's fit settings: `core`'s class defaults (chosen on generated classes).
+pub fn fit_settings() -> classlens_core::fit::DktFitSettings {
+    classlens_core::fit::DktFitSettings::default()
+}
+
+/// The longest stretch of fitting between two yields: half of the 50 ms that makes a long task.
+pub const FIT_SLICE_MS: f64 = 25.0;
+
+/// Fits DKT to `data`'s classroom, handing each event to `emit` with a yield after it; stops
+/// with [`FitEvent::Cancelled`] once `cancelled()` says so.
+pub async fn fit(data: Rc<Prepared>, cancelled: impl Fn() -> bool, mut emit: impl FnMut(FitEvent)) {
+    let settings = fit_settings();
+    let prepared = match classlens_core::fit::prepare_dkt(&data.classroom.practice, &data.classroom.source, &settings) {
+        Ok(p) => p,
+        Err(e) => return emit(FitEvent::Failed(e)),
+    };
+    yield_now().await;
+    let mut fitter = match Fitter::new(&prepared, now_ms()) {
+        Ok(f) => f,
+        Err(e) => return emit(FitEvent::Failed(e)),
+    };
+    let mut clock = now_ms;
+    loop {
+        if cancelled() {
+            return emit(FitEvent::Cancelled);
+        }
+        let Some(event) = fitter.slice(FIT_SLICE_MS, &mut clock) else { return };
+        let last = !matches!(event, FitEvent::Progress(_));
+        emit(event);
+        if last {
+            return;
+        }
+        yield_now().await;
+    }
+}
+
+/// An object URL for `bytes` (the fitted pack's download link).
+pub fn blob_url(bytes: &[u8]) -> Result<String, String> {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/octet-stream");
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(|e| format!("{e:?}"))?;
+    web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))
 }
 
 /// The saved import if there is one (a saved import that no longer loads is dropped, and the

@@ -24,6 +24,30 @@ fn study_log(activity_csv: &str, info_csv: &str) -> Result<classlens_core::data:
     Ok(data)
 }
 
+/// Fits DKT to an answer log in the page, as the dashboard's "Fit a model to this data" does
+/// (`settings_json`: a `DktFitSettings`, or empty for the page's defaults), for the fitting
+/// bench: JSON `{auc, baseline_auc, train_students, test_students, steps, epochs}`. The caller
+/// times it.
+#[wasm_bindgen(js_name = fitDkt)]
+pub fn fit_dkt(file_name: &str, bytes: &[u8], settings_json: &str) -> Result<String, JsError> {
+    use classlens_core::data::load::{Format, Upload, read_upload};
+    use classlens_core::fit::{DktFitSettings, fit_dkt, prepare_dkt};
+    let Upload::Practice(data) = read_upload(file_name, bytes, Format::Auto, None).map_err(js_err)? else {
+        return Err(js_err(format!("{file_name}: not an answer log")));
+    };
+    let settings: DktFitSettings =
+        if settings_json.trim().is_empty() { DktFitSettings::default() } else { serde_json::from_str(settings_json).map_err(js_err)? };
+    let prepared = prepare_dkt(&data, file_name, &settings).map_err(js_err)?;
+    let steps =
+        classlens_core::sequences::kt::windows(&prepared.splits.train, settings.train.window).len().div_ceil(settings.train.batch_size) * settings.train.epochs;
+    let (_, verdict) = fit_dkt(&prepared).map_err(js_err)?;
+    Ok(serde_json::json!({
+        "auc": verdict.model.auc, "baseline_auc": verdict.baseline.auc, "train_students": verdict.train_students,
+        "test_students": verdict.test_students, "steps": steps, "epochs": settings.train.epochs,
+    })
+    .to_string())
+}
+
 /// The kind of model a pack holds ("dkt", "study", "individual"), after checking its envelope.
 #[wasm_bindgen(js_name = packKind)]
 pub fn pack_kind(pack: &[u8]) -> Result<String, JsError> {

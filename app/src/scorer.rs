@@ -14,11 +14,8 @@
 
 use std::collections::HashMap;
 
-use classlens_core::infer::load_pack;
 use classlens_core::infer::mastery::{MasteryTable, mastery_table};
 use classlens_core::infer::recommend::{ReadingLog, Request, StudentSuggestions, recommend_in};
-use classlens_core::models::dkt::DktModel;
-use classlens_core::models::study::StudyModel;
 use classlens_core::sequences::kt::{KtBuildReport, KtSequence, KtStep};
 use serde::{Deserialize, Serialize};
 
@@ -35,20 +32,7 @@ pub const TOP: usize = 5;
 /// What [`ClassResult::backend`] says when the CPU ran DKT.
 pub const CPU_BACKEND: &str = "CPU (WebAssembly)";
 
-/// The loaded packs: DKT, and STUDY when its pack is there.
-pub struct Models {
-    pub dkt: DktModel,
-    pub study: Option<StudyModel>,
-}
-
-impl Models {
-    /// From pack bytes; errors name the pack (`name: what is wrong`).
-    pub fn from_packs(dkt: (&str, &[u8]), study: Option<(&str, &[u8])>) -> Result<Self, String> {
-        let dkt = load_pack(dkt.1).and_then(|p| p.into_dkt()).map_err(|e| format!("{}: {e}", dkt.0))?;
-        let study = study.map(|(name, bytes)| load_pack(bytes).and_then(|p| p.into_recommender()).map_err(|e| format!("{name}: {e}"))).transpose()?;
-        Ok(Self { dkt, study })
-    }
-}
+pub use crate::packs::Models;
 
 /// A classroom with what the models read of it, built once per classroom, not per class: DKT's
 /// sequences and STUDY's arranged reading log.
@@ -64,7 +48,7 @@ pub struct Prepared {
 impl Prepared {
     pub fn new(models: &Models, classroom: Classroom) -> Self {
         let (seqs, report) = models.dkt.sequences(&classroom.practice);
-        let reading_log = models.study.as_ref().zip(classroom.reads.as_ref()).map(|(m, r)| ReadingLog::new(m, r));
+        let reading_log = models.study.as_deref().zip(classroom.reads.as_ref()).map(|(m, r)| ReadingLog::new(m, r));
         Self { classroom, seqs: seqs.into_iter().map(|q| (q.student.clone(), q)).collect(), report, reading_log }
     }
 

@@ -14,7 +14,11 @@ use classlens_core::infer::recommend::StudentSuggestions;
 use crate::classroom::ClassKey;
 use crate::dashboard::levels::Thresholds;
 use crate::dashboard::student::StudentView;
+use crate::fitter::{FitEvent, FitProgress};
+use crate::pack_store::KeptPack;
+use crate::packs::{Opened, Origin, Role, open_pack};
 use crate::scorer::{ClassResult, Models, Prepared, ScoreRequest, ScorerEvent, Stage};
+use classlens_core::fit::Verdict;
 
 /// Next skills a student's page lists.
 pub const STUDENT_NEXT: usize = 3;
@@ -61,6 +65,29 @@ pub struct AppState {
     pub student: Option<String>,
     /// The newest run's number; 0 before the first.
     pub run: u64,
+    pub fit: FitStatus,
+}
+
+/// The "Fit a model to this data" panel.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum FitStatus {
+    #[default]
+    Idle,
+    /// Under way; the latest progress once there is one.
+    Running(Option<FitProgress>),
+    Ended(FitOutcome),
+}
+
+/// How a fit ended, as the panel shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitOutcome {
+    /// Whether the fitted model is now in use.
+    pub used: bool,
+    pub message: String,
+    pub verdict: Option<Verdict>,
+    /// The fitted pack (file name, bytes) to download, when it is in use (an `Arc`: the
+    /// components' signals need `Send` data).
+    pub download: Option<(String, std::sync::Arc<Vec<u8>>)>,
 }
 
 pub enum Action {
@@ -84,6 +111,22 @@ pub enum Action {
         run: u64,
         event: ScorerEvent,
     },
+    /// Models to use from now on (a pack opened, the demo's again after "forget"); `keep` is
+    /// what to store in this browser.
+    ModelsReplaced {
+        models: Rc<Models>,
+        keep: Option<KeptPack>,
+        notice: Option<String>,
+    },
+    /// A pack the teacher opened, loaded, with its bytes (to keep).
+    PackOpened {
+        opened: Opened,
+        file: String,
+        bytes: Vec<u8>,
+    },
+    Notice(String),
+    FitStarted,
+    Fit(FitEvent),
 }
 
 /// A scoring run to start: its request, and whether DKT runs on WebGPU.
@@ -99,6 +142,12 @@ pub enum Effect {
     Score(ScoreJob),
     /// A run ended and its outcome is set: once it is rendered, tell the page.
     Rendered,
+    /// The models changed: keep the pack (if any) in this browser, then probe WebGPU again for
+    /// the new DKT weights ([`Action::GpuProbed`] starts the next run).
+    ModelsSwapped {
+        models: Rc<Models>,
+        keep: Option<KeptPack>,
+    },
 }
 
 /// The page below the header.
@@ -131,6 +180,7 @@ impl AppState {
             outcome: None,
             student: None,
             run: 0,
+            fit: FitStatus::Idle,
         }
     }
 
@@ -196,7 +246,97 @@ impl AppState {
                 }
             },
             Action::Scorer { .. } => None,
+            Action::ModelsReplaced { models, keep, notice } => self.swap(models, keep, notice),
+            Action::PackOpened { opened, file, bytes } => {
+                let current = self.loaded_models()?;
+                let role = opened.role();
+                let keep = KeptPack { role, file: file.clone(), origin: Origin::Opened, bytes };
+                let what = if role == Role::Mastery { "mastery" } else { "suggestions" };
+                self.swap(Rc::new(current.with(opened)), Some(keep), Some(format!("Opened {file}: now used for {what}.")))
+            }
+            Action::Notice(n) => {
+                self.notice = Some(n);
+                None
+            }
+            Action::FitStarted => {
+                self.fit = FitStatus::Running(None);
+                None
+            }
+            Action::Fit(event) => self.fitted(event),
         }
+    }
+
+    /// Uses `models` from now on: the classroom is read again for them (a new DKT knows other
+    /// skills), the student page closes, and WebGPU is probed again before the next run.
+    fn swap(&mut self, models: Rc<Models>, keep: Option<KeptPack>, notice: Option<String>) -> Option<Effect> {
+        if let Some(data) = &self.data {
+            self.data = Some(Rc::new(Prepared::new(&models, data.classroom.clone())));
+        }
+        self.models = Loading::Ready(models.clone());
+        self.student = None;
+        self.notice = notice;
+        self.gpu = GpuStatus::Probing;
+        Some(Effect::ModelsSwapped { models, keep })
+    }
+
+    fn fitted(&mut self, event: FitEvent) -> Option<Effect> {
+        let end = |used, message: String, verdict| FitStatus::Ended(FitOutcome { used, message, verdict, download: None });
+        match event {
+            FitEvent::Progress(p) => {
+                self.fit = FitStatus::Running(Some(p));
+                None
+            }
+            FitEvent::Refused { verdict, reason } => {
+                self.fit = end(false, format!("Not used: {reason}."), Some(verdict));
+                None
+            }
+            FitEvent::Failed(e) => {
+                self.fit = end(false, format!("The fit failed: {e}. The current model stays in use."), None);
+                None
+            }
+            FitEvent::Cancelled => {
+                self.fit = end(false, "Cancelled: the current model stays in use.".into(), None);
+                None
+            }
+            FitEvent::Fitted { verdict, pack } => {
+                let (Some(current), Some(data)) = (self.loaded_models(), &self.data) else { return None };
+                let file = fitted_file_name(&data.classroom.source);
+                match open_pack(&file, &pack, Origin::Fitted) {
+                    Ok(opened) => {
+                        let auc = |r: &classlens_core::metrics::BinaryReport| r.auc.map_or("n/a".into(), |a| format!("{a:.3}"));
+                        let message = format!(
+                            "In use: held-out AUC {} on {} students, each skill's mean {}.",
+                            auc(&verdict.model),
+                            verdict.test_students,
+                            auc(&verdict.baseline)
+                        );
+                        let pack = std::sync::Arc::new(pack);
+                        self.fit = FitStatus::Ended(FitOutcome { used: true, message, verdict: Some(verdict), download: Some((file.clone(), pack.clone())) });
+                        let keep = KeptPack { role: Role::Mastery, file: file.clone(), origin: Origin::Fitted, bytes: pack.to_vec() };
+                        self.swap(Rc::new(current.with(opened)), Some(keep), Some(format!("A DKT model fitted to this data is in use ({file}).")))
+                    }
+                    Err(e) => {
+                        self.fit = end(false, format!("The fitted pack does not load ({e}); the current model stays in use."), Some(verdict));
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    /// The header's lines about the models in use.
+    pub fn model_lines(&self) -> Vec<String> {
+        let Loading::Ready(m) = &self.models else { return Vec::new() };
+        let study = m.study_info.as_ref().map_or("no STUDY pack".to_string(), |i| i.line());
+        vec![format!("Mastery: {}", m.dkt_info.line()), format!("Suggestions: {study}")]
+    }
+
+    /// Why the panel offers "Fit a model to this data" on its own: answers the model could not
+    /// read.
+    pub fn fit_offer(&self) -> Option<String> {
+        let data = self.data.as_ref()?;
+        let unknown = data.report.unknown_skill;
+        (unknown > 0).then(|| format!("{unknown} answers are on skills the model in use does not know: fit a model to this data to score them."))
     }
 
     /// A new run when everything the scores depend on is there (the GPU probe included, so a
@@ -284,6 +424,15 @@ impl AppState {
     }
 }
 
+/// The fitted pack's file name: `fitted-dkt-` and the data's first file's stem, in characters
+/// every file system takes.
+pub fn fitted_file_name(source: &str) -> String {
+    let first = source.split(", ").next().unwrap_or("class");
+    let stem = first.rsplit_once('.').map_or(first, |(s, _)| s);
+    let safe: String = stem.chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    format!("fitted-dkt-{}.pack", if safe.is_empty() { "class" } else { &safe })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,6 +444,7 @@ mod tests {
         match effect {
             Some(Effect::Score(j)) => j,
             Some(Effect::Rendered) => panic!("expected a run, got Rendered"),
+            Some(Effect::ModelsSwapped { .. }) => panic!("expected a run, got ModelsSwapped"),
             None => panic!("expected a run, got nothing"),
         }
     }
@@ -396,5 +546,72 @@ mod tests {
         assert_eq!((again.request.class, s.class, s.notice.clone()), (None, Some(None), None), "a log without classes is one class, all students");
         assert_eq!(s.class_names(), ["All students"]);
         assert!(s.source_line().starts_with("dkt.csv"));
+    }
+
+    /// A class of eight students on skills the demo model does not know (ids 101-103).
+    fn foreign_class() -> Classroom {
+        let mut csv = String::from("order_id,user_id,problem_id,original,correct,skill_id,skill_name\n");
+        for (i, who) in ["Zoë", "Ana", "Bo", "Cy", "Di", "Ed", "Fa", "Gu"].iter().enumerate() {
+            for k in 0..12 {
+                csv.push_str(&format!("{},{who},{},1,{},{},Sk {}\n", i * 100 + k, k % 3, (i + k) % 2, 101 + k % 3, k % 3));
+            }
+        }
+        Classroom::from_files(&[crate::classroom::UploadedFile { name: "mine.csv".into(), bytes: csv.into_bytes() }], None).unwrap()
+    }
+
+    #[test]
+    fn unknown_skills_offer_a_fit_and_a_fitted_model_is_swapped_in_kept_and_rescored() {
+        let (mut s, _) = started(Err("none".into()));
+        let models = s.loaded_models().unwrap();
+        s.update(Action::ClassroomLoaded { data: Rc::new(Prepared::new(&models, foreign_class())), notice: None });
+        assert!(s.fit_offer().unwrap().starts_with("96 answers are on skills"), "{:?}", s.fit_offer());
+        s.update(Action::FitStarted);
+        assert_eq!(s.fit, FitStatus::Running(None));
+        let data = classlens_core::fit::prepare_dkt(&s.data.as_ref().unwrap().classroom.practice, "mine.csv", &Default::default()).unwrap();
+        let (model, verdict) = classlens_core::fit::fit_dkt(&data).unwrap();
+        let pack = classlens_core::fit::fitted_pack(&model, &verdict).unwrap();
+        let Some(Effect::ModelsSwapped { models, keep }) = s.update(Action::Fit(FitEvent::Fitted { verdict: verdict.clone(), pack: pack.clone() })) else {
+            panic!("a fitted model is swapped in")
+        };
+        assert_eq!(models.dkt_info.origin, Origin::Fitted);
+        let keep = keep.unwrap();
+        assert_eq!((keep.role, keep.file.as_str(), keep.origin, &keep.bytes), (Role::Mastery, "fitted-dkt-mine.pack", Origin::Fitted, &pack));
+        assert_eq!(s.fit_offer(), None, "the fitted model knows every skill of the data");
+        assert_eq!(s.gpu, GpuStatus::Probing, "WebGPU is probed again for the new weights");
+        let FitStatus::Ended(out) = &s.fit else { panic!() };
+        assert!(out.used && out.download.as_ref().is_some_and(|d| d.0 == "fitted-dkt-mine.pack"));
+        assert!(s.model_lines()[0].starts_with("Mastery: DKT · 3 skills · trained on mine.csv"), "{:?}", s.model_lines());
+        // The probe's answer starts the run on the new model.
+        let j = job(s.update(Action::GpuProbed(Err("none".into()))));
+        assert_eq!(j.models.dkt_info.file, "fitted-dkt-mine.pack");
+    }
+
+    #[test]
+    fn a_refused_cancelled_or_failed_fit_leaves_the_model_in_use() {
+        let (mut s, _) = started(Err("none".into()));
+        let before = s.loaded_models().unwrap();
+        let r = |auc| classlens_core::metrics::BinaryReport { n: 10, auc, accuracy: 0.5, rmse: 0.5, log_loss: 0.7 };
+        let verdict = Verdict { model: r(Some(0.6)), baseline: r(Some(0.7)), test_students: 6, train_students: 18, source: "x".into() };
+        for event in
+            [FitEvent::Refused { verdict, reason: "worse than each skill's mean".into() }, FitEvent::Cancelled, FitEvent::Failed("loss became NaN".into())]
+        {
+            s.update(Action::FitStarted);
+            assert!(s.update(Action::Fit(event)).is_none());
+            let FitStatus::Ended(out) = &s.fit else { panic!() };
+            assert!(!out.used && out.download.is_none(), "{}", out.message);
+            assert!(Rc::ptr_eq(&s.loaded_models().unwrap().dkt, &before.dkt));
+        }
+    }
+
+    #[test]
+    fn an_opened_pack_replaces_its_role_and_is_kept() {
+        let (mut s, _) = started(Err("none".into()));
+        let bytes = std::fs::read(format!("{}/../public/demo/study.pack", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let opened = open_pack("mine.pack", &bytes, Origin::Opened).unwrap();
+        let Some(Effect::ModelsSwapped { models, keep }) = s.update(Action::PackOpened { opened, file: "mine.pack".into(), bytes }) else { panic!() };
+        assert_eq!(models.study_info.as_ref().unwrap().file, "mine.pack");
+        assert_eq!(keep.unwrap().role, Role::Suggestions);
+        assert_eq!(s.notice.as_deref(), Some("Opened mine.pack: now used for suggestions."));
+        assert_eq!(fitted_file_name("Ma classe (2).csv, skills.json"), "fitted-dkt-Ma_classe__2_.pack");
     }
 }

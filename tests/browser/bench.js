@@ -1,6 +1,6 @@
 // The page side of the wasm bench and of the parity tests: everything runs through the
 // `classlens_web` module (classlens-core compiled to WebAssembly).
-import init, { DktSession, GpuDktSession, GpuRecSession, RecSession, packKind } from './pkg/classlens_web.js';
+import init, { DktSession, GpuDktSession, GpuRecSession, RecSession, fitDkt, packKind } from './pkg/classlens_web.js';
 
 const t0 = performance.now();
 const ready = init().then(() => performance.now() - t0);
@@ -129,4 +129,18 @@ window.loadError = async (url) => {
 window.packKind = async (url) => {
   await ready;
   return packKind(await fetchBytes(url));
+};
+
+/** Fits DKT to the answer log at `csv` in the page (the dashboard's fit; `settings` as JSON, '' for the page's defaults), `reps` times: seconds per fit and the verdict. */
+window.benchFit = async ({ csv, settings = '', reps = 1 }) => {
+  await ready;
+  const bytes = await fetchBytes(csv);
+  const seconds = [];
+  let verdict;
+  for (let i = 0; i < reps; i++) {
+    const t = performance.now();
+    verdict = JSON.parse(fitDkt(csv.split('/').pop(), bytes, settings));
+    seconds.push((performance.now() - t) / 1000);
+  }
+  return { model: 'fit-dkt', seconds, verdict };
 };

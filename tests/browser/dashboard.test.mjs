@@ -65,12 +65,23 @@ test('the demo heatmap shows what `classlens mastery` computes, to 1e-4, on the 
   assert.match(await page.textContent('.progress'), /30 students scored/);
 });
 
-test('every cell carries its level as text, not only colour', async () => {
-  const texts = await page.$$eval('td[role=gridcell]', (tds) => tds.map((td) => td.textContent.trim()));
-  assert.ok(texts.length > 100);
-  for (const t of texts) assert.match(t, /^([PNR] \d{1,3}|–)$/);
-  const label = await page.getAttribute('#cell-0-0', 'aria-label');
-  assert.match(label, /\d+\.\d%, \d+ attempts/);
+test('every cell carries its level as text, not only colour, and its evidence on hover and focus', async () => {
+  const cells = await page.$$eval('td[role=gridcell]', (tds) => tds.map((td) => ({ text: td.textContent.trim(), level: td.dataset.level, answers: Number(td.dataset.answers), label: td.getAttribute('aria-label'), title: td.title })));
+  assert.ok(cells.length > 100);
+  for (const c of cells) {
+    assert.equal(c.title, c.label, 'hover and focus say the same');
+    if (c.answers === 0) {
+      assert.deepEqual([c.text, c.level], ['–', 'NotStarted']);
+      assert.match(c.label, /no answers on this skill yet/);
+    } else if (c.answers < 3) {
+      assert.deepEqual([c.text, c.level], ['?', 'NotEnoughData'], 'fewer answers than the setting: no level, not a guess dressed as one');
+      assert.match(c.label, new RegExp(`Not enough data \\(${c.answers} of the 3 answers a level needs`));
+    } else {
+      assert.match(c.text, /^[PNR] \d{1,3}$/);
+      assert.match(c.label, new RegExp(`\\d+\\.\\d% from ${c.answers} answers on this skill`));
+    }
+  }
+  assert.ok(cells.some((c) => c.answers >= 3));
 });
 
 test('the heatmap is one tab stop whose arrow keys reach every cell (roving tabindex)', async () => {

@@ -70,3 +70,20 @@ export async function openDashboard(root) {
   await page.waitForSelector('td[role=gridcell]', { timeout: 60000 });
   return { server, browser, page, seen, errors };
 }
+
+/** Serves `root`, opens `path` in a fresh chromium and prints `await run(page)` as one JSON line, with the browser's version, how many requests left the origin, and page errors. */
+export async function benchPage(root, path, run, { webgpu = false } = {}) {
+  const server = await serve(root);
+  const browser = await launch({ webgpu });
+  try {
+    const { page, seen, errors } = await openPage(browser, `${server.url}/${path}`);
+    const result = await run(page);
+    result.browser = browser.version();
+    result.offsite_requests = seen.filter((u) => !u.startsWith(server.url)).length;
+    if (errors.length) result.page_errors = errors;
+    console.log(JSON.stringify(result));
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}

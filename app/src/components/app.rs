@@ -11,10 +11,11 @@ use super::class_picker::ClassPicker;
 use super::content::MainContent;
 use super::header::Header;
 use super::import::Import;
+use super::models::ModelsPanel;
 use super::notice::Notice;
 use super::progress::ScoringProgress;
 use super::settings::Settings;
-use crate::driver::{self, Dkt};
+use crate::driver;
 use crate::scorer::Prepared;
 use crate::state::{Action, Page};
 use crate::storage;
@@ -25,16 +26,12 @@ pub fn App() -> impl IntoView {
     provide_context(store);
     leptos::task::spawn_local(async move {
         match driver::load_models().await {
-            Ok(models) => {
+            Ok((models, kept_notice)) => {
                 let models = Rc::new(models);
                 let (classroom, notice) = driver::initial_classroom().await;
+                let notice = [notice, kept_notice].into_iter().flatten().reduce(|a, b| format!("{a} {b}"));
                 store.dispatch(Action::ClassroomLoaded { data: Rc::new(Prepared::new(&models, classroom)), notice });
-                let probe = Dkt::probe(&models).await.map(|dkt| {
-                    let adapter = dkt.adapter().unwrap_or_default();
-                    store.set_dkt(dkt);
-                    adapter
-                });
-                store.dispatch(Action::GpuProbed(probe));
+                store.probe(&models).await;
                 store.dispatch(Action::ModelsLoaded(Ok(models)));
             }
             Err(e) => store.dispatch(Action::ModelsLoaded(Err(e))),
@@ -52,6 +49,7 @@ pub fn App() -> impl IntoView {
                         <ClassPicker/>
                         <Settings/>
                         <Import/>
+                        <ModelsPanel/>
                     </section>
                     <Notice/>
                     <ScoringProgress/>

@@ -1,4 +1,5 @@
-//! The header: where the data came from, where the models run, and the "CPU only" switch.
+//! The header: where the data came from, which models are in use (kind, what they know, what
+//! they were trained on, their held-out score), where they run, and the "CPU only" switch.
 
 use leptos::prelude::*;
 
@@ -12,10 +13,14 @@ pub fn Header() -> impl IntoView {
     let backend = store.select(|s| s.backend_line());
     let force_cpu = store.select(|s| s.force_cpu);
     let gpu_ready = store.select(|s| s.gpu_ready());
+    let models = store.select(|s| s.model_lines());
     view! {
         <header>
             <h1>"classlens"</h1>
             <p class="source" data-testid="source">{move || source.get()}</p>
+            <ul class="models" data-testid="models" aria-label="Models in use">
+                {move || models.get().into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}
+            </ul>
             <p class="backend" data-testid="backend">{move || backend.get()}
                 <label class="force-cpu">
                     <input type="checkbox" prop:checked=move || force_cpu.get() on:change=move |ev| store.dispatch(Action::ForceCpu(event_target_checked(&ev))) disabled=move || !gpu_ready.get()/>

@@ -14,6 +14,7 @@ mod header;
 mod heatmap;
 mod import;
 mod legend;
+mod models;
 mod notice;
 mod progress;
 mod settings;
@@ -27,6 +28,7 @@ use leptos::prelude::*;
 
 use crate::dashboard::levels::Thresholds;
 use crate::driver::{self, Dkt};
+use crate::pack_store;
 use crate::state::{Action, AppState, Effect};
 
 /// The state, in one signal, and the WebGPU handle the probe found (not state: it is a
@@ -60,6 +62,14 @@ impl Store {
                     current
                 }));
             }
+            Some(Effect::ModelsSwapped { models, keep }) => leptos::task::spawn_local(async move {
+                if let Some(k) = keep
+                    && let Err(e) = pack_store::keep(&k).await
+                {
+                    self.dispatch(Action::Notice(format!("{} is in use for this visit, but this browser did not keep it: {e}", k.file)));
+                }
+                self.probe(&models).await;
+            }),
             Some(Effect::Rendered) => leptos::task::spawn_local(async {
                 // After a yield the outcome is in the DOM: `classlens-ready` means "rendered".
                 driver::yield_now().await;
@@ -67,6 +77,16 @@ impl Store {
             }),
             None => {}
         }
+    }
+
+    /// Looks for WebGPU with `models`' DKT weights and says what it found.
+    pub async fn probe(self, models: &crate::scorer::Models) {
+        let probe = Dkt::probe(models).await.map(|dkt| {
+            let adapter = dkt.adapter().unwrap_or_default();
+            self.set_dkt(dkt);
+            adapter
+        });
+        self.dispatch(Action::GpuProbed(probe));
     }
 
     /// A slice of the state that notifies only when it changes, so that, say, a progress event

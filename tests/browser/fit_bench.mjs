@@ -1,0 +1,38 @@
+// The dashboard's fit, timed: `node tests/browser/fit_bench.mjs ROOT CSV` opens the dashboard at
+// ROOT (target/web/app), imports CSV, clicks "Fit a model to this data" and waits for the
+// heatmap rescored with the fitted model. Prints one JSON line: milliseconds from the click to
+// the rendered dashboard, the verdict, and the main thread's long tasks (> 50 ms, the browser's
+// `longtask` entries) from navigation to the first rendered dashboard, during the import's
+// scoring, and during the fit.
+import { serve, launch } from './lib.mjs';
+
+const [root, csv] = process.argv.slice(2);
+const server = await serve(root);
+const browser = await launch();
+try {
+  const context = await browser.newContext({ serviceWorkers: 'block' });
+  const page = await context.newPage();
+  await page.addInitScript(() => {
+    window.__long = [];
+    window.__ready = 0;
+    addEventListener('classlens-ready', () => { window.__ready += 1; window.__readyAt = performance.now(); });
+    new PerformanceObserver((l) => l.getEntries().forEach((e) => window.__long.push(Math.round(e.duration)))).observe({ type: 'longtask', buffered: true });
+  });
+  await page.goto(`${server.url}/index.html`);
+  await page.waitForFunction(() => window.__ready >= 1, null, { timeout: 60000 });
+  const load = await page.evaluate(() => window.__long.splice(0));
+  await page.click('details.import summary');
+  await page.setInputFiles('details.import input[type=file]', csv);
+  await page.waitForFunction(() => window.__ready >= 2, null, { timeout: 60000 });
+  const importing = await page.evaluate(() => window.__long.splice(0));
+  const t0 = await page.evaluate(() => performance.now());
+  await page.click('button.fit-start');
+  await page.waitForFunction(() => window.__ready >= 3, null, { timeout: 300000, polling: 'raf' });
+  const ms = (await page.evaluate(() => window.__readyAt)) - t0;
+  const fitting = await page.evaluate(() => window.__long.splice(0));
+  const verdict = await page.$eval('[data-testid=fit-result]', (d) => ({ used: d.dataset.used, auc: Number(d.dataset.auc), baseline: Number(d.dataset.baseline) }));
+  console.log(JSON.stringify({ fit_to_rendered_ms: Math.round(ms), verdict, long_tasks_ms: { load, importing, fitting }, browser: browser.version() }));
+} finally {
+  await browser.close();
+  await server.close();
+}
