@@ -3,7 +3,7 @@
 # `classlens train dkt` (native) on the same generated data, settings and seed, side by side in
 # one run, alternating native / browser: a class of 30 (about 2,500 answers; the page's class
 # settings) and a school of 1,020 students (about 85,000 answers; the CLI's default shape, 5
-# epochs). Prints one line per run and a JSON summary; also times the dashboard's own fit of the
+# epochs; natively on both cores and pinned to one, as the page's wasm runs on one). Prints one line per run and a JSON summary; also times the dashboard's own fit of the
 # class (import, fit, rescored heatmap) with the main thread's long tasks.
 # Usage: scripts/bench-fit.sh [rounds]   (after scripts/web-build.sh)
 set -euo pipefail
@@ -14,7 +14,7 @@ WEB=target/web
 D=$WEB/fit-bench
 rm -rf "$D"
 mkdir -p "$D"
-$CL synth --schools 1 --classes-per-school 1 --students-per-class 30 --days 30 --seed 11 --out "$D/class" > /dev/null
+$CL synth --schools 1 --classes-per-school 1 --students-per-class 30 --days 30 --seed 14 --out "$D/class" > /dev/null
 $CL synth --schools 1 --classes-per-school 34 --students-per-class 30 --days 30 --seed 12 --out "$D/school" > /dev/null
 cp "$D/class/skill_builder_data.csv" "$WEB/fit-class.csv"
 cp "$D/school/skill_builder_data.csv" "$WEB/fit-school.csv"
@@ -23,11 +23,12 @@ cp "$D/school/skill_builder_data.csv" "$WEB/fit-school.csv"
 CLASS_FLAGS="--hidden 32 --window 100 --batch-size 4 --epochs 20 --lr 0.003 --seed 42 --valid-frac 0.2 --test-frac 0.2"
 SCHOOL_FLAGS="--hidden 100 --window 100 --batch-size 64 --epochs 5 --lr 0.001 --seed 42 --valid-frac 0.1 --test-frac 0.1"
 SCHOOL_JSON='{"train":{"hidden":100,"window":100,"batch_size":64,"epochs":5,"learning_rate":0.001,"seed":42},"valid_frac":0.1,"test_frac":0.1}'
-native() { # csv flags -> seconds auc
+PIN=
+native() { # csv flags -> seconds auc (PIN="taskset -c 0": one core, as the page has)
   local t0 t1
   t0=$(date +%s.%N)
   # shellcheck disable=SC2086
-  $CL train dkt --data "$1" $2 --quiet --out "$D/run" > /dev/null
+  $PIN $CL train dkt --data "$1" $2 --quiet --out "$D/run" > /dev/null 2>&1
   t1=$(date +%s.%N)
   python3 -c "import json;print(round($t1-$t0,3), json.load(open('$D/run/test_metrics.json'))['overall']['auc'])"
 }
@@ -39,6 +40,7 @@ for _ in $(seq "$ROUNDS"); do
   echo "class native $(native "$D/class/skill_builder_data.csv" "$CLASS_FLAGS")"
   echo "class browser $(browser fit-class.csv '')"
   echo "school native $(native "$D/school/skill_builder_data.csv" "$SCHOOL_FLAGS")"
+  echo "school native-1-core $(PIN="taskset -c 0" native "$D/school/skill_builder_data.csv" "$SCHOOL_FLAGS")"
   echo "school browser $(browser fit-school.csv "$SCHOOL_JSON")"
 done
 echo "dashboard $(node tests/browser/fit_bench.mjs "$WEB/app" "$D/class/skill_builder_data.csv")"

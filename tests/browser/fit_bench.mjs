@@ -26,8 +26,11 @@ try {
   await page.waitForFunction(() => window.__ready >= 2, null, { timeout: 60000 });
   const importing = await page.evaluate(() => window.__long.splice(0));
   const t0 = await page.evaluate(() => performance.now());
+  if (!(await page.$eval('details.models-panel', (d) => d.open))) await page.click('details.models-panel summary');
   await page.click('button.fit-start');
-  await page.waitForFunction(() => window.__ready >= 3, null, { timeout: 300000, polling: 'raf' });
+  await page.waitForSelector('[data-testid=fit-result]', { timeout: 300000 });
+  if ((await page.getAttribute('[data-testid=fit-result]', 'data-used')) === 'true') await page.waitForFunction(() => window.__ready >= 3, null, { timeout: 60000, polling: 'raf' });
+  else await page.evaluate(() => { window.__readyAt = performance.now(); });
   const ms = (await page.evaluate(() => window.__readyAt)) - t0;
   const fitting = await page.evaluate(() => window.__long.splice(0));
   const verdict = await page.$eval('[data-testid=fit-result]', (d) => ({ used: d.dataset.used, auc: Number(d.dataset.auc), baseline: Number(d.dataset.baseline) }));
