@@ -496,3 +496,14 @@ fn train_bst_then_distill_study_and_mf_on_a_generated_classroom() {
     let rows = json(&mf_student.join("distill.json"))["rows"].as_array().unwrap().clone();
     assert_eq!(rows[1]["size"].as_u64(), Some(4));
 }
+
+#[test]
+fn mastery_warns_when_answers_are_on_skills_the_model_does_not_know() {
+    let t = tempfile::tempdir().unwrap();
+    let csv = t.path().join("other.csv");
+    std::fs::write(&csv, "order_id,user_id,problem_id,original,correct,skill_id,skill_name\n1,ann,5,1,1,999,Unknown skill\n2,ann,6,1,0,998,Other\n").unwrap();
+    let pack = concat!(env!("CARGO_MANIFEST_DIR"), "/../public/demo/dkt.pack");
+    let out = run(&["mastery", "--model", pack, "--data", p(&csv), "--table", "csv"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("2 answers are on skills the model does not know") && stderr.contains("the table is empty"), "{stderr}");
+}

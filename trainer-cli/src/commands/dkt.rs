@@ -311,7 +311,15 @@ pub fn render_table(t: &MasteryTable, format: TableFormat) -> Result<String> {
 pub fn mastery(a: MasteryArgs) -> Result<()> {
     let model = super::load_model::dkt(&a.model)?;
     let data = a.data_args.load(&a.data)?;
-    let (seqs, _) = model.sequences(&data);
+    let (seqs, report) = model.sequences(&data);
+    if report.unknown_skill > 0 {
+        eprintln!(
+            "warning: {}: {} answers are on skills the model does not know and were left out{}",
+            a.data.display(),
+            report.unknown_skill,
+            if seqs.is_empty() { " (all of them: the table is empty; train a model on this data, `classlens train dkt`)" } else { "" }
+        );
+    }
     let table = mastery_table(&model, &seqs, &a.students).with_context(|| format!("{}", a.data.display()))?;
     let text = render_table(&table, a.table)?;
     match &a.out {
