@@ -91,8 +91,9 @@ pub struct Models {
 
 /// A pack, loaded and described.
 pub enum Opened {
-    Dkt(DktModel, ModelInfo),
-    Suggestions(StudyModel, ModelInfo),
+    // Boxed: the models' handles differ in size by hundreds of bytes.
+    Dkt(Box<DktModel>, ModelInfo),
+    Suggestions(Box<StudyModel>, ModelInfo),
 }
 
 impl Opened {
@@ -113,11 +114,11 @@ pub fn open_pack(file: &str, bytes: &[u8], origin: Origin) -> Result<Opened, Str
     match load_pack(bytes).map_err(|e| err(&e))? {
         LoadedPack::Dkt(m) => {
             let vocabulary = format!("{} skills", m.vocab.len());
-            Ok(Opened::Dkt(m, info(vocabulary)))
+            Ok(Opened::Dkt(Box::new(m), info(vocabulary)))
         }
         LoadedPack::Recommender(m) => {
             let vocabulary = format!("{} titles", m.vocab.num_titles());
-            Ok(Opened::Suggestions(m, info(vocabulary)))
+            Ok(Opened::Suggestions(Box::new(m), info(vocabulary)))
         }
     }
 }
@@ -128,7 +129,7 @@ impl Models {
         let Opened::Dkt(model, dkt_info) = open_pack(dkt.0, dkt.1, Origin::Demo)? else {
             return Err(format!("{}: holds a suggestions model, expected DKT", dkt.0));
         };
-        let mut models = Self { dkt: Rc::new(model), study: None, dkt_info, study_info: None };
+        let mut models = Self { dkt: Rc::new(*model), study: None, dkt_info, study_info: None };
         if let Some((name, bytes)) = study {
             match open_pack(name, bytes, Origin::Demo)? {
                 opened @ Opened::Suggestions(..) => models = models.with(opened),
@@ -143,11 +144,11 @@ impl Models {
         let mut m = self.clone();
         match opened {
             Opened::Dkt(model, info) => {
-                m.dkt = Rc::new(model);
+                m.dkt = Rc::new(*model);
                 m.dkt_info = info;
             }
             Opened::Suggestions(model, info) => {
-                m.study = Some(Rc::new(model));
+                m.study = Some(Rc::new(*model));
                 m.study_info = Some(info);
             }
         }

@@ -98,8 +98,13 @@ pub struct ClassResult {
 /// `Failed`, then nothing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ScorerEvent {
-    Progress { stage: Stage, done: usize, total: usize },
-    Scored(ClassResult),
+    Progress {
+        stage: Stage,
+        done: usize,
+        total: usize,
+    },
+    /// Boxed: a result is far larger than a progress event, and there is one per run.
+    Scored(Box<ClassResult>),
     Failed(String),
 }
 
@@ -185,7 +190,7 @@ impl<'a> Scorer<'a> {
             Next::Finish => {
                 self.next = Next::Done;
                 let view = ClassView::new(&self.table, &self.seqs, self.thresholds);
-                Some(ScorerEvent::Scored(ClassResult { view, found: std::mem::take(&mut self.found), backend: self.backend.clone() }))
+                Some(ScorerEvent::Scored(Box::new(ClassResult { view, found: std::mem::take(&mut self.found), backend: self.backend.clone() })))
             }
             Next::Done => None,
         }

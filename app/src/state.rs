@@ -120,7 +120,7 @@ pub enum Action {
     },
     /// A pack the teacher opened, loaded, with its bytes (to keep).
     PackOpened {
-        opened: Opened,
+        opened: Box<Opened>,
         file: String,
         bytes: Vec<u8>,
     },
@@ -237,7 +237,7 @@ impl AppState {
                 // The page shows the mastery stage's progress only: its line counts students.
                 ScorerEvent::Progress { stage: Stage::Readings, .. } => None,
                 ScorerEvent::Scored(r) => {
-                    self.outcome = Some(Outcome { run, result: Ok(Rc::new(r)) });
+                    self.outcome = Some(Outcome { run, result: Ok(Rc::new(*r)) });
                     Some(Effect::Rendered)
                 }
                 ScorerEvent::Failed(e) => {
@@ -252,7 +252,7 @@ impl AppState {
                 let role = opened.role();
                 let keep = KeptPack { role, file: file.clone(), origin: Origin::Opened, bytes };
                 let what = if role == Role::Mastery { "mastery" } else { "suggestions" };
-                self.swap(Rc::new(current.with(opened)), Some(keep), Some(format!("Opened {file}: now used for {what}.")))
+                self.swap(Rc::new(current.with(*opened)), Some(keep), Some(format!("Opened {file}: now used for {what}.")))
             }
             Action::Notice(n) => {
                 self.notice = Some(n);
@@ -608,7 +608,9 @@ mod tests {
         let (mut s, _) = started(Err("none".into()));
         let bytes = std::fs::read(format!("{}/../public/demo/study.pack", env!("CARGO_MANIFEST_DIR"))).unwrap();
         let opened = open_pack("mine.pack", &bytes, Origin::Opened).unwrap();
-        let Some(Effect::ModelsSwapped { models, keep }) = s.update(Action::PackOpened { opened, file: "mine.pack".into(), bytes }) else { panic!() };
+        let Some(Effect::ModelsSwapped { models, keep }) = s.update(Action::PackOpened { opened: Box::new(opened), file: "mine.pack".into(), bytes }) else {
+            panic!()
+        };
         assert_eq!(models.study_info.as_ref().unwrap().file, "mine.pack");
         assert_eq!(keep.unwrap().role, Role::Suggestions);
         assert_eq!(s.notice.as_deref(), Some("Opened mine.pack: now used for suggestions."));

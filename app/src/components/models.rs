@@ -35,7 +35,7 @@ pub fn ModelsPanel() -> impl IntoView {
             for f in files {
                 driver::yield_now().await;
                 match open_pack(&f.name, &f.bytes, Origin::Opened) {
-                    Ok(opened) => store.dispatch(Action::PackOpened { opened, file: f.name, bytes: f.bytes }),
+                    Ok(opened) => store.dispatch(Action::PackOpened { opened: Box::new(opened), file: f.name, bytes: f.bytes }),
                     Err(e) => error.set(Some(format!("{e}. The models in use are unchanged."))),
                 }
             }

@@ -114,7 +114,7 @@ pub fn next_skills(probabilities: &[f32], skill_ids: &[String], prerequisites: &
     let index: HashMap<&str, usize> = skill_ids.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
     let open =
         |k: usize| prerequisites.get(&skill_ids[k]).is_none_or(|pre| pre.iter().filter_map(|p| index.get(p.as_str())).all(|&j| probabilities[j] >= t.near));
-    let mut candidates: Vec<usize> = (0..probabilities.len()).filter(|&k| !(probabilities[k] >= t.proficient) && open(k)).collect();
+    let mut candidates: Vec<usize> = (0..probabilities.len()).filter(|&k| (probabilities[k] < t.proficient || probabilities[k].is_nan()) && open(k)).collect();
     candidates.sort_by(|&a, &b| probabilities[a].total_cmp(&probabilities[b]).then(a.cmp(&b)));
     candidates.truncate(n);
     candidates
