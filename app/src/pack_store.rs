@@ -54,10 +54,14 @@ function open() {
   return request(r);
 }
 function committed(tx) {
+  // An error aborts the transaction unless handled, so the verdict is onabort's: tx.error is
+  // the cause there (a full quota is a QuotaExceededError on the transaction; a failed request's
+  // error is copied to it). The request's own error is kept in case tx.error is empty.
   return new Promise((resolve, reject) => {
+    let requestError = null;
     tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error ?? new DOMException('the write was aborted', 'AbortError'));
+    tx.onerror = (e) => { requestError = requestError ?? e.target?.error ?? null; };
+    tx.onabort = () => reject(tx.error ?? requestError ?? new DOMException('the write was aborted', 'AbortError'));
   });
 }
 async function withStore(mode, f) {

@@ -66,6 +66,9 @@ pub struct AppState {
     /// The newest run's number; 0 before the first.
     pub run: u64,
     pub fit: FitStatus,
+    /// The newest fit's number: a fit made stale (new data while it ran) is dropped like a
+    /// stale scoring run.
+    pub fit_run: u64,
 }
 
 /// The "Fit a model to this data" panel.
@@ -125,8 +128,13 @@ pub enum Action {
         bytes: Vec<u8>,
     },
     Notice(String),
+    /// A fit starts; it is numbered [`AppState::fit_run`] from now on.
     FitStarted,
-    Fit(FitEvent),
+    /// An event of fit `run`.
+    Fit {
+        run: u64,
+        event: FitEvent,
+    },
 }
 
 /// A scoring run to start: its request, and whether DKT runs on WebGPU.
@@ -181,6 +189,7 @@ impl AppState {
             student: None,
             run: 0,
             fit: FitStatus::Idle,
+            fit_run: 0,
         }
     }
 
@@ -194,6 +203,16 @@ impl AppState {
                 self.rescore()
             }
             Action::ClassroomLoaded { data, notice } => {
+                if matches!(self.fit, FitStatus::Running(_)) {
+                    // The fit was of the data being replaced: drop it.
+                    self.fit_run += 1;
+                    self.fit = FitStatus::Ended(FitOutcome {
+                        used: false,
+                        message: "Stopped: other data was opened while fitting; the current model stays in use.".into(),
+                        verdict: None,
+                        download: None,
+                    });
+                }
                 self.class = data.classroom.classes().first().map(|c| c.0);
                 self.student = None;
                 self.notice = notice;
@@ -246,29 +265,47 @@ impl AppState {
                 }
             },
             Action::Scorer { .. } => None,
-            Action::ModelsReplaced { models, keep, notice } => self.swap(models, keep, notice),
+            Action::ModelsReplaced { models, keep, notice } => self.swap(models, keep, notice, false),
             Action::PackOpened { opened, file, bytes } => {
                 let current = self.loaded_models()?;
                 let role = opened.role();
                 let keep = KeptPack { role, file: file.clone(), origin: Origin::Opened, bytes };
                 let what = if role == Role::Mastery { "mastery" } else { "suggestions" };
-                self.swap(Rc::new(current.with(*opened)), Some(keep), Some(format!("Opened {file}: now used for {what}.")))
+                self.swap(Rc::new(current.with(*opened)), Some(keep), Some(format!("Opened {file}: now used for {what}.")), false)
             }
             Action::Notice(n) => {
                 self.notice = Some(n);
                 None
             }
             Action::FitStarted => {
+                self.fit_run += 1;
                 self.fit = FitStatus::Running(None);
                 None
             }
-            Action::Fit(event) => self.fitted(event),
+            Action::Fit { run, event } if run == self.fit_run => self.fitted(event),
+            Action::Fit { .. } => None,
         }
     }
 
     /// Uses `models` from now on: the classroom is read again for them (a new DKT knows other
-    /// skills), the student page closes, and WebGPU is probed again before the next run.
-    fn swap(&mut self, models: Rc<Models>, keep: Option<KeptPack>, notice: Option<String>) -> Option<Effect> {
+    /// skills), the student page closes, and WebGPU is probed again before the next run. Unless
+    /// the models come from the fit itself, a fit under way is stopped (its model would replace
+    /// the one just chosen, or bring back one just forgotten) and an earlier fit's result, which
+    /// no longer describes the model in use, is cleared.
+    fn swap(&mut self, models: Rc<Models>, keep: Option<KeptPack>, notice: Option<String>, from_fit: bool) -> Option<Effect> {
+        if !from_fit {
+            self.fit = if matches!(self.fit, FitStatus::Running(_)) {
+                self.fit_run += 1;
+                FitStatus::Ended(FitOutcome {
+                    used: false,
+                    message: "Stopped: other models were chosen while fitting; they are in use.".into(),
+                    verdict: None,
+                    download: None,
+                })
+            } else {
+                FitStatus::Idle
+            };
+        }
         if let Some(data) = &self.data {
             self.data = Some(Rc::new(Prepared::new(&models, data.classroom.clone())));
         }
@@ -276,6 +313,8 @@ impl AppState {
         self.student = None;
         self.notice = notice;
         self.gpu = GpuStatus::Probing;
+        // A run under way scores with the old models: make it stale (the probe starts the next).
+        self.run += 1;
         Some(Effect::ModelsSwapped { models, keep })
     }
 
@@ -299,8 +338,8 @@ impl AppState {
                 None
             }
             FitEvent::Fitted { verdict, pack } => {
-                let (Some(current), Some(data)) = (self.loaded_models(), &self.data) else { return None };
-                let file = fitted_file_name(&data.classroom.source);
+                let current = self.loaded_models()?;
+                let file = fitted_file_name(&verdict.source);
                 match open_pack(&file, &pack, Origin::Fitted) {
                     Ok(opened) => {
                         let auc = |r: &classlens_core::metrics::BinaryReport| r.auc.map_or("n/a".into(), |a| format!("{a:.3}"));
@@ -313,7 +352,7 @@ impl AppState {
                         let pack = std::sync::Arc::new(pack);
                         self.fit = FitStatus::Ended(FitOutcome { used: true, message, verdict: Some(verdict), download: Some((file.clone(), pack.clone())) });
                         let keep = KeptPack { role: Role::Mastery, file: file.clone(), origin: Origin::Fitted, bytes: pack.to_vec() };
-                        self.swap(Rc::new(current.with(opened)), Some(keep), Some(format!("A DKT model fitted to this data is in use ({file}).")))
+                        self.swap(Rc::new(current.with(opened)), Some(keep), Some(format!("A DKT model fitted to this data is in use ({file}).")), true)
                     }
                     Err(e) => {
                         self.fit = end(false, format!("The fitted pack does not load ({e}); the current model stays in use."), Some(verdict));
@@ -548,11 +587,11 @@ mod tests {
         assert!(s.source_line().starts_with("dkt.csv"));
     }
 
-    /// A class of eight students on skills the demo model does not know (ids 101-103).
+    /// A class of sixteen students on skills the demo model does not know (ids 101-103).
     fn foreign_class() -> Classroom {
         let mut csv = String::from("order_id,user_id,problem_id,original,correct,skill_id,skill_name\n");
-        for (i, who) in ["Zoë", "Ana", "Bo", "Cy", "Di", "Ed", "Fa", "Gu"].iter().enumerate() {
-            for k in 0..12 {
+        for (i, who) in ["Zoë", "Ana", "Bo", "Cy", "Di", "Ed", "Fa", "Gu", "Hi", "Io", "Jo", "Ka", "Lu", "Mo", "Ny", "Ol"].iter().enumerate() {
+            for k in 0..40 {
                 csv.push_str(&format!("{},{who},{},1,{},{},Sk {}\n", i * 100 + k, k % 3, (i + k) % 2, 101 + k % 3, k % 3));
             }
         }
@@ -564,13 +603,16 @@ mod tests {
         let (mut s, _) = started(Err("none".into()));
         let models = s.loaded_models().unwrap();
         s.update(Action::ClassroomLoaded { data: Rc::new(Prepared::new(&models, foreign_class())), notice: None });
-        assert!(s.fit_offer().unwrap().starts_with("96 answers are on skills"), "{:?}", s.fit_offer());
+        assert!(s.fit_offer().unwrap().starts_with("640 answers are on skills"), "{:?}", s.fit_offer());
         s.update(Action::FitStarted);
         assert_eq!(s.fit, FitStatus::Running(None));
+        let fit = s.fit_run;
         let data = classlens_core::fit::prepare_dkt(&s.data.as_ref().unwrap().classroom.practice, "mine.csv", &Default::default()).unwrap();
         let (model, verdict) = classlens_core::fit::fit_dkt(&data).unwrap();
         let pack = classlens_core::fit::fitted_pack(&model, &verdict).unwrap();
-        let Some(Effect::ModelsSwapped { models, keep }) = s.update(Action::Fit(FitEvent::Fitted { verdict: verdict.clone(), pack: pack.clone() })) else {
+        let Some(Effect::ModelsSwapped { models, keep }) =
+            s.update(Action::Fit { run: fit, event: FitEvent::Fitted { verdict: verdict.clone(), pack: pack.clone() } })
+        else {
             panic!("a fitted model is swapped in")
         };
         assert_eq!(models.dkt_info.origin, Origin::Fitted);
@@ -596,7 +638,7 @@ mod tests {
             [FitEvent::Refused { verdict, reason: "worse than each skill's mean".into() }, FitEvent::Cancelled, FitEvent::Failed("loss became NaN".into())]
         {
             s.update(Action::FitStarted);
-            assert!(s.update(Action::Fit(event)).is_none());
+            assert!(s.update(Action::Fit { run: s.fit_run, event }).is_none());
             let FitStatus::Ended(out) = &s.fit else { panic!() };
             assert!(!out.used && out.download.is_none(), "{}", out.message);
             assert!(Rc::ptr_eq(&s.loaded_models().unwrap().dkt, &before.dkt));
@@ -615,5 +657,34 @@ mod tests {
         assert_eq!(keep.unwrap().role, Role::Suggestions);
         assert_eq!(s.notice.as_deref(), Some("Opened mine.pack: now used for suggestions."));
         assert_eq!(fitted_file_name("Ma classe (2).csv, skills.json"), "fitted-dkt-Ma_classe__2_.pack");
+    }
+
+    #[test]
+    fn new_data_stops_a_fit_and_its_late_events_are_dropped() {
+        let (mut s, _) = started(Err("none".into()));
+        let models = s.loaded_models().unwrap();
+        s.update(Action::FitStarted);
+        let stale = s.fit_run;
+        s.update(Action::ClassroomLoaded { data: Rc::new(Prepared::new(&models, foreign_class())), notice: None });
+        let FitStatus::Ended(out) = &s.fit else { panic!("the fit is stopped") };
+        assert!(!out.used && out.message.starts_with("Stopped: other data was opened"), "{}", out.message);
+        let r = |auc| classlens_core::metrics::BinaryReport { n: 10, auc, accuracy: 0.5, rmse: 0.5, log_loss: 0.7 };
+        let verdict = Verdict { model: r(Some(0.9)), baseline: r(Some(0.5)), test_students: 6, train_students: 18, source: "old.csv".into() };
+        assert!(s.update(Action::Fit { run: stale, event: FitEvent::Fitted { verdict, pack: vec![1, 2, 3] } }).is_none(), "a stale fit's model is never used");
+        assert!(Rc::ptr_eq(&s.loaded_models().unwrap().dkt, &models.dkt));
+        // Opening a pack during a fit stops the fit (its model would replace the one chosen) and
+        // makes a scoring run under way stale.
+        s.update(Action::FitStarted);
+        let running = s.fit_run;
+        let before = s.run;
+        let bytes = std::fs::read(format!("{}/../public/demo/dkt.pack", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let opened = open_pack("d.pack", &bytes, Origin::Opened).unwrap();
+        s.update(Action::PackOpened { opened: Box::new(opened), file: "d.pack".into(), bytes });
+        assert!(s.run > before);
+        assert!(s.fit_run > running && matches!(&s.fit, FitStatus::Ended(o) if o.message.starts_with("Stopped: other models")));
+        // A later swap clears a finished fit's result: it no longer describes the model in use.
+        let demo = Rc::new(demo_models());
+        s.update(Action::ModelsReplaced { models: demo, keep: None, notice: None });
+        assert_eq!(s.fit, FitStatus::Idle);
     }
 }

@@ -20,9 +20,12 @@ use crate::models::dkt::train::{evaluate_dkt, skill_mean_baseline};
 use crate::pack::{HeldOutScore, PackAbout, Quantization, write_dkt_about};
 use crate::sequences::kt::{KtSplits, kt_splits_with};
 
-/// Fewer students than this leave nobody to hold out (a fit holds out students twice: once to
-/// pick the epoch, once to judge the model).
-pub const MIN_STUDENTS: usize = 5;
+/// A fit holds out students twice: some to pick the epoch, some to judge the model. Fewer
+/// judging students or answers than these make the verdict noise, so the fit is refused.
+pub const MIN_TEST_STUDENTS: usize = 3;
+pub const MIN_VALID_STUDENTS: usize = 2;
+/// Held-out answers the verdict needs (scored steps of the test students).
+pub const MIN_TEST_ANSWERS: usize = 100;
 
 /// The settings of a fit in the page. The defaults were chosen on generated classes of 30
 /// (`classlens synth`, see BENCHMARKS.md "Fitting DKT to a class"), never on the data a fit is
@@ -77,9 +80,12 @@ pub fn prepare_dkt(data: &Interactions, source: &str, settings: &DktFitSettings)
     if splits.vocab.is_empty() || students == 0 {
         return Err("no answer in this data is tagged with a skill, so there is nothing to fit".into());
     }
-    if students < MIN_STUDENTS || splits.valid.is_empty() || splits.test.is_empty() {
+    if splits.valid.len() < MIN_VALID_STUDENTS || splits.test.len() < MIN_TEST_STUDENTS {
         return Err(format!(
-            "{students} student(s) with answers: a fit holds students out to choose and to check the model, and needs at least {MIN_STUDENTS}; the current model stays in use"
+            "{students} student(s) with answers: a fit holds out {} of them to choose the epoch and {} to judge the model, and needs at least {MIN_VALID_STUDENTS} and {MIN_TEST_STUDENTS} ({} students at these shares); the current model stays in use",
+            splits.valid.len(),
+            splits.test.len(),
+            needed_students(settings).map_or("more".to_string(), |n| format!("at least {n}"))
         ));
     }
     let answers = || splits.train.iter().chain(&splits.valid).chain(&splits.test).flat_map(|q| &q.steps);
@@ -90,6 +96,13 @@ pub fn prepare_dkt(data: &Interactions, source: &str, settings: &DktFitSettings)
         ));
     }
     Ok(DktFitData { splits, settings: settings.clone(), source: source.to_string() })
+}
+
+/// The fewest students whose split (rounded as `split3` rounds) holds out enough to choose and
+/// to judge.
+fn needed_students(settings: &DktFitSettings) -> Option<usize> {
+    let held = |n: usize, frac: f64| (n as f64 * frac).round() as usize;
+    (1..100_000).find(|&n| held(n, settings.valid_frac) >= MIN_VALID_STUDENTS && held(n, settings.test_frac) >= MIN_TEST_STUDENTS)
 }
 
 impl DktFitData {
@@ -127,6 +140,12 @@ impl Verdict {
     /// Whether the model may replace the one in use: only when it ranks the held-out answers
     /// better than each skill's mean does; otherwise why not.
     pub fn accept(&self) -> Result<(), String> {
+        if self.model.n < MIN_TEST_ANSWERS {
+            return Err(format!(
+                "only {} answers of {} held-out students could judge the fitted model (at least {MIN_TEST_ANSWERS} are needed), so the current model stays in use",
+                self.model.n, self.test_students
+            ));
+        }
         match (self.model.auc, self.baseline.auc) {
             (Some(m), Some(b)) if m > b => Ok(()),
             (Some(m), Some(b)) => Err(format!(
@@ -226,9 +245,9 @@ mod tests {
         let one = read_upload("dkt.csv", b"3\n1,2,1\n1,0,1\n", Format::Auto, None).unwrap();
         let Upload::Practice(one) = one else { panic!() };
         let err = prepare_dkt(&one, "dkt.csv", &DktFitSettings::default()).err().unwrap();
-        assert!(err.contains("1 student(s)") && err.contains("at least 5"), "{err}");
+        assert!(err.contains("1 student(s)") && err.contains("at least 2 and 3 (at least 13 students"), "{err}");
         let mut lines = String::new();
-        for _ in 0..8 {
+        for _ in 0..20 {
             lines.push_str("3\n1,2,1\n1,1,1\n");
         }
         let Upload::Practice(right) = read_upload("dkt.csv", lines.as_bytes(), Format::Auto, None).unwrap() else { panic!() };
@@ -240,11 +259,16 @@ mod tests {
 
     #[test]
     fn a_model_no_better_than_the_baseline_is_refused() {
-        let r = |auc| BinaryReport { n: 10, auc, accuracy: 0.5, rmse: 0.5, log_loss: 0.7 };
+        let r = |auc| BinaryReport { n: 300, auc, accuracy: 0.5, rmse: 0.5, log_loss: 0.7 };
         let v = Verdict { model: r(Some(0.61)), baseline: r(Some(0.63)), test_students: 6, train_students: 18, source: "x".into() };
         let err = v.accept().unwrap_err();
         assert!(err.contains("0.610") && err.contains("0.630") && err.contains("stays in use"), "{err}");
         assert!(Verdict { model: r(None), ..v.clone() }.accept().unwrap_err().contains("cannot be judged"));
-        assert!(Verdict { model: r(Some(0.7)), ..v }.accept().is_ok());
+        assert!(Verdict { model: r(Some(0.7)), ..v.clone() }.accept().is_ok());
+        let few = BinaryReport { n: 40, ..r(Some(0.9)) };
+        assert!(
+            Verdict { model: few, ..v }.accept().unwrap_err().contains("only 40 answers of 6 held-out students"),
+            "a verdict on a handful of answers is noise"
+        );
     }
 }

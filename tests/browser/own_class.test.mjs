@@ -207,8 +207,16 @@ test('cancel stops a fit and leaves the model in use', async () => {
 });
 
 test('a full storage quota is said, and the opened pack is used for the visit', async () => {
+  // As Chrome reports a full quota: the transaction aborts with a QuotaExceededError.
   await page.evaluate(() => {
-    IDBObjectStore.prototype.put = function () { throw new DOMException('quota', 'QuotaExceededError'); };
+    const put = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = function (...args) {
+      const request = put.apply(this, args);
+      const tx = this.transaction;
+      Object.defineProperty(tx, 'error', { value: new DOMException('quota', 'QuotaExceededError') });
+      tx.abort();
+      return request;
+    };
   });
   await rescored(() => page.setInputFiles('[data-testid=open-pack]', join(FIXTURE, 'study-none.pack')));
   await page.waitForFunction(() => document.querySelector('.notice')?.textContent.includes('storage'));

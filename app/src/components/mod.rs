@@ -24,6 +24,8 @@ mod weakest;
 
 pub use app::App;
 
+use std::rc::Rc;
+
 use leptos::prelude::*;
 
 use crate::dashboard::levels::Thresholds;
@@ -62,14 +64,27 @@ impl Store {
                     current
                 }));
             }
-            Some(Effect::ModelsSwapped { models, keep }) => leptos::task::spawn_local(async move {
-                if let Some(k) = keep
-                    && let Err(e) = pack_store::keep(&k).await
-                {
-                    self.dispatch(Action::Notice(format!("{} is in use for this visit, but this browser did not keep it: {e}", k.file)));
+            Some(Effect::ModelsSwapped { models, keep }) => {
+                // The probe (it starts the next run) and the IndexedDB write side by side.
+                let probe_models = models;
+                leptos::task::spawn_local(async move {
+                    let probe = Dkt::probe(&probe_models).await;
+                    // Two swaps in a row (two packs picked at once) probe in parallel: only the
+                    // probe of the models still in use may set the GPU handle, or WebGPU would
+                    // score with another model's weights.
+                    let current = self.state.with_untracked(|s| s.loaded_models().is_some_and(|m| Rc::ptr_eq(&m.dkt, &probe_models.dkt)));
+                    if current {
+                        self.probed(probe);
+                    }
+                });
+                if let Some(k) = keep {
+                    leptos::task::spawn_local(async move {
+                        if let Err(e) = pack_store::keep(&k).await {
+                            self.dispatch(Action::Notice(format!("{} is in use for this visit, but this browser did not keep it: {e}", k.file)));
+                        }
+                    });
                 }
-                self.probe(&models).await;
-            }),
+            }
             Some(Effect::Rendered) => leptos::task::spawn_local(async {
                 // After a yield the outcome is in the DOM: `classlens-ready` means "rendered".
                 driver::yield_now().await;
@@ -81,7 +96,12 @@ impl Store {
 
     /// Looks for WebGPU with `models`' DKT weights and says what it found.
     pub async fn probe(self, models: &crate::scorer::Models) {
-        let probe = Dkt::probe(models).await.map(|dkt| {
+        self.probed(Dkt::probe(models).await);
+    }
+
+    /// Keeps the probe's WebGPU handle (or the CPU) and tells the state.
+    fn probed(self, probe: Result<Dkt, String>) {
+        let probe = probe.map(|dkt| {
             let adapter = dkt.adapter().unwrap_or_default();
             self.set_dkt(dkt);
             adapter

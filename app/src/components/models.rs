@@ -23,6 +23,8 @@ pub fn ModelsPanel() -> impl IntoView {
     let kept = store.select(|s| s.loaded_models().is_some_and(|m| m.any_kept()));
     let running = Memo::new(move |_| matches!(fit.get(), FitStatus::Running(_)));
     let cancel = StoredValue::new_local(Rc::new(Cell::new(false)));
+    // The download link's object URL, revoked when the next one replaces it.
+    let last_url = StoredValue::new_local(None::<String>);
 
     let open = move |list: Option<web_sys::FileList>| {
         let Some(list) = list else { return };
@@ -55,7 +57,14 @@ pub fn ModelsPanel() -> impl IntoView {
         let flag = Rc::new(Cell::new(false));
         cancel.set_value(flag.clone());
         store.dispatch(Action::FitStarted);
-        leptos::task::spawn_local(driver::fit(data, move || flag.get(), move |e| store.dispatch(Action::Fit(e))));
+        let run = store.state.with_untracked(|s| s.fit_run);
+        let current = move || store.state.with_untracked(|s| s.fit_run) == run;
+        let stop = move || flag.get() || !current();
+        leptos::task::spawn_local(driver::fit(data, stop, move |event| {
+            if current() {
+                store.dispatch(Action::Fit { run, event });
+            }
+        }));
     };
     let stop = move |_| cancel.get_value().set(true);
     let forget = move |_| {
@@ -88,7 +97,11 @@ pub fn ModelsPanel() -> impl IntoView {
         FitStatus::Ended(out) => {
             let auc = |r: Option<f64>| r.map_or(String::new(), |a| format!("{a}"));
             let (model_auc, baseline_auc) = out.verdict.as_ref().map_or((String::new(), String::new()), |v| (auc(v.model.auc), auc(v.baseline.auc)));
+            if let Some(old) = last_url.get_value() {
+                let _ = web_sys::Url::revoke_object_url(&old);
+            }
             let link = out.download.as_ref().and_then(|(file, bytes)| driver::blob_url(bytes).ok().map(|url| (file.clone(), url)));
+            last_url.set_value(link.as_ref().map(|l| l.1.clone()));
             Some(
                 view! {
                     <div class="fit-result" data-testid="fit-result" data-used=out.used.to_string() data-auc=model_auc data-baseline=baseline_auc
@@ -103,7 +116,7 @@ pub fn ModelsPanel() -> impl IntoView {
     };
 
     view! {
-        <details class="models-panel" prop:open=move || offer.get().is_some() || running.get()>
+        <details class="models-panel" prop:open=move || offer.get().is_some() || !matches!(fit.get(), FitStatus::Idle)>
             <summary>"Models"</summary>
             <div class="dropzone" on:dragover=move |ev: leptos::ev::DragEvent| ev.prevent_default() on:drop=on_drop>
                 <label>"Open model packs "

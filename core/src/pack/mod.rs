@@ -137,7 +137,8 @@ pub struct HeldOutScore {
     /// answers or reads, when it was measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<(String, f64)>,
-    /// Held-out students, and the answers or reads scored.
+    /// Held-out students, and what the score is a mean over: answers scored (AUC), or students
+    /// (hits@n is a mean of each student's hits).
     pub students: usize,
     pub n: usize,
 }

@@ -264,6 +264,12 @@ impl<'a> DktFit<'a> {
         if cfg.problem_aware && problems.is_empty() {
             return Err(TrainError::Invalid("a problem-aware model needs problem ids in the training data".into()));
         }
+        let train_windows = windows(train, cfg.window);
+        if train_windows.is_empty() {
+            return Err(TrainError::Invalid(
+                "no training data: every training student has fewer than two answers, so there is no next answer to predict".into(),
+            ));
+        }
         let dkt_cfg = DktConfig { n_skills: vocab.len(), hidden: cfg.hidden, n_problems: if cfg.problem_aware { problems.len() } else { 0 } };
         Ok(Self {
             train,
@@ -275,7 +281,7 @@ impl<'a> DktFit<'a> {
             distill,
             trainer: Trainer::new(cfg, dkt_cfg),
             state: CheckpointState { epoch: 0, optimizer_step: 0, best_epoch: None, best_auc: None, history: vec![] },
-            windows: windows(train, cfg.window),
+            windows: train_windows,
             epoch: None,
             best: None,
         })
@@ -539,6 +545,46 @@ mod tests {
         let mut v: Vec<String> = fs::read_dir(dir.join("checkpoints")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         v.sort();
         v
+    }
+
+    /// The loop `train_dkt` ran before the stepper existed, written out again as the reference:
+    /// each epoch's seeded order cut into batches, one optimizer step per batch.
+    #[test]
+    fn the_stepper_trains_what_the_plain_epoch_loop_trains() {
+        let data = seqs();
+        let vocab = SkillVocab::new((0..4).map(|i| i.to_string()).collect());
+        let none = ProblemVocab::default();
+        // Window 7 cuts each 30-step history into 7, 7, 7, 7, 2: 60 windows, so batches of 7
+        // end with a short one.
+        let cfg = DktTrainConfig { hidden: 4, window: 7, batch_size: 7, epochs: 3, ..Default::default() };
+        let mut reference = Trainer::new(&cfg, DktConfig { n_skills: 4, hidden: 4, n_problems: 0 });
+        let wins = windows(&data, cfg.window);
+        assert_eq!(wins.len(), 60);
+        for epoch in 1..=cfg.epochs {
+            for chunk in epoch_order(wins.len(), cfg.seed, epoch).chunks(cfg.batch_size) {
+                let picked: Vec<Window> = chunk.iter().map(|&i| wins[i]).collect();
+                reference.step(&data, &picked, cfg.learning_rate, 0.0, None);
+            }
+        }
+        let mut fit = DktFit::new(&data, &[], &vocab, &none, &cfg, None).unwrap();
+        let (mut steps, mut epoch_ends) = (0, 0);
+        loop {
+            match fit.step(&mut |_| {}).unwrap() {
+                FitStep::Batch => steps += 1,
+                FitStep::EpochEnd { .. } => {
+                    steps += 1;
+                    epoch_ends += 1;
+                }
+                FitStep::Finished => break,
+            }
+        }
+        assert_eq!((steps, epoch_ends), (3 * 60usize.div_ceil(7), 3));
+        assert_eq!(fit.trainer.weights().params(), reference.weights().params());
+        assert_eq!(fit.best_model().unwrap().weights.params(), reference.weights().params(), "no validation data: the last epoch is the best");
+        // No window at all (every student answered once) is an error, not an empty epoch.
+        let single: Vec<KtSequence> = data.iter().map(|q| KtSequence { student: q.student.clone(), steps: q.steps[..1].to_vec() }).collect();
+        let err = DktFit::new(&single, &[], &vocab, &none, &cfg, None).err().unwrap().to_string();
+        assert!(err.contains("fewer than two answers"), "{err}");
     }
 
     #[test]
