@@ -92,10 +92,14 @@ pub async fn load_models() -> Result<(Models, Option<String>), String> {
         yield_now().await;
         match open_pack(&k.file, &k.bytes, k.origin) {
             Ok(opened) => models = models.with(opened),
-            Err(e) => problems.push(e),
+            Err(e) => {
+                // Dropped, so the notice is said once, not at every visit.
+                let _ = pack_store::forget(k.role).await;
+                problems.push(e);
+            }
         }
     }
-    let notice = (!problems.is_empty()).then(|| format!("A kept pack could not be loaded and is not used: {}", problems.join("; ")));
+    let notice = (!problems.is_empty()).then(|| format!("A kept pack could not be loaded and was removed: {}", problems.join("; ")));
     Ok((models, notice))
 }
 

@@ -84,6 +84,9 @@ export function packs_all() {
     return Promise.all([keys, values]).then(([k, v]) => k.map((key, i) => [key, v[i].file, v[i].origin, v[i].bytes]));
   });
 }
+export function packs_delete(key) {
+  return withStore('readwrite', (s) => { s.delete(key); });
+}
 export function packs_clear() {
   return withStore('readwrite', (s) => { s.clear(); });
 }
@@ -93,6 +96,8 @@ export function packs_clear() {
         pub async fn packs_put(key: &str, file: &str, origin: &str, bytes: js_sys::Uint8Array) -> Result<JsValue, JsValue>;
         #[wasm_bindgen(catch)]
         pub async fn packs_all() -> Result<JsValue, JsValue>;
+        #[wasm_bindgen(catch)]
+        pub async fn packs_delete(key: &str) -> Result<JsValue, JsValue>;
         #[wasm_bindgen(catch)]
         pub async fn packs_clear() -> Result<JsValue, JsValue>;
     }
@@ -141,6 +146,19 @@ pub async fn kept() -> Result<Vec<KeptPack>, String> {
     #[cfg(not(target_arch = "wasm32"))]
     {
         let _ = (role_of("mastery"), origin_of("opened"));
+        Err("no IndexedDB outside a browser".into())
+    }
+}
+
+/// Removes the pack kept for `role` (one that no longer loads).
+pub async fn forget(role: Role) -> Result<(), String> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        idb::packs_delete(role.key()).await.map(|_| ()).map_err(idb::message)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = role;
         Err("no IndexedDB outside a browser".into())
     }
 }

@@ -5,7 +5,8 @@
 // model does not beat each skill's mean is refused, with the reason). Then: every answered cell
 // has a level or "not enough data"; the downloaded pack gives `classlens mastery`'s table; the
 // fitted model and an opened pack survive a reload; a corrupted pack is refused with its reason;
-// cancel keeps the model in use; a full storage quota is reported and the pack stays in use;
+// cancel keeps the model in use; a full storage quota is reported and the pack stays in use; a
+// kept pack that no longer loads is removed with the reason;
 // "forget" empties IndexedDB; no request leaves the origin; axe-core finds nothing serious.
 // Nothing here reads a real data set: the class comes from `classlens synth`.
 import { test, before, after } from 'node:test';
@@ -222,6 +223,26 @@ test('a full storage quota is said, and the opened pack is used for the visit', 
   await page.waitForFunction(() => document.querySelector('.notice')?.textContent.includes('storage'));
   assert.match(await page.textContent('.notice'), /study-none\.pack is in use for this visit, but this browser did not keep it: this browser's storage for the page is full/);
   assert.match((await modelLines())[1], /opened pack study-none\.pack$/);
+});
+
+test('a kept pack that no longer loads is removed once, with the reason, and the demo model is used', async () => {
+  await page.reload(); // (drops the full-quota stand-in of the test before)
+  await page.waitForSelector('td[role=gridcell]', { timeout: 60000 });
+  await page.evaluate(() => new Promise((ok, fail) => {
+    const r = indexedDB.open('classlens', 1);
+    r.onsuccess = () => {
+      const tx = r.result.transaction('packs', 'readwrite');
+      tx.objectStore('packs').put({ file: 'stale.pack', origin: 'opened', bytes: new Uint8Array([1, 2, 3]) }, 'mastery');
+      tx.oncomplete = () => { r.result.close(); ok(); };
+      tx.onerror = () => fail(tx.error);
+    };
+  }));
+  await page.reload();
+  await page.waitForSelector('td[role=gridcell]', { timeout: 60000 });
+  await page.waitForFunction(() => document.querySelector('.notice')?.textContent.includes('stale.pack'));
+  assert.match(await page.textContent('.notice'), /A kept pack could not be loaded and was removed: stale\.pack: not a classlens model pack/);
+  assert.match((await modelLines())[0], /demo pack demo\/dkt\.pack$/);
+  assert.ok(!(await keptKeys()).includes('mastery'));
 });
 
 test('forget removes opened and fitted models from the browser; the demo packs are back after a reload', async () => {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use classlens_core::infer::recommend::StudentSuggestions;
 
 use super::student::next_skills;
-use super::view::ClassView;
+use super::view::{ClassView, HINT_MIN_STUDENTS};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClassReading {
@@ -46,12 +46,19 @@ pub fn class_readings(found: &[StudentSuggestions], titles: &HashMap<String, Str
     out
 }
 
-/// The class's next skills: [`next_skills`] on the class mean of each skill (students with
-/// evidence), as (skill index, class mean).
+/// The class's next skills: [`next_skills`] on the class mean of each skill, as (skill index,
+/// class mean). Like the hints, a class mean counts only with evidence from at least
+/// [`HINT_MIN_STUDENTS`] students (each with enough answers); other skills are neither listed nor
+/// count as a reached prerequisite.
 pub fn class_next_skills(view: &ClassView, prerequisites: &HashMap<String, Vec<String>>, n: usize) -> Vec<(usize, f32)> {
     let k = view.labels.len();
-    let means: Vec<f32> = (0..k).map(|s| view.summary(s).mean).collect();
-    next_skills(&means, &view.skill_ids, prerequisites, view.thresholds(), n).into_iter().map(|s| (s, means[s])).collect()
+    let means: Vec<f32> = (0..k).map(|s| view.summary(s)).map(|s| if s.with_evidence >= HINT_MIN_STUDENTS { s.mean } else { f32::NAN }).collect();
+    next_skills(&means, &view.skill_ids, prerequisites, view.thresholds(), k)
+        .into_iter()
+        .filter(|&s| !means[s].is_nan())
+        .take(n)
+        .map(|s| (s, means[s]))
+        .collect()
 }
 
 #[cfg(test)]
@@ -64,6 +71,31 @@ mod tests {
             student: student.into(),
             suggestions: titles.iter().map(|&(t, score, c)| Suggestion { title: t.into(), score, classmates_recent: c }).collect(),
         }
+    }
+
+    #[test]
+    fn the_class_next_skills_need_evidence_from_enough_students() {
+        use crate::dashboard::levels::Thresholds;
+        use classlens_core::infer::mastery::MasteryTable;
+        use classlens_core::sequences::kt::{KtSequence, KtStep};
+        // Six students answered skill 0 three times; only one answered skill 1 (three times).
+        let students: Vec<String> = (0..6).map(|i| format!("s{i}")).collect();
+        let table = MasteryTable {
+            skills: vec!["k0".into(), "k1".into()],
+            labels: vec!["A".into(), "B".into()],
+            rows: students.iter().map(|s| (s.clone(), vec![0.5, 0.1])).collect(),
+        };
+        let seqs: Vec<KtSequence> = students
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let skills: Vec<u32> = if i == 0 { vec![0, 0, 0, 1, 1, 1] } else { vec![0, 0, 0] };
+                KtSequence { student: s.clone(), steps: skills.into_iter().map(|k| KtStep::new(vec![k], true)).collect() }
+            })
+            .collect();
+        let view = ClassView::new(&table, &seqs, Thresholds::default());
+        let next = class_next_skills(&view, &HashMap::new(), 5);
+        assert_eq!(next, vec![(0, 0.5)], "skill 1's mean (0.1, one student) is no finding about the class");
     }
 
     #[test]
