@@ -19,6 +19,7 @@ pub use crate::models::dkt::train::{DktFit, EpochRecord, FitStep, Progress};
 use crate::models::dkt::train::{evaluate_dkt, skill_mean_baseline};
 use crate::pack::{HeldOutScore, PackAbout, Quantization, write_dkt_about};
 use crate::sequences::kt::{KtSplits, kt_splits_with};
+use crate::sequences::split::check_fractions;
 
 /// A fit holds out students twice: some to pick the epoch, some to judge the model. Fewer
 /// judging students or answers than these make the verdict noise, so the fit is refused.
@@ -71,10 +72,7 @@ pub struct DktFitData {
 /// class too small to hold students out, or one where every answer is right (or every one
 /// wrong), is refused with the reason, before any training.
 pub fn prepare_dkt(data: &Interactions, source: &str, settings: &DktFitSettings) -> Result<DktFitData, String> {
-    let fracs_ok = (0.0..1.0).contains(&settings.valid_frac) && (0.0..1.0).contains(&settings.test_frac) && settings.valid_frac + settings.test_frac < 1.0;
-    if !fracs_ok {
-        return Err(format!("the held-out shares must be in [0, 1) and sum to less than 1 (got {} and {})", settings.valid_frac, settings.test_frac));
-    }
+    check_fractions(settings.valid_frac, settings.test_frac).map_err(|e| format!("the held-out shares {e}"))?;
     let splits = kt_splits_with(data, None, settings.valid_frac, settings.test_frac, settings.train.seed, false);
     let students = splits.train.len() + splits.valid.len() + splits.test.len();
     if splits.vocab.is_empty() || students == 0 {

@@ -4,6 +4,17 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
+/// Whether `valid` and `test` can cut a split: each in [0, 1) and together less than 1 (what
+/// [`split3`] asserts), as an error to show; callers name the settings (`--valid-frac and
+/// --test-frac must be …`).
+pub fn check_fractions(valid: f64, test: f64) -> Result<(), String> {
+    if (0.0..1.0).contains(&valid) && (0.0..1.0).contains(&test) && valid + test < 1.0 {
+        Ok(())
+    } else {
+        Err(format!("must be in [0, 1) and sum to less than 1 (got {valid} and {test})"))
+    }
+}
+
 /// Shuffles `items` with `seed` and cuts it into three parts of the given fractions
 /// (`valid` and `test` are fractions of the whole; train gets the rest).
 pub fn split3<T: Clone>(items: &[T], valid: f64, test: f64, seed: u64) -> (Vec<T>, Vec<T>, Vec<T>) {

@@ -11,6 +11,7 @@ use classlens_core::models::dkt::train::{evaluate_dkt, skill_mean_baseline, trai
 use classlens_core::models::dkt::{DktModel, DktTrainConfig, Engine};
 use classlens_core::runs::{SPLIT_FILE, Split, canonical, read_split, write_split};
 use classlens_core::sequences::kt::{KtSequence, kt_splits_with};
+use classlens_core::sequences::split::check_fractions;
 
 use super::data_args::DataArgs;
 use crate::progress::TrainBar;
@@ -93,9 +94,8 @@ pub(crate) fn ids(seqs: &[KtSequence]) -> Vec<String> {
 }
 
 pub fn train(a: TrainArgs) -> Result<()> {
-    let fracs_ok = (0.0..1.0).contains(&a.valid_frac) && (0.0..1.0).contains(&a.test_frac) && a.valid_frac + a.test_frac < 1.0;
-    if !fracs_ok {
-        bail!("--valid-frac and --test-frac must be in [0, 1) and sum to less than 1 (got {} and {})", a.valid_frac, a.test_frac);
+    if let Err(e) = check_fractions(a.valid_frac, a.test_frac) {
+        bail!("--valid-frac and --test-frac {e}");
     }
     let data = a.data_args.load(&a.data)?;
     if a.problems && !has_problem_ids(&data) {

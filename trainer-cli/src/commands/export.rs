@@ -8,7 +8,7 @@ use classlens_core::io::write_atomic;
 use classlens_core::models::dkt::DktModel;
 use classlens_core::models::study::StudyModel;
 use classlens_core::pack::{HeldOutScore, PackAbout, Quantization, read_meta, write_dkt_about, write_recommender_about};
-use classlens_core::runs::{RunKind, read_split, run_kind};
+use classlens_core::runs::{RunKind, read_json, read_split, run_kind};
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum QuantizeArg {
@@ -68,11 +68,7 @@ fn about(dir: &std::path::Path, kind: RunKind) -> Result<Option<PackAbout>> {
     let name = std::path::Path::new(&split.data).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let read = |file: &str| -> Result<Option<serde_json::Value>> {
         let path = dir.join(file);
-        if !path.is_file() {
-            return Ok(None);
-        }
-        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-        Ok(Some(serde_json::from_slice(&bytes).with_context(|| format!("{}: not JSON", path.display()))?))
+        Ok(if path.is_file() { Some(read_json(&path)?) } else { None })
     };
     let held_out = match kind {
         RunKind::Dkt => read("test_metrics.json")?.and_then(|m| {
