@@ -80,7 +80,7 @@ impl<'a> Fitter<'a> {
 
     /// Optimizer steps in the whole fit.
     pub fn total_steps(&self) -> usize {
-        self.fit.batches_per_epoch() * self.data.settings.train.epochs
+        self.fit.total_steps()
     }
 
     /// Trains until `now_ms()` has moved `budget_ms` past the slice's start (at least one
@@ -123,12 +123,7 @@ impl<'a> Fitter<'a> {
             loss: self.loss,
             elapsed_s,
             left_s: per_step * steps.saturating_sub(self.steps_done) as f64,
-            best_valid_auc: self
-                .fit
-                .history()
-                .iter()
-                .filter_map(|r| r.valid.as_ref().and_then(|v| v.auc))
-                .fold(None, |a: Option<f64>, x| Some(a.map_or(x, |a| a.max(x)))),
+            best_valid_auc: self.fit.best_valid_auc(),
         }
     }
 

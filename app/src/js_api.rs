@@ -24,26 +24,32 @@ fn study_log(activity_csv: &str, info_csv: &str) -> Result<classlens_core::data:
     Ok(data)
 }
 
-/// Fits DKT to an answer log in the page, as the dashboard's "Fit a model to this data" does
+/// Fits DKT to an answer log in the page, through the dashboard's own [`Fitter`] in one slice
 /// (`settings_json`: a `DktFitSettings`, or empty for the page's defaults), for the fitting
-/// bench: JSON `{auc, baseline_auc, train_students, test_students, steps, epochs}`. The caller
-/// times it.
+/// bench: JSON `{auc, baseline_auc, train_students, test_students, steps, epochs, used}`. The
+/// caller times it.
 #[wasm_bindgen(js_name = fitDkt)]
 pub fn fit_dkt(file_name: &str, bytes: &[u8], settings_json: &str) -> Result<String, JsError> {
+    use crate::fitter::{FitEvent, Fitter};
     use classlens_core::data::load::{Format, Upload, read_upload};
-    use classlens_core::fit::{DktFitSettings, fit_dkt, prepare_dkt};
+    use classlens_core::fit::{DktFitSettings, prepare_dkt};
     let Upload::Practice(data) = read_upload(file_name, bytes, Format::Auto, None).map_err(js_err)? else {
         return Err(js_err(format!("{file_name}: not an answer log")));
     };
     let settings: DktFitSettings =
         if settings_json.trim().is_empty() { DktFitSettings::default() } else { serde_json::from_str(settings_json).map_err(js_err)? };
     let prepared = prepare_dkt(&data, file_name, &settings).map_err(js_err)?;
-    let steps =
-        classlens_core::sequences::kt::windows(&prepared.splits.train, settings.train.window).len().div_ceil(settings.train.batch_size) * settings.train.epochs;
-    let (_, verdict) = fit_dkt(&prepared).map_err(js_err)?;
+    let mut fitter = Fitter::new(&prepared, 0.0).map_err(js_err)?;
+    let steps = fitter.total_steps();
+    let (verdict, used) = match fitter.slice(f64::INFINITY, &mut || 0.0) {
+        Some(FitEvent::Fitted { verdict, .. }) => (verdict, true),
+        Some(FitEvent::Refused { verdict, .. }) => (verdict, false),
+        Some(FitEvent::Failed(e)) => return Err(js_err(e)),
+        other => return Err(js_err(format!("the fit ended with {other:?}"))),
+    };
     Ok(serde_json::json!({
         "auc": verdict.model.auc, "baseline_auc": verdict.baseline.auc, "train_students": verdict.train_students,
-        "test_students": verdict.test_students, "steps": steps, "epochs": settings.train.epochs,
+        "test_students": verdict.test_students, "steps": steps, "epochs": settings.train.epochs, "used": used,
     })
     .to_string())
 }

@@ -15,7 +15,7 @@ use crate::data::Interactions;
 use crate::metrics::BinaryReport;
 use crate::models::dkt::DktModel;
 use crate::models::dkt::config::DktTrainConfig;
-pub use crate::models::dkt::train::{DktFit, EpochRecord, FitStep, Progress};
+pub use crate::models::dkt::train::{DktFit, FitStep, Progress};
 use crate::models::dkt::train::{evaluate_dkt, skill_mean_baseline};
 use crate::pack::{HeldOutScore, PackAbout, Quantization, write_dkt_about};
 use crate::sequences::kt::{KtSplits, kt_splits_with};

@@ -292,14 +292,14 @@ impl<'a> DktFit<'a> {
         self.windows.len().div_ceil(self.cfg.batch_size)
     }
 
-    /// Epochs finished so far, with their losses and validation scores.
-    pub fn history(&self) -> &[EpochRecord] {
-        &self.state.history
+    /// Optimizer steps in the whole run.
+    pub fn total_steps(&self) -> usize {
+        self.batches_per_epoch() * self.cfg.epochs
     }
 
-    /// The epoch with the best validation AUC so far (the last one without validation data).
-    pub fn best_epoch(&self) -> Option<usize> {
-        self.state.best_epoch
+    /// The best validation AUC so far (the epoch whose model [`DktFit::best_model`] gives).
+    pub fn best_valid_auc(&self) -> Option<f64> {
+        self.state.best_auc
     }
 
     /// Trains the next batch (starting the next epoch when none is under way), reporting
