@@ -54,10 +54,10 @@ pub struct ModelInfo {
 impl ModelInfo {
     /// One line for the header: kind, what it knows, what it was trained on, its held-out score.
     pub fn line(&self) -> String {
-        let kind = match (self.kind, self.origin) {
-            (ModelKind::Dkt, _) => "DKT",
-            (ModelKind::Study, _) => "STUDY",
-            (ModelKind::Individual, _) => "Individual",
+        let kind = match self.kind {
+            ModelKind::Dkt => "DKT",
+            ModelKind::Study => "STUDY",
+            ModelKind::Individual => "Individual",
         };
         let origin = match self.origin {
             Origin::Demo => "demo pack",

@@ -93,6 +93,13 @@ pub struct FitOutcome {
     pub download: Option<(String, std::sync::Arc<Vec<u8>>)>,
 }
 
+impl FitOutcome {
+    /// A fit that left the model in use as it was.
+    fn not_used(message: String, verdict: Option<Verdict>) -> FitStatus {
+        FitStatus::Ended(FitOutcome { used: false, message, verdict, download: None })
+    }
+}
+
 pub enum Action {
     ModelsLoaded(Result<Rc<Models>, String>),
     /// A classroom to show (the demo, a saved or a new import): it starts on its first class
@@ -203,16 +210,8 @@ impl AppState {
                 self.rescore()
             }
             Action::ClassroomLoaded { data, notice } => {
-                if matches!(self.fit, FitStatus::Running(_)) {
-                    // The fit was of the data being replaced: drop it.
-                    self.fit_run += 1;
-                    self.fit = FitStatus::Ended(FitOutcome {
-                        used: false,
-                        message: "Stopped: other data was opened while fitting; the current model stays in use.".into(),
-                        verdict: None,
-                        download: None,
-                    });
-                }
+                // A fit under way was of the data being replaced.
+                self.stop_fit("Stopped: other data was opened while fitting; the current model stays in use.");
                 self.class = data.classroom.classes().first().map(|c| c.0);
                 self.student = None;
                 self.notice = notice;
@@ -293,18 +292,8 @@ impl AppState {
     /// the one just chosen, or bring back one just forgotten) and an earlier fit's result, which
     /// no longer describes the model in use, is cleared.
     fn swap(&mut self, models: Rc<Models>, keep: Option<KeptPack>, notice: Option<String>, from_fit: bool) -> Option<Effect> {
-        if !from_fit {
-            self.fit = if matches!(self.fit, FitStatus::Running(_)) {
-                self.fit_run += 1;
-                FitStatus::Ended(FitOutcome {
-                    used: false,
-                    message: "Stopped: other models were chosen while fitting; they are in use.".into(),
-                    verdict: None,
-                    download: None,
-                })
-            } else {
-                FitStatus::Idle
-            };
+        if !from_fit && !self.stop_fit("Stopped: other models were chosen while fitting; they are in use.") {
+            self.fit = FitStatus::Idle;
         }
         if let Some(data) = &self.data {
             self.data = Some(Rc::new(Prepared::new(&models, data.classroom.clone())));
@@ -318,23 +307,32 @@ impl AppState {
         Some(Effect::ModelsSwapped { models, keep })
     }
 
+    /// Ends a fit under way (its later events are dropped) with `message`; whether there was one.
+    fn stop_fit(&mut self, message: &str) -> bool {
+        let running = matches!(self.fit, FitStatus::Running(_));
+        if running {
+            self.fit_run += 1;
+            self.fit = FitOutcome::not_used(message.to_string(), None);
+        }
+        running
+    }
+
     fn fitted(&mut self, event: FitEvent) -> Option<Effect> {
-        let end = |used, message: String, verdict| FitStatus::Ended(FitOutcome { used, message, verdict, download: None });
         match event {
             FitEvent::Progress(p) => {
                 self.fit = FitStatus::Running(Some(p));
                 None
             }
             FitEvent::Refused { verdict, reason } => {
-                self.fit = end(false, format!("Not used: {reason}."), Some(verdict));
+                self.fit = FitOutcome::not_used(format!("Not used: {reason}."), Some(verdict));
                 None
             }
             FitEvent::Failed(e) => {
-                self.fit = end(false, format!("The fit failed: {e}. The current model stays in use."), None);
+                self.fit = FitOutcome::not_used(format!("The fit failed: {e}. The current model stays in use."), None);
                 None
             }
             FitEvent::Cancelled => {
-                self.fit = end(false, "Cancelled: the current model stays in use.".into(), None);
+                self.fit = FitOutcome::not_used("Cancelled: the current model stays in use.".into(), None);
                 None
             }
             FitEvent::Fitted { verdict, pack } => {
@@ -355,7 +353,7 @@ impl AppState {
                         self.swap(Rc::new(current.with(opened)), Some(keep), Some(format!("A DKT model fitted to this data is in use ({file}).")), true)
                     }
                     Err(e) => {
-                        self.fit = end(false, format!("The fitted pack does not load ({e}); the current model stays in use."), Some(verdict));
+                        self.fit = FitOutcome::not_used(format!("The fitted pack does not load ({e}); the current model stays in use."), Some(verdict));
                         None
                     }
                 }

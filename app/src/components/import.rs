@@ -4,9 +4,8 @@
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 
-use super::store;
+use super::{chosen_files, dropped_files, store};
 use crate::classroom::Classroom;
 use crate::driver;
 use crate::scorer::Prepared;
@@ -39,14 +38,8 @@ pub fn Import() -> impl IntoView {
             }
         });
     };
-    let on_change = move |ev: leptos::ev::Event| {
-        let input: Option<web_sys::HtmlInputElement> = ev.target().and_then(|t| t.dyn_into().ok());
-        take(input.and_then(|i| i.files()));
-    };
-    let on_drop = move |ev: leptos::ev::DragEvent| {
-        ev.prevent_default();
-        take(ev.data_transfer().and_then(|d| d.files()));
-    };
+    let on_change = move |ev: leptos::ev::Event| take(chosen_files(&ev));
+    let on_drop = move |ev: leptos::ev::DragEvent| take(dropped_files(&ev));
     let forget = move |_| {
         storage::forget_import();
         error.set(None);

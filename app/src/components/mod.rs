@@ -116,6 +116,19 @@ impl Store {
     }
 }
 
+/// The files a file input's `change` event chose (read them before clearing the input: the
+/// list is live).
+fn chosen_files(ev: &leptos::ev::Event) -> Option<web_sys::FileList> {
+    use wasm_bindgen::JsCast;
+    ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()).and_then(|i| i.files())
+}
+
+/// The files of a drop, with the browser's own handling (opening them) prevented.
+fn dropped_files(ev: &leptos::ev::DragEvent) -> Option<web_sys::FileList> {
+    ev.prevent_default();
+    ev.data_transfer().and_then(|d| d.files())
+}
+
 /// The [`Store`] the [`App`] provides.
 pub fn store() -> Store {
     expect_context::<Store>()

@@ -6,9 +6,8 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 
-use super::store;
+use super::{chosen_files, dropped_files, store};
 use crate::driver;
 use crate::pack_store;
 use crate::packs::{Origin, open_pack};
@@ -43,15 +42,8 @@ pub fn ModelsPanel() -> impl IntoView {
             }
         });
     };
-    let on_change = move |ev: leptos::ev::Event| {
-        let input: Option<web_sys::HtmlInputElement> = ev.target().and_then(|t| t.dyn_into().ok());
-        // (Not cleared after: `files` is live, and clearing the input would empty it before it is read.)
-        open(input.and_then(|i| i.files()));
-    };
-    let on_drop = move |ev: leptos::ev::DragEvent| {
-        ev.prevent_default();
-        open(ev.data_transfer().and_then(|d| d.files()));
-    };
+    let on_change = move |ev: leptos::ev::Event| open(chosen_files(&ev));
+    let on_drop = move |ev: leptos::ev::DragEvent| open(dropped_files(&ev));
     let start_fit = move |_| {
         let Some(data) = store.state.with_untracked(|s| s.data.clone()) else { return };
         let flag = Rc::new(Cell::new(false));
