@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UploadedFile {
     pub name: String,
+    #[serde(with = "serde_bytes")]
     pub bytes: Vec<u8>,
 }
 

@@ -1,7 +1,9 @@
-//! The browser's side of the dashboard's work, kept thin so the logic stays testable elsewhere:
-//! fetching the demo packs, reading dropped files as bytes, yielding to the event loop, and
-//! driving a [`Scorer`] one step at a time with a yield between steps (so the page never
-//! freezes and paints its progress).
+//! The browser's side of the dashboard's work, kept thin so the logic stays testable elsewhere.
+//! For the page: starting the Web Worker and speaking to it ([`spawn_worker`], [`post`]),
+//! reading dropped files as bytes, download links, "rendered". For the worker
+//! ([`crate::worker`]): fetching the demo packs, yielding to the event loop, and driving a
+//! [`Scorer`] or a [`Fitter`] one step or slice at a time with a yield in between (so a newer
+//! message, a cancel or a newer run, is heard).
 //!
 //! DKT on WebGPU lives here and only here, behind `#[cfg(target_arch = "wasm32")]`: `core`'s
 //! kernel exists only in a browser build, so the native build (the unit tests) simply has no
@@ -9,14 +11,12 @@
 
 use std::rc::Rc;
 
-use leptos::prelude::window;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
 
-use crate::classroom::{Classroom, UploadedFile};
+use crate::classroom::UploadedFile;
 use crate::fitter::{FitEvent, Fitter};
-use crate::pack_store;
-use crate::packs::open_pack;
 use crate::scorer::{Models, Prepared, ScoreRequest, Scorer, ScorerEvent};
-use crate::storage;
 
 /// The offline demo's packs (`public/demo/`, made by `scripts/demo-packs.sh`), next to the page.
 pub const DKT_PACK: &str = "demo/dkt.pack";
@@ -63,44 +63,73 @@ pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     r.binary().await.map_err(|e| format!("{url}: {e}"))
 }
 
-/// Lets the browser paint and handle input (a macrotask, so rendering happens in between).
+#[wasm_bindgen]
+extern "C" {
+    /// The global `setTimeout`, the page's or the worker's.
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(callback: &js_sys::Function, ms: i32);
+
+    /// The address of wasm-bindgen's JavaScript for this module (its `import.meta.url`): the
+    /// worker imports the same module, whatever name trunk gave it.
+    #[wasm_bindgen(thread_local_v2, js_namespace = ["import", "meta"], js_name = url)]
+    static MODULE_URL: String;
+}
+
+#[wasm_bindgen(inline_js = r#"
+export function spawn_module_worker(module) {
+  // The worker runs this module's own wasm: its `main` sees no window and serves messages.
+  const src = `import init from ${JSON.stringify(module)};\ninit();\n`;
+  const url = URL.createObjectURL(new Blob([src], { type: 'text/javascript' }));
+  return new Worker(url, { type: 'module', name: 'classlens-models' });
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    fn spawn_module_worker(module: &str) -> Result<web_sys::Worker, JsValue>;
+}
+
+/// Lets the event loop run (a macrotask: the page paints, the worker hears its messages).
 pub async fn yield_now() {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = window().set_timeout_with_callback(&resolve);
-    });
+    let p = js_sys::Promise::new(&mut |resolve, _| set_timeout(&resolve, 0));
     let _ = wasm_bindgen_futures::JsFuture::from(p).await;
 }
 
-/// The demo's DKT pack, and its STUDY pack when the server has one.
-pub async fn load_demo_models() -> Result<Models, String> {
-    let dkt = fetch_bytes(DKT_PACK).await?;
-    yield_now().await;
-    let study = fetch_bytes(STUDY_PACK).await.ok();
+/// The demo's DKT pack, and its STUDY pack when the server has one; `base` is the page's address.
+pub async fn load_demo_models(base: &str) -> Result<Models, String> {
+    let url = |path: &str| web_sys::Url::new_with_base(path, base).map(|u| u.href()).unwrap_or_else(|_| path.to_string());
+    let dkt = fetch_bytes(&url(DKT_PACK)).await?;
+    let study = fetch_bytes(&url(STUDY_PACK)).await.ok();
     Models::from_packs((DKT_PACK, &dkt), study.as_deref().map(|b| (STUDY_PACK, b)))
 }
 
-/// The demo's models with the packs this browser keeps (opened or fitted) in their roles. A
-/// kept pack that no longer loads is skipped, and the second value says so.
-pub async fn load_models() -> Result<(Models, Option<String>), String> {
-    let mut models = load_demo_models().await?;
-    let kept = match pack_store::kept().await {
-        Ok(k) => k,
-        Err(e) => return Ok((models, Some(format!("The packs kept in this browser could not be read ({e}); using the demo packs.")))),
+/// Starts the page's Web Worker ([`crate::worker`]): every message it posts goes to
+/// `on_message` as bytes, and an error that stops it (its script failing to load, a panic) to
+/// `on_error`.
+pub fn spawn_worker(on_message: impl Fn(Vec<u8>) + 'static, on_error: impl Fn(String) + 'static) -> Result<web_sys::Worker, String> {
+    let module = MODULE_URL.with(String::clone);
+    let worker = spawn_module_worker(&module).map_err(|e| format!("this browser could not start a module worker ({e:?})"))?;
+    let message = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| on_message(js_sys::Uint8Array::new(&e.data()).to_vec()));
+    worker.set_onmessage(Some(message.as_ref().unchecked_ref()));
+    message.forget();
+    let error = Closure::<dyn Fn(web_sys::Event)>::new(move |e: web_sys::Event| {
+        let text = js_sys::Reflect::get(&e, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_else(|| "its script did not load".into());
+        on_error(text)
+    });
+    worker.set_onerror(Some(error.as_ref().unchecked_ref()));
+    error.forget();
+    Ok(worker)
+}
+
+/// Posts `bytes` to `target` (the worker, or from the worker its page), handing the buffer over
+/// rather than copying it.
+pub fn post(target: &JsValue, bytes: &[u8]) -> Result<(), String> {
+    let array = js_sys::Uint8Array::from(bytes);
+    let transfer = js_sys::Array::of1(&array.buffer());
+    let call = match target.dyn_ref::<web_sys::Worker>() {
+        Some(w) => w.post_message_with_transfer(&array, &transfer),
+        None => target.unchecked_ref::<web_sys::DedicatedWorkerGlobalScope>().post_message_with_transfer(&array, &transfer),
     };
-    let mut problems = Vec::new();
-    for k in kept {
-        yield_now().await;
-        match open_pack(&k.file, &k.bytes, k.origin) {
-            Ok(opened) => models = models.with(opened),
-            Err(e) => {
-                // Dropped, so the notice is said once, not at every visit.
-                let _ = pack_store::forget(k.role).await;
-                problems.push(e);
-            }
-        }
-    }
-    let notice = (!problems.is_empty()).then(|| format!("A kept pack could not be loaded and was removed: {}", problems.join("; ")));
-    Ok((models, notice))
+    call.map_err(|e| format!("{e:?}"))
 }
 
 /// Milliseconds on the page's clock.
@@ -153,21 +182,6 @@ pub fn blob_url(bytes: &[u8]) -> Result<String, String> {
     web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))
 }
 
-/// The saved import if there is one (a saved import that no longer loads is dropped, and the
-/// second value says so), else the built-in classroom.
-pub async fn initial_classroom() -> (Classroom, Option<String>) {
-    let saved = storage::load_import().map(|s| s.and_then(|s| Classroom::from_files(&s.files, s.mapping.as_deref())));
-    yield_now().await;
-    match saved {
-        Some(Ok(c)) => (c, None),
-        Some(Err(e)) => {
-            storage::forget_import();
-            (Classroom::demo().expect("the built-in classroom loads"), Some(format!("The saved data could not be read again and was forgotten: {e}")))
-        }
-        None => (Classroom::demo().expect("the built-in classroom loads"), None),
-    }
-}
-
 /// The chosen or dropped files' bytes (`Blob.arrayBuffer()`): the loaders decide the encoding.
 pub async fn read_files(list: web_sys::FileList) -> Result<Vec<UploadedFile>, String> {
     let mut out = Vec::new();
@@ -210,7 +224,7 @@ pub async fn score(models: Rc<Models>, data: Rc<Prepared>, request: ScoreRequest
 /// Tells the page the scores are in the DOM (`classlens-ready`: the service worker caches the
 /// app then, and the browser tests wait for it). Called a yield after they were set.
 pub fn announce_ready() {
-    if let Ok(e) = web_sys::Event::new("classlens-ready") {
-        let _ = window().dispatch_event(&e);
+    if let (Some(w), Ok(e)) = (web_sys::window(), web_sys::Event::new("classlens-ready")) {
+        let _ = w.dispatch_event(&e);
     }
 }

@@ -40,7 +40,7 @@ pub enum Origin {
 }
 
 /// What the header says about a model in use.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelInfo {
     /// The pack's file name.
     pub file: String,
@@ -155,9 +155,9 @@ impl Models {
         m
     }
 
-    /// Whether any model in use is not the demo's (then "forget" has something to remove).
-    pub fn any_kept(&self) -> bool {
-        self.dkt_info.origin != Origin::Demo || self.study_info.as_ref().is_some_and(|i| i.origin != Origin::Demo)
+    /// What the page shows of them.
+    pub fn shown(&self) -> crate::protocol::ModelsShown {
+        crate::protocol::ModelsShown { dkt: self.dkt_info.clone(), study: self.study_info.clone() }
     }
 }
 
@@ -173,13 +173,13 @@ mod tests {
     fn a_pack_replaces_the_model_of_its_role_only() {
         let (dkt, study) = (demo("dkt.pack"), demo("study.pack"));
         let models = Models::from_packs(("dkt.pack", &dkt), Some(("study.pack", &study))).unwrap();
-        assert!(!models.any_kept());
+        assert!(!models.shown().any_kept());
         assert_eq!(models.dkt_info.vocabulary, "20 skills");
         assert!(models.dkt_info.line().starts_with("DKT · 20 skills · "), "{}", models.dkt_info.line());
         let opened = open_pack("mine.pack", &dkt, Origin::Opened).unwrap();
         assert_eq!(opened.role(), Role::Mastery);
         let next = models.with(opened);
-        assert!(next.any_kept());
+        assert!(next.shown().any_kept());
         assert_eq!(next.dkt_info.file, "mine.pack");
         assert!(Rc::ptr_eq(next.study.as_ref().unwrap(), models.study.as_ref().unwrap()), "suggestions untouched");
         let s = open_pack("s.pack", &study, Origin::Opened).unwrap();

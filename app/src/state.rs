@@ -1,11 +1,14 @@
 //! The dashboard's state as one plain struct, changed only by [`AppState::update`] with an
 //! [`Action`] (the Elm / todomvc shape). The components render slices of it and dispatch
-//! actions; what an action sets off outside the state (a scoring run, the "rendered" signal)
-//! comes back as an [`Effect`] for the component layer to carry out. No browser API, so every
-//! transition is unit-tested natively.
+//! actions; what an action sets off outside the state comes back as [`Effect`]s for the
+//! component layer to carry out: above all a message to the Web Worker that holds the models
+//! ([`ToWorker`]), whose answers ([`FromWorker`]) come back as [`Action::Worker`]. The page
+//! never holds a model: it holds what it renders ([`ModelsShown`], [`ClassroomShown`], the
+//! results). No browser API, so every transition is unit-tested natively.
 //!
 //! Scoring runs are numbered: each one that starts makes the previous ones stale, and events of
-//! a stale run are dropped, so a quick class switch never shows the older class's scores.
+//! a stale run are dropped, so a quick class switch never shows the older class's scores (the
+//! worker also stops a stale run). Fits are numbered the same way.
 
 use std::rc::Rc;
 
@@ -15,9 +18,10 @@ use crate::classroom::ClassKey;
 use crate::dashboard::levels::Thresholds;
 use crate::dashboard::student::StudentView;
 use crate::fitter::{FitEvent, FitProgress};
-use crate::pack_store::KeptPack;
-use crate::packs::{Opened, Origin, Role, open_pack};
-use crate::scorer::{ClassResult, Models, Prepared, ScoreRequest, ScorerEvent, Stage};
+use crate::packs::{Origin, Role};
+use crate::protocol::{Change, ClassroomShown, FromWorker, ModelsShown, ToWorker};
+use crate::scorer::{ClassResult, ScoreRequest, ScorerEvent, Stage};
+use crate::storage::SavedImport;
 use classlens_core::fit::Verdict;
 
 /// Next skills a student's page lists.
@@ -48,10 +52,10 @@ pub struct Outcome {
 
 #[derive(Clone)]
 pub struct AppState {
-    pub models: Loading<Rc<Models>>,
-    /// The classroom shown, prepared for the models.
-    pub data: Option<Rc<Prepared>>,
-    /// A message about the data (an import not kept, a saved import dropped, "forgotten").
+    pub models: Loading<ModelsShown>,
+    /// The classroom shown.
+    pub data: Option<Rc<ClassroomShown>>,
+    /// A message about the data or the models (an import not kept, a pack opened, "forgotten").
     pub notice: Option<String>,
     pub thresholds: Thresholds,
     pub gpu: GpuStatus,
@@ -61,14 +65,23 @@ pub struct AppState {
     /// (done, total) of the running run's mastery stage.
     pub progress: (usize, usize),
     pub outcome: Option<Outcome>,
-    /// The student whose page is open.
+    /// The student whose page is open, and the page once the worker has computed it.
     pub student: Option<String>,
+    pub student_view: Option<Rc<StudentView>>,
     /// The newest run's number; 0 before the first.
     pub run: u64,
     pub fit: FitStatus,
     /// The newest fit's number: a fit made stale (new data while it ran) is dropped like a
     /// stale scoring run.
     pub fit_run: u64,
+    /// Why the files chosen for "Your data" were not shown (the classroom shown stays).
+    pub import_error: Option<String>,
+    /// Why a pack was not opened (the models in use stay).
+    pub pack_error: Option<String>,
+    /// Files sent to the worker to show, kept in this browser once it has read them.
+    pending_import: Option<SavedImport>,
+    /// What the start is doing, while the page loads.
+    pub loading: String,
 }
 
 /// The "Fit a model to this data" panel.
@@ -101,68 +114,49 @@ impl FitOutcome {
 }
 
 pub enum Action {
-    ModelsLoaded(Result<Rc<Models>, String>),
-    /// A classroom to show (the demo, a saved or a new import): it starts on its first class
-    /// with no student open.
-    ClassroomLoaded {
-        data: Rc<Prepared>,
-        notice: Option<String>,
-    },
-    /// The WebGPU probe's answer: the adapter's name, or why there is none.
-    GpuProbed(Result<String, String>),
+    /// A message of the worker.
+    Worker(Box<FromWorker>),
+    /// The worker did not start or stopped (its error).
+    WorkerFailed(String),
     ForceCpu(bool),
     /// The class picker's entry, by position.
     PickClass(usize),
     SetThresholds(Thresholds),
     OpenStudent(String),
     CloseStudent,
-    /// An event of run `run`.
-    Scorer {
-        run: u64,
-        event: ScorerEvent,
+    /// Files for "Your data", read.
+    Import(SavedImport),
+    /// "Forget this data": the demo classroom again (the page has removed the import).
+    ShowDemo {
+        notice: String,
     },
-    /// Models to use from now on (a pack opened, the demo's again after "forget"); `keep` is
-    /// what to store in this browser.
-    ModelsReplaced {
-        models: Rc<Models>,
-        keep: Option<KeptPack>,
-        notice: Option<String>,
-    },
-    /// A pack the teacher opened, loaded, with its bytes (to keep).
-    PackOpened {
-        opened: Box<Opened>,
+    /// A pack the teacher chose, read.
+    OpenPack {
         file: String,
         bytes: Vec<u8>,
     },
+    /// Chosen files that could not be read: for the import, or for the packs.
+    ImportError(String),
+    PackError(String),
+    /// "Forget opened and fitted models".
+    ForgetPacks,
     Notice(String),
-    /// A fit starts; it is numbered [`AppState::fit_run`] from now on.
-    FitStarted,
-    /// An event of fit `run`.
-    Fit {
-        run: u64,
-        event: FitEvent,
-    },
-}
-
-/// A scoring run to start: its request, and whether DKT runs on WebGPU.
-pub struct ScoreJob {
-    pub run: u64,
-    pub request: ScoreRequest,
-    pub gpu: bool,
-    pub models: Rc<Models>,
-    pub data: Rc<Prepared>,
+    /// "Fit a model to this data"; it is numbered [`AppState::fit_run`] from now on.
+    StartFit,
+    CancelFit,
 }
 
 pub enum Effect {
-    Score(ScoreJob),
+    /// Send this to the worker.
+    Post(ToWorker),
+    /// The worker listens: send it [`ToWorker::Start`] with what the page keeps.
+    Start,
     /// A run ended and its outcome is set: once it is rendered, tell the page.
     Rendered,
-    /// The models changed: keep the pack (if any) in this browser, then probe WebGPU again for
-    /// the new DKT weights ([`Action::GpuProbed`] starts the next run).
-    ModelsSwapped {
-        models: Rc<Models>,
-        keep: Option<KeptPack>,
-    },
+    /// The worker showed these files: keep them for the next visit.
+    SaveImport(SavedImport),
+    /// The saved import no longer loads: remove it.
+    ForgetImport,
 }
 
 /// The page below the header.
@@ -177,8 +171,17 @@ pub enum Page {
 pub enum Content {
     Scoring,
     Failed(String),
-    Class { result: Rc<ClassResult>, data: Rc<Prepared> },
-    Student { view: StudentView, readings: Option<StudentSuggestions>, data: Rc<Prepared> },
+    Class {
+        result: Rc<ClassResult>,
+        data: Rc<ClassroomShown>,
+    },
+    /// A student's page is asked for and not back yet.
+    StudentLoading,
+    Student {
+        view: Rc<StudentView>,
+        readings: Option<StudentSuggestions>,
+        data: Rc<ClassroomShown>,
+    },
 }
 
 impl AppState {
@@ -194,44 +197,35 @@ impl AppState {
             progress: (0, 0),
             outcome: None,
             student: None,
+            student_view: None,
             run: 0,
             fit: FitStatus::Idle,
             fit_run: 0,
+            import_error: None,
+            pack_error: None,
+            pending_import: None,
+            loading: "Starting the page's worker…".to_string(),
         }
     }
 
-    pub fn update(&mut self, action: Action) -> Option<Effect> {
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
         match action {
-            Action::ModelsLoaded(m) => {
-                self.models = match m {
-                    Ok(m) => Loading::Ready(m),
-                    Err(e) => Loading::Failed(e),
-                };
-                self.rescore()
-            }
-            Action::ClassroomLoaded { data, notice } => {
-                // A fit under way was of the data being replaced.
-                self.stop_fit("Stopped: other data was opened while fitting; the current model stays in use.");
-                self.class = data.classroom.classes().first().map(|c| c.0);
-                self.student = None;
-                self.notice = notice;
-                self.data = Some(data);
-                self.rescore()
-            }
-            Action::GpuProbed(probe) => {
-                self.gpu = match probe {
-                    Ok(adapter) => GpuStatus::Ready { adapter },
-                    Err(e) => GpuStatus::Unavailable(e),
-                };
-                self.rescore()
+            Action::Worker(message) => self.heard(*message),
+            Action::WorkerFailed(e) => {
+                let e = format!("The page's worker stopped: {e}");
+                match self.models {
+                    Loading::Ready(_) => self.notice = Some(e),
+                    _ => self.models = Loading::Failed(e),
+                }
+                Vec::new()
             }
             Action::ForceCpu(on) => {
                 self.force_cpu = on;
                 self.rescore()
             }
             Action::PickClass(i) => {
-                let class = self.data.as_ref()?.classroom.classes().get(i)?.0;
-                self.student = None;
+                let Some(class) = self.data.as_ref().and_then(|d| d.classes.get(i)).map(|c| c.0) else { return Vec::new() };
+                self.close_student();
                 self.class = Some(class);
                 self.rescore()
             }
@@ -240,164 +234,249 @@ impl AppState {
                 self.rescore()
             }
             Action::OpenStudent(s) => {
-                self.student = Some(s);
-                None
+                self.student = Some(s.clone());
+                self.student_view = None;
+                vec![Effect::Post(ToWorker::Student { run: self.run, student: s, thresholds: self.thresholds })]
             }
             Action::CloseStudent => {
-                self.student = None;
-                None
+                self.close_student();
+                Vec::new()
             }
-            Action::Scorer { run, event } if run == self.run => match event {
+            Action::Import(saved) => {
+                let message = ToWorker::Import { files: saved.files.clone(), mapping: saved.mapping.clone() };
+                self.pending_import = Some(saved);
+                vec![Effect::Post(message)]
+            }
+            Action::ShowDemo { notice } => {
+                self.import_error = None;
+                self.pending_import = None;
+                vec![Effect::Post(ToWorker::Demo { notice: Some(notice) })]
+            }
+            Action::OpenPack { file, bytes } => vec![Effect::Post(ToWorker::UsePack { file, bytes, origin: Origin::Opened })],
+            Action::ImportError(e) => {
+                self.import_error = Some(e);
+                Vec::new()
+            }
+            Action::PackError(e) => {
+                self.pack_error = Some(e);
+                Vec::new()
+            }
+            Action::ForgetPacks => vec![Effect::Post(ToWorker::ForgetPacks)],
+            Action::Notice(n) => {
+                self.notice = Some(n);
+                Vec::new()
+            }
+            Action::StartFit => {
+                self.fit_run += 1;
+                self.fit = FitStatus::Running(None);
+                vec![Effect::Post(ToWorker::Fit { run: self.fit_run })]
+            }
+            // The worker answers with the fit's `Cancelled`.
+            Action::CancelFit => vec![Effect::Post(ToWorker::CancelFit)],
+        }
+    }
+
+    /// What the worker said.
+    fn heard(&mut self, message: FromWorker) -> Vec<Effect> {
+        match message {
+            FromWorker::Ready => vec![Effect::Start],
+            FromWorker::Loading(stage) => {
+                self.loading = stage;
+                Vec::new()
+            }
+            FromWorker::Loaded { models, classroom, notice, saved_failed } => {
+                self.models = Loading::Ready(models);
+                let mut effects = self.show(classroom, notice);
+                if saved_failed {
+                    effects.push(Effect::ForgetImport);
+                }
+                effects
+            }
+            FromWorker::LoadFailed(e) => {
+                self.models = Loading::Failed(e);
+                Vec::new()
+            }
+            FromWorker::Classroom { classroom, notice, imported } => {
+                self.import_error = None;
+                let saved = self.pending_import.take().filter(|_| imported);
+                let mut effects = self.show(classroom, notice);
+                effects.extend(saved.map(Effect::SaveImport));
+                effects
+            }
+            FromWorker::ImportRefused(e) => {
+                self.pending_import = None;
+                self.import_error = Some(e);
+                Vec::new()
+            }
+            FromWorker::Models { models, classroom, change } => self.swap(models, classroom, change),
+            FromWorker::NotKept { file, error } => {
+                let note = format!("{file} is in use for this visit, but this browser did not keep it: {error}");
+                self.notice = Some(self.notice.take().map_or(note.clone(), |n| format!("{n} {note}")));
+                Vec::new()
+            }
+            FromWorker::PackRefused(e) => {
+                self.pack_error = Some(format!("{e}. The models in use are unchanged."));
+                Vec::new()
+            }
+            FromWorker::GpuProbed(probe) => {
+                self.gpu = match probe {
+                    Ok(adapter) => GpuStatus::Ready { adapter },
+                    Err(e) => GpuStatus::Unavailable(e),
+                };
+                self.rescore()
+            }
+            FromWorker::Scorer { run, event } if run == self.run => match event {
                 ScorerEvent::Progress { stage: Stage::Mastery, done, total } => {
                     self.progress = (done, total);
-                    None
+                    Vec::new()
                 }
                 // The page shows the mastery stage's progress only: its line counts students.
-                ScorerEvent::Progress { stage: Stage::Readings, .. } => None,
+                ScorerEvent::Progress { stage: Stage::Readings, .. } => Vec::new(),
                 ScorerEvent::Scored(r) => {
                     self.outcome = Some(Outcome { run, result: Ok(Rc::new(*r)) });
-                    Some(Effect::Rendered)
+                    vec![Effect::Rendered]
                 }
                 ScorerEvent::Failed(e) => {
                     self.outcome = Some(Outcome { run, result: Err(e) });
-                    Some(Effect::Rendered)
+                    vec![Effect::Rendered]
                 }
             },
-            Action::Scorer { .. } => None,
-            Action::ModelsReplaced { models, keep, notice } => self.swap(models, keep, notice, false),
-            Action::PackOpened { opened, file, bytes } => {
-                let current = self.loaded_models()?;
-                let role = opened.role();
-                let keep = KeptPack { role, file: file.clone(), origin: Origin::Opened, bytes };
-                let what = if role == Role::Mastery { "mastery" } else { "suggestions" };
-                self.swap(Rc::new(current.with(*opened)), Some(keep), Some(format!("Opened {file}: now used for {what}.")), false)
+            FromWorker::Scorer { .. } => Vec::new(),
+            FromWorker::Student { run, view } => {
+                if run == self.run && self.student.as_deref() == Some(view.student.as_str()) {
+                    self.student_view = Some(Rc::new(*view));
+                }
+                Vec::new()
             }
-            Action::Notice(n) => {
-                self.notice = Some(n);
-                None
-            }
-            Action::FitStarted => {
-                self.fit_run += 1;
-                self.fit = FitStatus::Running(None);
-                None
-            }
-            Action::Fit { run, event } if run == self.fit_run => self.fitted(event),
-            Action::Fit { .. } => None,
+            FromWorker::Fit { run, event } if run == self.fit_run => self.fitted(event),
+            FromWorker::Fit { .. } => Vec::new(),
         }
     }
 
-    /// Uses `models` from now on: the classroom is read again for them (a new DKT knows other
-    /// skills), the student page closes, and WebGPU is probed again before the next run. Unless
-    /// the models come from the fit itself, a fit under way is stopped (its model would replace
-    /// the one just chosen, or bring back one just forgotten) and an earlier fit's result, which
-    /// no longer describes the model in use, is cleared.
-    fn swap(&mut self, models: Rc<Models>, keep: Option<KeptPack>, notice: Option<String>, from_fit: bool) -> Option<Effect> {
-        if !from_fit && !self.stop_fit("Stopped: other models were chosen while fitting; they are in use.") {
-            self.fit = FitStatus::Idle;
-        }
-        if let Some(data) = &self.data {
-            self.data = Some(Rc::new(Prepared::new(&models, data.classroom.clone())));
-        }
-        self.models = Loading::Ready(models.clone());
-        self.student = None;
+    /// Shows `classroom` on its first class with no student open. A fit under way was of the
+    /// data being replaced: it is stopped.
+    fn show(&mut self, classroom: ClassroomShown, notice: Option<String>) -> Vec<Effect> {
+        let mut effects = self.stop_fit("Stopped: other data was opened while fitting; the current model stays in use.");
+        self.class = classroom.classes.first().map(|c| c.0);
+        self.close_student();
         self.notice = notice;
+        self.data = Some(Rc::new(classroom));
+        effects.extend(self.rescore());
+        effects
+    }
+
+    fn close_student(&mut self) {
+        self.student = None;
+        self.student_view = None;
+    }
+
+    /// The worker uses `models` from now on, with the classroom read again for them (a new DKT
+    /// knows other skills): the student page closes, and WebGPU is probed again before the next
+    /// run. Unless the models come from the fit itself, a fit under way is stopped (its model
+    /// would replace the one just chosen, or bring back one just forgotten) and an earlier
+    /// fit's result, which no longer describes the model in use, is cleared.
+    fn swap(&mut self, models: ModelsShown, classroom: ClassroomShown, change: Change) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        if !matches!(change, Change::Fitted { .. }) {
+            effects = self.stop_fit("Stopped: other models were chosen while fitting; they are in use.");
+            if effects.is_empty() {
+                self.fit = FitStatus::Idle;
+            }
+        }
+        self.notice = Some(match change {
+            Change::Opened { file, role } => {
+                let what = if role == Role::Mastery { "mastery" } else { "suggestions" };
+                format!("Opened {file}: now used for {what}.")
+            }
+            Change::Fitted { file } => format!("A DKT model fitted to this data is in use ({file})."),
+            Change::Forgotten { removed: Ok(()) } => "Opened and fitted models were removed from this browser; the demo packs are in use.".to_string(),
+            Change::Forgotten { removed: Err(e) } => format!("The kept packs could not be removed ({e}); the demo packs are in use for this visit."),
+        });
+        self.models = Loading::Ready(models);
+        self.data = Some(Rc::new(classroom));
+        self.close_student();
+        self.pack_error = None;
         self.gpu = GpuStatus::Probing;
         // A run under way scores with the old models: make it stale (the probe starts the next).
         self.run += 1;
-        Some(Effect::ModelsSwapped { models, keep })
+        effects
     }
 
-    /// Ends a fit under way (its later events are dropped) with `message`; whether there was one.
-    fn stop_fit(&mut self, message: &str) -> bool {
-        let running = matches!(self.fit, FitStatus::Running(_));
-        if running {
-            self.fit_run += 1;
-            self.fit = FitOutcome::not_used(message.to_string(), None);
+    /// Ends a fit under way (its later events are dropped, and the worker is told to stop) with
+    /// `message`; the message to the worker if there was one.
+    fn stop_fit(&mut self, message: &str) -> Vec<Effect> {
+        if !matches!(self.fit, FitStatus::Running(_)) {
+            return Vec::new();
         }
-        running
+        self.fit_run += 1;
+        self.fit = FitOutcome::not_used(message.to_string(), None);
+        vec![Effect::Post(ToWorker::CancelFit)]
     }
 
-    fn fitted(&mut self, event: FitEvent) -> Option<Effect> {
+    fn fitted(&mut self, event: FitEvent) -> Vec<Effect> {
         match event {
             FitEvent::Progress(p) => {
                 self.fit = FitStatus::Running(Some(p));
-                None
+                Vec::new()
             }
             FitEvent::Refused { verdict, reason } => {
                 self.fit = FitOutcome::not_used(format!("Not used: {reason}."), Some(verdict));
-                None
+                Vec::new()
             }
             FitEvent::Failed(e) => {
                 self.fit = FitOutcome::not_used(format!("The fit failed: {e}. The current model stays in use."), None);
-                None
+                Vec::new()
             }
             FitEvent::Cancelled => {
                 self.fit = FitOutcome::not_used("Cancelled: the current model stays in use.".into(), None);
-                None
+                Vec::new()
             }
             FitEvent::Fitted { verdict, pack } => {
-                let current = self.loaded_models()?;
                 let file = fitted_file_name(&verdict.source);
-                match open_pack(&file, &pack, Origin::Fitted) {
-                    Ok(opened) => {
-                        let auc = |r: &classlens_core::metrics::BinaryReport| r.auc.map_or("n/a".into(), |a| format!("{a:.3}"));
-                        let message = format!(
-                            "In use: held-out AUC {} on {} students, each skill's mean {}.",
-                            auc(&verdict.model),
-                            verdict.test_students,
-                            auc(&verdict.baseline)
-                        );
-                        let pack = std::sync::Arc::new(pack);
-                        self.fit = FitStatus::Ended(FitOutcome { used: true, message, verdict: Some(verdict), download: Some((file.clone(), pack.clone())) });
-                        let keep = KeptPack { role: Role::Mastery, file: file.clone(), origin: Origin::Fitted, bytes: pack.to_vec() };
-                        self.swap(Rc::new(current.with(opened)), Some(keep), Some(format!("A DKT model fitted to this data is in use ({file}).")), true)
-                    }
-                    Err(e) => {
-                        self.fit = FitOutcome::not_used(format!("The fitted pack does not load ({e}); the current model stays in use."), Some(verdict));
-                        None
-                    }
-                }
+                let auc = |r: &classlens_core::metrics::BinaryReport| r.auc.map_or("n/a".into(), |a| format!("{a:.3}"));
+                let message = format!(
+                    "In use: held-out AUC {} on {} students, each skill's mean {}.",
+                    auc(&verdict.model),
+                    verdict.test_students,
+                    auc(&verdict.baseline)
+                );
+                let shared = std::sync::Arc::new(pack);
+                self.fit = FitStatus::Ended(FitOutcome { used: true, message, verdict: Some(verdict), download: Some((file.clone(), shared.clone())) });
+                // The worker swaps it in and answers `Models` with `Change::Fitted`.
+                vec![Effect::Post(ToWorker::UsePack { file, bytes: shared.to_vec(), origin: Origin::Fitted })]
             }
         }
     }
 
     /// The header's lines about the models in use.
     pub fn model_lines(&self) -> Vec<String> {
-        let Loading::Ready(m) = &self.models else { return Vec::new() };
-        let study = m.study_info.as_ref().map_or("no STUDY pack".to_string(), |i| i.line());
-        vec![format!("Mastery: {}", m.dkt_info.line()), format!("Suggestions: {study}")]
+        self.loaded_models().map(|m| m.lines()).unwrap_or_default()
     }
 
     /// Why the panel offers "Fit a model to this data" on its own: answers the model could not
     /// read.
     pub fn fit_offer(&self) -> Option<String> {
-        let data = self.data.as_ref()?;
-        let unknown = data.report.unknown_skill;
+        let unknown = self.data.as_ref()?.unknown_skill;
         (unknown > 0).then(|| format!("{unknown} answers are on skills the model in use does not know: fit a model to this data to score them."))
     }
 
     /// A new run when everything the scores depend on is there (the GPU probe included, so a
-    /// page with WebGPU does not score twice).
-    fn rescore(&mut self) -> Option<Effect> {
-        let (Loading::Ready(models), Some(data), Some(class)) = (&self.models, &self.data, self.class) else { return None };
+    /// page with WebGPU does not score twice). An open student's page comes with it.
+    fn rescore(&mut self) -> Vec<Effect> {
+        let (Loading::Ready(_), Some(_), Some(class)) = (&self.models, &self.data, self.class) else { return Vec::new() };
         let gpu = match &self.gpu {
-            GpuStatus::Probing => return None,
+            GpuStatus::Probing => return Vec::new(),
             GpuStatus::Ready { .. } => !self.force_cpu,
             GpuStatus::Unavailable(_) => false,
         };
         self.run += 1;
-        Some(Effect::Score(ScoreJob {
-            run: self.run,
-            request: ScoreRequest { class, thresholds: self.thresholds },
-            gpu,
-            models: models.clone(),
-            data: data.clone(),
-        }))
+        self.student_view = None;
+        vec![Effect::Post(ToWorker::Score { run: self.run, request: ScoreRequest { class, thresholds: self.thresholds }, gpu, student: self.student.clone() })]
     }
 
-    pub fn loaded_models(&self) -> Option<Rc<Models>> {
+    pub fn loaded_models(&self) -> Option<&ModelsShown> {
         match &self.models {
-            Loading::Ready(m) => Some(m.clone()),
+            Loading::Ready(m) => Some(m),
             _ => None,
         }
     }
@@ -426,12 +505,12 @@ impl AppState {
     }
 
     pub fn source_line(&self) -> String {
-        self.data.as_ref().map(|d| d.source_line()).unwrap_or_default()
+        self.data.as_ref().map(|d| d.source_line.clone()).unwrap_or_default()
     }
 
     /// The class picker's entries.
     pub fn class_names(&self) -> Vec<String> {
-        self.data.as_ref().map(|d| d.classroom.classes().into_iter().map(|c| c.1).collect()).unwrap_or_default()
+        self.data.as_ref().map(|d| d.classes.iter().map(|c| c.1.clone()).collect()).unwrap_or_default()
     }
 
     pub fn progress_line(&self) -> String {
@@ -439,9 +518,10 @@ impl AppState {
         if done < total { format!("Scoring the class: {done} of {total} students…") } else { format!("{total} students scored") }
     }
 
-    /// Changes whenever [`AppState::content`] does: the outcome's run and the open student.
-    pub fn content_key(&self) -> (Option<u64>, Option<String>) {
-        (self.outcome.as_ref().map(|o| o.run), self.student.clone())
+    /// Changes whenever [`AppState::content`] does: the outcome's run, the open student and
+    /// whether their page is back.
+    pub fn content_key(&self) -> (Option<u64>, Option<String>, bool) {
+        (self.outcome.as_ref().map(|o| o.run), self.student.clone(), self.student_view.is_some())
     }
 
     pub fn content(&self) -> Content {
@@ -450,12 +530,12 @@ impl AppState {
             Err(e) => return Content::Failed(e.clone()),
             Ok(r) => r.clone(),
         };
-        match (&self.student, self.loaded_models()) {
-            (Some(s), Some(models)) => {
-                let view = StudentView::new(&models.dkt, &data.classroom, s, data.steps_of(s), result.view.thresholds(), STUDENT_NEXT);
+        match (&self.student, &self.student_view) {
+            (Some(s), Some(view)) => {
                 let readings = result.found.iter().find(|f| &f.student == s).cloned();
-                Content::Student { view, readings, data: data.clone() }
+                Content::Student { view: view.clone(), readings, data: data.clone() }
             }
+            (Some(_), None) => Content::StudentLoading,
             _ => Content::Class { result, data: data.clone() },
         }
     }
@@ -473,216 +553,358 @@ pub fn fitted_file_name(source: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classroom::Classroom;
+    use crate::classroom::UploadedFile;
+    use crate::engine::Engine;
     use crate::scorer::Scorer;
-    use crate::scorer::testing::{demo_data, demo_models};
+    use crate::scorer::testing::demo_models;
 
-    fn job(effect: Option<Effect>) -> ScoreJob {
-        match effect {
-            Some(Effect::Score(j)) => j,
-            Some(Effect::Rendered) => panic!("expected a run, got Rendered"),
-            Some(Effect::ModelsSwapped { .. }) => panic!("expected a run, got ModelsSwapped"),
-            None => panic!("expected a run, got nothing"),
+    /// The page's state with the worker's [`Engine`] answering natively, as the worker does in
+    /// the browser (scoring and fitting run to their end at once).
+    struct Sim {
+        state: AppState,
+        engine: Engine,
+        /// Messages to the worker not yet answered.
+        posted: Vec<ToWorker>,
+        /// The adapter (or why none) every probe finds.
+        gpu: Result<String, String>,
+    }
+
+    impl Sim {
+        /// The page's start: the worker says it is ready, loads, probes; the first run is posted.
+        fn started(gpu: Result<String, String>) -> Self {
+            let (engine, started) = Engine::start(demo_models(), Vec::new(), None);
+            let mut sim = Sim { state: AppState::new(Thresholds::default()), engine, posted: Vec::new(), gpu };
+            assert_eq!(sim.state.page(), Page::Loading);
+            assert!(matches!(sim.heard(FromWorker::Ready)[..], [Effect::Start]));
+            sim.heard(FromWorker::Loading("Fetching the demo packs…".into()));
+            assert_eq!(sim.state.loading, "Fetching the demo packs…");
+            let loaded = sim.engine.loaded(&started);
+            assert!(sim.heard(loaded).is_empty() && sim.posted.is_empty(), "no run before the probe");
+            let probe = FromWorker::GpuProbed(sim.gpu.clone());
+            sim.heard(probe);
+            assert!(matches!(sim.posted[..], [ToWorker::Score { run: 1, .. }]));
+            sim
+        }
+
+        fn act(&mut self, action: Action) -> Vec<Effect> {
+            let effects = self.state.update(action);
+            self.collect(effects)
+        }
+
+        fn heard(&mut self, message: FromWorker) -> Vec<Effect> {
+            self.act(Action::Worker(Box::new(message)))
+        }
+
+        /// Keeps the posts; the other effects.
+        fn collect(&mut self, effects: Vec<Effect>) -> Vec<Effect> {
+            let mut rest = Vec::new();
+            for e in effects {
+                match e {
+                    Effect::Post(m) => self.posted.push(m),
+                    other => rest.push(other),
+                }
+            }
+            rest
+        }
+
+        /// What the worker answers to `message`.
+        fn answer(&mut self, message: ToWorker) -> Vec<FromWorker> {
+            let probe = FromWorker::GpuProbed(self.gpu.clone());
+            match message {
+                ToWorker::Start { .. } => panic!("the sim starts itself"),
+                ToWorker::Import { files, mapping } => vec![self.engine.import(&files, mapping.as_deref())],
+                ToWorker::Demo { notice } => vec![self.engine.demo(notice)],
+                ToWorker::UsePack { file, bytes, origin } => match self.engine.open(&file, bytes, origin) {
+                    Ok((reply, _)) => vec![reply, probe],
+                    Err(why) => vec![FromWorker::PackRefused(why)],
+                },
+                ToWorker::ForgetPacks => vec![self.engine.forgotten(demo_models(), Ok(())), probe],
+                ToWorker::Score { run, request, student, .. } => {
+                    let mut out: Vec<FromWorker> =
+                        Scorer::new(&self.engine.models, &self.engine.data, &request).map(|event| FromWorker::Scorer { run, event }).collect();
+                    out.extend(student.map(|s| self.engine.student_page(run, &s, request.thresholds)));
+                    out
+                }
+                ToWorker::Student { run, student, thresholds } => vec![self.engine.student_page(run, &student, thresholds)],
+                ToWorker::Fit { run } => {
+                    let data = classlens_core::fit::prepare_dkt(&self.engine.data.classroom.practice, &self.engine.data.classroom.source, &Default::default())
+                        .unwrap();
+                    let (model, verdict) = classlens_core::fit::fit_dkt(&data).unwrap();
+                    let pack = classlens_core::fit::fitted_pack(&model, &verdict).unwrap();
+                    vec![FromWorker::Fit { run, event: FitEvent::Fitted { verdict, pack } }]
+                }
+                ToWorker::CancelFit => Vec::new(),
+            }
+        }
+
+        /// Answers every message posted, and those the answers set off; the other effects.
+        fn pump(&mut self) -> Vec<Effect> {
+            let mut effects = Vec::new();
+            while !self.posted.is_empty() {
+                for m in std::mem::take(&mut self.posted) {
+                    for reply in self.answer(m) {
+                        let e = self.heard(reply);
+                        effects.extend(e);
+                    }
+                }
+            }
+            effects
+        }
+
+        fn take_score(&mut self) -> (u64, ScoreRequest, bool) {
+            let i = self.posted.iter().position(|m| matches!(m, ToWorker::Score { .. })).expect("a run was posted");
+            match self.posted.remove(i) {
+                ToWorker::Score { run, request, gpu, .. } => (run, request, gpu),
+                _ => unreachable!(),
+            }
         }
     }
 
-    /// Runs `job` on the CPU and feeds its events back; the last effect.
-    fn run(state: &mut AppState, job: &ScoreJob) -> Option<Effect> {
-        let events: Vec<ScorerEvent> = Scorer::new(&job.models, &job.data, &job.request).collect();
-        events.into_iter().map(|event| state.update(Action::Scorer { run: job.run, event })).last().flatten()
-    }
-
-    /// The page's start: classroom, probe, models (in the order the app sends them).
-    fn started(gpu: Result<String, String>) -> (AppState, ScoreJob) {
-        let models = Rc::new(demo_models());
-        let data = Rc::new(demo_data(&models));
-        let mut s = AppState::new(Thresholds::default());
-        assert_eq!(s.page(), Page::Loading);
-        assert!(s.update(Action::ClassroomLoaded { data, notice: Some("hello".into()) }).is_none(), "no models yet");
-        assert!(s.update(Action::GpuProbed(gpu)).is_none());
-        let j = job(s.update(Action::ModelsLoaded(Ok(models))));
-        (s, j)
+    fn rendered(effects: &[Effect]) -> bool {
+        effects.iter().any(|e| matches!(e, Effect::Rendered))
     }
 
     #[test]
     fn the_page_starts_on_the_first_class_once_everything_is_loaded() {
-        let (mut s, j) = started(Err("no adapter (tried: vulkan, gl)".into()));
-        assert_eq!(s.page(), Page::Ready);
-        assert_eq!((j.run, j.gpu, j.request.thresholds), (1, false, Thresholds::default()));
-        assert_eq!(j.request.class, s.data.as_ref().unwrap().classroom.classes()[0].0);
-        assert_eq!(s.backend_line(), "CPU (WebAssembly) · no WebGPU: no adapter");
-        assert_eq!(s.source_line(), "built-in demo classroom");
-        assert_eq!(s.class_names().len(), 4);
-        assert_eq!(s.notice.as_deref(), Some("hello"));
-        assert!(matches!(s.content(), Content::Scoring));
-        assert!(matches!(run(&mut s, &j), Some(Effect::Rendered)));
-        assert_eq!(s.progress_line(), "30 students scored");
-        let Content::Class { result, .. } = s.content() else { panic!("the class is shown") };
+        let mut s = Sim::started(Err("no adapter (tried: vulkan, gl)".into()));
+        assert_eq!(s.state.page(), Page::Ready);
+        let (run, request, gpu) = s.take_score();
+        assert_eq!((run, gpu, request.thresholds), (1, false, Thresholds::default()));
+        assert_eq!(Some(request.class), s.state.data.as_ref().unwrap().classes.first().map(|c| c.0));
+        assert_eq!(s.state.backend_line(), "CPU (WebAssembly) · no WebGPU: no adapter");
+        assert_eq!(s.state.source_line(), "built-in demo classroom");
+        assert_eq!(s.state.class_names().len(), 4);
+        assert!(matches!(s.state.content(), Content::Scoring));
+        s.posted.push(ToWorker::Score { run, request, gpu, student: None });
+        assert!(rendered(&s.pump()));
+        assert_eq!(s.state.progress_line(), "30 students scored");
+        let Content::Class { result, .. } = s.state.content() else { panic!("the class is shown") };
         assert_eq!(result.view.students.len(), 30);
         assert_eq!(result.backend, crate::scorer::CPU_BACKEND);
+        assert!(s.state.model_lines()[0].starts_with("Mastery: DKT · 20 skills"));
     }
 
     #[test]
     fn progress_is_the_mastery_stage_and_a_stale_run_is_dropped() {
-        let (mut s, first) = started(Err("none".into()));
-        assert!(s.update(Action::Scorer { run: 1, event: ScorerEvent::Progress { stage: Stage::Mastery, done: 8, total: 30 } }).is_none());
-        assert_eq!(s.progress_line(), "Scoring the class: 8 of 30 students…");
-        s.update(Action::Scorer { run: 1, event: ScorerEvent::Progress { stage: Stage::Readings, done: 8, total: 20 } });
-        assert_eq!(s.progress, (8, 30), "the readings stage does not move the students count");
-        let second = job(s.update(Action::PickClass(2)));
-        assert_eq!((second.run, second.request.class), (2, s.data.as_ref().unwrap().classroom.classes()[2].0));
-        assert!(run(&mut s, &first).is_none(), "run 1 is stale: its result is dropped");
-        assert!(s.outcome.is_none());
-        assert!(run(&mut s, &second).is_some());
-        assert_eq!(s.outcome.as_ref().map(|o| o.run), Some(2));
-        assert!(s.update(Action::PickClass(99)).is_none(), "no such class");
-        let failed = job(s.update(Action::SetThresholds(Thresholds::MATHIA)));
-        assert_eq!(failed.request.thresholds, Thresholds::MATHIA);
-        assert!(matches!(s.update(Action::Scorer { run: failed.run, event: ScorerEvent::Failed("DKT: broken".into()) }), Some(Effect::Rendered)));
-        assert!(matches!(s.content(), Content::Failed(e) if e == "DKT: broken"));
+        let mut s = Sim::started(Err("none".into()));
+        let first = s.take_score();
+        s.heard(FromWorker::Scorer { run: 1, event: ScorerEvent::Progress { stage: Stage::Mastery, done: 8, total: 30 } });
+        assert_eq!(s.state.progress_line(), "Scoring the class: 8 of 30 students…");
+        s.heard(FromWorker::Scorer { run: 1, event: ScorerEvent::Progress { stage: Stage::Readings, done: 8, total: 20 } });
+        assert_eq!(s.state.progress, (8, 30), "the readings stage does not move the students count");
+        s.act(Action::PickClass(2));
+        let second = s.take_score();
+        assert_eq!((second.0, Some(second.1.class)), (2, s.state.data.as_ref().unwrap().classes.get(2).map(|c| c.0)));
+        s.posted.push(ToWorker::Score { run: first.0, request: first.1, gpu: false, student: None });
+        assert!(s.pump().is_empty(), "run 1 is stale: its result is dropped");
+        assert!(s.state.outcome.is_none());
+        s.posted.push(ToWorker::Score { run: second.0, request: second.1, gpu: false, student: None });
+        assert!(rendered(&s.pump()));
+        assert_eq!(s.state.outcome.as_ref().map(|o| o.run), Some(2));
+        assert!(s.act(Action::PickClass(99)).is_empty() && s.posted.is_empty(), "no such class");
+        s.act(Action::SetThresholds(Thresholds::MATHIA));
+        let failed = s.take_score();
+        assert_eq!(failed.1.thresholds, Thresholds::MATHIA);
+        assert!(rendered(&s.heard(FromWorker::Scorer { run: failed.0, event: ScorerEvent::Failed("DKT: broken".into()) })));
+        assert!(matches!(s.state.content(), Content::Failed(e) if e == "DKT: broken"));
     }
 
     #[test]
     fn webgpu_is_used_when_probed_unless_the_cpu_is_forced() {
-        let (mut s, j) = started(Ok("SwiftShader".into()));
-        assert!(j.gpu);
-        assert!(s.gpu_ready());
-        assert_eq!(s.backend_line(), "DKT on WebGPU (SwiftShader) · STUDY on the CPU");
-        let cpu = job(s.update(Action::ForceCpu(true)));
-        assert!(!cpu.gpu && cpu.run == 2);
-        assert_eq!(s.backend_line(), "CPU (WebAssembly), forced");
-        assert!(job(s.update(Action::ForceCpu(false))).gpu);
+        let mut s = Sim::started(Ok("SwiftShader".into()));
+        assert!(s.take_score().2);
+        assert!(s.state.gpu_ready());
+        assert_eq!(s.state.backend_line(), "DKT on WebGPU (SwiftShader) · STUDY on the CPU");
+        s.act(Action::ForceCpu(true));
+        let cpu = s.take_score();
+        assert!(!cpu.2 && cpu.0 == 2);
+        assert_eq!(s.state.backend_line(), "CPU (WebAssembly), forced");
+        s.act(Action::ForceCpu(false));
+        assert!(s.take_score().2);
         let mut probing = AppState::new(Thresholds::default());
         assert_eq!(probing.backend_line(), "Looking for WebGPU…");
         assert!(!probing.gpu_ready());
-        assert!(probing.update(Action::ForceCpu(true)).is_none(), "nothing to score yet");
+        assert!(probing.update(Action::ForceCpu(true)).is_empty(), "nothing to score yet");
     }
 
     #[test]
-    fn a_student_page_opens_and_closes_and_a_new_classroom_closes_it() {
-        let (mut s, j) = started(Err("none".into()));
-        run(&mut s, &j);
-        let Content::Class { result, .. } = s.content() else { panic!() };
+    fn a_student_page_is_asked_of_the_worker_and_a_new_classroom_closes_it() {
+        let mut s = Sim::started(Err("none".into()));
+        s.pump();
+        let Content::Class { result, .. } = s.state.content() else { panic!() };
         let who = result.found.first().map(|f| f.student.clone()).expect("the demo class has readings");
-        let key = s.content_key();
-        assert!(s.update(Action::OpenStudent(who.clone())).is_none(), "a student's page needs no new run");
-        assert_ne!(s.content_key(), key);
-        let Content::Student { view, readings, .. } = s.content() else { panic!("the student's page") };
+        let key = s.state.content_key();
+        s.act(Action::OpenStudent(who.clone()));
+        assert!(matches!(s.posted[..], [ToWorker::Student { run: 1, .. }]), "the page is the worker's to compute");
+        assert!(matches!(s.state.content(), Content::StudentLoading));
+        s.pump();
+        assert_ne!(s.state.content_key(), key);
+        let Content::Student { view, readings, .. } = s.state.content() else { panic!("the student's page") };
         assert_eq!(view.student, who);
         assert_eq!(view.thresholds, Thresholds::default());
         assert!(view.next.len() <= STUDENT_NEXT);
         assert_eq!(readings.map(|r| r.student), Some(who.clone()));
-        s.update(Action::CloseStudent);
-        assert!(matches!(s.content(), Content::Class { .. }));
-        s.update(Action::OpenStudent(who));
-        s.update(Action::PickClass(1));
-        assert_eq!(s.student, None, "another class closes the student's page");
-        let models = s.loaded_models().unwrap();
-        let lines = Classroom::from_files(&[crate::classroom::UploadedFile { name: "dkt.csv".into(), bytes: b"2\n1,2\n1,0\n".to_vec() }], None).unwrap();
-        let again = job(s.update(Action::ClassroomLoaded { data: Rc::new(Prepared::new(&models, lines)), notice: None }));
-        assert_eq!((again.request.class, s.class, s.notice.clone()), (None, Some(None), None), "a log without classes is one class, all students");
-        assert_eq!(s.class_names(), ["All students"]);
-        assert!(s.source_line().starts_with("dkt.csv"));
+        // New thresholds rescore the class and bring the open page again with them.
+        s.act(Action::SetThresholds(Thresholds::MATHIA));
+        assert!(matches!(&s.posted[..], [ToWorker::Score { student: Some(w), .. }] if *w == who));
+        s.pump();
+        let Content::Student { view, .. } = s.state.content() else { panic!("the page again") };
+        assert_eq!(view.thresholds, Thresholds::MATHIA);
+        // A late page of another run or student is dropped.
+        let stale = s.engine.student_page(1, &who, Thresholds::default());
+        s.heard(stale);
+        assert!(matches!(s.state.content(), Content::Student { view, .. } if view.thresholds == Thresholds::MATHIA));
+        s.act(Action::CloseStudent);
+        assert!(matches!(s.state.content(), Content::Class { .. }));
+        s.act(Action::OpenStudent(who));
+        s.pump();
+        s.act(Action::PickClass(1));
+        assert_eq!(s.state.student, None, "another class closes the student's page");
+        s.pump();
+        let lines = crate::storage::SavedImport { files: vec![UploadedFile { name: "dkt.csv".into(), bytes: b"2\n1,2\n1,0\n".to_vec() }], mapping: None };
+        s.act(Action::Import(lines.clone()));
+        let effects = s.pump();
+        assert!(matches!(&effects[..], [Effect::SaveImport(saved), Effect::Rendered] if *saved == lines), "kept once the worker has read it");
+        assert_eq!(s.state.class, Some(None), "a log without classes is one class, all students");
+        assert_eq!(s.state.class_names(), ["All students"]);
+        assert!(s.state.source_line().starts_with("dkt.csv"));
+        // Files that do not load keep the classroom shown, and are not kept.
+        s.act(Action::Import(crate::storage::SavedImport { files: vec![UploadedFile { name: "x.csv".into(), bytes: b"a,b\n1,2\n".to_vec() }], mapping: None }));
+        assert!(s.pump().is_empty());
+        assert!(s.state.import_error.as_ref().unwrap().starts_with("x.csv"));
+        assert_eq!(s.state.class_names(), ["All students"]);
+        s.act(Action::ShowDemo { notice: "Your imported data was removed".into() });
+        s.pump();
+        assert_eq!((s.state.class_names().len(), s.state.import_error.clone()), (4, None));
     }
 
     /// A class of sixteen students on skills the demo model does not know (ids 101-103).
-    fn foreign_class() -> Classroom {
+    fn foreign_class() -> crate::storage::SavedImport {
         let mut csv = String::from("order_id,user_id,problem_id,original,correct,skill_id,skill_name\n");
         for (i, who) in ["Zoë", "Ana", "Bo", "Cy", "Di", "Ed", "Fa", "Gu", "Hi", "Io", "Jo", "Ka", "Lu", "Mo", "Ny", "Ol"].iter().enumerate() {
             for k in 0..40 {
                 csv.push_str(&format!("{},{who},{},1,{},{},Sk {}\n", i * 100 + k, k % 3, (i + k) % 2, 101 + k % 3, k % 3));
             }
         }
-        Classroom::from_files(&[crate::classroom::UploadedFile { name: "mine.csv".into(), bytes: csv.into_bytes() }], None).unwrap()
+        crate::storage::SavedImport { files: vec![UploadedFile { name: "mine.csv".into(), bytes: csv.into_bytes() }], mapping: None }
     }
 
     #[test]
-    fn unknown_skills_offer_a_fit_and_a_fitted_model_is_swapped_in_kept_and_rescored() {
-        let (mut s, _) = started(Err("none".into()));
-        let models = s.loaded_models().unwrap();
-        s.update(Action::ClassroomLoaded { data: Rc::new(Prepared::new(&models, foreign_class())), notice: None });
-        assert!(s.fit_offer().unwrap().starts_with("640 answers are on skills"), "{:?}", s.fit_offer());
-        s.update(Action::FitStarted);
-        assert_eq!(s.fit, FitStatus::Running(None));
-        let fit = s.fit_run;
-        let data = classlens_core::fit::prepare_dkt(&s.data.as_ref().unwrap().classroom.practice, "mine.csv", &Default::default()).unwrap();
-        let (model, verdict) = classlens_core::fit::fit_dkt(&data).unwrap();
-        let pack = classlens_core::fit::fitted_pack(&model, &verdict).unwrap();
-        let Some(Effect::ModelsSwapped { models, keep }) =
-            s.update(Action::Fit { run: fit, event: FitEvent::Fitted { verdict: verdict.clone(), pack: pack.clone() } })
-        else {
-            panic!("a fitted model is swapped in")
-        };
-        assert_eq!(models.dkt_info.origin, Origin::Fitted);
-        let keep = keep.unwrap();
-        assert_eq!((keep.role, keep.file.as_str(), keep.origin, &keep.bytes), (Role::Mastery, "fitted-dkt-mine.pack", Origin::Fitted, &pack));
-        assert_eq!(s.fit_offer(), None, "the fitted model knows every skill of the data");
-        assert_eq!(s.gpu, GpuStatus::Probing, "WebGPU is probed again for the new weights");
-        let FitStatus::Ended(out) = &s.fit else { panic!() };
-        assert!(out.used && out.download.as_ref().is_some_and(|d| d.0 == "fitted-dkt-mine.pack"));
-        assert!(s.model_lines()[0].starts_with("Mastery: DKT · 3 skills · trained on mine.csv"), "{:?}", s.model_lines());
-        // The probe's answer starts the run on the new model.
-        let j = job(s.update(Action::GpuProbed(Err("none".into()))));
-        assert_eq!(j.models.dkt_info.file, "fitted-dkt-mine.pack");
+    fn unknown_skills_offer_a_fit_and_a_fitted_model_is_swapped_in_and_rescored() {
+        let mut s = Sim::started(Err("none".into()));
+        s.act(Action::Import(foreign_class()));
+        s.pump();
+        assert!(s.state.fit_offer().unwrap().starts_with("640 answers are on skills"), "{:?}", s.state.fit_offer());
+        s.act(Action::StartFit);
+        assert_eq!(s.state.fit, FitStatus::Running(None));
+        assert!(matches!(s.posted[..], [ToWorker::Fit { run: 1 }]));
+        s.pump();
+        let FitStatus::Ended(out) = &s.state.fit else { panic!() };
+        assert!(out.used && out.download.as_ref().is_some_and(|d| d.0 == "fitted-dkt-mine.pack"), "{}", out.message);
+        let models = s.state.loaded_models().unwrap();
+        assert_eq!((models.dkt.origin, models.dkt.file.as_str()), (Origin::Fitted, "fitted-dkt-mine.pack"));
+        assert!(s.state.model_lines()[0].starts_with("Mastery: DKT · 3 skills · trained on mine.csv"), "{:?}", s.state.model_lines());
+        assert_eq!(s.state.fit_offer(), None, "the fitted model knows every skill of the data");
+        assert_eq!(s.state.notice.as_deref(), Some("A DKT model fitted to this data is in use (fitted-dkt-mine.pack)."));
+        let Content::Class { result, .. } = s.state.content() else { panic!("rescored on the fitted model") };
+        assert_eq!(result.view.students.len(), 16);
     }
 
     #[test]
     fn a_refused_cancelled_or_failed_fit_leaves_the_model_in_use() {
-        let (mut s, _) = started(Err("none".into()));
-        let before = s.loaded_models().unwrap();
+        let mut s = Sim::started(Err("none".into()));
+        let before = s.state.loaded_models().cloned();
         let r = |auc| classlens_core::metrics::BinaryReport { n: 10, auc, accuracy: 0.5, rmse: 0.5, log_loss: 0.7 };
         let verdict = Verdict { model: r(Some(0.6)), baseline: r(Some(0.7)), test_students: 6, train_students: 18, source: "x".into() };
         for event in
             [FitEvent::Refused { verdict, reason: "worse than each skill's mean".into() }, FitEvent::Cancelled, FitEvent::Failed("loss became NaN".into())]
         {
-            s.update(Action::FitStarted);
-            assert!(s.update(Action::Fit { run: s.fit_run, event }).is_none());
-            let FitStatus::Ended(out) = &s.fit else { panic!() };
+            s.act(Action::StartFit);
+            s.posted.clear();
+            assert!(s.heard(FromWorker::Fit { run: s.state.fit_run, event }).is_empty() && s.posted.is_empty());
+            let FitStatus::Ended(out) = &s.state.fit else { panic!() };
             assert!(!out.used && out.download.is_none(), "{}", out.message);
-            assert!(Rc::ptr_eq(&s.loaded_models().unwrap().dkt, &before.dkt));
+            assert_eq!(s.state.loaded_models().cloned(), before);
         }
+        assert!(matches!(s.act(Action::CancelFit)[..], []) && matches!(s.posted[..], [ToWorker::CancelFit]));
     }
 
     #[test]
-    fn an_opened_pack_replaces_its_role_and_is_kept() {
-        let (mut s, _) = started(Err("none".into()));
+    fn an_opened_pack_replaces_its_role_and_a_broken_one_is_refused() {
+        let mut s = Sim::started(Err("none".into()));
+        s.pump();
         let bytes = std::fs::read(format!("{}/../public/demo/study.pack", env!("CARGO_MANIFEST_DIR"))).unwrap();
-        let opened = open_pack("mine.pack", &bytes, Origin::Opened).unwrap();
-        let Some(Effect::ModelsSwapped { models, keep }) = s.update(Action::PackOpened { opened: Box::new(opened), file: "mine.pack".into(), bytes }) else {
-            panic!()
-        };
-        assert_eq!(models.study_info.as_ref().unwrap().file, "mine.pack");
-        assert_eq!(keep.unwrap().role, Role::Suggestions);
-        assert_eq!(s.notice.as_deref(), Some("Opened mine.pack: now used for suggestions."));
+        s.act(Action::OpenPack { file: "mine.pack".into(), bytes: bytes.clone() });
+        s.pump();
+        assert_eq!(s.state.loaded_models().unwrap().study.as_ref().unwrap().file, "mine.pack");
+        assert_eq!(s.state.notice.as_deref(), Some("Opened mine.pack: now used for suggestions."));
+        assert!(s.state.outcome.as_ref().is_some_and(|o| o.run == 3), "the probe after the swap started a run");
+        s.act(Action::OpenPack { file: "bad.pack".into(), bytes: bytes[..bytes.len() - 1].to_vec() });
+        s.pump();
+        assert!(s.state.pack_error.as_ref().unwrap().starts_with("bad.pack: "));
+        assert!(s.state.pack_error.as_ref().unwrap().ends_with("The models in use are unchanged."));
+        assert_eq!(s.state.loaded_models().unwrap().study.as_ref().unwrap().file, "mine.pack");
+        // A pack the browser did not keep is still in use, and the notice says so.
+        s.heard(FromWorker::NotKept { file: "big.pack".into(), error: "quota".into() });
+        assert_eq!(
+            s.state.notice.as_deref(),
+            Some("Opened mine.pack: now used for suggestions. big.pack is in use for this visit, but this browser did not keep it: quota")
+        );
+        s.act(Action::ForgetPacks);
+        s.pump();
+        assert!(!s.state.loaded_models().unwrap().any_kept());
+        assert!(s.state.notice.as_ref().unwrap().starts_with("Opened and fitted models were removed"));
         assert_eq!(fitted_file_name("Ma classe (2).csv, skills.json"), "fitted-dkt-Ma_classe__2_.pack");
     }
 
     #[test]
     fn new_data_stops_a_fit_and_its_late_events_are_dropped() {
-        let (mut s, _) = started(Err("none".into()));
-        let models = s.loaded_models().unwrap();
-        s.update(Action::FitStarted);
-        let stale = s.fit_run;
-        s.update(Action::ClassroomLoaded { data: Rc::new(Prepared::new(&models, foreign_class())), notice: None });
-        let FitStatus::Ended(out) = &s.fit else { panic!("the fit is stopped") };
+        let mut s = Sim::started(Err("none".into()));
+        s.pump();
+        s.act(Action::StartFit);
+        s.posted.clear();
+        let stale = s.state.fit_run;
+        s.act(Action::Import(foreign_class()));
+        s.pump();
+        let FitStatus::Ended(out) = &s.state.fit else { panic!("the fit is stopped") };
         assert!(!out.used && out.message.starts_with("Stopped: other data was opened"), "{}", out.message);
         let r = |auc| classlens_core::metrics::BinaryReport { n: 10, auc, accuracy: 0.5, rmse: 0.5, log_loss: 0.7 };
         let verdict = Verdict { model: r(Some(0.9)), baseline: r(Some(0.5)), test_students: 6, train_students: 18, source: "old.csv".into() };
-        assert!(s.update(Action::Fit { run: stale, event: FitEvent::Fitted { verdict, pack: vec![1, 2, 3] } }).is_none(), "a stale fit's model is never used");
-        assert!(Rc::ptr_eq(&s.loaded_models().unwrap().dkt, &models.dkt));
-        // Opening a pack during a fit stops the fit (its model would replace the one chosen) and
-        // makes a scoring run under way stale.
-        s.update(Action::FitStarted);
-        let running = s.fit_run;
-        let before = s.run;
+        assert!(s.heard(FromWorker::Fit { run: stale, event: FitEvent::Fitted { verdict, pack: vec![1, 2, 3] } }).is_empty());
+        assert!(s.posted.is_empty(), "a stale fit's model is never used");
+        // Opening a pack during a fit stops the fit (its model would replace the one chosen),
+        // tells the worker, and makes a scoring run under way stale.
+        s.act(Action::StartFit);
+        s.posted.clear();
+        let running = s.state.fit_run;
+        let before = s.state.run;
         let bytes = std::fs::read(format!("{}/../public/demo/dkt.pack", env!("CARGO_MANIFEST_DIR"))).unwrap();
-        let opened = open_pack("d.pack", &bytes, Origin::Opened).unwrap();
-        s.update(Action::PackOpened { opened: Box::new(opened), file: "d.pack".into(), bytes });
-        assert!(s.run > before);
-        assert!(s.fit_run > running && matches!(&s.fit, FitStatus::Ended(o) if o.message.starts_with("Stopped: other models")));
+        s.act(Action::OpenPack { file: "d.pack".into(), bytes });
+        let message = s.posted.remove(0);
+        for reply in s.answer(message) {
+            s.heard(reply);
+        }
+        assert!(s.state.run > before);
+        assert!(s.state.fit_run > running && matches!(&s.state.fit, FitStatus::Ended(o) if o.message.starts_with("Stopped: other models")));
+        assert!(s.posted.iter().any(|m| matches!(m, ToWorker::CancelFit)));
         // A later swap clears a finished fit's result: it no longer describes the model in use.
-        let demo = Rc::new(demo_models());
-        s.update(Action::ModelsReplaced { models: demo, keep: None, notice: None });
-        assert_eq!(s.fit, FitStatus::Idle);
+        s.act(Action::ForgetPacks);
+        s.pump();
+        assert_eq!(s.state.fit, FitStatus::Idle);
+    }
+
+    #[test]
+    fn a_saved_import_that_fails_is_forgotten_and_a_stopped_worker_is_said() {
+        let files = [UploadedFile { name: "x.csv".into(), bytes: b"nothing,useful\n".to_vec() }];
+        let (engine, started) = Engine::start(demo_models(), Vec::new(), Some((&files, None)));
+        let mut state = AppState::new(Thresholds::default());
+        let effects = state.update(Action::Worker(Box::new(engine.loaded(&started))));
+        assert!(matches!(effects[..], [Effect::ForgetImport]));
+        assert!(state.notice.as_ref().unwrap().starts_with("The saved data could not be read again"));
+        state.update(Action::WorkerFailed("out of memory".into()));
+        assert_eq!(state.notice.as_deref(), Some("The page's worker stopped: out of memory"));
+        let mut fresh = AppState::new(Thresholds::default());
+        fresh.update(Action::WorkerFailed("no module workers".into()));
+        assert_eq!(fresh.page(), Page::Failed("The page's worker stopped: no module workers".into()));
     }
 }

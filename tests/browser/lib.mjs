@@ -55,7 +55,9 @@ export async function launch({ webgpu = false } = {}) {
 export async function openPage(browser, url) {
   const page = await browser.newPage();
   const seen = [];
-  page.on('request', (r) => seen.push(r.url()));
+  // A blob: URL (the Web Worker's script) is memory of the page, named after its origin
+  // (blob:http://host:port/uuid): kept with that origin, so one of another origin still shows.
+  page.on('request', (r) => seen.push(r.url().replace(/^blob:/, '')));
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto(url);

@@ -7,16 +7,17 @@ use leptos::prelude::*;
 
 use crate::dashboard::pct;
 use crate::dashboard::suggest::{class_next_skills, class_readings};
-use crate::scorer::{ClassResult, Prepared};
+use crate::protocol::ClassroomShown;
+use crate::scorer::ClassResult;
 
 /// Skills and readings listed.
 const SKILLS: usize = 3;
 const READINGS: usize = 5;
 
 #[component]
-pub fn ClassNext(result: Rc<ClassResult>, data: Rc<Prepared>) -> impl IntoView {
-    let next_skills = class_next_skills(&result.view, &data.classroom.prerequisites, SKILLS);
-    let readings = class_readings(&result.found, &data.classroom.titles, READINGS);
+pub fn ClassNext(result: Rc<ClassResult>, data: Rc<ClassroomShown>) -> impl IntoView {
+    let next_skills = class_next_skills(&result.view, &data.prerequisites, SKILLS);
+    let readings = class_readings(&result.found, &data.titles, READINGS);
     let labels = result.view.labels.clone();
     view! {
         <div>

@@ -11,10 +11,11 @@ use super::heatmap::Heatmap;
 use super::legend::Legend;
 use super::table_tools::TableTools;
 use super::weakest::WeakestSkills;
-use crate::scorer::{ClassResult, Prepared};
+use crate::protocol::ClassroomShown;
+use crate::scorer::ClassResult;
 
 #[component]
-pub fn ClassPanel(result: Rc<ClassResult>, data: Rc<Prepared>) -> impl IntoView {
+pub fn ClassPanel(result: Rc<ClassResult>, data: Rc<ClassroomShown>) -> impl IntoView {
     let view = RwSignal::new(result.view.clone());
     view! {
         <TableTools view=view/>

@@ -1,8 +1,6 @@
 //! The main area: the scored class (heatmap and summaries) or the open student's page, once a
 //! run has ended; "Scoring…" before, the error if the run failed.
 
-use std::rc::Rc;
-
 use leptos::prelude::*;
 
 use super::class_panel::ClassPanel;
@@ -27,7 +25,8 @@ pub fn MainContent() -> impl IntoView {
                 <ClassPanel result=result data=data/>
             }
             .into_any(),
-            Content::Student { view, readings, data } => view! { <StudentPanel view=Rc::new(view) readings=readings data=data/> }.into_any(),
+            Content::StudentLoading => view! { <p aria-live="polite">"Loading the student's page…"</p> }.into_any(),
+            Content::Student { view, readings, data } => view! { <StudentPanel view=view readings=readings data=data/> }.into_any(),
         }
     }
 }

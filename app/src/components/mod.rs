@@ -1,8 +1,9 @@
 //! The dashboard's Leptos components, one per file. They only render slices of
 //! [`AppState`](crate::state::AppState) and the plain types of [`crate::dashboard`], and
-//! dispatch [`Action`]s; every decision is in `state`, `scorer` and `dashboard`, which are
-//! unit-tested natively. [`Store`] is the one place where an action's effect (a scoring run, the
-//! "rendered" signal) meets the browser.
+//! dispatch [`Action`]s; every decision is in `state` and `dashboard`, which are unit-tested
+//! natively. [`Store`] is the one place where an action's effect (a message to the Web Worker,
+//! the "rendered" signal, keeping an import) meets the browser, and where the worker's
+//! messages come in as actions.
 
 mod app;
 mod at_risk;
@@ -24,89 +25,86 @@ mod weakest;
 
 pub use app::App;
 
-use std::rc::Rc;
-
 use leptos::prelude::*;
 
 use crate::dashboard::levels::Thresholds;
-use crate::driver::{self, Dkt};
-use crate::pack_store;
+use crate::driver;
+use crate::protocol::{self, ToWorker};
 use crate::state::{Action, AppState, Effect};
+use crate::storage;
 
-/// The state, in one signal, and the WebGPU handle the probe found (not state: it is a
-/// browser object, and the state only needs to know whether there is one).
+/// The state, in one signal, and the Web Worker that holds the models (not state: a browser
+/// object).
 #[derive(Clone, Copy)]
 pub struct Store {
     pub state: RwSignal<AppState, LocalStorage>,
-    dkt: StoredValue<Dkt, LocalStorage>,
+    worker: StoredValue<Option<web_sys::Worker>, LocalStorage>,
 }
 
 impl Store {
     pub fn new(thresholds: Thresholds) -> Self {
-        Self { state: RwSignal::new_local(AppState::new(thresholds)), dkt: StoredValue::new_local(Dkt::Cpu) }
+        Self { state: RwSignal::new_local(AppState::new(thresholds)), worker: StoredValue::new_local(None) }
     }
 
-    pub fn set_dkt(self, dkt: Dkt) {
-        self.dkt.set_value(dkt);
+    /// Starts the worker; its messages come back as [`Action::Worker`] (its first, `Ready`,
+    /// starts the loading).
+    pub fn start_worker(self) {
+        let on_message = move |bytes: Vec<u8>| match protocol::decode(&bytes) {
+            Ok(message) => self.dispatch(Action::Worker(Box::new(message))),
+            Err(e) => self.dispatch(Action::WorkerFailed(e)),
+        };
+        match driver::spawn_worker(on_message, move |e| self.dispatch(Action::WorkerFailed(e))) {
+            Ok(w) => self.worker.set_value(Some(w)),
+            Err(e) => self.dispatch(Action::WorkerFailed(e)),
+        }
     }
 
     /// Applies `action` and carries out what it sets off.
     pub fn dispatch(self, action: Action) {
-        match self.state.try_update(|s| s.update(action)).flatten() {
-            Some(Effect::Score(job)) => {
-                let dkt = if job.gpu { self.dkt.get_value() } else { Dkt::Cpu };
-                let run = job.run;
-                leptos::task::spawn_local(driver::score(job.models, job.data, job.request, dkt, move |event| {
-                    let current = self.state.with_untracked(|s| s.run) == run;
-                    if current {
-                        self.dispatch(Action::Scorer { run, event });
+        let effects = self.state.try_update(|s| s.update(action)).unwrap_or_default();
+        for effect in effects {
+            self.carry_out(effect);
+        }
+    }
+
+    fn carry_out(self, effect: Effect) {
+        match effect {
+            Effect::Post(message) => self.post(&message),
+            Effect::Start => {
+                let (saved, notice) = match storage::load_import() {
+                    Some(Ok(s)) => (Some(s), None),
+                    Some(Err(e)) => {
+                        storage::forget_import();
+                        (None, Some(format!("The saved data could not be read again and was forgotten: {e}")))
                     }
-                    current
-                }));
+                    None => (None, None),
+                };
+                let base = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
+                let mapping = saved.as_ref().and_then(|s| s.mapping.clone());
+                self.post(&ToWorker::Start { base, saved: saved.map(|s| s.files), mapping, notice });
             }
-            Some(Effect::ModelsSwapped { models, keep }) => {
-                // The probe (it starts the next run) and the IndexedDB write side by side.
-                let probe_models = models;
-                leptos::task::spawn_local(async move {
-                    let probe = Dkt::probe(&probe_models).await;
-                    // Two swaps in a row (two packs picked at once) probe in parallel: only the
-                    // probe of the models still in use may set the GPU handle, or WebGPU would
-                    // score with another model's weights.
-                    let current = self.state.with_untracked(|s| s.loaded_models().is_some_and(|m| Rc::ptr_eq(&m.dkt, &probe_models.dkt)));
-                    if current {
-                        self.probed(probe);
-                    }
-                });
-                if let Some(k) = keep {
-                    leptos::task::spawn_local(async move {
-                        if let Err(e) = pack_store::keep(&k).await {
-                            self.dispatch(Action::Notice(format!("{} is in use for this visit, but this browser did not keep it: {e}", k.file)));
-                        }
-                    });
-                }
-            }
-            Some(Effect::Rendered) => leptos::task::spawn_local(async {
+            Effect::Rendered => leptos::task::spawn_local(async {
                 // After a yield the outcome is in the DOM: `classlens-ready` means "rendered".
                 driver::yield_now().await;
                 driver::announce_ready();
             }),
-            None => {}
+            Effect::SaveImport(saved) => {
+                if let Err(e) = storage::save_import(&saved) {
+                    self.dispatch(Action::Notice(format!("Imported, but not kept for the next visit: {e}")));
+                }
+            }
+            Effect::ForgetImport => storage::forget_import(),
         }
     }
 
-    /// Looks for WebGPU with `models`' DKT weights and says what it found.
-    pub async fn probe(self, models: &crate::scorer::Models) {
-        self.probed(Dkt::probe(models).await);
-    }
-
-    /// Keeps the probe's WebGPU handle (or the CPU) and tells the state.
-    fn probed(self, probe: Result<Dkt, String>) {
-        let probe = probe.map(|dkt| {
-            let adapter = dkt.adapter().unwrap_or_default();
-            self.set_dkt(dkt);
-            adapter
+    fn post(self, message: &ToWorker) {
+        let sent = self.worker.with_value(|w| match w {
+            Some(w) => driver::post(w, &protocol::encode(message)),
+            None => Err("it did not start".to_string()),
         });
-        self.dispatch(Action::GpuProbed(probe));
+        if let Err(e) = sent {
+            self.dispatch(Action::WorkerFailed(e));
+        }
     }
 
     /// A slice of the state that notifies only when it changes, so that, say, a progress event

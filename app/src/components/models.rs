@@ -2,78 +2,39 @@
 //! a cancel button, the verdict against each skill's mean, the fitted pack's download, and
 //! "forget". It opens by itself when the data has answers on skills the model does not know.
 
-use std::cell::Cell;
-use std::rc::Rc;
-
 use leptos::prelude::*;
 
 use super::{chosen_files, dropped_files, store};
 use crate::driver;
-use crate::pack_store;
-use crate::packs::{Origin, open_pack};
 use crate::state::{Action, FitStatus};
 
 #[component]
 pub fn ModelsPanel() -> impl IntoView {
     let store = store();
-    let error = RwSignal::new(None::<String>);
+    let error = store.select(|s| s.pack_error.clone());
     let fit = store.select(|s| s.fit.clone());
     let offer = store.select(|s| s.fit_offer());
     let kept = store.select(|s| s.loaded_models().is_some_and(|m| m.any_kept()));
     let running = Memo::new(move |_| matches!(fit.get(), FitStatus::Running(_)));
-    let cancel = StoredValue::new_local(Rc::new(Cell::new(false)));
     // The download link's object URL, revoked when the next one replaces it.
     let last_url = StoredValue::new_local(None::<String>);
 
     let open = move |list: Option<web_sys::FileList>| {
         let Some(list) = list else { return };
         leptos::task::spawn_local(async move {
-            let files = match driver::read_files(list).await {
-                Ok(f) => f,
-                Err(e) => return error.set(Some(e)),
-            };
-            error.set(None);
-            for f in files {
-                driver::yield_now().await;
-                match open_pack(&f.name, &f.bytes, Origin::Opened) {
-                    Ok(opened) => store.dispatch(Action::PackOpened { opened: Box::new(opened), file: f.name, bytes: f.bytes }),
-                    Err(e) => error.set(Some(format!("{e}. The models in use are unchanged."))),
-                }
+            match driver::read_files(list).await {
+                // The worker opens each in turn: a pack that does not load is refused with its
+                // reason and changes nothing.
+                Ok(files) => files.into_iter().for_each(|f| store.dispatch(Action::OpenPack { file: f.name, bytes: f.bytes })),
+                Err(e) => store.dispatch(Action::PackError(e)),
             }
         });
     };
     let on_change = move |ev: leptos::ev::Event| open(chosen_files(&ev));
     let on_drop = move |ev: leptos::ev::DragEvent| open(dropped_files(&ev));
-    let start_fit = move |_| {
-        let Some(data) = store.state.with_untracked(|s| s.data.clone()) else { return };
-        let flag = Rc::new(Cell::new(false));
-        cancel.set_value(flag.clone());
-        store.dispatch(Action::FitStarted);
-        let run = store.state.with_untracked(|s| s.fit_run);
-        let current = move || store.state.with_untracked(|s| s.fit_run) == run;
-        let stop = move || flag.get() || !current();
-        leptos::task::spawn_local(driver::fit(data, stop, move |event| {
-            if current() {
-                store.dispatch(Action::Fit { run, event });
-            }
-        }));
-    };
-    let stop = move |_| cancel.get_value().set(true);
-    let forget = move |_| {
-        leptos::task::spawn_local(async move {
-            let removed = pack_store::forget_all().await;
-            match driver::load_demo_models().await {
-                Ok(m) => {
-                    let notice = match removed {
-                        Ok(()) => "Opened and fitted models were removed from this browser; the demo packs are in use.".to_string(),
-                        Err(e) => format!("The kept packs could not be removed ({e}); the demo packs are in use for this visit."),
-                    };
-                    store.dispatch(Action::ModelsReplaced { models: Rc::new(m), keep: None, notice: Some(notice) });
-                }
-                Err(e) => error.set(Some(e)),
-            }
-        });
-    };
+    let start_fit = move |_| store.dispatch(Action::StartFit);
+    let stop = move |_| store.dispatch(Action::CancelFit);
+    let forget = move |_| store.dispatch(Action::ForgetPacks);
 
     let outcome = move || match fit.get() {
         FitStatus::Idle => None,

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use super::store;
 use crate::dashboard::pct;
 use crate::dashboard::student::StudentView;
-use crate::scorer::Prepared;
+use crate::protocol::ClassroomShown;
 use crate::state::Action;
 
 /// Okabe–Ito: distinguishable with every common colour-vision deficiency.
@@ -18,7 +18,7 @@ const LINE_COLOURS: [&str; 6] = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E
 const DASHES: [&str; 6] = ["", "6 3", "2 2", "8 3 2 3", "1 3", "10 4"];
 
 #[component]
-pub fn StudentPanel(view: Rc<StudentView>, readings: Option<StudentSuggestions>, data: Rc<Prepared>) -> impl IntoView {
+pub fn StudentPanel(view: Rc<StudentView>, readings: Option<StudentSuggestions>, data: Rc<ClassroomShown>) -> impl IntoView {
     let store = store();
     let (w, h) = (640.0f32, 220.0f32);
     let t = view.thresholds;
@@ -56,7 +56,7 @@ pub fn StudentPanel(view: Rc<StudentView>, readings: Option<StudentSuggestions>,
         None => view! { <p>"No reading log for this student (drop a STUDY student_activity.csv to get suggestions)."</p> }.into_any(),
         Some(s) => view! {
             <ol>{s.suggestions.into_iter().map(|r| {
-                let name = data.classroom.titles.get(&r.title).cloned().unwrap_or_else(|| r.title.clone());
+                let name = data.titles.get(&r.title).cloned().unwrap_or_else(|| r.title.clone());
                 let social = match r.classmates_recent { 0 => "not read by classmates this week".to_string(), 1 => "read this week by 1 classmate".to_string(), n => format!("read this week by {n} classmates") };
                 view! { <li data-title=r.title.clone()><strong>{name}</strong>{format!(" ({}) — {social}; predicted {:.1}%", r.title, 100.0 * r.score)}</li> }
             }).collect_view()}</ol>

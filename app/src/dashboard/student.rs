@@ -16,7 +16,7 @@ pub const HISTORY_ROWS: usize = 10;
 /// Lines drawn in the chart: the skills the student answered most (a chart of 20 lines is noise).
 pub const CHART_SKILLS: usize = 6;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HistoryRow {
     /// Epoch seconds, when the log has a clock.
     pub time: Option<i64>,
@@ -25,7 +25,7 @@ pub struct HistoryRow {
     pub correct: bool,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NextSkill {
     /// Model skill index.
     pub skill: usize,
@@ -35,7 +35,7 @@ pub struct NextSkill {
     pub problems: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StudentView {
     pub student: String,
     pub labels: Vec<String>,
