@@ -1,4 +1,4 @@
-//! Fitting DKT to a teacher's own class, in the page: the same split, the same fused trainer
+//! Fitting DKT to a teacher's own class, in the page ([`study`] fits STUDY and Individual): the same split, the same fused trainer
 //! ([`DktFit`], which `classlens train dkt` drives too) and the same evaluation as the CLI, so a
 //! class fitted in the browser and by `classlens train dkt` with [`DktFitSettings::cli_flags`]
 //! ends with the same held-out AUC.
@@ -10,6 +10,8 @@
 //! tested natively; the page drives [`DktFit::step`] and yields between steps.
 
 use serde::{Deserialize, Serialize};
+
+pub mod study;
 
 use crate::data::Interactions;
 use crate::metrics::BinaryReport;

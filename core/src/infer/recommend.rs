@@ -37,6 +37,11 @@ impl ReadingLog {
     pub fn new(model: &StudyModel, data: &Interactions) -> Self {
         Self { built: build_study(data, &model.vocab, &model.run.pack) }
     }
+
+    /// What arranging the log kept and left out (reads on titles the model does not know).
+    pub fn report(&self) -> &crate::sequences::study::StudyReport {
+        &self.built.report
+    }
 }
 
 /// Suggestions for `students` (names as the log spells them; empty: every student with a dated

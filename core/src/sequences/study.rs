@@ -222,6 +222,15 @@ pub fn split_by_classroom(data: &Interactions, valid_frac: f64, seed: u64) -> Re
     if !(0.0..1.0).contains(&valid_frac) {
         return Err(format!("--valid-frac must be in [0, 1), got {valid_frac}"));
     }
+    let [train, valid, _] = split_classrooms(data, valid_frac, 0.0, seed);
+    Ok((train, valid))
+}
+
+/// [`split_by_classroom`] three ways: training, validation and test classrooms (the page's fit
+/// chooses its step on the second and is judged on the third). With `test_frac` 0 the
+/// validation classrooms are [`split_by_classroom`]'s. `valid_frac + test_frac` must be in
+/// `[0, 1)` (see [`crate::sequences::split::check_fractions`]).
+pub fn split_classrooms(data: &Interactions, valid_frac: f64, test_frac: f64, seed: u64) -> [Interactions; 3] {
     #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
     enum Home {
         Class(u32),
@@ -239,12 +248,13 @@ pub fn split_by_classroom(data: &Interactions, valid_frac: f64, seed: u64) -> Re
     let mut homes: Vec<Home> = data.events.iter().map(|e| home(e.student)).collect();
     homes.sort();
     homes.dedup();
-    let (_, valid, _) = crate::sequences::split::split3(&homes, valid_frac, 0.0, seed);
-    let valid: std::collections::HashSet<Home> = valid.into_iter().collect();
-    let (mut train, mut held) = (data.clone(), data.clone());
-    train.retain_students(|s| !valid.contains(&home(s)));
-    held.retain_students(|s| valid.contains(&home(s)));
-    Ok((train, held))
+    let (_, valid, test) = crate::sequences::split::split3(&homes, valid_frac, test_frac, seed);
+    let (valid, test): (std::collections::HashSet<Home>, std::collections::HashSet<Home>) = (valid.into_iter().collect(), test.into_iter().collect());
+    let (mut train_data, mut valid_data, mut test_data) = (data.clone(), data.clone(), data.clone());
+    train_data.retain_students(|s| !valid.contains(&home(s)) && !test.contains(&home(s)));
+    valid_data.retain_students(|s| valid.contains(&home(s)));
+    test_data.retain_students(|s| test.contains(&home(s)));
+    [train_data, valid_data, test_data]
 }
 
 #[cfg(test)]

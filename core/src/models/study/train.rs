@@ -19,7 +19,7 @@ use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
-use super::config::RecRunConfig;
+use super::config::{RecDistillConfig, RecRunConfig};
 use crate::metrics::ranking::{hit, rank_of};
 use crate::models::device::reference_device;
 use crate::models::study::net::{CountContext, Queries, RecBatch, Recommender, RecommenderConfig};
@@ -150,6 +150,104 @@ pub fn train_recommender(
     train_recommender_with(train, valid, vocab, run, None, out, resume, progress)
 }
 
+/// One optimizer step after another on a run's training rows: the body of
+/// [`train_recommender_with`] and of the page's fit ([`crate::fit::study`]), so a class fitted in
+/// the browser trains exactly as `classlens train study` does. Plain memory, no files or clock.
+pub struct RecStepper<'a> {
+    run: &'a RecRunConfig,
+    rows: &'a [Row],
+    ctx: CountContext,
+    device: Device,
+    distill: Option<(&'a RecTeacher<'a>, RecDistillConfig)>,
+    /// Always `Some` between calls: the optimizer takes the model by value.
+    model: Option<Recommender>,
+    optim: ModuleOptimizer,
+}
+
+/// What one optimizer step trained on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stepped {
+    pub loss: f64,
+    pub rows: usize,
+    pub reads: usize,
+}
+
+impl<'a> RecStepper<'a> {
+    /// Checks the run against the data (and the teacher, when distilling) and initialises the
+    /// model from the run's seed.
+    pub fn new(train: &'a StudyData, vocab: &TitleVocab, run: &'a RecRunConfig, teacher: Option<&'a RecTeacher<'a>>) -> Result<Self, TrainError> {
+        let distill = match (teacher, &run.distill) {
+            (None, None) => None,
+            (Some(t), Some(d)) => {
+                if t.config.vocab_size != run.model.vocab_size || t.config.kind != run.model.kind {
+                    return Err(TrainError::Invalid("the teacher has another vocabulary or kind than the student: distil on the teacher's data".into()));
+                }
+                if !((0.0..=1.0).contains(&d.alpha) && d.temperature.is_finite() && d.temperature > 0.0) {
+                    return Err(TrainError::Invalid(format!("--alpha must be in [0, 1] and --temperature positive (got {} and {})", d.alpha, d.temperature)));
+                }
+                Some((t, d.clone()))
+            }
+            _ => return Err(TrainError::Invalid("a distilled run needs both a teacher and its settings".into())),
+        };
+        run.model.validate().map_err(TrainError::Invalid)?;
+        run.train.validate().map_err(TrainError::Invalid)?;
+        if run.model.vocab_size != vocab.len() {
+            return Err(TrainError::Invalid(format!("model vocabulary size {} differs from the vocabulary's {}", run.model.vocab_size, vocab.len())));
+        }
+        if train.rows.iter().all(|r| r.targets().iter().all(|&t| t == crate::sequences::study::PAD)) {
+            return Err(TrainError::Invalid("the training data has no student with two or more dated reads: nothing to learn from".into()));
+        }
+        let device = run.train.backend.device().autodiff();
+        let model = run.model.init(run.train.seed, &device);
+        let optim = AdamWConfig::new().with_weight_decay(run.train.weight_decay as f32).init();
+        Ok(Self { run, rows: &train.rows, ctx: CountContext::new(&train.seqs, &train.classrooms), device, distill, model: Some(model), optim })
+    }
+
+    fn model(&self) -> &Recommender {
+        self.model.as_ref().expect("the model is put back after every step")
+    }
+
+    /// Optimizer step `step` (0-based) on its seeded rows; `None` when those rows have no target.
+    pub fn step(&mut self, step: usize) -> Option<Stepped> {
+        let cfg = &self.run.train;
+        let picked = step_rows(self.rows.len(), cfg.batch_size, cfg.seed, step);
+        let rows: Vec<&Row> = picked.iter().map(|&i| &self.rows[i]).collect();
+        let batch = RecBatch::new(&rows, &self.run.model, Queries::Targets, &self.ctx);
+        if batch.query.is_empty() {
+            return None;
+        }
+        let soft = self.distill.as_ref().map(|(t, _)| {
+            // The teacher's logits for the same queries, from its own inputs (its positions
+            // have its width), as plain data: no gradient flows into the teacher.
+            let tb = RecBatch::new(&rows, t.config, Queries::Targets, &self.ctx);
+            burn::tensor::Tensor::<2>::from_data(t.model.logits(&tb.tensors(&reference_device())).into_data(), &self.device)
+        });
+        self.device.seed(cfg.seed ^ (step as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
+        let x = batch.tensors(&self.device);
+        let model = self.model.take().expect("the model is put back after every step");
+        let loss = match (&self.distill, soft) {
+            (Some((_, d)), Some(t)) => model.distillation_loss(&x, t, d.temperature, d.alpha),
+            _ => model.loss(&x),
+        };
+        let value = loss.clone().into_scalar::<f32>() as f64;
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        self.model = Some(self.optim.step(cfg.lr_at(step), model, grads));
+        Some(Stepped { loss: value, rows: rows.len(), reads: rows.iter().map(|r| r.reads()).sum() })
+    }
+
+    /// [`monitor`] of the current weights on `data`.
+    pub fn monitor(&self, vocab: &TitleVocab, data: &StudyData) -> Option<EvalRecord> {
+        let ctx = CountContext::new(&data.seqs, &data.classrooms);
+        monitor(&self.model().valid(), &self.run.model, vocab, &data.rows, &ctx, 64, &self.device.clone().inner())
+    }
+
+    /// The current weights, for inference (no autodiff) on the reference CPU device, where
+    /// packs and the evaluation load models.
+    pub fn inference_model(&self) -> Recommender {
+        self.model().valid().to_device(&reference_device())
+    }
+}
+
 /// [`train_recommender`], distilling from `teacher` when given (`run.distill` says how).
 #[allow(clippy::too_many_arguments)]
 pub fn train_recommender_with(
@@ -162,34 +260,8 @@ pub fn train_recommender_with(
     resume: bool,
     progress: &mut dyn FnMut(RecProgress),
 ) -> Result<Vec<StepRecord>, TrainError> {
-    let distill = match (teacher, &run.distill) {
-        (None, None) => None,
-        (Some(t), Some(d)) => {
-            if t.config.vocab_size != run.model.vocab_size || t.config.kind != run.model.kind {
-                return Err(TrainError::Invalid("the teacher has another vocabulary or kind than the student: distil on the teacher's data".into()));
-            }
-            if !((0.0..=1.0).contains(&d.alpha) && d.temperature.is_finite() && d.temperature > 0.0) {
-                return Err(TrainError::Invalid(format!("--alpha must be in [0, 1] and --temperature positive (got {} and {})", d.alpha, d.temperature)));
-            }
-            Some((t, d.clone()))
-        }
-        _ => return Err(TrainError::Invalid("a distilled run needs both a teacher and its settings".into())),
-    };
-    run.model.validate().map_err(TrainError::Invalid)?;
-    run.train.validate().map_err(TrainError::Invalid)?;
-    let (train_rows, valid_rows) = (&train.rows[..], &valid.rows[..]);
-    let train_ctx = CountContext::new(&train.seqs, &train.classrooms);
-    let valid_ctx = CountContext::new(&valid.seqs, &valid.classrooms);
-    if run.model.vocab_size != vocab.len() {
-        return Err(TrainError::Invalid(format!("model vocabulary size {} differs from the vocabulary's {}", run.model.vocab_size, vocab.len())));
-    }
-    if train_rows.iter().all(|r| r.targets().iter().all(|&t| t == crate::sequences::study::PAD)) {
-        return Err(TrainError::Invalid("the training data has no student with two or more dated reads: nothing to learn from".into()));
-    }
+    let mut stepper = RecStepper::new(train, vocab, run, teacher)?;
     let cfg = &run.train;
-    let device = run.train.backend.device().autodiff();
-    let mut model = run.model.init(cfg.seed, &device);
-    let mut optim = AdamWConfig::new().with_weight_decay(cfg.weight_decay as f32).init();
     let mut state = CheckpointState { step: 0, history: Vec::new() };
 
     let resumed = if resume { latest_checkpoint(out, |s: &CheckpointState| s.step) } else { None };
@@ -209,7 +281,10 @@ pub fn train_recommender_with(
                 out.display()
             )));
         }
-        (model, optim) = load_burn_checkpoint(model, optim, &ckpt)?;
+        let model = stepper.model.take().expect("fresh stepper");
+        let optim = std::mem::replace(&mut stepper.optim, AdamWConfig::new().init());
+        let (model, optim) = load_burn_checkpoint(model, optim, &ckpt)?;
+        (stepper.model, stepper.optim) = (Some(model), optim);
         state = saved;
     } else {
         clear_run_outputs(out, &[MODEL_FILE, HISTORY_FILE])?;
@@ -222,58 +297,38 @@ pub fn train_recommender_with(
     let (mut loss_sum, mut loss_n, mut window_rows, mut window_reads) = (0.0, 0usize, 0usize, 0usize);
     let mut window_start = Instant::now();
     while state.step < cfg.steps {
-        let step = state.step;
-        let picked = step_rows(train_rows.len(), cfg.batch_size, cfg.seed, step);
-        let rows: Vec<&Row> = picked.iter().map(|&i| &train_rows[i]).collect();
-        let batch = RecBatch::new(&rows, &run.model, Queries::Targets, &train_ctx);
-        if !batch.query.is_empty() {
-            let soft = distill.as_ref().map(|(t, _)| {
-                // The teacher's logits for the same queries, from its own inputs (its positions
-                // have its width), as plain data: no gradient flows into the teacher.
-                let tb = RecBatch::new(&rows, t.config, Queries::Targets, &train_ctx);
-                burn::tensor::Tensor::<2>::from_data(t.model.logits(&tb.tensors(&reference_device())).into_data(), &device)
-            });
-            device.seed(cfg.seed ^ (step as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
-            let x = batch.tensors(&device);
-            let loss = match (&distill, soft) {
-                (Some((_, d)), Some(t)) => model.distillation_loss(&x, t, d.temperature, d.alpha),
-                _ => model.loss(&x),
-            };
-            let value = loss.clone().into_scalar::<f32>() as f64;
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(cfg.lr_at(step), model, grads);
-            loss_sum += value;
+        if let Some(done) = stepper.step(state.step) {
+            loss_sum += done.loss;
             loss_n += 1;
             let elapsed = window_start.elapsed().as_secs_f64().max(1e-9);
-            window_rows += rows.len();
-            window_reads += rows.iter().map(|r| r.reads()).sum::<usize>();
-            progress(RecProgress::Step { step: step + 1, loss: value, tokens_per_sec: (window_rows * seq_len) as f64 / elapsed });
+            window_rows += done.rows;
+            window_reads += done.reads;
+            progress(RecProgress::Step { step: state.step + 1, loss: done.loss, tokens_per_sec: (window_rows * seq_len) as f64 / elapsed });
         }
         state.step += 1;
         let last = state.step == cfg.steps;
         if state.step.is_multiple_of(cfg.eval_every) || last {
             let elapsed = window_start.elapsed().as_secs_f64().max(1e-9);
-            let valid = monitor(&model.valid(), &run.model, vocab, valid_rows, &valid_ctx, 64, &device.clone().inner());
             let record = StepRecord {
                 step: state.step,
                 train_loss: loss_sum / loss_n.max(1) as f64,
                 tokens_per_sec: (window_rows * seq_len) as f64 / elapsed,
                 read_tokens_per_sec: window_reads as f64 / elapsed,
-                valid,
+                valid: stepper.monitor(vocab, valid),
             };
             state.history.push(record.clone());
             progress(RecProgress::Record(record));
             (loss_sum, loss_n, window_rows, window_reads) = (0.0, 0, 0, 0);
         }
         if state.step.is_multiple_of(cfg.save_every) || last {
-            save_checkpoint(out, &model, &optim, &state)?;
+            save_checkpoint(out, stepper.model(), &stepper.optim, &state)?;
         }
         if state.step.is_multiple_of(cfg.eval_every) || last {
             // Checkpoint and evaluation time is not training time.
             window_start = Instant::now();
         }
     }
-    write_run_file(out, MODEL_FILE, &record_bytes(&model.valid())?)?;
+    write_run_file(out, MODEL_FILE, &record_bytes(&stepper.inference_model())?)?;
     write_run_file(out, HISTORY_FILE, &json_bytes(&state.history))?;
     Ok(state.history)
 }
