@@ -15,7 +15,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use crate::classroom::UploadedFile;
-use crate::fitter::{FitEvent, Fitter};
+use crate::fitter::{FitData, FitEvent, FitKind, Fitter};
 use crate::scorer::{Models, Prepared, ScoreRequest, Scorer, ScorerEvent};
 
 /// The offline demo's packs (`public/demo/`, made by `scripts/demo-packs.sh`), next to the page.
@@ -137,19 +137,13 @@ pub fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
-/// The page's fit settings: `core`'s class defaults (chosen on generated classes).
-pub fn fit_settings() -> classlens_core::fit::DktFitSettings {
-    classlens_core::fit::DktFitSettings::default()
-}
-
 /// The longest stretch of fitting between two yields: half of the 50 ms that makes a long task.
 pub const FIT_SLICE_MS: f64 = 25.0;
 
-/// Fits DKT to `data`'s classroom, handing each event to `emit` with a yield after it; stops
-/// with [`FitEvent::Cancelled`] once `cancelled()` says so.
-pub async fn fit(data: Rc<Prepared>, cancelled: impl Fn() -> bool, mut emit: impl FnMut(FitEvent)) {
-    let settings = fit_settings();
-    let prepared = match classlens_core::fit::prepare_dkt(&data.classroom.practice, &data.classroom.source, &settings) {
+/// Fits a model of `kind` to `data`'s classroom, handing each event to `emit` with a yield
+/// after it; stops with [`FitEvent::Cancelled`] once `cancelled()` says so.
+pub async fn fit(data: Rc<Prepared>, kind: FitKind, cancelled: impl Fn() -> bool, mut emit: impl FnMut(FitEvent)) {
+    let prepared = match FitData::prepare(&data.classroom, kind) {
         Ok(p) => p,
         Err(e) => return emit(FitEvent::Failed(e)),
     };

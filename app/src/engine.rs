@@ -132,7 +132,7 @@ impl Engine {
     pub fn open(&mut self, file: &str, bytes: Vec<u8>, origin: Origin) -> Result<(FromWorker, KeptPack), String> {
         let role = self.use_pack(file, &bytes, origin)?;
         let change = match origin {
-            Origin::Fitted => Change::Fitted { file: file.to_string() },
+            Origin::Fitted => Change::Fitted { file: file.to_string(), role },
             _ => Change::Opened { file: file.to_string(), role },
         };
         let reply = FromWorker::Models { models: self.models_shown(), classroom: self.classroom_shown(), change };

@@ -30,7 +30,7 @@ fn study_log(activity_csv: &str, info_csv: &str) -> Result<classlens_core::data:
 /// caller times it.
 #[wasm_bindgen(js_name = fitDkt)]
 pub fn fit_dkt(file_name: &str, bytes: &[u8], settings_json: &str) -> Result<String, JsError> {
-    use crate::fitter::{FitEvent, Fitter};
+    use crate::fitter::{FitData, FitEvent, Fitter};
     use classlens_core::data::load::{Format, Upload, read_upload};
     use classlens_core::fit::{DktFitSettings, prepare_dkt};
     let Upload::Practice(data) = read_upload(file_name, bytes, Format::Auto, None).map_err(js_err)? else {
@@ -38,7 +38,7 @@ pub fn fit_dkt(file_name: &str, bytes: &[u8], settings_json: &str) -> Result<Str
     };
     let settings: DktFitSettings =
         if settings_json.trim().is_empty() { DktFitSettings::default() } else { serde_json::from_str(settings_json).map_err(js_err)? };
-    let prepared = prepare_dkt(&data, file_name, &settings).map_err(js_err)?;
+    let prepared = FitData::Dkt(prepare_dkt(&data, file_name, &settings).map_err(js_err)?);
     let mut fitter = Fitter::new(&prepared, 0.0).map_err(js_err)?;
     let steps = fitter.total_steps();
     let (verdict, used) = match fitter.slice(f64::INFINITY, &mut || 0.0) {
@@ -47,9 +47,11 @@ pub fn fit_dkt(file_name: &str, bytes: &[u8], settings_json: &str) -> Result<Str
         Some(FitEvent::Failed(e)) => return Err(js_err(e)),
         other => return Err(js_err(format!("the fit ended with {other:?}"))),
     };
+    let held = verdict.about.held_out;
     Ok(serde_json::json!({
-        "auc": verdict.model.auc, "baseline_auc": verdict.baseline.auc, "train_students": verdict.train_students,
-        "test_students": verdict.test_students, "steps": steps, "epochs": settings.train.epochs, "used": used,
+        "auc": held.as_ref().map(|h| h.value), "baseline_auc": held.as_ref().and_then(|h| h.baseline.as_ref()).map(|b| b.1),
+        "train_students": verdict.about.students, "test_students": held.as_ref().map(|h| h.students),
+        "steps": steps, "epochs": settings.train.epochs, "used": used,
     })
     .to_string())
 }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::classroom::{ClassKey, UploadedFile};
 use crate::dashboard::levels::Thresholds;
 use crate::dashboard::student::StudentView;
-use crate::fitter::FitEvent;
+use crate::fitter::{FitEvent, FitKind};
 use crate::packs::{ModelInfo, Origin, Role};
 use crate::scorer::{Prepared, ScoreRequest, ScorerEvent};
 
@@ -45,8 +45,8 @@ pub enum ToWorker {
     Score { run: u64, request: ScoreRequest, gpu: bool, student: Option<String> },
     /// A student's page. Answered [`FromWorker::Student`].
     Student { run: u64, student: String, thresholds: Thresholds },
-    /// Fit DKT to the classroom shown: [`FromWorker::Fit`] events of fit `run`.
-    Fit { run: u64 },
+    /// Fit a model of `kind` to the classroom shown: [`FromWorker::Fit`] events of fit `run`.
+    Fit { run: u64, kind: FitKind },
     /// Stop the fit under way (it ends with `FitEvent::Cancelled`).
     CancelFit,
 }
@@ -57,7 +57,7 @@ pub enum Change {
     /// A pack the teacher opened, now in `role`.
     Opened { file: String, role: Role },
     /// The pack a fit made.
-    Fitted { file: String },
+    Fitted { file: String, role: Role },
     /// "Forget": the demo's packs again; the error if the kept ones could not be removed.
     Forgotten { removed: Result<(), String> },
 }
@@ -143,6 +143,8 @@ pub struct ClassroomShown {
     pub classes: Vec<(ClassKey, String)>,
     /// Answers on skills the DKT in use does not know.
     pub unknown_skill: usize,
+    /// Reads on titles the STUDY or Individual in use does not know.
+    pub unknown_title: usize,
     pub prerequisites: HashMap<String, Vec<String>>,
     pub titles: HashMap<String, String>,
 }
@@ -155,6 +157,7 @@ impl ClassroomShown {
             source_line: data.source_line(),
             classes: c.classes(),
             unknown_skill: data.report.unknown_skill,
+            unknown_title: data.unknown_title(),
             prerequisites: c.prerequisites.clone(),
             titles: c.titles.clone(),
         }

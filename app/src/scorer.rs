@@ -58,9 +58,17 @@ impl Prepared {
     }
 
     /// The header's line: where the data came from, and what the model could not read.
+    /// Dated reads on titles the suggestion model in use does not know (0 without reads or model).
+    pub fn unknown_title(&self) -> usize {
+        self.reading_log.as_ref().map_or(0, |l| l.report().oov_reads)
+    }
+
     pub fn source_line(&self) -> String {
         let left_out = self.report.unknown_skill + self.report.untagged;
-        let extra = if left_out > 0 { format!(" · {left_out} answers on skills the model does not know were left out") } else { String::new() };
+        let mut extra = if left_out > 0 { format!(" · {left_out} answers on skills the model does not know were left out") } else { String::new() };
+        if self.unknown_title() > 0 {
+            extra.push_str(&format!(" · {} reads on titles the suggestion model does not know", self.unknown_title()));
+        }
         format!("{}{extra}", self.classroom.source)
     }
 }

@@ -17,12 +17,11 @@ use classlens_core::infer::recommend::StudentSuggestions;
 use crate::classroom::ClassKey;
 use crate::dashboard::levels::Thresholds;
 use crate::dashboard::student::StudentView;
-use crate::fitter::{FitEvent, FitProgress};
+use crate::fitter::{FitEvent, FitKind, FitProgress, FitVerdict};
 use crate::packs::{Origin, Role};
 use crate::protocol::{Change, ClassroomShown, FromWorker, ModelsShown, ToWorker};
 use crate::scorer::{ClassResult, ScoreRequest, ScorerEvent, Stage};
 use crate::storage::SavedImport;
-use classlens_core::fit::Verdict;
 
 /// Next skills a student's page lists.
 pub const STUDENT_NEXT: usize = 3;
@@ -100,7 +99,7 @@ pub struct FitOutcome {
     /// Whether the fitted model is now in use.
     pub used: bool,
     pub message: String,
-    pub verdict: Option<Verdict>,
+    pub verdict: Option<FitVerdict>,
     /// The fitted pack (file name, bytes) to download, when it is in use (an `Arc`: the
     /// components' signals need `Send` data).
     pub download: Option<(String, std::sync::Arc<Vec<u8>>)>,
@@ -108,7 +107,7 @@ pub struct FitOutcome {
 
 impl FitOutcome {
     /// A fit that left the model in use as it was.
-    fn not_used(message: String, verdict: Option<Verdict>) -> FitStatus {
+    fn not_used(message: String, verdict: Option<FitVerdict>) -> FitStatus {
         FitStatus::Ended(FitOutcome { used: false, message, verdict, download: None })
     }
 }
@@ -141,8 +140,9 @@ pub enum Action {
     /// "Forget opened and fitted models".
     ForgetPacks,
     Notice(String),
-    /// "Fit a model to this data"; it is numbered [`AppState::fit_run`] from now on.
-    StartFit,
+    /// "Fit a model to this data" with the kind chosen; it is numbered [`AppState::fit_run`]
+    /// from now on.
+    StartFit(FitKind),
     CancelFit,
 }
 
@@ -266,10 +266,10 @@ impl AppState {
                 self.notice = Some(n);
                 Vec::new()
             }
-            Action::StartFit => {
+            Action::StartFit(kind) => {
                 self.fit_run += 1;
                 self.fit = FitStatus::Running(None);
-                vec![Effect::Post(ToWorker::Fit { run: self.fit_run })]
+                vec![Effect::Post(ToWorker::Fit { run: self.fit_run, kind })]
             }
             // The worker answers with the fit's `Cancelled`.
             Action::CancelFit => vec![Effect::Post(ToWorker::CancelFit)],
@@ -388,7 +388,10 @@ impl AppState {
                 let what = if role == Role::Mastery { "mastery" } else { "suggestions" };
                 format!("Opened {file}: now used for {what}.")
             }
-            Change::Fitted { file } => format!("A DKT model fitted to this data is in use ({file})."),
+            Change::Fitted { file, role } => {
+                let what = if role == Role::Mastery { "mastery" } else { "suggestions" };
+                format!("A model fitted to this data is now used for {what} ({file}).")
+            }
             Change::Forgotten { removed: Ok(()) } => "Opened and fitted models were removed from this browser; the demo packs are in use.".to_string(),
             Change::Forgotten { removed: Err(e) } => format!("The kept packs could not be removed ({e}); the demo packs are in use for this visit."),
         });
@@ -432,14 +435,8 @@ impl AppState {
                 Vec::new()
             }
             FitEvent::Fitted { verdict, pack } => {
-                let file = fitted_file_name(&verdict.source);
-                let auc = |r: &classlens_core::metrics::BinaryReport| r.auc.map_or("n/a".into(), |a| format!("{a:.3}"));
-                let message = format!(
-                    "In use: held-out AUC {} on {} students, each skill's mean {}.",
-                    auc(&verdict.model),
-                    verdict.test_students,
-                    auc(&verdict.baseline)
-                );
+                let file = fitted_file_name(verdict.kind, &verdict.about.trained_on);
+                let message = format!("In use: {}.", verdict.summary());
                 let shared = std::sync::Arc::new(pack);
                 self.fit = FitStatus::Ended(FitOutcome { used: true, message, verdict: Some(verdict), download: Some((file.clone(), shared.clone())) });
                 // The worker swaps it in and answers `Models` with `Change::Fitted`.
@@ -453,11 +450,17 @@ impl AppState {
         self.loaded_models().map(|m| m.lines()).unwrap_or_default()
     }
 
-    /// Why the panel offers "Fit a model to this data" on its own: answers the model could not
-    /// read.
+    /// Why the panel offers "Fit a model to this data" on its own: answers or reads the models
+    /// in use could not read.
     pub fn fit_offer(&self) -> Option<String> {
-        let unknown = self.data.as_ref()?.unknown_skill;
-        (unknown > 0).then(|| format!("{unknown} answers are on skills the model in use does not know: fit a model to this data to score them."))
+        let data = self.data.as_ref()?;
+        match (data.unknown_skill, data.unknown_title) {
+            (0, 0) => None,
+            (0, titles) => {
+                Some(format!("{titles} reads are on titles the suggestion model in use does not know: fit STUDY or Individual to this data to suggest them."))
+            }
+            (answers, _) => Some(format!("{answers} answers are on skills the model in use does not know: fit a model to this data to score them.")),
+        }
     }
 
     /// A new run when everything the scores depend on is there (the GPU probe included, so a
@@ -543,11 +546,11 @@ impl AppState {
 
 /// The fitted pack's file name: `fitted-dkt-` and the data's first file's stem, in characters
 /// every file system takes.
-pub fn fitted_file_name(source: &str) -> String {
+pub fn fitted_file_name(kind: FitKind, source: &str) -> String {
     let first = source.split(", ").next().unwrap_or("class");
     let stem = first.rsplit_once('.').map_or(first, |(s, _)| s);
     let safe: String = stem.chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
-    format!("fitted-dkt-{}.pack", if safe.is_empty() { "class" } else { &safe })
+    format!("fitted-{}-{}.pack", kind.id(), if safe.is_empty() { "class" } else { &safe })
 }
 
 #[cfg(test)]
@@ -555,6 +558,7 @@ mod tests {
     use super::*;
     use crate::classroom::UploadedFile;
     use crate::engine::Engine;
+    use crate::fitter::{FitData, Fitter};
     use crate::scorer::Scorer;
     use crate::scorer::testing::demo_models;
 
@@ -626,12 +630,11 @@ mod tests {
                     out
                 }
                 ToWorker::Student { run, student, thresholds } => vec![self.engine.student_page(run, &student, thresholds)],
-                ToWorker::Fit { run } => {
-                    let data = classlens_core::fit::prepare_dkt(&self.engine.data.classroom.practice, &self.engine.data.classroom.source, &Default::default())
-                        .unwrap();
-                    let (model, verdict) = classlens_core::fit::fit_dkt(&data).unwrap();
-                    let pack = classlens_core::fit::fitted_pack(&model, &verdict).unwrap();
-                    vec![FromWorker::Fit { run, event: FitEvent::Fitted { verdict, pack } }]
+                ToWorker::Fit { run, kind } => {
+                    // The worker's fitter, in one slice.
+                    let data = FitData::prepare(&self.engine.data.classroom, kind).unwrap();
+                    let event = Fitter::new(&data, 0.0).unwrap().slice(f64::INFINITY, &mut || 0.0).unwrap();
+                    vec![FromWorker::Fit { run, event }]
                 }
                 ToWorker::CancelFit => Vec::new(),
             }
@@ -778,6 +781,13 @@ mod tests {
         assert_eq!((s.state.class_names().len(), s.state.import_error.clone()), (4, None));
     }
 
+    /// A DKT verdict with held-out AUC `auc` against each skill's mean at 0.7.
+    fn judged(auc: f64, source: &str) -> FitVerdict {
+        use classlens_core::pack::{HeldOutScore, PackAbout};
+        let held_out = HeldOutScore { metric: "AUC".into(), value: auc, baseline: Some(("each skill's mean".into(), 0.7)), students: 6, n: 300 };
+        FitVerdict { kind: FitKind::Dkt, about: PackAbout { trained_on: source.into(), students: 18, held_out: Some(held_out) }, steps: 100, seconds: 1.0 }
+    }
+
     /// A class of sixteen students on skills the demo model does not know (ids 101-103).
     fn foreign_class() -> crate::storage::SavedImport {
         let mut csv = String::from("order_id,user_id,problem_id,original,correct,skill_id,skill_name\n");
@@ -795,9 +805,9 @@ mod tests {
         s.act(Action::Import(foreign_class()));
         s.pump();
         assert!(s.state.fit_offer().unwrap().starts_with("640 answers are on skills"), "{:?}", s.state.fit_offer());
-        s.act(Action::StartFit);
+        s.act(Action::StartFit(FitKind::Dkt));
         assert_eq!(s.state.fit, FitStatus::Running(None));
-        assert!(matches!(s.posted[..], [ToWorker::Fit { run: 1 }]));
+        assert!(matches!(s.posted[..], [ToWorker::Fit { run: 1, kind: FitKind::Dkt }]));
         s.pump();
         let FitStatus::Ended(out) = &s.state.fit else { panic!() };
         assert!(out.used && out.download.as_ref().is_some_and(|d| d.0 == "fitted-dkt-mine.pack"), "{}", out.message);
@@ -805,21 +815,78 @@ mod tests {
         assert_eq!((models.dkt.origin, models.dkt.file.as_str()), (Origin::Fitted, "fitted-dkt-mine.pack"));
         assert!(s.state.model_lines()[0].starts_with("Mastery: DKT · 3 skills · trained on mine.csv"), "{:?}", s.state.model_lines());
         assert_eq!(s.state.fit_offer(), None, "the fitted model knows every skill of the data");
-        assert_eq!(s.state.notice.as_deref(), Some("A DKT model fitted to this data is in use (fitted-dkt-mine.pack)."));
+        assert_eq!(s.state.notice.as_deref(), Some("A model fitted to this data is now used for mastery (fitted-dkt-mine.pack)."));
         let Content::Class { result, .. } = s.state.content() else { panic!("rescored on the fitted model") };
         assert_eq!(result.view.students.len(), 16);
+    }
+
+    #[test]
+    fn a_study_fit_on_the_demo_reads_replaces_the_suggestions_and_keeps_the_mastery_model() {
+        let _turn = crate::fitter::TRAINING.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = Sim::started(Err("none".into()));
+        s.pump();
+        let dkt_before = s.state.loaded_models().unwrap().dkt.clone();
+        s.act(Action::StartFit(FitKind::Study));
+        assert!(matches!(s.posted[..], [ToWorker::Fit { kind: FitKind::Study, .. }]));
+        s.pump();
+        let FitStatus::Ended(out) = &s.state.fit else { panic!() };
+        assert!(out.used, "{}", out.message);
+        assert!(out.message.starts_with("In use: held-out hits@5 ") && out.message.contains("classroom popularity"), "{}", out.message);
+        let models = s.state.loaded_models().unwrap();
+        let study = models.study.as_ref().unwrap();
+        assert_eq!((study.origin, study.file.as_str()), (Origin::Fitted, "fitted-study-built-in_demo_classroom.pack"));
+        assert_eq!(models.dkt, dkt_before, "a suggestions fit leaves the mastery model alone");
+        assert_eq!(s.state.notice.as_deref(), Some("A model fitted to this data is now used for suggestions (fitted-study-built-in_demo_classroom.pack)."));
+        assert!(matches!(s.state.content(), Content::Class { .. }), "rescored with the fitted model");
+    }
+
+    #[test]
+    fn reads_on_titles_the_suggestions_model_does_not_know_offer_a_fit() {
+        use classlens_core::synth::{SKILL_BUILDER_FILE, STUDENT_ACTIVITY_FILE, SynthConfig, generate, render_files};
+        let files = render_files(&generate(&SynthConfig::small())).unwrap();
+        let pick = |name: &str| files.iter().find(|(n, _)| *n == name).unwrap().1.clone();
+        // The same reads on titles renamed (SHLF_NUM, the second column): none is the demo's.
+        let activity = String::from_utf8(pick(STUDENT_ACTIVITY_FILE)).unwrap();
+        let renamed: String = activity
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                let mut f: Vec<String> = l.split(',').map(String::from).collect();
+                if i > 0 {
+                    f[1] = format!("9{}", f[1]);
+                }
+                f.join(",") + "\n"
+            })
+            .collect();
+        let import = crate::storage::SavedImport {
+            files: vec![
+                UploadedFile { name: SKILL_BUILDER_FILE.into(), bytes: pick(SKILL_BUILDER_FILE) },
+                UploadedFile { name: STUDENT_ACTIVITY_FILE.into(), bytes: renamed.into_bytes() },
+            ],
+            mapping: None,
+        };
+        let mut s = Sim::started(Err("none".into()));
+        s.pump();
+        assert_eq!(s.state.fit_offer(), None, "the demo's models know the demo's skills and titles");
+        s.act(Action::Import(import));
+        s.pump();
+        let offer = s.state.fit_offer().unwrap();
+        assert!(
+            offer.ends_with("reads are on titles the suggestion model in use does not know: fit STUDY or Individual to this data to suggest them."),
+            "{offer}"
+        );
+        assert!(s.state.data.as_ref().unwrap().source_line.contains("reads on titles the suggestion model does not know"));
     }
 
     #[test]
     fn a_refused_cancelled_or_failed_fit_leaves_the_model_in_use() {
         let mut s = Sim::started(Err("none".into()));
         let before = s.state.loaded_models().cloned();
-        let r = |auc| classlens_core::metrics::BinaryReport { n: 10, auc, accuracy: 0.5, rmse: 0.5, log_loss: 0.7 };
-        let verdict = Verdict { model: r(Some(0.6)), baseline: r(Some(0.7)), test_students: 6, train_students: 18, source: "x".into() };
+        let verdict = judged(0.6, "x");
         for event in
             [FitEvent::Refused { verdict, reason: "worse than each skill's mean".into() }, FitEvent::Cancelled, FitEvent::Failed("loss became NaN".into())]
         {
-            s.act(Action::StartFit);
+            s.act(Action::StartFit(FitKind::Dkt));
             s.posted.clear();
             assert!(s.heard(FromWorker::Fit { run: s.state.fit_run, event }).is_empty() && s.posted.is_empty());
             let FitStatus::Ended(out) = &s.state.fit else { panic!() };
@@ -854,27 +921,27 @@ mod tests {
         s.pump();
         assert!(!s.state.loaded_models().unwrap().any_kept());
         assert!(s.state.notice.as_ref().unwrap().starts_with("Opened and fitted models were removed"));
-        assert_eq!(fitted_file_name("Ma classe (2).csv, skills.json"), "fitted-dkt-Ma_classe__2_.pack");
+        assert_eq!(fitted_file_name(FitKind::Dkt, "Ma classe (2).csv, skills.json"), "fitted-dkt-Ma_classe__2_.pack");
+        assert_eq!(fitted_file_name(FitKind::Study, ""), "fitted-study-class.pack");
     }
 
     #[test]
     fn new_data_stops_a_fit_and_its_late_events_are_dropped() {
         let mut s = Sim::started(Err("none".into()));
         s.pump();
-        s.act(Action::StartFit);
+        s.act(Action::StartFit(FitKind::Dkt));
         s.posted.clear();
         let stale = s.state.fit_run;
         s.act(Action::Import(foreign_class()));
         s.pump();
         let FitStatus::Ended(out) = &s.state.fit else { panic!("the fit is stopped") };
         assert!(!out.used && out.message.starts_with("Stopped: other data was opened"), "{}", out.message);
-        let r = |auc| classlens_core::metrics::BinaryReport { n: 10, auc, accuracy: 0.5, rmse: 0.5, log_loss: 0.7 };
-        let verdict = Verdict { model: r(Some(0.9)), baseline: r(Some(0.5)), test_students: 6, train_students: 18, source: "old.csv".into() };
+        let verdict = judged(0.9, "old.csv");
         assert!(s.heard(FromWorker::Fit { run: stale, event: FitEvent::Fitted { verdict, pack: vec![1, 2, 3] } }).is_empty());
         assert!(s.posted.is_empty(), "a stale fit's model is never used");
         // Opening a pack during a fit stops the fit (its model would replace the one chosen),
         // tells the worker, and makes a scoring run under way stale.
-        s.act(Action::StartFit);
+        s.act(Action::StartFit(FitKind::Dkt));
         s.posted.clear();
         let running = s.state.fit_run;
         let before = s.state.run;

@@ -126,12 +126,12 @@ impl Worker {
                 });
             }
             ToWorker::Student { run, student, thresholds } => post(&engine.student_page(run, &student, thresholds)),
-            ToWorker::Fit { run } => {
+            ToWorker::Fit { run, kind } => {
                 let data = engine.data.clone();
                 let flag = Rc::new(Cell::new(false));
                 // One fit at a time: a newer one stops the older.
                 self.fit_cancel.replace(flag.clone()).set(true);
-                wasm_bindgen_futures::spawn_local(driver::fit(data, move || flag.get(), move |event| post(&FromWorker::Fit { run, event })));
+                wasm_bindgen_futures::spawn_local(driver::fit(data, kind, move || flag.get(), move |event| post(&FromWorker::Fit { run, event })));
             }
             ToWorker::CancelFit => self.fit_cancel.borrow().set(true),
         }

@@ -33,7 +33,7 @@ try {
   else await page.evaluate(() => { window.__readyAt = performance.now(); });
   const ms = (await page.evaluate(() => window.__readyAt)) - t0;
   const fitting = await page.evaluate(() => window.__long.splice(0));
-  const verdict = await page.$eval('[data-testid=fit-result]', (d) => ({ used: d.dataset.used, auc: Number(d.dataset.auc), baseline: Number(d.dataset.baseline) }));
+  const verdict = await page.$eval('[data-testid=fit-result]', (d) => ({ used: d.dataset.used, auc: Number(d.dataset.score), baseline: Number(d.dataset.baseline) }));
   console.log(JSON.stringify({ fit_to_rendered_ms: Math.round(ms), verdict, long_tasks_ms: { load, importing, fitting }, browser: browser.version() }));
 } finally {
   await browser.close();

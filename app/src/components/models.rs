@@ -1,11 +1,13 @@
-//! "Models": open (pick or drop) `.pack` files, fit DKT to the data shown with its progress and
-//! a cancel button, the verdict against each skill's mean, the fitted pack's download, and
-//! "forget". It opens by itself when the data has answers on skills the model does not know.
+//! "Models": open (pick or drop) `.pack` files, fit DKT, STUDY or Individual to the data shown
+//! with its progress and a cancel button, the verdict against the baseline (each skill's mean;
+//! classroom popularity), the fitted pack's download, and "forget". It opens by itself when the
+//! data has answers on skills the model does not know.
 
 use leptos::prelude::*;
 
 use super::{chosen_files, dropped_files, store};
 use crate::driver;
+use crate::fitter::{FitKind, dkt_settings};
 use crate::state::{Action, FitStatus};
 
 #[component]
@@ -32,7 +34,13 @@ pub fn ModelsPanel() -> impl IntoView {
     };
     let on_change = move |ev: leptos::ev::Event| open(chosen_files(&ev));
     let on_drop = move |ev: leptos::ev::DragEvent| open(dropped_files(&ev));
-    let start_fit = move |_| store.dispatch(Action::StartFit);
+    let kind = RwSignal::new(FitKind::Dkt);
+    let start_fit = move |_| store.dispatch(Action::StartFit(kind.get_untracked()));
+    let choose = move |ev: leptos::ev::Event| {
+        if let Some(k) = FitKind::from_id(&event_target_value(&ev)) {
+            kind.set(k);
+        }
+    };
     let stop = move |_| store.dispatch(Action::CancelFit);
     let forget = move |_| store.dispatch(Action::ForgetPacks);
 
@@ -48,8 +56,14 @@ pub fn ModelsPanel() -> impl IntoView {
             .into_any(),
         ),
         FitStatus::Ended(out) => {
-            let auc = |r: Option<f64>| r.map_or(String::new(), |a| format!("{a}"));
-            let (model_auc, baseline_auc) = out.verdict.as_ref().map_or((String::new(), String::new()), |v| (auc(v.model.auc), auc(v.baseline.auc)));
+            // The held-out score and its baseline, unrounded, for tests and benches to read.
+            let held = out.verdict.as_ref().and_then(|v| v.about.held_out.clone());
+            let metric = held.as_ref().map_or(String::new(), |h| h.metric.clone());
+            let score = held.as_ref().map_or(String::new(), |h| h.value.to_string());
+            let baseline = held.and_then(|h| h.baseline).map_or(String::new(), |b| b.1.to_string());
+            let steps = out.verdict.as_ref().map_or(String::new(), |v| v.steps.to_string());
+            let seconds = out.verdict.as_ref().map_or(String::new(), |v| v.seconds.to_string());
+            let flags = out.verdict.as_ref().filter(|v| v.kind == FitKind::Dkt).map(|_| dkt_settings().cli_flags());
             if let Some(old) = last_url.get_value() {
                 let _ = web_sys::Url::revoke_object_url(&old);
             }
@@ -57,8 +71,8 @@ pub fn ModelsPanel() -> impl IntoView {
             last_url.set_value(link.as_ref().map(|l| l.1.clone()));
             Some(
                 view! {
-                    <div class="fit-result" data-testid="fit-result" data-used=out.used.to_string() data-auc=model_auc data-baseline=baseline_auc
-                        data-cli-flags=driver::fit_settings().cli_flags()>
+                    <div class="fit-result" data-testid="fit-result" data-used=out.used.to_string() data-metric=metric data-score=score
+                        data-baseline=baseline data-steps=steps data-seconds=seconds data-cli-flags=flags>
                         <p role="status">{out.message.clone()}</p>
                         {link.map(|(file, url)| view! { <a class="fit-download" href=url download=file.clone()>{format!("Download {file}")}</a> })}
                     </div>
@@ -78,8 +92,14 @@ pub fn ModelsPanel() -> impl IntoView {
                 <p class="note">"Packs made by classlens export: DKT, problem-aware DKT, STUDY, Individual. They are read in this page and kept in this browser until you forget them."</p>
             </div>
             {move || offer.get().map(|o| view! { <p class="fit-offer" data-testid="fit-offer">{o}</p> })}
+            <label>"Model to fit "
+                <select class="fit-kind" data-testid="fit-kind" on:change=choose>
+                    {FitKind::ALL.map(|k| view! { <option value=k.id() selected=move || kind.get() == k>{k.name()}</option> })}
+                </select>
+            </label>
+            " "
             <button class="fit-start" on:click=start_fit disabled=move || running.get()>"Fit a model to this data"</button>
-            <p class="note">"DKT is fitted in this page on most students; some are held out to choose the epoch and others to judge it against each skill's mean. A model that does not beat that is not used."</p>
+            <p class="note">"DKT (mastery) is fitted in this page on most students; some are held out to choose the epoch and others to judge it against each skill's mean. STUDY and Individual (suggestions) are fitted on most classrooms of the reading log; others are held out to choose when to stop and to judge them against classroom popularity. A model that does not beat its baseline is not used."</p>
             {outcome}
             {move || error.get().map(|e| view! { <p role="alert" class="error">{e}</p> })}
             <button class="forget-models" on:click=forget disabled=move || !kept.get()>"Forget opened and fitted models"</button>
