@@ -6,7 +6,7 @@
 
 use std::rc::Rc;
 
-use crate::classroom::{Classroom, UploadedFile};
+use crate::classroom::Classroom;
 use crate::dashboard::levels::Thresholds;
 use crate::dashboard::student::StudentView;
 use crate::pack_store::KeptPack;
@@ -14,6 +14,7 @@ use crate::packs::{Models, Origin, Role, open_pack};
 use crate::protocol::{Change, ClassroomShown, FromWorker, ModelsShown};
 use crate::scorer::Prepared;
 use crate::state::STUDENT_NEXT;
+use crate::storage::{SavedImport, lost_import};
 
 pub struct Engine {
     /// `Rc`s: a scoring run or a fit under way keeps the models and data it started with.
@@ -34,8 +35,9 @@ pub struct Started {
 
 impl Engine {
     /// The demo's models with the kept packs in their roles, showing `saved` (an import the page
-    /// kept) or the built-in classroom.
-    pub fn start(demo: Models, kept: Vec<KeptPack>, saved: Option<(&[UploadedFile], Option<&str>)>) -> (Self, Started) {
+    /// kept) or the built-in classroom. `notices` (the page's and the worker's so far) are said
+    /// first, then this start's own, in one [`Started::notice`].
+    pub fn start(demo: Models, kept: Vec<KeptPack>, saved: Option<&SavedImport>, mut notices: Vec<String>) -> (Self, Started) {
         let mut models = demo;
         let mut started = Started::default();
         let mut problems = Vec::new();
@@ -48,12 +50,11 @@ impl Engine {
                 }
             }
         }
-        let mut notices = Vec::new();
-        let classroom = match saved.map(|(files, mapping)| Classroom::from_files(files, mapping)) {
+        let classroom = match saved.map(|s| Classroom::from_files(&s.files, s.mapping.as_deref())) {
             Some(Ok(c)) => c,
             Some(Err(e)) => {
                 started.saved_failed = true;
-                notices.push(format!("The saved data could not be read again and was forgotten: {e}"));
+                notices.push(lost_import(&e));
                 Classroom::demo().expect("the built-in classroom loads")
             }
             None => Classroom::demo().expect("the built-in classroom loads"),
@@ -112,8 +113,8 @@ impl Engine {
     }
 
     /// [`ToWorker::Import`]: the files shown, or why not (the classroom shown stays).
-    pub fn import(&mut self, files: &[UploadedFile], mapping: Option<&str>) -> FromWorker {
-        match Classroom::from_files(files, mapping) {
+    pub fn import(&mut self, import: &SavedImport) -> FromWorker {
+        match Classroom::from_files(&import.files, import.mapping.as_deref()) {
             Ok(c) => {
                 self.show(c);
                 FromWorker::Classroom { classroom: self.classroom_shown(), notice: None, imported: true }
@@ -154,6 +155,7 @@ impl Engine {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::classroom::UploadedFile;
     use crate::scorer::testing::demo_models;
 
     fn demo_pack(name: &str) -> Vec<u8> {
@@ -164,7 +166,7 @@ pub(crate) mod tests {
     fn a_start_opens_the_kept_packs_and_drops_the_broken_ones() {
         let good = KeptPack { role: Role::Suggestions, file: "mine.pack".into(), origin: Origin::Opened, bytes: demo_pack("study.pack") };
         let broken = KeptPack { role: Role::Mastery, file: "bad.pack".into(), origin: Origin::Fitted, bytes: vec![1, 2, 3] };
-        let (e, started) = Engine::start(demo_models(), vec![good, broken], None);
+        let (e, started) = Engine::start(demo_models(), vec![good, broken], None, Vec::new());
         assert_eq!(e.models_shown().study.unwrap().file, "mine.pack");
         assert_eq!(e.models_shown().dkt.origin, Origin::Demo, "the broken pack left the demo's in place");
         assert_eq!(started.dropped, [Role::Mastery]);
@@ -176,16 +178,16 @@ pub(crate) mod tests {
 
     #[test]
     fn a_saved_import_that_no_longer_loads_is_forgotten_for_the_demo() {
-        let files = [UploadedFile { name: "x.csv".into(), bytes: b"nothing,useful\n1,2\n".to_vec() }];
-        let (e, started) = Engine::start(demo_models(), Vec::new(), Some((&files, None)));
+        let saved = SavedImport { files: vec![UploadedFile { name: "x.csv".into(), bytes: b"nothing,useful\n1,2\n".to_vec() }], mapping: None };
+        let (e, started) = Engine::start(demo_models(), Vec::new(), Some(&saved), vec!["Earlier.".into()]);
         assert!(started.saved_failed);
-        assert!(started.notice.unwrap().starts_with("The saved data could not be read again and was forgotten: x.csv"));
+        assert!(started.notice.unwrap().starts_with("Earlier. The saved data could not be read again and was forgotten: x.csv"));
         assert_eq!(e.classroom_shown().source, "built-in demo classroom");
     }
 
     #[test]
     fn a_pack_replaces_its_role_and_the_classroom_is_read_again() {
-        let (mut e, _) = Engine::start(demo_models(), Vec::new(), None);
+        let (mut e, _) = Engine::start(demo_models(), Vec::new(), None, Vec::new());
         let before = e.data.clone();
         assert_eq!(e.use_pack("d.pack", &demo_pack("dkt.pack"), Origin::Opened), Ok(Role::Mastery));
         assert!(!Rc::ptr_eq(&before, &e.data), "prepared again for the new DKT");

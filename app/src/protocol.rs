@@ -11,12 +11,13 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::classroom::{ClassKey, UploadedFile};
+use crate::classroom::ClassKey;
 use crate::dashboard::levels::Thresholds;
 use crate::dashboard::student::StudentView;
 use crate::fitter::{FitEvent, FitKind};
 use crate::packs::{ModelInfo, Origin, Role};
 use crate::scorer::{Prepared, ScoreRequest, ScorerEvent};
+use crate::storage::SavedImport;
 
 /// The page to its worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,9 +26,9 @@ pub enum ToWorker {
     /// packs this browser keeps, and show `saved` (the import the page kept) or the demo
     /// classroom. Answered [`FromWorker::Loaded`] or [`FromWorker::LoadFailed`], then
     /// [`FromWorker::GpuProbed`]. `notice`: the page's own (a saved import it could not read).
-    Start { base: String, saved: Option<Vec<UploadedFile>>, mapping: Option<String>, notice: Option<String> },
+    Start { base: String, saved: Option<SavedImport>, notice: Option<String> },
     /// Show these files. Answered [`FromWorker::Classroom`] or [`FromWorker::ImportRefused`].
-    Import { files: Vec<UploadedFile>, mapping: Option<String> },
+    Import(SavedImport),
     /// Show the built-in classroom (with `notice`). Answered [`FromWorker::Classroom`].
     Demo { notice: Option<String> },
     /// Use this pack in its role and keep it in this browser. Answered

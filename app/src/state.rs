@@ -243,7 +243,7 @@ impl AppState {
                 Vec::new()
             }
             Action::Import(saved) => {
-                let message = ToWorker::Import { files: saved.files.clone(), mapping: saved.mapping.clone() };
+                let message = ToWorker::Import(saved.clone());
                 self.pending_import = Some(saved);
                 vec![Effect::Post(message)]
             }
@@ -576,7 +576,7 @@ mod tests {
     impl Sim {
         /// The page's start: the worker says it is ready, loads, probes; the first run is posted.
         fn started(gpu: Result<String, String>) -> Self {
-            let (engine, started) = Engine::start(demo_models(), Vec::new(), None);
+            let (engine, started) = Engine::start(demo_models(), Vec::new(), None, Vec::new());
             let mut sim = Sim { state: AppState::new(Thresholds::default()), engine, posted: Vec::new(), gpu };
             assert_eq!(sim.state.page(), Page::Loading);
             assert!(matches!(sim.heard(FromWorker::Ready)[..], [Effect::Start]));
@@ -616,7 +616,7 @@ mod tests {
             let probe = FromWorker::GpuProbed(self.gpu.clone());
             match message {
                 ToWorker::Start { .. } => panic!("the sim starts itself"),
-                ToWorker::Import { files, mapping } => vec![self.engine.import(&files, mapping.as_deref())],
+                ToWorker::Import(import) => vec![self.engine.import(&import)],
                 ToWorker::Demo { notice } => vec![self.engine.demo(notice)],
                 ToWorker::UsePack { file, bytes, origin } => match self.engine.open(&file, bytes, origin) {
                     Ok((reply, _)) => vec![reply, probe],
@@ -962,8 +962,8 @@ mod tests {
 
     #[test]
     fn a_saved_import_that_fails_is_forgotten_and_a_stopped_worker_is_said() {
-        let files = [UploadedFile { name: "x.csv".into(), bytes: b"nothing,useful\n".to_vec() }];
-        let (engine, started) = Engine::start(demo_models(), Vec::new(), Some((&files, None)));
+        let saved = SavedImport { files: vec![UploadedFile { name: "x.csv".into(), bytes: b"nothing,useful\n".to_vec() }], mapping: None };
+        let (engine, started) = Engine::start(demo_models(), Vec::new(), Some(&saved), Vec::new());
         let mut state = AppState::new(Thresholds::default());
         let effects = state.update(Action::Worker(Box::new(engine.loaded(&started))));
         assert!(matches!(effects[..], [Effect::ForgetImport]));

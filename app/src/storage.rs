@@ -17,10 +17,16 @@ use crate::dashboard::levels::Thresholds;
 const IMPORT_KEY: &str = "classlens.import.v1";
 const THRESHOLDS_KEY: &str = "classlens.thresholds.v1";
 
-#[derive(Debug, Clone, PartialEq)]
+/// An import as the page keeps it and sends it to the worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SavedImport {
     pub files: Vec<UploadedFile>,
     pub mapping: Option<String>,
+}
+
+/// What the page says when a kept import no longer loads (it is forgotten, and the demo shown).
+pub fn lost_import(error: &str) -> String {
+    format!("The saved data could not be read again and was forgotten: {error}")
 }
 
 #[derive(Serialize, Deserialize)]

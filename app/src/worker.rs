@@ -15,13 +15,13 @@ use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
-use crate::classroom::UploadedFile;
 use crate::driver::{self, Dkt};
 use crate::engine::Engine;
 use crate::pack_store;
 use crate::packs::Models;
 use crate::protocol::{self, FromWorker, ToWorker};
 use crate::scorer::ScorerEvent;
+use crate::storage::SavedImport;
 
 /// Whether this code runs in a worker (no window), not in the page.
 pub fn in_worker() -> bool {
@@ -68,8 +68,8 @@ struct Worker {
 
 impl Worker {
     fn handle(self: Rc<Self>, message: ToWorker) {
-        if let ToWorker::Start { base, saved, mapping, notice } = message {
-            wasm_bindgen_futures::spawn_local(async move { self.start(base, saved, mapping, notice).await });
+        if let ToWorker::Start { base, saved, notice } = message {
+            wasm_bindgen_futures::spawn_local(async move { self.start(base, saved, notice).await });
             return;
         }
         // The page sends nothing else before `Loaded`.
@@ -77,7 +77,7 @@ impl Worker {
         let Some(engine) = slot.as_mut() else { return post(&FromWorker::LoadFailed("a message came before the models were loaded".into())) };
         match message {
             ToWorker::Start { .. } => unreachable!("handled above"),
-            ToWorker::Import { files, mapping } => post(&engine.import(&files, mapping.as_deref())),
+            ToWorker::Import(import) => post(&engine.import(&import)),
             ToWorker::Demo { notice } => post(&engine.demo(notice)),
             ToWorker::UsePack { file, bytes, origin } => match engine.open(&file, bytes, origin) {
                 Err(why) => post(&FromWorker::PackRefused(why)),
@@ -138,7 +138,7 @@ impl Worker {
     }
 
     /// The demo's packs with the kept ones, and the saved import or the demo classroom.
-    async fn start(self: Rc<Self>, base: String, saved: Option<Vec<UploadedFile>>, mapping: Option<String>, notice: Option<String>) {
+    async fn start(self: Rc<Self>, base: String, saved: Option<SavedImport>, notice: Option<String>) {
         post(&FromWorker::Loading("Fetching the demo packs…".into()));
         let demo = match driver::load_demo_models(&base).await {
             Ok(m) => m,
@@ -151,12 +151,11 @@ impl Worker {
         };
         let what = if saved.is_some() { "Reading your saved data…" } else { "Generating the demo classroom…" };
         post(&FromWorker::Loading(what.into()));
-        let (engine, mut started) = Engine::start(demo.clone(), kept, saved.as_deref().map(|f| (f, mapping.as_deref())));
+        let (engine, started) = Engine::start(demo.clone(), kept, saved.as_ref(), notice.into_iter().chain(unread).collect());
         for role in &started.dropped {
             // Removed, so the notice is said once, not at every visit.
             let _ = pack_store::forget(*role).await;
         }
-        started.notice = [notice, started.notice.take(), unread].into_iter().flatten().reduce(|a, b| format!("{a} {b}"));
         post(&engine.loaded(&started));
         *self.engine.borrow_mut() = Some(engine);
         *self.demo.borrow_mut() = Some(demo);

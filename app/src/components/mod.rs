@@ -75,13 +75,12 @@ impl Store {
                     Some(Ok(s)) => (Some(s), None),
                     Some(Err(e)) => {
                         storage::forget_import();
-                        (None, Some(format!("The saved data could not be read again and was forgotten: {e}")))
+                        (None, Some(storage::lost_import(&e)))
                     }
                     None => (None, None),
                 };
                 let base = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
-                let mapping = saved.as_ref().and_then(|s| s.mapping.clone());
-                self.post(&ToWorker::Start { base, saved: saved.map(|s| s.files), mapping, notice });
+                self.post(&ToWorker::Start { base, saved, notice });
             }
             Effect::Rendered => leptos::task::spawn_local(async {
                 // After a yield the outcome is in the DOM: `classlens-ready` means "rendered".
