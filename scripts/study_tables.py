@@ -13,13 +13,13 @@ for report in sorted(runs.glob("*/report.json")):
     seed, inf, kind = name.split("-", 2)
     for m in json.loads(report.read_text())["methods"]:
         method = m["method"]
-        if method in ("popularity", "knn"):
+        if method in ("popularity", "knn", "continue_pop", "pop_unread"):
             method = f"{method} (in {kind} run)"
         for a in m["aggregate"]:
             cells.setdefault((inf, method, a["eval_type"], a["n"]), []).append(100 * a["hits_at_n"])
 
 for inf in sorted({k[0] for k in cells}, reverse=True):
-    methods = ["individual", "study", "popularity (in study run)", "knn (in study run)"]
+    methods = ["individual", "study", "popularity (in study run)", "knn (in study run)", "continue_pop (in study run)", "pop_unread (in study run)"]
     print(f"\n### Influence {inf[3:]}: hits@n %, mean over seeds (min-max)\n")
     print("| reads | n | " + " | ".join(methods) + " |")
     print("|---|---|" + "---|" * len(methods))

@@ -205,7 +205,7 @@ fn train_study_then_recommend_on_a_generated_classroom() {
     let model = t.path().join("study");
     let out = run(&train_study_args("study", p(&activity), p(&model), "20"));
     let table = String::from_utf8_lossy(&out.stdout);
-    for needle in ["study", "popularity", "knn", "non_continuation", "non_history"] {
+    for needle in ["study", "popularity", "knn", "continue_pop", "pop_unread", "non_continuation", "non_history"] {
         assert!(table.contains(needle), "{needle} missing from:\n{table}");
     }
     for f in [
@@ -219,6 +219,8 @@ fn train_study_then_recommend_on_a_generated_classroom() {
         "report.json",
         "baselines/knn/aggregate.csv",
         "baselines/popularity/per_student.csv",
+        "baselines/continue_pop/aggregate.csv",
+        "baselines/pop_unread/aggregate.csv",
     ] {
         assert!(model.join(f).exists(), "{f} missing");
     }

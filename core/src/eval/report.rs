@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::data::Interactions;
 use crate::eval::hits::{AggregateHits, EvalType, StudentHits, aggregate, score_per_read};
-use crate::models::baselines::{ItemKnn, KnnConfig, PerRead, PopularityConfig, knn, most_popular, without_first_read};
+use crate::models::baselines::{ItemKnn, KnnConfig, PerRead, PopularityConfig, continuation_then_popular, knn, most_popular, without_first_read};
 use crate::models::study::infer::per_read;
 use crate::models::study::net::{Recommender, RecommenderConfig};
 use crate::sequences::study::{StudentReads, StudyData, TitleVocab};
@@ -34,16 +34,26 @@ impl MethodHits {
     }
 }
 
-/// The most-popular and KNN baselines on `eval` (KNN fitted on `train_seqs`), scored on the
-/// reads a model can be scored on (each student's reads after the first).
+/// The baselines on `eval`, scored on the reads a model can be scored on (each student's reads
+/// after the first), in this order: classroom popularity (`popularity`), item KNN fitted on
+/// `train_seqs` (`knn`), the previous read's title then popularity (`continue_pop`), and
+/// popularity without the titles the student already read (`pop_unread`).
 pub fn baselines(train_seqs: &[StudentReads], eval_data: &Interactions, eval: &StudyData, vocab: &TitleVocab, ns: &[usize]) -> Vec<MethodHits> {
     let n = ns.iter().copied().max().unwrap_or(20);
-    let pop = most_popular(&eval.seqs, &eval.classrooms, vocab, &PopularityConfig { n, ..Default::default() });
+    let config = PopularityConfig { n, ..Default::default() };
+    let pop = most_popular(&eval.seqs, &eval.classrooms, vocab, &config);
     let knn_cfg = KnnConfig { n, ..Default::default() };
     let item_knn = ItemKnn::fit(train_seqs, vocab, &knn_cfg);
     let knn_out = knn(&eval.seqs, &item_knn, vocab, &knn_cfg);
+    let cont = continuation_then_popular(&eval.seqs, &eval.classrooms, vocab, &config);
+    let unread = most_popular(&eval.seqs, &eval.classrooms, vocab, &PopularityConfig { exclude_read: true, ..config });
     let score = |out: PerRead| score_per_read(eval_data, &eval.seqs, &without_first_read(out), vocab, ns);
-    vec![MethodHits::new("popularity", score(pop)), MethodHits::new("knn", score(knn_out))]
+    vec![
+        MethodHits::new("popularity", score(pop)),
+        MethodHits::new("knn", score(knn_out)),
+        MethodHits::new("continue_pop", score(cont)),
+        MethodHits::new("pop_unread", score(unread)),
+    ]
 }
 
 /// A model's suggestions before every read of `eval` (after each student's first), scored, and
@@ -74,7 +84,7 @@ pub fn model_hits(
 pub fn comparison_table(methods: &[MethodHits], ns: &[usize]) -> String {
     let mut out = format!("{:<18} {:>4}", "reads", "n");
     for m in methods {
-        out += &format!(" {:>11}", m.method);
+        out += &format!(" {:>12}", m.method);
     }
     out.push('\n');
     for t in EvalType::EACH {
@@ -82,8 +92,8 @@ pub fn comparison_table(methods: &[MethodHits], ns: &[usize]) -> String {
             out += &format!("{:<18} {:>4}", t.as_str(), n);
             for m in methods {
                 out += &match m.get(t, n) {
-                    Some(h) => format!(" {:>10.2}%", 100.0 * h),
-                    None => format!(" {:>11}", "n/a"),
+                    Some(h) => format!(" {:>11.2}%", 100.0 * h),
+                    None => format!(" {:>12}", "n/a"),
                 };
             }
             out.push('\n');
@@ -112,7 +122,14 @@ mod tests {
         let y: Vec<&StudentHits> = pop.per_student.iter().filter(|h| h.student == "y").collect();
         assert_eq!(y.iter().map(|h| (h.scored, h.hits)).collect::<Vec<_>>(), [(1, 0), (1, 0), (1, 0)], "one scored read per type");
         assert!(pop.per_student.iter().all(|h| h.student != "x"), "x has a single read: nothing to score");
+        let names: Vec<&str> = tables.iter().map(|m| m.method.as_str()).collect();
+        assert_eq!(names, ["popularity", "knn", "continue_pop", "pop_unread"]);
+        // Before y's B the current title is A: continue_pop suggests A, a miss; pop_unread leaves
+        // out A, which y read, and suggests B: a hit.
+        let y_hits = |m: &MethodHits| m.per_student.iter().filter(|h| h.student == "y").map(|h| (h.scored, h.hits)).collect::<Vec<_>>();
+        assert_eq!(y_hits(&tables[2]), [(1, 0); 3]);
+        assert_eq!(y_hits(&tables[3]), [(1, 1); 3]);
         let text = comparison_table(&tables, &[1]);
-        assert!(text.contains("popularity") && text.contains("non_continuation"), "{text}");
+        assert!(text.contains("popularity") && text.contains("continue_pop") && text.contains("non_continuation"), "{text}");
     }
 }

@@ -12,6 +12,10 @@
 //!   own earlier reads count too).
 //! - [`ItemKnn`]: item-item cosine similarity from training students' sequences, candidates
 //!   scored by summed similarity to the student's most recent distinct titles.
+//! - [`continuation_then_popular`]: the title the student read last first (a book is read over
+//!   several sessions), then [`most_popular`]'s list. With [`most_popular`]'s `exclude_read`, the
+//!   "something new" list: popularity without the titles the student already read. Both are the
+//!   baselines a reviewer asks for beside a sequence model (issue 15).
 
 use std::collections::{HashMap, HashSet};
 
@@ -124,6 +128,25 @@ pub fn most_popular(seqs: &[StudentReads], classrooms: &[Classroom], vocab: &Tit
                     read_before.insert(s.reads[k].title);
                 }
             }
+        }
+    }
+    out
+}
+
+/// "Continue the current title, then classroom popularity": before each read after a student's
+/// first, the title of their previous read (when recommendable), then [`most_popular`]'s list
+/// without it, `config.n` in all. Before a first read there is no current title: popularity.
+pub fn continuation_then_popular(seqs: &[StudentReads], classrooms: &[Classroom], vocab: &TitleVocab, config: &PopularityConfig) -> PerRead {
+    let mut out = most_popular(seqs, classrooms, vocab, config);
+    for (s, lists) in seqs.iter().zip(out.iter_mut()) {
+        for (k, list) in lists.iter_mut().enumerate().skip(1) {
+            let current = s.reads[k - 1].title;
+            if !vocab.is_recommendable(current) {
+                continue;
+            }
+            list.retain(|&t| t != current);
+            list.insert(0, current);
+            list.truncate(config.n);
         }
     }
     out
@@ -321,6 +344,33 @@ mod tests {
         // x before its reads on Jan 10 (x read C and B before): B excluded, then D; C excluded.
         assert_eq!(excluding[0][2], [6, 3]);
         assert_eq!(excluding[0][3], [6], "A, read just before, is excluded too");
+    }
+
+    #[test]
+    fn continuation_puts_the_previous_title_first_then_popularity() {
+        // Vocabulary ids: A=3, B=4, C=5.
+        let (v, seqs, rooms) = setup(
+            &[
+                ("x", "B", day(2021, 1, 1)),
+                ("y", "A", day(2021, 1, 2)),
+                ("y", "C", day(2021, 1, 3)),
+                ("y", "NEW", day(2021, 1, 4)),
+                ("y", "A", day(2021, 1, 5)),
+            ],
+            &["A", "B", "C"],
+        );
+        let config = PopularityConfig { days: 28, n: 2, exclude_read: false };
+        let pop = most_popular(&seqs, &rooms, &v, &config);
+        let cont = continuation_then_popular(&seqs, &rooms, &v, &config);
+        assert_eq!(cont[1][0], pop[1][0], "before a first read: popularity");
+        // Before y's C (Jan 3): A (read last) first, then popularity without A: B.
+        assert_eq!(pop[1][1], [3, 4]);
+        assert_eq!(cont[1][1], [3, 4]);
+        // Before y's NEW (Jan 4): C first, then popularity's A (B and A tie at one read; A's id is lower).
+        assert_eq!(cont[1][2], [5, 3]);
+        // Before y's A (Jan 5): the previous read is out of the vocabulary: popularity alone.
+        assert_eq!(cont[1][3], pop[1][3]);
+        assert!(cont.iter().flatten().all(|l| l.len() == 2 && l.iter().all(|&t| v.is_recommendable(t))));
     }
 
     #[test]
