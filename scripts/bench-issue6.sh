@@ -53,7 +53,7 @@ $CL distill --teacher "$R/c40-dkt" --student-size 24 --data "$C/skill_builder_da
 
 # 4. STUDY (the demo pack's teacher: width 64) and its width-32 students; BST.
 $CL train study --train-data "$C/student_activity.csv" --out "$R/c40-study" --steps 600 --d-model 64 --heads 4 --layers 2 \
-  --d-ff 128 --seq-len 65 --seed 7 --eval-every 200 --save-every 200 --quiet > "$OUT/c40-study.txt"
+  --d-ff 128 --seq-len 65 --seed 7 --eval-every 200 --save-every 200 --select-frac 0 --quiet > "$OUT/c40-study.txt"
 $CL distill --teacher "$R/c40-study" --student-size 32 --data "$C/student_activity.csv" --out "$R/c40-study-kd32" \
   --alone "$R/c40-study-alone32" --temperature 2 --json "$OUT/distill-c40-study.json" --quiet > "$OUT/distill-c40-study.txt"
 unset RAYON_NUM_THREADS

@@ -15,10 +15,13 @@ STEPS=${STEPS:-750}
 
 # 1. Hits@n: 3 seeds x influence on (0.6) / off (0) x {Individual, STUDY}, on a generated
 #    classroom of 1200 students (10 schools x 4 classes x 30) over 180 days; 20% of the classes
-#    held out for evaluation. The baselines are scored in every run, on the same reads.
+#    held out for evaluation. The baselines are scored in every run, on the same reads. The
+#    tables were made before `train` chose its step on selection classrooms: SELECT_FRAC=0
+#    (the default here) keeps their protocol, the last of $STEPS steps on all training classes.
+SELECT_FRAC=${SELECT_FRAC:-0}
 train() { # kind data out [extra flags]
   local kind=$1 data=$2 out=$3; shift 3
-  $CL train "$kind" --train-data "$data" --out "$out" --steps "$STEPS" --quiet "$@" > "$out.table.txt" 2> "$out.log"
+  $CL train "$kind" --train-data "$data" --out "$out" --steps "$STEPS" --select-frac "$SELECT_FRAC" --quiet "$@" > "$out.table.txt" 2> "$out.log"
 }
 for seed in 1 2 3; do
   for inf in 0.6 0; do

@@ -335,13 +335,13 @@ fn study(a: &DistillArgs) -> Result<Table> {
         }
     };
     if let Some(dir) = &a.alone {
-        train_recommender_with(&train, &valid, &vocab, &run, None, dir, a.resume, &mut log)?;
+        train_recommender_with(&train, &valid, None, &vocab, &run, None, dir, a.resume, &mut log)?;
         rows.push(row("student alone", &StudyModel::load(dir)?)?);
     }
     let mut kd = run.clone();
     kd.distill = Some(RecDistillConfig { teacher: a.teacher.display().to_string(), temperature: a.temperature, alpha: a.alpha });
     let t = RecTeacher { model: &teacher.model, config: &teacher.run.model };
-    train_recommender_with(&train, &valid, &vocab, &kd, Some(&t), &a.out, a.resume, &mut log)?;
+    train_recommender_with(&train, &valid, None, &vocab, &kd, Some(&t), &a.out, a.resume, &mut log)?;
     rows.push(row("distilled student", &StudyModel::load(&a.out)?)?);
     Ok(Table { kind: "study", teacher: a.teacher.display().to_string(), alpha: a.alpha, temperature: a.temperature, rows })
 }

@@ -13,7 +13,7 @@ use classlens_core::infer::recommend::{Request, recommend as infer_recommend};
 use classlens_core::io::write_atomic;
 use classlens_core::models::device::reference_device;
 use classlens_core::models::study::net::{RecommenderConfig, RecommenderKind};
-use classlens_core::models::study::train::{RecProgress, train_recommender};
+use classlens_core::models::study::train::{RecProgress, train_recommender_with};
 use classlens_core::models::study::{RecBackend, RecRunConfig, RecTrainConfig, StudyModel};
 use classlens_core::runs::{SPLIT_FILE, Split, canonical, read_split, write_split};
 use classlens_core::sequences::study::{PackConfig, StudyReport, TitleVocab, build_study, split_by_classroom};
@@ -55,6 +55,15 @@ pub struct TrainArgs {
     /// Share of classrooms held out when there is no --valid-data.
     #[arg(long, default_value_t = 0.2)]
     pub valid_frac: f64,
+    /// Share of the *training* classrooms held out to choose the step kept: the lowest loss on
+    /// them, scored every --eval-every steps (never on the validation classrooms reported).
+    /// 0 trains on all of them and keeps the last step.
+    #[arg(long, default_value_t = 0.1)]
+    pub select_frac: f64,
+    /// Stop after this many scores on the selection classrooms without a lower loss (0: run
+    /// every --steps).
+    #[arg(long, default_value_t = 4)]
+    pub patience: usize,
     /// Output directory.
     #[arg(long)]
     pub out: PathBuf,
@@ -166,7 +175,10 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
         Some(path) => (all, load_reads(&a.data_args, path)?),
         None => split_by_classroom(&all, a.valid_frac, a.seed).map_err(anyhow::Error::msg)?,
     };
-    let vocab = TitleVocab::from_training(&train_data, a.vocab_size);
+    // The selection classrooms: cut from the training data, so the step kept is never chosen on
+    // the classrooms reported. Too few classrooms to cut any: the last step is kept.
+    let (fit_data, select_data) = split_by_classroom(&train_data, a.select_frac, a.seed ^ 0x5e1e_c7ed).map_err(|e| anyhow::anyhow!("--select-frac: {e}"))?;
+    let vocab = TitleVocab::from_training(&fit_data, a.vocab_size);
     // Which students (the held-out classrooms' students) the model never trains on: written
     // before training, like DKT's, so `eval study` scores only them and a resume checks it
     // continues the same split.
@@ -186,10 +198,19 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
             write_split(&a.out, &split)?;
         }
     }
-    let train = build_study(&train_data, &vocab, &pack);
+    let train = build_study(&fit_data, &vocab, &pack);
     let valid = build_study(&valid_data, &vocab, &pack);
+    let select = build_study(&select_data, &vocab, &pack);
     warn_report("training data", &train.report);
     warn_report("validation data", &valid.report);
+    let select = if select.rows.is_empty() {
+        if a.select_frac > 0.0 && !a.quiet {
+            eprintln!("warning: --select-frac {} holds out no training classroom here: the last step is kept", a.select_frac);
+        }
+        None
+    } else {
+        Some(select)
+    };
     if valid.rows.is_empty() {
         bail!("no validation reads: pass --valid-data or a --valid-frac that holds out at least one classroom");
     }
@@ -217,13 +238,15 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
         eval_every: a.eval_every,
         save_every: a.save_every,
         backend,
+        select_frac: a.select_frac,
+        patience: if select.is_some() { a.patience } else { 0 },
     };
     train_cfg.validate().map_err(anyhow::Error::msg)?;
     let run = RecRunConfig::new(model, pack, train_cfg);
     if !a.quiet {
         let (t, v) = (&train.report, &valid.report);
         eprintln!(
-            "{}: {} titles in the vocabulary; train {} students, {} reads, {} classrooms, {} rows; valid {} students, {} reads, {} rows",
+            "{}: {} titles in the vocabulary; train {} students, {} reads, {} classrooms, {} rows; valid {} students, {} reads, {} rows; {} classrooms to choose the step on",
             kind.as_str(),
             vocab.num_titles(),
             t.students,
@@ -232,7 +255,8 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
             t.rows,
             v.students,
             v.reads,
-            v.rows
+            v.rows,
+            select.as_ref().map_or(0, |s| s.report.classrooms)
         );
     }
     let bar = ProgressBar::new(a.steps as u64);
@@ -253,7 +277,7 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
         }
     }
     let quiet = a.quiet;
-    train_recommender(&train, &valid, &vocab, &run, &a.out, a.resume, &mut |p| match p {
+    train_recommender_with(&train, &valid, select.as_ref(), &vocab, &run, None, &a.out, a.resume, &mut |p| match p {
         RecProgress::Start { from, .. } => {
             if from > 0 && !quiet {
                 bar.suspend(|| eprintln!("resuming after step {from}"));
@@ -268,8 +292,19 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
             let v = r.valid.map_or(String::new(), |v| {
                 format!(", valid loss {:.3}, hits@1 {:.3}, hits@5 {:.3}, hits@20 {:.3}", v.loss, v.hits_at_1, v.hits_at_5, v.hits_at_20)
             });
+            let s = r.select.map_or(String::new(), |s| format!(", selection loss {:.3}", s.loss));
             if !quiet {
-                bar.suspend(|| eprintln!("step {}: train loss {:.3}, {:.0} tokens/s{v}", r.step, r.train_loss, r.tokens_per_sec));
+                bar.suspend(|| eprintln!("step {}: train loss {:.3}, {:.0} tokens/s{s}{v}", r.step, r.train_loss, r.tokens_per_sec));
+            }
+        }
+        RecProgress::Stopped { step, kept } => {
+            if !quiet {
+                bar.suspend(|| {
+                    eprintln!(
+                        "stopped after step {step}: the selection loss has not improved since step {} ({:.3}), whose weights are kept",
+                        kept.step, kept.loss
+                    )
+                });
             }
         }
     })?;

@@ -45,6 +45,14 @@ pub struct RecTrainConfig {
     pub eval_every: usize,
     pub save_every: usize,
     pub backend: RecBackend,
+    /// Share of the training classrooms held out to choose the step kept (the lowest loss on
+    /// them, scored every `eval_every` steps); 0 keeps the last step. Recorded so a resume
+    /// checks it; the CLI makes the cut.
+    #[serde(default)]
+    pub select_frac: f64,
+    /// Stop after this many scores without a lower loss on the selection classrooms (0: never).
+    #[serde(default)]
+    pub patience: usize,
 }
 
 impl Default for RecTrainConfig {
@@ -59,6 +67,8 @@ impl Default for RecTrainConfig {
             eval_every: 250,
             save_every: 250,
             backend: RecBackend::Flex,
+            select_frac: 0.0,
+            patience: 0,
         }
     }
 }
@@ -73,6 +83,9 @@ impl RecTrainConfig {
         }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
             return Err(format!("--learning-rate must be positive, got {}", self.learning_rate));
+        }
+        if !(0.0..1.0).contains(&self.select_frac) {
+            return Err(format!("--select-frac must be in [0, 1), got {}", self.select_frac));
         }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
             return Err(format!("--weight-decay must be at least 0, got {}", self.weight_decay));

@@ -7,9 +7,15 @@
 //! shuffles), and dropout is reseeded from `(seed, s)` at every step, so a run resumed from the
 //! checkpoint of step `s` continues exactly as the uninterrupted run would.
 //!
-//! A model directory holds `config.json` ([`RecRunConfig`]), `vocab.json`, `model.bpk` (the final
-//! weights), `history.json` and `checkpoints/step-NNNNNNNN/` (model, optimizer, then `state.json`
-//! as the commit marker; the newest two are kept).
+//! With selection data (classrooms cut from the *training* data, never the ones reported), the
+//! step kept is the one with the lowest loss on them, and training stops itself once that loss
+//! has not improved for `patience` scores: a school's log is over-fitted long before the
+//! default step count, and the last step is not the best.
+//!
+//! A model directory holds `config.json` ([`RecRunConfig`]), `vocab.json`, `model.bpk` (the
+//! weights kept: the best selection step's, else the last), `best.bpk` (the best selection
+//! step's so far, while training), `history.json` and `checkpoints/step-NNNNNNNN/` (model,
+//! optimizer, then `state.json` as the commit marker; the newest two are kept).
 
 use std::path::Path;
 use web_time::Instant;
@@ -25,7 +31,7 @@ use crate::models::device::reference_device;
 use crate::models::study::net::{CountContext, Queries, RecBatch, Recommender, RecommenderConfig};
 use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE, VOCAB_FILE, write_run_file};
 use crate::runs::{
-    TrainError, clear_run_outputs, epoch_order, json_bytes, latest_checkpoint, load_burn_checkpoint, read_json, record_bytes, save_burn_checkpoint,
+    TrainError, clear_run_outputs, epoch_order, json_bytes, latest_checkpoint, load_burn_checkpoint, read_bytes, read_json, record_bytes, save_burn_checkpoint,
 };
 use crate::sequences::study::{Row, StudyData, TitleVocab};
 
@@ -46,6 +52,9 @@ pub struct EvalRecord {
     pub tokens: usize,
 }
 
+/// The weights of the best selection step so far, beside `model.bpk`.
+pub const BEST_FILE: &str = "best.bpk";
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepRecord {
     pub step: usize,
@@ -57,19 +66,46 @@ pub struct StepRecord {
     /// Read tokens (no SEP, no padding) per second.
     pub read_tokens_per_sec: f64,
     pub valid: Option<EvalRecord>,
+    /// On the selection classrooms, when there are some.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub select: Option<EvalRecord>,
+}
+
+/// The step with the lowest selection loss so far.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Kept {
+    pub step: usize,
+    pub loss: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct CheckpointState {
     step: usize,
     history: Vec<StepRecord>,
+    #[serde(default)]
+    best: Option<Kept>,
+    /// Selection scores since the best one.
+    #[serde(default)]
+    since_best: usize,
 }
 
 #[derive(Debug, Clone)]
 pub enum RecProgress {
-    Start { steps: usize, from: usize },
-    Step { step: usize, loss: f64, tokens_per_sec: f64 },
+    Start {
+        steps: usize,
+        from: usize,
+    },
+    Step {
+        step: usize,
+        loss: f64,
+        tokens_per_sec: f64,
+    },
     Record(StepRecord),
+    /// Training ended early: the selection loss stopped improving.
+    Stopped {
+        step: usize,
+        kept: Kept,
+    },
 }
 
 /// The rows of step `step`: consecutive slices of per-epoch seeded shuffles of `0..n`.
@@ -147,7 +183,7 @@ pub fn train_recommender(
     resume: bool,
     progress: &mut dyn FnMut(RecProgress),
 ) -> Result<Vec<StepRecord>, TrainError> {
-    train_recommender_with(train, valid, vocab, run, None, out, resume, progress)
+    train_recommender_with(train, valid, None, vocab, run, None, out, resume, progress)
 }
 
 /// One optimizer step after another on a run's training rows: the body of
@@ -248,11 +284,13 @@ impl<'a> RecStepper<'a> {
     }
 }
 
-/// [`train_recommender`], distilling from `teacher` when given (`run.distill` says how).
+/// [`train_recommender`], choosing the step kept on `select` when given (see the module docs)
+/// and distilling from `teacher` when given (`run.distill` says how).
 #[allow(clippy::too_many_arguments)]
 pub fn train_recommender_with(
     train: &StudyData,
     valid: &StudyData,
+    select: Option<&StudyData>,
     vocab: &TitleVocab,
     run: &RecRunConfig,
     teacher: Option<&RecTeacher<'_>>,
@@ -262,7 +300,7 @@ pub fn train_recommender_with(
 ) -> Result<Vec<StepRecord>, TrainError> {
     let mut stepper = RecStepper::new(train, vocab, run, teacher)?;
     let cfg = &run.train;
-    let mut state = CheckpointState { step: 0, history: Vec::new() };
+    let mut state = CheckpointState { step: 0, history: Vec::new(), best: None, since_best: 0 };
 
     let resumed = if resume { latest_checkpoint(out, |s: &CheckpointState| s.step) } else { None };
     if let Some((ckpt, saved)) = resumed {
@@ -287,7 +325,7 @@ pub fn train_recommender_with(
         (stepper.model, stepper.optim) = (Some(model), optim);
         state = saved;
     } else {
-        clear_run_outputs(out, &[MODEL_FILE, HISTORY_FILE])?;
+        clear_run_outputs(out, &[MODEL_FILE, HISTORY_FILE, BEST_FILE])?;
         write_run_file(out, CONFIG_FILE, &json_bytes(run))?;
         write_run_file(out, VOCAB_FILE, vocab.to_json().as_bytes())?;
     }
@@ -296,7 +334,8 @@ pub fn train_recommender_with(
     let seq_len = run.pack.seq_len();
     let (mut loss_sum, mut loss_n, mut window_rows, mut window_reads) = (0.0, 0usize, 0usize, 0usize);
     let mut window_start = Instant::now();
-    while state.step < cfg.steps {
+    let stopped = |s: &CheckpointState| cfg.patience > 0 && s.since_best >= cfg.patience;
+    while state.step < cfg.steps && !stopped(&state) {
         if let Some(done) = stepper.step(state.step) {
             loss_sum += done.loss;
             loss_n += 1;
@@ -315,11 +354,27 @@ pub fn train_recommender_with(
                 tokens_per_sec: (window_rows * seq_len) as f64 / elapsed,
                 read_tokens_per_sec: window_reads as f64 / elapsed,
                 valid: stepper.monitor(vocab, valid),
+                select: select.and_then(|s| stepper.monitor(vocab, s)),
             };
+            if let Some(sel) = &record.select {
+                if state.best.is_none_or(|b| sel.loss < b.loss) {
+                    // Written before the checkpoint that records it: a resume replays the
+                    // steps after its checkpoint exactly, so it writes the same file again.
+                    write_run_file(out, BEST_FILE, &record_bytes(&stepper.inference_model())?)?;
+                    state.best = Some(Kept { step: state.step, loss: sel.loss });
+                    state.since_best = 0;
+                } else {
+                    state.since_best += 1;
+                }
+            }
             state.history.push(record.clone());
             progress(RecProgress::Record(record));
             (loss_sum, loss_n, window_rows, window_reads) = (0.0, 0, 0, 0);
+            if let (true, Some(kept)) = (stopped(&state) && !last, state.best) {
+                progress(RecProgress::Stopped { step: state.step, kept });
+            }
         }
+        let last = last || stopped(&state);
         if state.step.is_multiple_of(cfg.save_every) || last {
             save_checkpoint(out, stepper.model(), &stepper.optim, &state)?;
         }
@@ -328,7 +383,11 @@ pub fn train_recommender_with(
             window_start = Instant::now();
         }
     }
-    write_run_file(out, MODEL_FILE, &record_bytes(&stepper.inference_model())?)?;
+    let kept = match state.best {
+        Some(_) => read_bytes(&out.join(BEST_FILE))?,
+        None => record_bytes(&stepper.inference_model())?,
+    };
+    write_run_file(out, MODEL_FILE, &kept)?;
     write_run_file(out, HISTORY_FILE, &json_bytes(&state.history))?;
     Ok(state.history)
 }
@@ -426,6 +485,39 @@ mod tests {
         let other = RecRunConfig { train: RecTrainConfig { learning_rate: 1e-2, ..run.train }, ..run.clone() };
         let err = train_recommender(&rows, &rows, &vocab, &other, part.path(), true, &mut |_| {}).unwrap_err();
         assert!(err.to_string().contains("different configuration"), "{err}");
+    }
+
+    #[test]
+    fn selection_keeps_the_best_step_and_stops_itself() {
+        let _turn = SEEDING.lock().unwrap_or_else(|e| e.into_inner());
+        let (vocab, rows, mut run) = tiny();
+        // Other classrooms of the same world to choose on; a high rate over-fits the tiny data.
+        let other = synth_reads(&SynthConfig { seed: 99, ..SynthConfig::small() });
+        let select = build_study(&other, &vocab, &run.pack);
+        run.train = RecTrainConfig { steps: 300, eval_every: 5, save_every: 5, patience: 3, learning_rate: 3e-2, select_frac: 0.1, ..run.train };
+        let dir = tempfile::tempdir().unwrap();
+        let mut stopped = None;
+        let history = train_recommender_with(&rows, &rows, Some(&select), &vocab, &run, None, dir.path(), false, &mut |p| {
+            if let RecProgress::Stopped { step, kept } = p {
+                stopped = Some((step, kept));
+            }
+        })
+        .unwrap();
+        let losses: Vec<(usize, f64)> = history.iter().map(|r| (r.step, r.select.unwrap().loss)).collect();
+        let best = *losses.iter().min_by(|a, b| a.1.total_cmp(&b.1)).unwrap();
+        let (at, kept) = stopped.expect("the selection loss stopped improving before step 300");
+        assert_eq!((kept.step, kept.loss), best, "the lowest selection loss is kept");
+        assert_eq!(at, best.0 + 3 * 5, "stopped three scores after the best");
+        assert_eq!(history.last().unwrap().step, at);
+        // model.bpk holds the kept step's weights, not the last step's.
+        let loaded = StudyModel::load(dir.path()).unwrap();
+        let again = monitor(&loaded.model, &run.model, &vocab, &select.rows, &ctx(&select), 64, &reference_device()).unwrap();
+        assert!((again.loss - kept.loss).abs() < 1e-4, "{} vs {}", again.loss, kept.loss);
+        // Without selection data nothing is kept early: the last step's weights, all steps.
+        run.train.steps = 20;
+        let plain = train_recommender(&rows, &rows, &vocab, &run, dir.path(), false, &mut |_| {}).unwrap();
+        assert_eq!(plain.last().unwrap().step, 20);
+        assert!(!dir.path().join(BEST_FILE).exists(), "a fresh run removes the earlier run's best weights");
     }
 
     #[test]
