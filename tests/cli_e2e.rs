@@ -90,6 +90,11 @@ fn train_eval_mastery_on_the_built_in_classroom() {
     assert!(auc > 0.6, "held-out AUC {auc} is not well above chance");
     assert!(auc < oracle + 0.05, "held-out AUC {auc} is above the generator's own oracle AUC {oracle}: a leak");
     assert!(ev["per_skill"].as_array().unwrap().len() > 3);
+    // A pack records no split: `--split auto` refuses rather than score its training students.
+    let refused = bin().args(["eval", "dkt", "--model", p(&pack), "--data", p(&data)]).output().unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("pass --split all"), "{}", String::from_utf8_lossy(&refused.stderr));
+    run(&["eval", "dkt", "--model", p(&pack), "--data", p(&data), "--split", "all"]);
 
     // mastery as CSV: a header of skills, one row per chosen student, probabilities in [0, 1].
     let first_student = std::fs::read_to_string(&data).unwrap().lines().nth(1).unwrap().split(',').nth(2).unwrap().to_string();

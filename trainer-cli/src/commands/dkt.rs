@@ -172,7 +172,9 @@ pub(crate) fn print_report(name: &str, r: &classlens_core::metrics::BinaryReport
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum SplitArg {
-    /// The model's test students when they occur in --data, else every student.
+    /// The model's test students when --data is the file it was trained on; every student of
+    /// another file. Refused when that could score students the model trained on: a model
+    /// without a recorded test split (a pack, or a run with --test-frac 0) on unknown data.
     Auto,
     Test,
     Valid,
@@ -211,10 +213,19 @@ pub fn eval(a: EvalArgs) -> Result<()> {
     let split = read_split(&a.model)?;
     let keep: Option<HashSet<String>> = match (a.split, &split) {
         (SplitArg::All, _) => None,
-        (SplitArg::Auto, None) => None,
+        (SplitArg::Auto, None) => bail!(
+            "{} records no split (a pack, or a run without split.json), so `--split auto` cannot tell which students it trained on: pass --split all to score every student of {}",
+            a.model.display(),
+            a.data.display()
+        ),
         // Student ids only mean the same students in the file the split was cut from (line
         // formats number students by position).
-        (SplitArg::Auto, Some(s)) if s.is_data(&a.data) && !s.test.is_empty() => Some(s.test.iter().cloned().collect()),
+        (SplitArg::Auto, Some(s)) if s.is_data(&a.data) && s.test.is_empty() => bail!(
+            "{} was trained on {} with no test students (--test-frac 0): `--split auto` would score the students it trained on; pass --split valid, --split train or --split all",
+            a.model.display(),
+            a.data.display()
+        ),
+        (SplitArg::Auto, Some(s)) if s.is_data(&a.data) => Some(s.test.iter().cloned().collect()),
         (SplitArg::Auto, Some(_)) => None,
         (_, None) => bail!("{} has no {SPLIT_FILE}: use --split all", a.model.display()),
         (SplitArg::Test, Some(s)) => Some(s.test.iter().cloned().collect()),
