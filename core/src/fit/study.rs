@@ -18,7 +18,7 @@ use crate::models::device::reference_device;
 use crate::models::study::config::{RecBackend, RecRunConfig, RecTrainConfig};
 use crate::models::study::model::StudyModel;
 use crate::models::study::net::{Recommender, RecommenderConfig, RecommenderKind};
-use crate::models::study::train::RecStepper;
+use crate::models::study::train::{RecStepper, Selection};
 use crate::pack::{HeldOutScore, PackAbout, Quantization, write_recommender_about};
 use crate::sequences::split::check_fractions;
 use crate::sequences::study::{PackConfig, StudyData, TitleVocab, build_study, split_classrooms};
@@ -150,13 +150,8 @@ pub fn prepare_study(reads: &Interactions, source: &str, settings: &StudyFitSett
 impl StudyFitData {
     /// The training run, initialised from the settings' seed.
     pub fn start(&self) -> Result<StudyFit<'_>, String> {
-        Ok(StudyFit {
-            stepper: RecStepper::new(&self.train, &self.vocab, &self.run, None).map_err(|e| e.to_string())?,
-            data: self,
-            step: 0,
-            best: None,
-            since_best: 0,
-        })
+        let stepper = RecStepper::new(&self.train, &self.vocab, &self.run, None).map_err(|e| e.to_string())?;
+        Ok(StudyFit { stepper, data: self, step: 0, selection: Selection::default(), best: None })
     }
 
     /// `model` and classroom popularity on the test classrooms (never trained on, never used to
@@ -199,9 +194,10 @@ pub struct StudyFit<'a> {
     data: &'a StudyFitData,
     stepper: RecStepper<'a>,
     step: usize,
-    /// The best validation loss so far: (step, loss, hits@5, weights).
-    best: Option<(usize, f64, f64, Recommender)>,
-    since_best: usize,
+    /// The lowest validation loss so far, and when to stop (the CLI's rule).
+    selection: Selection,
+    /// That step's validation hits@5 and weights.
+    best: Option<(f64, Recommender)>,
 }
 
 impl StudyFit<'_> {
@@ -215,11 +211,11 @@ impl StudyFit<'_> {
 
     /// The step chosen so far and its validation loss and hits@5.
     pub fn best(&self) -> Option<(usize, f64, f64)> {
-        self.best.as_ref().map(|(s, l, h, _)| (*s, *l, *h))
+        self.selection.best.zip(self.best.as_ref()).map(|(k, (hits, _))| (k.step, k.loss, *hits))
     }
 
     fn finished(&self) -> bool {
-        self.step >= self.data.settings.steps || self.since_best >= self.data.settings.patience
+        self.step >= self.data.settings.steps || self.selection.stopped(self.data.settings.patience)
     }
 
     pub fn step(&mut self) -> StudyFitStep {
@@ -235,19 +231,16 @@ impl StudyFit<'_> {
             // No validation read to predict: prepare_study refuses such data.
             return StudyFitStep::Evaluated { loss, improved: false };
         };
-        let improved = self.best.as_ref().is_none_or(|b| record.loss < b.1);
+        let improved = self.selection.score(self.step, record.loss);
         if improved {
-            self.best = Some((self.step, record.loss, record.hits_at_5, self.stepper.inference_model()));
-            self.since_best = 0;
-        } else {
-            self.since_best += 1;
+            self.best = Some((record.hits_at_5, self.stepper.inference_model()));
         }
         StudyFitStep::Evaluated { loss, improved }
     }
 
     /// The weights of the best validation step.
     pub fn best_model(&self) -> Option<Recommender> {
-        self.best.as_ref().map(|b| b.3.clone())
+        self.best.as_ref().map(|b| b.1.clone())
     }
 }
 

@@ -78,15 +78,40 @@ pub struct Kept {
     pub loss: f64,
 }
 
+/// Which step to keep, and when to stop: the one rule of the CLI's runs and the page's fits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Selection {
+    #[serde(default)]
+    pub best: Option<Kept>,
+    /// Scores since the best one.
+    #[serde(default)]
+    pub since_best: usize,
+}
+
+impl Selection {
+    /// Records the selection loss of `step`; `true` when it is the lowest so far.
+    pub fn score(&mut self, step: usize, loss: f64) -> bool {
+        let improved = self.best.is_none_or(|b| loss < b.loss);
+        if improved {
+            (self.best, self.since_best) = (Some(Kept { step, loss }), 0);
+        } else {
+            self.since_best += 1;
+        }
+        improved
+    }
+
+    /// Whether `patience` scores have passed without a lower loss (never, for 0).
+    pub fn stopped(&self, patience: usize) -> bool {
+        patience > 0 && self.since_best >= patience
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct CheckpointState {
     step: usize,
     history: Vec<StepRecord>,
-    #[serde(default)]
-    best: Option<Kept>,
-    /// Selection scores since the best one.
-    #[serde(default)]
-    since_best: usize,
+    #[serde(flatten)]
+    selection: Selection,
 }
 
 #[derive(Debug, Clone)]
@@ -300,7 +325,7 @@ pub fn train_recommender_with(
 ) -> Result<Vec<StepRecord>, TrainError> {
     let mut stepper = RecStepper::new(train, vocab, run, teacher)?;
     let cfg = &run.train;
-    let mut state = CheckpointState { step: 0, history: Vec::new(), best: None, since_best: 0 };
+    let mut state = CheckpointState { step: 0, history: Vec::new(), selection: Selection::default() };
 
     let resumed = if resume { latest_checkpoint(out, |s: &CheckpointState| s.step) } else { None };
     if let Some((ckpt, saved)) = resumed {
@@ -334,8 +359,7 @@ pub fn train_recommender_with(
     let seq_len = run.pack.seq_len();
     let (mut loss_sum, mut loss_n, mut window_rows, mut window_reads) = (0.0, 0usize, 0usize, 0usize);
     let mut window_start = Instant::now();
-    let stopped = |s: &CheckpointState| cfg.patience > 0 && s.since_best >= cfg.patience;
-    while state.step < cfg.steps && !stopped(&state) {
+    while state.step < cfg.steps && !state.selection.stopped(cfg.patience) {
         if let Some(done) = stepper.step(state.step) {
             loss_sum += done.loss;
             loss_n += 1;
@@ -356,25 +380,21 @@ pub fn train_recommender_with(
                 valid: stepper.monitor(vocab, valid),
                 select: select.and_then(|s| stepper.monitor(vocab, s)),
             };
-            if let Some(sel) = &record.select {
-                if state.best.is_none_or(|b| sel.loss < b.loss) {
-                    // Written before the checkpoint that records it: a resume replays the
-                    // steps after its checkpoint exactly, so it writes the same file again.
-                    write_run_file(out, BEST_FILE, &record_bytes(&stepper.inference_model())?)?;
-                    state.best = Some(Kept { step: state.step, loss: sel.loss });
-                    state.since_best = 0;
-                } else {
-                    state.since_best += 1;
-                }
+            if let Some(sel) = &record.select
+                && state.selection.score(state.step, sel.loss)
+            {
+                // Written before the checkpoint that records it: a resume replays the steps
+                // after its checkpoint exactly, so it writes the same file again.
+                write_run_file(out, BEST_FILE, &record_bytes(&stepper.inference_model())?)?;
             }
             state.history.push(record.clone());
             progress(RecProgress::Record(record));
             (loss_sum, loss_n, window_rows, window_reads) = (0.0, 0, 0, 0);
-            if let (true, Some(kept)) = (stopped(&state) && !last, state.best) {
+            if let (true, Some(kept)) = (state.selection.stopped(cfg.patience) && !last, state.selection.best) {
                 progress(RecProgress::Stopped { step: state.step, kept });
             }
         }
-        let last = last || stopped(&state);
+        let last = last || state.selection.stopped(cfg.patience);
         if state.step.is_multiple_of(cfg.save_every) || last {
             save_checkpoint(out, stepper.model(), &stepper.optim, &state)?;
         }
@@ -383,7 +403,7 @@ pub fn train_recommender_with(
             window_start = Instant::now();
         }
     }
-    let kept = match state.best {
+    let kept = match state.selection.best {
         Some(_) => read_bytes(&out.join(BEST_FILE))?,
         None => record_bytes(&stepper.inference_model())?,
     };
@@ -485,6 +505,17 @@ mod tests {
         let other = RecRunConfig { train: RecTrainConfig { learning_rate: 1e-2, ..run.train }, ..run.clone() };
         let err = train_recommender(&rows, &rows, &vocab, &other, part.path(), true, &mut |_| {}).unwrap_err();
         assert!(err.to_string().contains("different configuration"), "{err}");
+    }
+
+    #[test]
+    fn selection_keeps_the_lowest_loss_and_counts_scores_since() {
+        let mut s = Selection::default();
+        assert!(s.score(10, 3.0) && s.score(20, 2.5));
+        assert!(!s.score(30, 2.5), "a tie is not an improvement");
+        assert!(!s.score(40, 2.7));
+        assert_eq!((s.best, s.since_best), (Some(Kept { step: 20, loss: 2.5 }), 2));
+        assert!(s.stopped(2) && !s.stopped(3) && !s.stopped(0), "patience 0 never stops");
+        assert!(s.score(50, 1.0) && !s.stopped(1));
     }
 
     #[test]
