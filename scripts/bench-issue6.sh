@@ -57,7 +57,7 @@ $CL train study --train-data "$C/student_activity.csv" --out "$R/c40-study" --st
 $CL distill --teacher "$R/c40-study" --student-size 32 --data "$C/student_activity.csv" --out "$R/c40-study-kd32" \
   --alone "$R/c40-study-alone32" --temperature 2 --json "$OUT/distill-c40-study.json" --quiet > "$OUT/distill-c40-study.txt"
 unset RAYON_NUM_THREADS
-$CL train bst --train-data "$C/student_activity.csv" --out "$R/c40-bst" --epochs 6 --lr-milestones 4,5 --seed 7 --quiet > "$OUT/c40-bst.txt"
+$CL train bst --train-data "$C/student_activity.csv" --out "$R/c40-bst" --epochs 6 --lr-milestones 4,5 --seed 7 --select-frac 0 --quiet > "$OUT/c40-bst.txt"
 cp "$R/c40-bst/history.json" "$OUT/c40-bst-history.json"
 
 # 5. Packs and latency, native and in the browser (CPU-wasm).

@@ -462,10 +462,14 @@ fn train_bst_then_distill_study_and_mf_on_a_generated_classroom() {
         "8",
         "--lr-milestones",
         "1",
+        "--select-frac",
+        "0.34",
         "--quiet",
     ]);
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("bst") && table.contains("popularity") && table.contains("non_history"), "{table}");
+    // One of the three training classrooms chose the epoch; the held-out one only reports.
+    assert_eq!(json(&bst.join("report.json"))["epoch_chosen_on"], "selection");
     let history = json(&bst.join("history.json"));
     assert_eq!(history.as_array().unwrap().len(), 2);
     assert!(history[1]["learning_rate"].as_f64().unwrap() < history[0]["learning_rate"].as_f64().unwrap(), "the step schedule lowered the rate");

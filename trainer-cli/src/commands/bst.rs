@@ -34,6 +34,11 @@ pub struct TrainArgs {
     pub data_args: DataArgs,
     #[arg(long, default_value_t = 0.2)]
     pub valid_frac: f64,
+    /// Share of the *training* classrooms held out to choose the epoch kept (the lowest loss on
+    /// them), so the classrooms reported never choose it. Data too small to cut one chooses on
+    /// the validation classrooms and says the scores are optimistic.
+    #[arg(long, default_value_t = 0.1)]
+    pub select_frac: f64,
     #[arg(long)]
     pub out: PathBuf,
     #[arg(long)]
@@ -96,19 +101,33 @@ pub fn train(a: TrainArgs) -> Result<()> {
         Some(path) => (all, load_reads(&a.data_args, path)?),
         None => split_by_classroom(&all, a.valid_frac, a.seed).map_err(anyhow::Error::msg)?,
     };
-    let vocab = TitleVocab::from_training(&train_data, a.vocab_size);
-    let context = ContextVocab::from_training(&train_data);
+    // The epoch is chosen on classrooms cut from the training data, never on those reported.
+    let (fit_data, select_data) = split_by_classroom(&train_data, a.select_frac, a.seed ^ 0x5e1e_c7ed).map_err(|e| anyhow::anyhow!("--select-frac: {e}"))?;
+    let vocab = TitleVocab::from_training(&fit_data, a.vocab_size);
+    let context = ContextVocab::from_training(&fit_data);
     // The packed rows are not used by BST; the sequences and classrooms are (the baselines).
     let pack = PackConfig::new(65, 65)?;
-    let train = build_study(&train_data, &vocab, &pack);
+    let train = build_study(&fit_data, &vocab, &pack);
     let valid = build_study(&valid_data, &vocab, &pack);
+    let select = build_study(&select_data, &vocab, &pack);
     warn_report("training data", &train.report);
     warn_report("validation data", &valid.report);
-    let train_ex = Examples::new(&train_data, &train.seqs, &vocab, &context);
+    let train_ex = Examples::new(&fit_data, &train.seqs, &vocab, &context);
     let valid_ex = Examples::new(&valid_data, &valid.seqs, &vocab, &context);
+    let select_ex = Examples::new(&select_data, &select.seqs, &vocab, &context);
     if valid_ex.index.is_empty() {
         bail!("no validation reads: pass --valid-data or a --valid-frac that holds out at least one classroom");
     }
+    let chosen_on = if select_ex.index.is_empty() {
+        eprintln!(
+            "warning: --select-frac {} holds out no training classroom here, so the epoch is chosen on the validation classrooms: their scores below are optimistic",
+            a.select_frac
+        );
+        "validation"
+    } else {
+        "selection"
+    };
+    let choose_ex = if select_ex.index.is_empty() { &valid_ex } else { &select_ex };
     let model = BstConfig {
         vocab_size: vocab.len(),
         d_model: a.d_model,
@@ -135,23 +154,25 @@ pub fn train(a: TrainArgs) -> Result<()> {
         lr_gamma: a.lr_gamma,
         clip: (!a.no_clip).then_some(a.clip),
         seed: a.seed,
+        select_frac: a.select_frac,
     };
     train_cfg.validate().map_err(anyhow::Error::msg)?;
     let run = BstRunConfig::new(model, train_cfg);
     if !a.quiet {
         eprintln!(
-            "bst: {} titles, {} schools, {} classes; {} training examples, {} validation examples; {} parameters",
+            "bst: {} titles, {} schools, {} classes; {} training examples, {} validation examples, {} to choose the epoch on; {} parameters",
             vocab.num_titles(),
             context.schools.len(),
             context.classes.len(),
             train_ex.index.len(),
             valid_ex.index.len(),
+            select_ex.index.len(),
             model.n_params()
         );
     }
     let quiet = a.quiet;
     let mut bar: Option<ProgressBar> = None;
-    train_bst(&train_ex, &valid_ex, &vocab, &context, &run, &a.out, a.resume, &mut |p| {
+    train_bst(&train_ex, choose_ex, &vocab, &context, &run, &a.out, a.resume, &mut |p| {
         if quiet {
             return;
         }
@@ -177,7 +198,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
                 if let Some(b) = bar.take() {
                     b.finish_and_clear();
                 }
-                let v = r.valid.map_or(String::new(), |v| format!(", valid loss {:.3}, hits@1 {:.3}, hits@10 {:.3}", v.loss, v.hits_at_1, v.hits_at_10));
+                let v = r.valid.map_or(String::new(), |v| format!(", {chosen_on} loss {:.3}, hits@1 {:.3}, hits@10 {:.3}", v.loss, v.hits_at_1, v.hits_at_10));
                 eprintln!(
                     "epoch {}: train loss {:.3}, lr {:.2e}, clip {}, {} of the steps clipped{v} ({:.1} s)",
                     r.epoch,
@@ -201,7 +222,10 @@ pub fn train(a: TrainArgs) -> Result<()> {
     let write = |name: &str, bytes: &[u8]| write_atomic(&out.join(name), bytes).with_context(|| format!("writing {}", out.join(name).display()));
     write("per_student.csv", per_student_csv(&methods[0].per_student)?.as_bytes())?;
     write("aggregate.csv", aggregate_csv(&methods[0].aggregate)?.as_bytes())?;
-    write("report.json", &serde_json::to_vec_pretty(&serde_json::json!({ "model": "bst", "params": model.n_params(), "methods": methods }))?)?;
+    write(
+        "report.json",
+        &serde_json::to_vec_pretty(&serde_json::json!({ "model": "bst", "params": model.n_params(), "epoch_chosen_on": chosen_on, "methods": methods }))?,
+    )?;
     println!("hits@n on the validation reads after each student's first (mean over students):");
     print!("{}", comparison_table(&methods, ns));
     Ok(())

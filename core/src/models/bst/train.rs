@@ -127,11 +127,25 @@ pub struct BstTrainConfig {
     /// docs). `None`: no clipping.
     pub clip: Option<f64>,
     pub seed: u64,
+    /// Share of the training classrooms the CLI held out to choose the epoch (recorded so a
+    /// resume checks it; 0 in runs from before it existed, which chose on their validation data).
+    #[serde(default)]
+    pub select_frac: f64,
 }
 
 impl Default for BstTrainConfig {
     fn default() -> Self {
-        Self { epochs: 10, batch_size: 64, learning_rate: 1e-3, weight_decay: 0.01, lr_milestones: vec![6, 8], lr_gamma: 0.3, clip: Some(1.0), seed: 0 }
+        Self {
+            epochs: 10,
+            batch_size: 64,
+            learning_rate: 1e-3,
+            weight_decay: 0.01,
+            lr_milestones: vec![6, 8],
+            lr_gamma: 0.3,
+            clip: Some(1.0),
+            seed: 0,
+            select_frac: 0.0,
+        }
     }
 }
 
