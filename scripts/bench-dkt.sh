@@ -31,7 +31,7 @@ cargo bench --locked --workspace --bench kernels 2>&1 | grep -E "^dkt|time:" | t
 for variant in "dkt:" "dktq:--problems --lr 0.002"; do
   name=${variant%%:*}; flags=${variant#*:}
   $CL train dkt --data $A/assist2009_pid_train1.csv --valid-frac 0.1 --test-frac 0 --epochs ${EPOCHS:-20} $flags --out runs/assist2009-$name --quiet
-  $CL eval dkt --model runs/assist2009-$name --data $A/assist2009_pid_valid1.csv --split all --json $OUT/assist2009-$name-valid1.json
+  $CL eval dkt --model runs/assist2009-$name --data $A/assist2009_pid_valid1.csv --split all --baselines-from $A/assist2009_pid_train1.csv --json $OUT/assist2009-$name-valid1.json
   $CL train dkt --data $A/assist2009_pid_train1.csv --valid-data $A/assist2009_pid_valid1.csv --epochs ${EPOCHS:-20} $flags --out runs/assist2009-$name-selvalid1 --quiet
   $CL eval dkt --model runs/assist2009-$name-selvalid1 --data $A/assist2009_pid_valid1.csv --split all --json $OUT/assist2009-$name-selvalid1.json
 done

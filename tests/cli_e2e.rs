@@ -62,6 +62,11 @@ fn train_eval_mastery_on_the_built_in_classroom() {
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("test: AUC") && stdout.contains("baseline: each skill's mean, test: AUC"), "{stdout}");
+    assert!(stdout.contains("baseline: BKT per skill (EM), test: AUC"), "{stdout}");
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(model.join("test_metrics.json")).unwrap()).unwrap();
+    assert_eq!(m["bkt"]["n"], m["baseline"]["n"], "BKT is scored on the same steps as the baseline");
+    let params = m["bkt_params"].as_object().unwrap().values().next().unwrap();
+    assert!(["prior", "learn", "guess", "slip"].iter().all(|k| params[k].as_f64().is_some_and(|v| (0.0..=1.0).contains(&v))), "{params}");
 
     // The pack says what the model was trained on and its held-out score beside the baseline,
     // as test_metrics.json and split.json record them.

@@ -1,6 +1,7 @@
 //! Models, one folder per model: the inference model apart from its trainer.
 //!
 //! - [`dkt`]: knowledge tracing (plain and problem-aware DKT);
+//! - [`bkt`]: Bayesian Knowledge Tracing per skill (EM), the baseline teachers know;
 //! - [`study`]: STUDY and Individual reading suggestions;
 //! - [`bst`]: the Behaviour Sequence Transformer baseline;
 //! - [`mf`]: matrix factorisation (MSE, BPR);
@@ -11,6 +12,7 @@
 //! packed sgemm) and [`soft_targets`] (distillation losses).
 
 pub mod baselines;
+pub mod bkt;
 pub mod bst;
 pub mod device;
 pub mod dkt;

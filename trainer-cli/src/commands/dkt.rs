@@ -7,6 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use classlens_core::infer::mastery::{MasteryTable, mastery_table};
 use classlens_core::io::write_atomic;
+use classlens_core::models::bkt::{Bkt, BktConfig};
 use classlens_core::models::dkt::train::{evaluate_dkt, skill_mean_baseline, train_dkt};
 use classlens_core::models::dkt::{DktModel, DktTrainConfig, Engine};
 use classlens_core::runs::{SPLIT_FILE, Split, canonical, read_split, write_split};
@@ -151,9 +152,17 @@ pub fn train(a: TrainArgs) -> Result<()> {
         let model = DktModel::load(&a.out)?;
         let ev = evaluate_dkt(&model.weights, &model.vocab, &splits.test, a.window);
         let baseline = skill_mean_baseline(&splits.train, &splits.test, splits.vocab.len(), a.window);
+        // BKT per skill, fitted by EM on the same training students, scored on the same steps.
+        let bkt = Bkt::fit(&splits.train, splits.vocab.len(), &BktConfig::default());
+        let bkt_report = bkt.report(&splits.test, a.window);
         print_report("test", &ev.overall);
         print_report("baseline: each skill's mean, test", &baseline);
-        let metrics = serde_json::json!({ "overall": ev.overall, "per_skill": ev.per_skill, "baseline": baseline });
+        print_report("baseline: BKT per skill (EM), test", &bkt_report);
+        let bkt_params: serde_json::Map<String, serde_json::Value> =
+            splits.vocab.names().iter().zip(&bkt.skills).map(|(skill, p)| (skill.clone(), serde_json::json!(p))).collect();
+        let metrics = serde_json::json!({
+            "overall": ev.overall, "per_skill": ev.per_skill, "baseline": baseline, "bkt": bkt_report, "bkt_params": bkt_params,
+        });
         write_atomic(&a.out.join("test_metrics.json"), &serde_json::to_vec_pretty(&metrics)?)?;
     }
     Ok(())
@@ -199,6 +208,10 @@ pub struct EvalArgs {
     /// Print every skill's AUC, not only the weakest and strongest five.
     #[arg(long)]
     pub all_skills: bool,
+    /// Also score the baselines on the same steps, fitted on this file's students (the model's
+    /// training data): each skill's mean and BKT per skill (EM).
+    #[arg(long)]
+    pub baselines_from: Option<PathBuf>,
 }
 
 /// The [`Split`] of `splits`, cut from `data` (and `valid_data`, when the run had one).
@@ -240,8 +253,19 @@ pub fn eval(a: EvalArgs) -> Result<()> {
         bail!("no student in {} has a usable step for this model", a.data.display());
     }
     eprintln!("evaluating on {} students ({which}); {} steps with skills unknown to the model left out", seqs.len(), report.unknown_skill);
-    let ev = evaluate_dkt(&model.weights, &model.vocab, &seqs, model.config.train.window);
+    let window = model.config.train.window;
+    let ev = evaluate_dkt(&model.weights, &model.vocab, &seqs, window);
     print_report("eval", &ev.overall);
+    let mut json = serde_json::to_value(&ev)?;
+    if let Some(path) = &a.baselines_from {
+        let (train, _) = model.sequences(&a.data_args.load(path)?);
+        let baseline = skill_mean_baseline(&train, &seqs, model.vocab.len(), window);
+        let bkt = Bkt::fit(&train, model.vocab.len(), &BktConfig::default()).report(&seqs, window);
+        print_report("baseline: each skill's mean", &baseline);
+        print_report("baseline: BKT per skill (EM)", &bkt);
+        json["baseline"] = serde_json::to_value(baseline)?;
+        json["bkt"] = serde_json::to_value(bkt)?;
+    }
     let mut ranked: Vec<_> = ev.per_skill.iter().filter(|s| s.auc.is_some()).collect();
     ranked.sort_by(|x, y| x.auc.partial_cmp(&y.auc).expect("finite AUC"));
     let show: Vec<_> =
@@ -251,7 +275,7 @@ pub fn eval(a: EvalArgs) -> Result<()> {
         println!("  {:<40} {:.4}  (n={})", truncate(&s.skill, 40), s.auc.expect("filtered"), s.n);
     }
     if let Some(p) = &a.json {
-        write_atomic(p, &serde_json::to_vec_pretty(&ev)?)?;
+        write_atomic(p, &serde_json::to_vec_pretty(&json)?)?;
     }
     Ok(())
 }
