@@ -61,6 +61,12 @@ pub(crate) fn write_run_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(),
     crate::io::write_atomic(&path, bytes).map_err(io_err(&path))
 }
 
+/// For `skip_serializing_if`: a field added to a run's configuration is left out while it has
+/// its default, so runs that do not use it write the bytes they wrote before it existed.
+pub(crate) fn is_default<T: Default + PartialEq>(x: &T) -> bool {
+    *x == T::default()
+}
+
 /// A run file's bytes.
 pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, TrainError> {
     fs::read(path).map_err(io_err(path))

@@ -128,8 +128,9 @@ pub struct BstTrainConfig {
     pub clip: Option<f64>,
     pub seed: u64,
     /// Share of the training classrooms the CLI held out to choose the epoch (recorded so a
-    /// resume checks it; 0 in runs from before it existed, which chose on their validation data).
-    #[serde(default)]
+    /// resume checks it; 0 in runs from before it existed, which chose on their validation data,
+    /// and then left out of `config.json` as those runs wrote it).
+    #[serde(default, skip_serializing_if = "crate::runs::is_default")]
     pub select_frac: f64,
 }
 

@@ -47,11 +47,13 @@ pub struct RecTrainConfig {
     pub backend: RecBackend,
     /// Share of the training classrooms held out to choose the step kept (the lowest loss on
     /// them, scored every `eval_every` steps); 0 keeps the last step. Recorded so a resume
-    /// checks it; the CLI makes the cut.
-    #[serde(default)]
+    /// checks it; the CLI makes the cut. Left out of `config.json` when 0, so a run without
+    /// selection writes the bytes it wrote before the option existed (the demo packs stay
+    /// reproducible).
+    #[serde(default, skip_serializing_if = "crate::runs::is_default")]
     pub select_frac: f64,
     /// Stop after this many scores without a lower loss on the selection classrooms (0: never).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "crate::runs::is_default")]
     pub patience: usize,
 }
 
@@ -127,4 +129,21 @@ pub struct RecDistillConfig {
     pub teacher: String,
     pub temperature: f64,
     pub alpha: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selection_settings_are_written_only_when_used() {
+        let plain = RecTrainConfig::default();
+        let text = serde_json::to_string(&plain).unwrap();
+        assert!(!text.contains("select_frac") && !text.contains("patience"), "a run without selection writes what it wrote before: {text}");
+        let chosen = RecTrainConfig { select_frac: 0.1, patience: 4, ..plain };
+        let back: RecTrainConfig = serde_json::from_str(&serde_json::to_string(&chosen).unwrap()).unwrap();
+        assert_eq!(back, chosen);
+        let old: RecTrainConfig = serde_json::from_str(&text).unwrap();
+        assert_eq!(old, plain, "configs from before read as no selection");
+    }
 }
