@@ -226,6 +226,16 @@ pub fn split_by_classroom(data: &Interactions, valid_frac: f64, seed: u64) -> Re
     Ok((train, valid))
 }
 
+/// The training classrooms cut off to choose the step or epoch kept (`train study`,
+/// `individual` and `bst`'s `--select-frac`): [`split_by_classroom`] of the training data with a
+/// seed of its own, so the cut does not repeat the validation split's draw.
+pub fn split_selection(train: &Interactions, select_frac: f64, seed: u64) -> Result<(Interactions, Interactions), String> {
+    if !(0.0..1.0).contains(&select_frac) {
+        return Err(format!("--select-frac must be in [0, 1), got {select_frac}"));
+    }
+    split_by_classroom(train, select_frac, seed ^ 0x5e1e_c7ed)
+}
+
 /// [`split_by_classroom`] three ways: training, validation and test classrooms (the page's fit
 /// chooses its step on the second and is judged on the third). With `test_frac` 0 the
 /// validation classrooms are [`split_by_classroom`]'s. `valid_frac + test_frac` must be in

@@ -10,7 +10,7 @@ use classlens_core::eval::report::{MethodHits, baselines, comparison_table};
 use classlens_core::io::write_atomic;
 use classlens_core::models::bst::net::{BstConfig, Positions};
 use classlens_core::models::bst::train::{BstModelDir, BstProgress, BstRunConfig, BstTrainConfig, ContextVocab, Examples, train_bst};
-use classlens_core::sequences::study::{PackConfig, TitleVocab, build_study, split_by_classroom};
+use classlens_core::sequences::study::{PackConfig, TitleVocab, build_study, split_by_classroom, split_selection};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::data_args::DataArgs;
@@ -102,7 +102,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
         None => split_by_classroom(&all, a.valid_frac, a.seed).map_err(anyhow::Error::msg)?,
     };
     // The epoch is chosen on classrooms cut from the training data, never on those reported.
-    let (fit_data, select_data) = split_by_classroom(&train_data, a.select_frac, a.seed ^ 0x5e1e_c7ed).map_err(|e| anyhow::anyhow!("--select-frac: {e}"))?;
+    let (fit_data, select_data) = split_selection(&train_data, a.select_frac, a.seed).map_err(anyhow::Error::msg)?;
     let vocab = TitleVocab::from_training(&fit_data, a.vocab_size);
     let context = ContextVocab::from_training(&fit_data);
     // The packed rows are not used by BST; the sequences and classrooms are (the baselines).

@@ -16,7 +16,7 @@ use classlens_core::models::study::net::{RecommenderConfig, RecommenderKind};
 use classlens_core::models::study::train::{RecProgress, train_recommender_with};
 use classlens_core::models::study::{RecBackend, RecRunConfig, RecTrainConfig, StudyModel};
 use classlens_core::runs::{SPLIT_FILE, Split, canonical, read_split, write_split};
-use classlens_core::sequences::study::{PackConfig, StudyReport, TitleVocab, build_study, split_by_classroom};
+use classlens_core::sequences::study::{PackConfig, StudyReport, TitleVocab, build_study, split_by_classroom, split_selection};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
@@ -177,7 +177,7 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
     };
     // The selection classrooms: cut from the training data, so the step kept is never chosen on
     // the classrooms reported. Too few classrooms to cut any: the last step is kept.
-    let (fit_data, select_data) = split_by_classroom(&train_data, a.select_frac, a.seed ^ 0x5e1e_c7ed).map_err(|e| anyhow::anyhow!("--select-frac: {e}"))?;
+    let (fit_data, select_data) = split_selection(&train_data, a.select_frac, a.seed).map_err(anyhow::Error::msg)?;
     let vocab = TitleVocab::from_training(&fit_data, a.vocab_size);
     // Which students (the held-out classrooms' students) the model never trains on: written
     // before training, like DKT's, so `eval study` scores only them and a resume checks it
