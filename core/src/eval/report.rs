@@ -41,7 +41,6 @@ impl MethodHits {
 pub fn baselines(train_seqs: &[StudentReads], eval_data: &Interactions, eval: &StudyData, vocab: &TitleVocab, ns: &[usize]) -> Vec<MethodHits> {
     let n = ns.iter().copied().max().unwrap_or(20);
     let config = PopularityConfig { n, ..Default::default() };
-    let pop = most_popular(&eval.seqs, &eval.classrooms, vocab, &config);
     let knn_cfg = KnnConfig { n, ..Default::default() };
     let item_knn = ItemKnn::fit(train_seqs, vocab, &knn_cfg);
     let knn_out = knn(&eval.seqs, &item_knn, vocab, &knn_cfg);
@@ -49,11 +48,18 @@ pub fn baselines(train_seqs: &[StudentReads], eval_data: &Interactions, eval: &S
     let unread = most_popular(&eval.seqs, &eval.classrooms, vocab, &PopularityConfig { exclude_read: true, ..config });
     let score = |out: PerRead| score_per_read(eval_data, &eval.seqs, &without_first_read(out), vocab, ns);
     vec![
-        MethodHits::new("popularity", score(pop)),
+        popularity(eval_data, eval, vocab, ns),
         MethodHits::new("knn", score(knn_out)),
         MethodHits::new("continue_pop", score(cont)),
         MethodHits::new("pop_unread", score(unread)),
     ]
+}
+
+/// Classroom popularity alone, as [`baselines`] scores it (the page's fit verdict needs only it).
+pub fn popularity(eval_data: &Interactions, eval: &StudyData, vocab: &TitleVocab, ns: &[usize]) -> MethodHits {
+    let config = PopularityConfig { n: ns.iter().copied().max().unwrap_or(20), ..Default::default() };
+    let pop = most_popular(&eval.seqs, &eval.classrooms, vocab, &config);
+    MethodHits::new("popularity", score_per_read(eval_data, &eval.seqs, &without_first_read(pop), vocab, ns))
 }
 
 /// A model's suggestions before every read of `eval` (after each student's first), scored, and

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::Interactions;
 use crate::eval::hits::EvalType;
-use crate::eval::report::{baselines, model_hits};
+use crate::eval::report::{model_hits, popularity};
 use crate::models::device::reference_device;
 use crate::models::study::config::{RecBackend, RecRunConfig, RecTrainConfig};
 use crate::models::study::model::StudyModel;
@@ -159,8 +159,7 @@ impl StudyFitData {
     pub fn verdict(&self, model: &Recommender) -> StudyVerdict {
         let ns = [5];
         let (hits, _) = model_hits(self.settings.kind.as_str(), model, &self.run.model, &self.vocab, &self.test_reads, &self.test, &ns, &reference_device());
-        let base = baselines(&self.train.seqs, &self.test_reads, &self.test, &self.vocab, &ns);
-        let popularity = base.iter().find(|m| m.method == "popularity").and_then(|m| m.get(EvalType::All, 5));
+        let popularity = popularity(&self.test_reads, &self.test, &self.vocab, &ns).get(EvalType::All, 5);
         StudyVerdict {
             kind: self.settings.kind,
             model: hits.get(EvalType::All, 5),
