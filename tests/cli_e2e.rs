@@ -264,6 +264,20 @@ fn train_study_then_recommend_on_a_generated_classroom() {
     let bad = bin().args(["eval", "study", "--model", p(&model), "--data", p(&activity), "--held-out-frac", "0.75"]).output().unwrap();
     assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("split.json"), "{}", String::from_utf8_lossy(&bad.stderr));
 
+    // The deployed protocol: train reports it beside the reference's, and `eval study
+    // --protocol deployed` on the held-out classrooms gives the same model row.
+    assert!(table.contains("as deployed"), "{table}");
+    let report = json(&model.join("report.json"));
+    let deployed = report["deployed"].as_array().unwrap();
+    let names: Vec<&str> = deployed.iter().map(|m| m["method"].as_str().unwrap()).collect();
+    assert_eq!(names, ["study", "popularity", "knn"]);
+    let again = t.path().join("deployed.json");
+    run(&["eval", "study", "--model", p(&model), "--data", p(&activity), "--protocol", "deployed", "--json", p(&again)]);
+    let again = json(&again);
+    assert_eq!(again[0]["aggregate"], deployed[0]["aggregate"], "eval and train score the deployed protocol alike");
+    assert_eq!(again[1]["aggregate"], deployed[1]["aggregate"]);
+    assert_eq!(again.as_array().unwrap().len(), 2, "no KNN without the training data");
+
     // Next read of two students, as JSON, never suggesting what they already read.
     let text = std::fs::read_to_string(&activity).unwrap();
     let students: Vec<&str> = text.lines().skip(1).map(|l| l.split(',').next().unwrap()).take(40).collect();

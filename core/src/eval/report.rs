@@ -23,7 +23,7 @@ pub struct MethodHits {
 }
 
 impl MethodHits {
-    fn new(method: &str, per_student: Vec<StudentHits>) -> Self {
+    pub(crate) fn new(method: &str, per_student: Vec<StudentHits>) -> Self {
         let aggregate = aggregate(&per_student);
         Self { method: method.to_string(), per_student, aggregate }
     }

@@ -7,6 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use classlens_core::calendar::days_from_civil;
 use classlens_core::data::Interactions;
+use classlens_core::eval::deployed::deployed_hits;
 use classlens_core::eval::hits::{aggregate_csv, per_student_csv};
 use classlens_core::eval::report::{MethodHits, baselines, comparison_table, model_hits};
 use classlens_core::infer::recommend::{Request, recommend as infer_recommend};
@@ -136,6 +137,8 @@ struct Report<'a> {
     train: &'a StudyReport,
     valid: &'a StudyReport,
     methods: &'a [MethodHits],
+    /// The same models and baselines in the deployed protocol ([`classlens_core::eval::deployed`]).
+    deployed: &'a [MethodHits],
 }
 
 pub(super) fn load_reads(args: &DataArgs, path: &Path) -> Result<Interactions> {
@@ -157,6 +160,10 @@ pub(super) fn warn_report(what: &str, r: &StudyReport) {
         );
     }
 }
+
+/// The heading of the deployed protocol's table (`train` and `eval --protocol deployed`).
+const DEPLOYED_TITLE: &str =
+    "as deployed: each read scored with the list of the morning of its day, titles read before that day left out (reads after each student's first day):";
 
 /// The list sizes hits@n is scored at (`train` and `eval` share the flag).
 pub(super) fn check_ns(ns: &[usize]) -> Result<()> {
@@ -326,10 +333,14 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
         write(&format!("baselines/{}/per_student.csv", m.method), per_student_csv(&m.per_student)?.as_bytes())?;
         write(&format!("baselines/{}/aggregate.csv", m.method), aggregate_csv(&m.aggregate)?.as_bytes())?;
     }
-    let report = Report { model: kind.as_str(), train: &train.report, valid: &valid.report, methods: &methods };
+    let as_deployed = (kind.as_str(), &loaded.model, &loaded.run.model, &loaded.run.pack);
+    let deployed = deployed_hits(Some(as_deployed), Some(&train.seqs), &valid_data, &valid, &vocab, ns, &reference_device());
+    let report = Report { model: kind.as_str(), train: &train.report, valid: &valid.report, methods: &methods, deployed: &deployed };
     write(report_file, &serde_json::to_vec_pretty(&report)?)?;
     println!("hits@n on the validation reads after each student's first (mean over students):");
     print!("{}", comparison_table(&methods, ns));
+    println!("{DEPLOYED_TITLE}");
+    print!("{}", comparison_table(&deployed, ns));
     Ok(())
 }
 
@@ -356,9 +367,20 @@ pub struct EvalArgs {
     pub held_out_frac: Option<f64>,
     #[arg(long, value_delimiter = ',', default_value = "1,3,5,10,20")]
     pub n_recommendations: Vec<usize>,
+    /// `reference`: each read scored from the previous read's token, as the STUDY reference
+    /// does. `deployed`: each read scored with the list of the morning of its day, titles read
+    /// before that day left out, beside classroom popularity scored the same way.
+    #[arg(long, value_enum, default_value_t = Protocol::Reference)]
+    pub protocol: Protocol,
     /// Also write the report as JSON here.
     #[arg(long)]
     pub json: Option<PathBuf>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Reference,
+    Deployed,
 }
 
 /// hits@n of a trained (or exported) model, in the same report as `train` prints.
@@ -372,11 +394,23 @@ pub fn eval(a: EvalArgs) -> Result<()> {
     warn_report("evaluation data", &built.report);
     let kind = dir.run.model.kind;
     let ns = &a.n_recommendations;
-    let (hits, _) = model_hits(kind.as_str(), &dir.model, &dir.run.model, &dir.vocab, &data, &built, ns, &reference_device());
-    println!("hits@n on {} students' reads after each student's first (mean over students):", built.seqs.len());
-    print!("{}", comparison_table(std::slice::from_ref(&hits), ns));
+    let json = match a.protocol {
+        Protocol::Reference => {
+            let (hits, _) = model_hits(kind.as_str(), &dir.model, &dir.run.model, &dir.vocab, &data, &built, ns, &reference_device());
+            println!("hits@n on {} students' reads after each student's first (mean over students):", built.seqs.len());
+            print!("{}", comparison_table(std::slice::from_ref(&hits), ns));
+            serde_json::to_vec_pretty(&hits)?
+        }
+        Protocol::Deployed => {
+            let model = (kind.as_str(), &dir.model, &dir.run.model, &dir.run.pack);
+            let methods = deployed_hits(Some(model), None, &data, &built, &dir.vocab, ns, &reference_device());
+            println!("{} students, {DEPLOYED_TITLE}", built.seqs.len());
+            print!("{}", comparison_table(&methods, ns));
+            serde_json::to_vec_pretty(&methods)?
+        }
+    };
     if let Some(path) = &a.json {
-        write_atomic(path, &serde_json::to_vec_pretty(&hits)?).with_context(|| format!("writing {}", path.display()))?;
+        write_atomic(path, &json).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
 }

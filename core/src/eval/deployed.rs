@@ -1,0 +1,273 @@
+//! The deployed protocol (issue 15): every read is scored with the list the app would have shown
+//! on the morning of the read's day.
+//!
+//! The reference protocol ([`super::report`]) scores a model's list from the token of the
+//! student's previous read, which sees classmates' reads only up to *that* read's day, while
+//! classroom popularity counts reads up to the *target's* day; and it ranks titles the student
+//! already read, which the app's [`crate::infer::recommend`] leaves out. Both flatter or
+//! handicap methods unevenly. Here every method answers the same question with the same
+//! information: "on the morning of day D, given every read of the student and their classmates
+//! before D, what should the student read next?", and no method may suggest a title the student
+//! read before D.
+//!
+//! - The model: for each classroom and each day D on which a member read, the classroom's
+//!   reads before D are packed afresh and [`recommend_next`] runs with `as_of` D, exactly as the
+//!   page runs it on a teacher's data that ends the evening before. Packing afresh (rather than
+//!   masking the full data's rows) keeps even the row layout, which depends on how many reads
+//!   each student has, free of anything from D on.
+//! - The baselines: classroom popularity over the reads before D, and item KNN on the student's
+//!   reads before D, both without the titles read before D (so "continue the current title"
+//!   and "popularity without read titles" are this protocol's popularity).
+//!
+//! Every read on D gets the same list, and a read is scored only when its student read on an
+//! earlier day (a student's first day has nothing to suggest from). With titles read before D
+//! left out, a continuation of an earlier day's book is always a miss for every method: the
+//! cells this protocol is for are `non_history` (and `non_continuation`), as the page shows
+//! them.
+
+use std::collections::{BTreeMap, HashSet};
+
+use burn::tensor::Device;
+
+use crate::data::Interactions;
+use crate::eval::hits::score_per_read;
+use crate::eval::report::MethodHits;
+use crate::models::baselines::{ClassroomPopularity, ItemKnn, KnnConfig, PerRead, PopularityConfig};
+use crate::models::study::infer::{NextOptions, recommend_next};
+use crate::models::study::net::{Recommender, RecommenderConfig};
+use crate::sequences::study::{PackConfig, StudentReads, StudyData, StudyReport, TitleVocab, group_classrooms, pack_classrooms};
+
+const DAY: i64 = 86_400;
+
+/// 00:00 UTC of the day of `time` (epoch seconds).
+pub fn day_of(time: i64) -> i64 {
+    time - time.rem_euclid(DAY)
+}
+
+/// Per classroom (in `eval.classrooms` order): day → the reads `(seq, read)` of its members on
+/// that day whose student read on an earlier day, i.e. the reads this protocol scores.
+fn scored_days(eval: &StudyData) -> Vec<BTreeMap<i64, Vec<(usize, usize)>>> {
+    eval.classrooms
+        .iter()
+        .map(|c| {
+            let mut by_day: BTreeMap<i64, Vec<(usize, usize)>> = BTreeMap::new();
+            for m in &c.members {
+                let Some(s) = eval.seqs.get(m.seq) else { continue };
+                let Some(first) = s.reads.first().map(|r| day_of(r.time)) else { continue };
+                for k in m.reads.clone().filter(|&k| k < s.reads.len()) {
+                    let d = day_of(s.reads[k].time);
+                    if d > first {
+                        by_day.entry(d).or_default().push((m.seq, k));
+                    }
+                }
+            }
+            by_day
+        })
+        .collect()
+}
+
+/// The titles of `s`'s reads before `day`.
+fn read_before(s: &StudentReads, day: i64) -> HashSet<u32> {
+    s.reads.iter().take_while(|r| r.time < day).map(|r| r.title).collect()
+}
+
+/// Empty lists for every read, to be filled for the scored ones.
+fn empty_lists(eval: &StudyData) -> PerRead {
+    eval.seqs.iter().map(|s| vec![Vec::new(); s.reads.len()]).collect()
+}
+
+/// `lists` scored on the reads after each student's first day (see the module docs).
+fn score(method: &str, data: &Interactions, eval: &StudyData, mut lists: PerRead, vocab: &TitleVocab, ns: &[usize]) -> MethodHits {
+    for (s, per) in eval.seqs.iter().zip(lists.iter_mut()) {
+        let first = s.reads.first().map_or(0, |r| day_of(r.time));
+        let first_day = s.reads.iter().take_while(|r| day_of(r.time) == first).count();
+        per.drain(..first_day.min(per.len()));
+    }
+    MethodHits::new(method, score_per_read(data, &eval.seqs, &lists, vocab, ns))
+}
+
+/// A trained model's lists as deployed: `out[s][k]` for each scored read (empty otherwise).
+pub fn model_lists(
+    model: &Recommender,
+    config: &RecommenderConfig,
+    vocab: &TitleVocab,
+    eval: &StudyData,
+    pack: &PackConfig,
+    n: usize,
+    device: &Device,
+) -> PerRead {
+    let mut out = empty_lists(eval);
+    for (classroom, by_day) in eval.classrooms.iter().zip(scored_days(eval)) {
+        let mut members: Vec<usize> = classroom.members.iter().map(|m| m.seq).collect();
+        members.sort_unstable();
+        members.dedup();
+        for (day, reads) in by_day {
+            // The classroom as the page would hold it on the evening before `day`.
+            let seqs: Vec<StudentReads> = members
+                .iter()
+                .filter_map(|&i| eval.seqs.get(i))
+                .map(|s| StudentReads { reads: s.reads.iter().take_while(|r| r.time < day).copied().collect(), ..s.clone() })
+                .filter(|s| !s.reads.is_empty())
+                .collect();
+            let classrooms = group_classrooms(&seqs);
+            let rows = pack_classrooms(&classrooms, &seqs, pack);
+            let before = StudyData { seqs, classrooms, rows, report: StudyReport::default() };
+            let mut students: Vec<u32> = reads.iter().map(|&(seq, _)| eval.seqs[seq].student).collect();
+            students.dedup();
+            let options = NextOptions { n, include_read: false, as_of: day };
+            let found: BTreeMap<u32, Vec<u32>> = recommend_next(model, config, vocab, &before, &students, &options, device)
+                .into_iter()
+                .map(|next| (next.student, next.suggestions.iter().map(|s| vocab.encode(&s.title)).collect()))
+                .collect();
+            for (seq, k) in reads {
+                if let Some(list) = found.get(&eval.seqs[seq].student) {
+                    out[seq][k] = list.clone();
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Classroom popularity over `config.days` days before each scored read's day, without the
+/// titles the student read before that day.
+pub fn popularity_lists(eval: &StudyData, vocab: &TitleVocab, config: &PopularityConfig) -> PerRead {
+    let mut out = empty_lists(eval);
+    for (classroom, by_day) in eval.classrooms.iter().zip(scored_days(eval)) {
+        let popularity = ClassroomPopularity::from_classroom(classroom, &eval.seqs);
+        for (day, reads) in by_day {
+            for (seq, k) in reads {
+                out[seq][k] = popularity.suggest(day, config, vocab, &read_before(&eval.seqs[seq], day));
+            }
+        }
+    }
+    out
+}
+
+/// Item KNN on the student's reads before each scored read's day, without the titles read
+/// before it.
+pub fn knn_lists(eval: &StudyData, knn: &ItemKnn, vocab: &TitleVocab, n: usize) -> PerRead {
+    let mut out = empty_lists(eval);
+    for by_day in scored_days(eval) {
+        for (day, reads) in by_day {
+            for (seq, k) in reads {
+                let s = &eval.seqs[seq];
+                let history: Vec<u32> = s.reads.iter().take_while(|r| r.time < day).map(|r| r.title).collect();
+                out[seq][k] = knn.suggest(&history, vocab, n, &history.iter().copied().collect());
+            }
+        }
+    }
+    out
+}
+
+/// The model (when given) and the baselines, scored in the deployed protocol on `eval`: the
+/// model's row is named `method`, then `popularity`, and `knn` when there are training
+/// sequences to fit it on.
+#[allow(clippy::too_many_arguments)]
+pub fn deployed_hits(
+    model: Option<(&str, &Recommender, &RecommenderConfig, &PackConfig)>,
+    train_seqs: Option<&[StudentReads]>,
+    eval_data: &Interactions,
+    eval: &StudyData,
+    vocab: &TitleVocab,
+    ns: &[usize],
+    device: &Device,
+) -> Vec<MethodHits> {
+    let n = ns.iter().copied().max().unwrap_or(20);
+    let mut methods = Vec::new();
+    if let Some((method, model, config, pack)) = model {
+        methods.push(score(method, eval_data, eval, model_lists(model, config, vocab, eval, pack, n, device), vocab, ns));
+    }
+    let pop = popularity_lists(eval, vocab, &PopularityConfig { n, exclude_read: true, ..Default::default() });
+    methods.push(score("popularity", eval_data, eval, pop, vocab, ns));
+    if let Some(train_seqs) = train_seqs {
+        let knn = ItemKnn::fit(train_seqs, vocab, &KnnConfig { n, exclude_read: true, ..Default::default() });
+        methods.push(score("knn", eval_data, eval, knn_lists(eval, &knn, vocab, n), vocab, ns));
+    }
+    methods
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::hits::EvalType;
+    use crate::models::device::reference_device;
+    use crate::models::study::net::RecommenderKind;
+    use crate::sequences::study::build_study;
+    use crate::sequences::study::test_data::*;
+
+    fn rate(m: &MethodHits, student: &str, t: EvalType) -> Option<(usize, usize)> {
+        m.per_student.iter().find(|h| h.student == student && h.eval_type == t && h.n == 1).map(|h| (h.scored, h.hits))
+    }
+
+    #[test]
+    fn popularity_counts_before_the_day_and_leaves_out_read_titles() {
+        // y reads A (Jan 1), then B and A again on Jan 3. x read B twice on Jan 2.
+        let d = one_school(log(&[
+            ("y", "A", day(2021, 1, 1)),
+            ("x", "B", day(2021, 1, 2)),
+            ("x", "B", day(2021, 1, 2)),
+            ("y", "B", day(2021, 1, 3)),
+            ("y", "A", day(2021, 1, 3)),
+        ]));
+        let v = TitleVocab::from_titles(["A", "B", "C"].map(String::from));
+        let eval = build_study(&d, &v, &PackConfig::new(8, 8).unwrap());
+        let tables = deployed_hits(None, Some(&eval.seqs), &d, &eval, &v, &[1], &reference_device());
+        let pop = &tables[0];
+        // Only y's two Jan 3 reads are scored (x read on one day only). Both get the list of
+        // the morning of Jan 3 without A: [B]. B is a hit; A (read before) can never be.
+        assert_eq!(rate(pop, "y", EvalType::All), Some((2, 1)));
+        assert_eq!(rate(pop, "y", EvalType::NonHistory), Some((1, 1)));
+        assert!(pop.per_student.iter().all(|h| h.student != "x"));
+        let lists = popularity_lists(&eval, &v, &PopularityConfig { n: 3, exclude_read: true, ..Default::default() });
+        let y = eval.seqs.iter().position(|s| d.students.name(s.student) == "y").unwrap();
+        assert_eq!(lists[y], [vec![], vec![v.encode("B"), v.encode("C")], vec![v.encode("B"), v.encode("C")]]);
+    }
+
+    #[test]
+    fn the_model_sees_the_day_before_and_nothing_after() {
+        // a reads T1 (Jan 1) and T2 (Jan 5); b reads T3 on Jan 3 and T4 on Jan 5 and Jan 9.
+        let reads = [
+            ("a", "T1", day(2021, 1, 1)),
+            ("b", "T3", day(2021, 1, 3)),
+            ("a", "T2", day(2021, 1, 5)),
+            ("b", "T4", day(2021, 1, 5)),
+            ("b", "T4", day(2021, 1, 9)),
+        ];
+        let d = one_school(log(&reads));
+        let v = TitleVocab::from_training(&d, 10);
+        let pack = PackConfig::new(16, 16).unwrap();
+        let eval = build_study(&d, &v, &pack);
+        let cfg = RecommenderConfig { d_model: 8, n_heads: 2, d_ff: 16, n_layers: 1, ..RecommenderConfig::new(RecommenderKind::Study, v.len()) };
+        let model = cfg.init(3, &reference_device());
+        let lists = model_lists(&model, &cfg, &v, &eval, &pack, 4, &reference_device());
+        let (a, b) = (d.students.get("a").unwrap(), d.students.get("b").unwrap());
+        let seq = |s: u32| eval.seqs.iter().position(|x| x.student == s).unwrap();
+        // a's Jan 5 read: the list of the morning of Jan 5, what the page gives for data ending
+        // Jan 4 (b's Jan 3 read visible, nothing of Jan 5 on).
+        let upto = one_school(log(&reads[..2]));
+        let before = build_study(&upto, &v, &pack);
+        let want = recommend_next(
+            &model,
+            &cfg,
+            &v,
+            &before,
+            &[upto.students.get("a").unwrap()],
+            &NextOptions { n: 4, include_read: false, as_of: day(2021, 1, 5) },
+            &reference_device(),
+        );
+        let want: Vec<u32> = want[0].suggestions.iter().map(|s| v.encode(&s.title)).collect();
+        assert_eq!(lists[seq(a)], [vec![], want.clone()]);
+        assert!(!want.contains(&v.encode("T1")), "a read T1 before");
+        // Changing what anyone reads on Jan 5 or later changes no list of Jan 5.
+        let mut later = reads;
+        later[2].1 = "T3";
+        later[3].1 = "T1";
+        let d2 = one_school(log(&later));
+        let eval2 = build_study(&d2, &v, &pack);
+        let lists2 = model_lists(&model, &cfg, &v, &eval2, &pack, 4, &reference_device());
+        assert_eq!(lists2[seq(a)][1], lists[seq(a)][1]);
+        assert_eq!(lists2[seq(b)][1], lists[seq(b)][1]);
+        assert!(lists[seq(b)][0].is_empty() && lists[seq(b)][1].len() == 3 && !lists[seq(b)][2].contains(&v.encode("T4")));
+    }
+}
