@@ -40,6 +40,42 @@ pub struct SynthConfig {
     pub social_influence: f64,
     /// The window, in days strictly before the reading day, that social influence looks at.
     pub social_window_days: u32,
+    // The regime knobs below (issue 15) change what is predictable in the reading log. Each is
+    // off by default and left out of `config.json` while off, so every world generated before
+    // them keeps its bytes.
+    /// Share of new-title choices that take the class's assigned reading of the week (a title
+    /// at the class's reading level, drawn per class and week), when the student has not read it.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub assigned_share: f64,
+    /// Titles come in series of this many, sharing topic and level; 0 or 1: no series.
+    #[serde(skip_serializing_if = "is_zero_usize")]
+    pub series_len: usize,
+    /// A title's weight is multiplied by `1 + sequel_pull` for a student who read the previous
+    /// title of its series and not this one.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub sequel_pull: f64,
+    /// Share of titles whose popularity rises and fades: a bump of a few weeks around a peak
+    /// day drawn in the term, and little interest before or after it.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub trend_share: f64,
+    /// A holiday of this many days from the middle of the term, with no reading.
+    #[serde(skip_serializing_if = "is_zero_u32")]
+    pub holiday_days: u32,
+    /// Log-scale spread of class sizes around `students_per_class` (0: all the same size).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub class_size_spread: f64,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
+fn is_zero_usize(x: &usize) -> bool {
+    *x == 0
+}
+
+fn is_zero_u32(x: &u32) -> bool {
+    *x == 0
 }
 
 impl Default for SynthConfig {
@@ -63,6 +99,12 @@ impl Default for SynthConfig {
             reads_per_week: 3.0,
             social_influence: 0.6,
             social_window_days: 7,
+            assigned_share: 0.0,
+            series_len: 0,
+            sequel_pull: 0.0,
+            trend_share: 0.0,
+            holiday_days: 0,
+            class_size_spread: 0.0,
         }
     }
 }
@@ -125,11 +167,21 @@ impl SynthConfig {
             ("practice_sessions_per_week", self.practice_sessions_per_week),
             ("reads_per_week", self.reads_per_week),
             ("social_influence", self.social_influence),
+            ("sequel_pull", self.sequel_pull),
+            ("class_size_spread", self.class_size_spread),
         ];
         for (name, v) in rates {
             if !v.is_finite() || v < 0.0 {
                 return Err(ConfigError(format!("{name} must be finite and non-negative, got {v}")));
             }
+        }
+        for (name, v) in [("assigned_share", self.assigned_share), ("trend_share", self.trend_share)] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(ConfigError(format!("{name} must lie in [0, 1], got {v}")));
+            }
+        }
+        if self.series_len > self.n_titles {
+            return err("series_len must not exceed n_titles");
         }
         if date::parse(&self.start_date).is_none() {
             return Err(ConfigError(format!("start_date '{}' is not a YYYY-MM-DD date", self.start_date)));
@@ -137,7 +189,8 @@ impl SynthConfig {
         Ok(())
     }
 
-    /// Number of students over all schools and classes.
+    /// Number of students over all schools and classes when every class has
+    /// `students_per_class` (with `class_size_spread` the generated count differs).
     pub fn n_students(&self) -> usize {
         self.n_schools * self.classes_per_school * self.students_per_class
     }

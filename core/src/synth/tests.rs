@@ -265,3 +265,81 @@ fn config_round_trips_and_rejects_nonsense() {
     };
     assert_eq!(files(&generate(&tiny)).len(), 7);
 }
+
+#[test]
+fn regime_knobs_change_what_they_say_and_nothing_else() {
+    let base = SynthConfig { seed: 3, days: 90, ..SynthConfig::default() };
+    let plain = generate(&base);
+    let with = |f: &dyn Fn(&mut SynthConfig)| {
+        let mut cfg = base.clone();
+        f(&mut cfg);
+        generate(&cfg)
+    };
+    // Off values keep the bytes, config.json included.
+    assert_eq!(files(&with(&|c| c.sequel_pull = 0.0)), files(&plain));
+    assert!(!String::from_utf8_lossy(file(&files(&plain), CONFIG_FILE)).contains("holiday_days"));
+
+    // Holiday: no reads in the 10 days from mid-term; practice is untouched.
+    let holiday = with(&|c| c.holiday_days = 10);
+    assert!(holiday.reads.iter().all(|r| !(45..55).contains(&r.day)));
+    assert!(holiday.reads.iter().any(|r| r.day == 44) && holiday.reads.iter().any(|r| r.day == 55));
+    assert_eq!(holiday.responses, plain.responses);
+
+    // Uneven classes: sizes differ, everyone is still in a class.
+    let uneven = with(&|c| c.class_size_spread = 0.5);
+    let sizes: Vec<usize> = (0..uneven.classes.len()).map(|k| uneven.students.iter().filter(|s| s.class == k).count()).collect();
+    assert!(sizes.iter().any(|&n| n != sizes[0]) && sizes.iter().all(|&n| n >= 2), "{sizes:?}");
+
+    // Series: a sequel shares its series' level and topic, and is read after its predecessor far
+    // more often with a pull than without.
+    let series = |pull: f64| with(&|c| (c.series_len, c.sequel_pull) = (3, pull));
+    let (pulled, free) = (series(6.0), series(0.0));
+    assert!(pulled.titles.chunks(3).all(|s| s.iter().all(|t| t.level == s[0].level && t.topic == s[0].topic)));
+    let next_in_series = |c: &SynthClassroom| {
+        // Reads come in day order: `read` holds what each student read so far.
+        let mut read: HashSet<(usize, usize)> = HashSet::new();
+        let (mut hits, mut new) = (0, 0);
+        for r in &c.reads {
+            if !r.continuation {
+                new += 1;
+                hits += usize::from(r.title % 3 != 0 && read.contains(&(r.student, r.title - 1)) && !read.contains(&(r.student, r.title)));
+            }
+            read.insert((r.student, r.title));
+        }
+        hits as f64 / new as f64
+    };
+    let (p, f) = (next_in_series(&pulled), next_in_series(&free));
+    assert!(p > 2.0 * f && p > 0.05, "sequel share with pull {p:.3}, without {f:.3}");
+
+    // Trends: a trending title's new reads crowd around its peak, so reads per title are spread
+    // over fewer weeks.
+    let weeks_read = |c: &SynthClassroom| {
+        let mut weeks: HashMap<usize, HashSet<u32>> = HashMap::new();
+        for r in c.reads.iter().filter(|r| !r.continuation) {
+            weeks.entry(r.title).or_default().insert(r.day / 7);
+        }
+        weeks.values().map(HashSet::len).sum::<usize>() as f64 / weeks.len() as f64
+    };
+    let trending = with(&|c| c.trend_share = 1.0);
+    assert!(weeks_read(&trending) < 0.8 * weeks_read(&plain), "{} vs {}", weeks_read(&trending), weeks_read(&plain));
+
+    // Assignments: with a share of 0.5, a class's most read new title of a week is usually one
+    // title, read by many classmates that week.
+    let top_share = |c: &SynthClassroom| {
+        let mut counts: HashMap<(usize, u32), HashMap<usize, usize>> = HashMap::new();
+        for r in c.reads.iter().filter(|r| !r.continuation) {
+            *counts.entry((c.students[r.student].class, r.day / 7)).or_default().entry(r.title).or_default() += 1;
+        }
+        let (top, all): (usize, usize) =
+            counts.values().map(|m| (*m.values().max().unwrap(), m.values().sum::<usize>())).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        top as f64 / all as f64
+    };
+    let assigned = with(&|c| c.assigned_share = 0.5);
+    assert!(top_share(&assigned) > 2.0 * top_share(&plain), "{} vs {}", top_share(&assigned), top_share(&plain));
+    assert_eq!(assigned.responses, plain.responses);
+
+    for bad in [SynthConfig { assigned_share: 1.5, ..base.clone() }, SynthConfig { series_len: 500, ..base.clone() }, SynthConfig { trend_share: -0.1, ..base }]
+    {
+        assert!(try_generate(&bad).is_err(), "{bad:?}");
+    }
+}

@@ -63,6 +63,6 @@ pub fn run(a: SynthArgs) -> Result<()> {
     let cfg = a.config()?;
     let classroom = try_generate(&cfg)?;
     write_dir(&classroom, &a.out).with_context(|| format!("cannot write {}", a.out.display()))?;
-    eprintln!("wrote a synthetic classroom of {} students to {}", cfg.n_students(), a.out.display());
+    eprintln!("wrote a synthetic classroom of {} students to {}", classroom.students.len(), a.out.display());
     Ok(())
 }

@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Summarises bench-regimes.sh: per regime, the mean and range over seeds of the cells issue 15's
+targets name, for STUDY, Individual and the baselines, in both protocols."""
+import re
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+
+def tables(text):
+    """{'reference'|'deployed': {(type, n): {method: percent}}} from one `classlens train` stdout."""
+    out, current, methods = {}, None, []
+    for line in text.splitlines():
+        if line.startswith("hits@n on"):
+            current = out.setdefault("reference", {})
+        elif line.startswith("as deployed"):
+            current = out.setdefault("deployed", {})
+        elif line.startswith("reads"):
+            methods = line.split()[2:]
+        elif current is not None and re.match(r"^(all|non_continuation|non_history)\s", line):
+            cells = line.split()
+            current[(cells[0], int(cells[1]))] = {m: float(v.rstrip("%")) for m, v in zip(methods, cells[2:]) if v != "n/a"}
+    return out
+
+
+def main(folder):
+    runs = defaultdict(dict)  # (regime, seed) -> model -> tables
+    for f in sorted(Path(folder).glob("*.txt")):
+        m = re.match(r"(.+)-s(\d+)-(study|individual)\.txt$", f.name)
+        if m:
+            runs[(m.group(1), int(m.group(2)))][m.group(3)] = tables(f.read_text())
+    regimes = sorted({r for r, _ in runs}, key=lambda r: ["social", "solo", "school-year"].index(r) if r in ["social", "solo", "school-year"] else 9)
+    cells = {
+        "deployed": [("non_continuation", 1), ("non_continuation", 5), ("non_continuation", 20), ("non_history", 1), ("non_history", 5), ("non_history", 20)],
+        "reference": [("all", 1), ("non_history", 5), ("non_history", 20)],
+    }
+    for protocol in ["deployed", "reference"]:
+        methods = ["study", "individual", "popularity", "knn"] + (["continue_pop", "pop_unread"] if protocol == "reference" else [])
+        print(f"### {protocol} protocol: hits@n %, mean [min, max] over seeds\n")
+        print("| regime | reads | n | " + " | ".join(methods) + " |")
+        print("| --- | --- | --- | " + " | ".join("---" for _ in methods) + " |")
+        for regime in regimes:
+            seeds = sorted(s for r, s in runs if r == regime)
+            for cell in cells[protocol]:
+                row = []
+                means = {}
+                for method in methods:
+                    model = "individual" if method == "individual" else "study"
+                    vals = [runs[(regime, s)][model][protocol][cell][method] for s in seeds if model in runs[(regime, s)]]
+                    if not vals:
+                        row.append("n/a")
+                        continue
+                    means[method] = sum(vals) / len(vals)
+                    row.append(f"{means[method]:.2f} [{min(vals):.2f}, {max(vals):.2f}]")
+                best = max(means, key=means.get) if means else None
+                row = [f"**{c}**" if m == best else c for m, c in zip(methods, row)]
+                print(f"| {regime} ({len(seeds)} seeds) | {cell[0]} | {cell[1]} | " + " | ".join(row) + " |")
+        print()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "bench/results/regimes")
