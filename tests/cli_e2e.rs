@@ -303,6 +303,41 @@ fn train_study_then_recommend_on_a_generated_classroom() {
 }
 
 #[test]
+fn later_reads_in_valid_data_are_scored_with_their_history_as_deployed() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("classroom");
+    run(&["synth", "--seed", "5", "--out", p(&dir), "--small"]);
+    // A split in time: reads before Sep 15 train, the rest are every student's later reads.
+    let text = std::fs::read_to_string(dir.join("student_activity.csv")).unwrap();
+    let (header, rows) = text.split_once('\n').unwrap();
+    let (early, late): (Vec<&str>, Vec<&str>) = rows.lines().partition(|l| l.split(',').nth(2).unwrap() < "2025-09-15");
+    for (name, part) in [("early", &early), ("late", &late)] {
+        let d = t.path().join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("student_activity.csv"), format!("{header}\n{}\n", part.join("\n"))).unwrap();
+        for f in ["student_info.csv", "school_info.csv"] {
+            std::fs::copy(dir.join(f), d.join(f)).unwrap();
+        }
+    }
+    let model = t.path().join("study");
+    let (train, valid) = (t.path().join("early/student_activity.csv"), t.path().join("late/student_activity.csv"));
+    let mut args = train_study_args("study", p(&train), p(&model), "5");
+    args.extend(["--valid-data", p(&valid)]);
+    run(&args);
+    let report = json(&model.join("report.json"));
+    let students = |m: &serde_json::Value| {
+        m["aggregate"].as_array().unwrap().iter().find(|a| a["eval_type"] == "All" && a["n"] == 1).map_or(0, |a| a["students"].as_u64().unwrap())
+    };
+    let (reference, deployed) = (students(&report["methods"][0]), students(&report["deployed"][0]));
+    // Every student with later reads read before Sep 15, so all their later reads are scored
+    // as deployed; the reference protocol loses each student's first later read, and students
+    // with a single later read.
+    let later_readers: std::collections::HashSet<&str> = late.iter().map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(deployed as usize, later_readers.len(), "{report}");
+    assert!(reference <= deployed, "{reference} > {deployed}");
+}
+
+#[test]
 fn train_individual_resumes_and_bad_reading_input_writes_nothing() {
     let t = tempfile::tempdir().unwrap();
     let dir = t.path().join("classroom");

@@ -20,16 +20,20 @@
 //!   and "popularity without read titles" are this protocol's popularity).
 //!
 //! Every read on D gets the same list, and a read is scored only when its student read on an
-//! earlier day (a student's first day has nothing to suggest from). With titles read before D
+//! earlier day (a student's first day has nothing to suggest from).
+//!
+//! Reads held in a second file (`--valid-data` with every student's *later* reads) are scored
+//! with the student's earlier reads as context: [`with_history`] puts them in front, and the
+//! `context` counts keep them from being scored. With titles read before D
 //! left out, a continuation of an earlier day's book is always a miss for every method: the
 //! cells this protocol is for are `non_history` (and `non_continuation`), as the page shows
 //! them.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use burn::tensor::Device;
 
-use crate::data::Interactions;
+use crate::data::{Event, EventKind, Interactions};
 use crate::eval::hits::score_per_read;
 use crate::eval::report::MethodHits;
 use crate::models::baselines::{ClassroomPopularity, ItemKnn, KnnConfig, PerRead, PopularityConfig};
@@ -44,9 +48,37 @@ pub fn day_of(time: i64) -> i64 {
     time - time.rem_euclid(DAY)
 }
 
+/// Per student (index into the source's students): how many of their first reads are context,
+/// never scored. Empty: every read may be scored.
+pub type ContextReads = HashMap<u32, usize>;
+
+/// `later` with each of its students' dated reads from `earlier` in front (students and titles
+/// matched by name; `earlier`'s other students and events are left out), and how many reads of
+/// each student came from `earlier`. Meant for a split in time: `later` holds every student's
+/// reads after `earlier`'s; at equal times `earlier`'s come first.
+pub fn with_history(earlier: &Interactions, later: &Interactions) -> (Interactions, ContextReads) {
+    let mut out = later.clone();
+    let shift = earlier.events.iter().map(|e| e.order).max().map_or(0, |m| m + 1);
+    for e in &mut out.events {
+        e.order += shift;
+    }
+    let mut context = ContextReads::new();
+    let mut front = Vec::new();
+    for e in earlier.events.iter().filter(|e| e.kind == EventKind::Reading && e.time.is_some()) {
+        let Some(student) = later.students.get(earlier.students.name(e.student)) else { continue };
+        let item = out.items.intern(earlier.items.name(e.item));
+        *context.entry(student).or_default() += 1;
+        front.push(Event { student, item, skills: Vec::new(), ..e.clone() });
+    }
+    front.append(&mut out.events);
+    out.events = front;
+    (out, context)
+}
+
 /// Per classroom (in `eval.classrooms` order): day → the reads `(seq, read)` of its members on
-/// that day whose student read on an earlier day, i.e. the reads this protocol scores.
-fn scored_days(eval: &StudyData) -> Vec<BTreeMap<i64, Vec<(usize, usize)>>> {
+/// that day whose student read on an earlier day and that are not context, i.e. the reads this
+/// protocol scores.
+fn scored_days(eval: &StudyData, context: &ContextReads) -> Vec<BTreeMap<i64, Vec<(usize, usize)>>> {
     eval.classrooms
         .iter()
         .map(|c| {
@@ -54,7 +86,8 @@ fn scored_days(eval: &StudyData) -> Vec<BTreeMap<i64, Vec<(usize, usize)>>> {
             for m in &c.members {
                 let Some(s) = eval.seqs.get(m.seq) else { continue };
                 let Some(first) = s.reads.first().map(|r| day_of(r.time)) else { continue };
-                for k in m.reads.clone().filter(|&k| k < s.reads.len()) {
+                let skip = context.get(&s.student).copied().unwrap_or(0);
+                for k in m.reads.clone().filter(|&k| k < s.reads.len() && k >= skip) {
                     let d = day_of(s.reads[k].time);
                     if d > first {
                         by_day.entry(d).or_default().push((m.seq, k));
@@ -76,28 +109,33 @@ fn empty_lists(eval: &StudyData) -> PerRead {
     eval.seqs.iter().map(|s| vec![Vec::new(); s.reads.len()]).collect()
 }
 
-/// `lists` scored on the reads after each student's first day (see the module docs).
-fn score(method: &str, data: &Interactions, eval: &StudyData, mut lists: PerRead, vocab: &TitleVocab, ns: &[usize]) -> MethodHits {
+/// `lists` scored on the reads after each student's first day that are not context (see the
+/// module docs). ContextReads reads still count as the student's history (a title read there is not
+/// new).
+fn score(method: &str, data: &Interactions, eval: &StudyData, context: &ContextReads, mut lists: PerRead, vocab: &TitleVocab, ns: &[usize]) -> MethodHits {
     for (s, per) in eval.seqs.iter().zip(lists.iter_mut()) {
         let first = s.reads.first().map_or(0, |r| day_of(r.time));
         let first_day = s.reads.iter().take_while(|r| day_of(r.time) == first).count();
-        per.drain(..first_day.min(per.len()));
+        let unscored = first_day.max(context.get(&s.student).copied().unwrap_or(0));
+        per.drain(..unscored.min(per.len()));
     }
     MethodHits::new(method, score_per_read(data, &eval.seqs, &lists, vocab, ns))
 }
 
 /// A trained model's lists as deployed: `out[s][k]` for each scored read (empty otherwise).
+#[allow(clippy::too_many_arguments)]
 pub fn model_lists(
     model: &Recommender,
     config: &RecommenderConfig,
     vocab: &TitleVocab,
     eval: &StudyData,
+    context: &ContextReads,
     pack: &PackConfig,
     n: usize,
     device: &Device,
 ) -> PerRead {
     let mut out = empty_lists(eval);
-    for (classroom, by_day) in eval.classrooms.iter().zip(scored_days(eval)) {
+    for (classroom, by_day) in eval.classrooms.iter().zip(scored_days(eval, context)) {
         let mut members: Vec<usize> = classroom.members.iter().map(|m| m.seq).collect();
         members.sort_unstable();
         members.dedup();
@@ -131,9 +169,9 @@ pub fn model_lists(
 
 /// Classroom popularity over `config.days` days before each scored read's day, without the
 /// titles the student read before that day.
-pub fn popularity_lists(eval: &StudyData, vocab: &TitleVocab, config: &PopularityConfig) -> PerRead {
+pub fn popularity_lists(eval: &StudyData, context: &ContextReads, vocab: &TitleVocab, config: &PopularityConfig) -> PerRead {
     let mut out = empty_lists(eval);
-    for (classroom, by_day) in eval.classrooms.iter().zip(scored_days(eval)) {
+    for (classroom, by_day) in eval.classrooms.iter().zip(scored_days(eval, context)) {
         let popularity = ClassroomPopularity::from_classroom(classroom, &eval.seqs);
         for (day, reads) in by_day {
             for (seq, k) in reads {
@@ -146,9 +184,9 @@ pub fn popularity_lists(eval: &StudyData, vocab: &TitleVocab, config: &Popularit
 
 /// Item KNN on the student's reads before each scored read's day, without the titles read
 /// before it.
-pub fn knn_lists(eval: &StudyData, knn: &ItemKnn, vocab: &TitleVocab, n: usize) -> PerRead {
+pub fn knn_lists(eval: &StudyData, context: &ContextReads, knn: &ItemKnn, vocab: &TitleVocab, n: usize) -> PerRead {
     let mut out = empty_lists(eval);
-    for by_day in scored_days(eval) {
+    for by_day in scored_days(eval, context) {
         for (day, reads) in by_day {
             for (seq, k) in reads {
                 let s = &eval.seqs[seq];
@@ -160,15 +198,16 @@ pub fn knn_lists(eval: &StudyData, knn: &ItemKnn, vocab: &TitleVocab, n: usize) 
     out
 }
 
-/// The model (when given) and the baselines, scored in the deployed protocol on `eval`: the
-/// model's row is named `method`, then `popularity`, and `knn` when there are training
-/// sequences to fit it on.
+/// The model (when given) and the baselines, scored in the deployed protocol on `eval` (built
+/// from `eval_data`; `context` says which reads are only history): the model's row is named
+/// `method`, then `popularity`, and `knn` when there are training sequences to fit it on.
 #[allow(clippy::too_many_arguments)]
 pub fn deployed_hits(
     model: Option<(&str, &Recommender, &RecommenderConfig, &PackConfig)>,
     train_seqs: Option<&[StudentReads]>,
     eval_data: &Interactions,
     eval: &StudyData,
+    context: &ContextReads,
     vocab: &TitleVocab,
     ns: &[usize],
     device: &Device,
@@ -176,13 +215,14 @@ pub fn deployed_hits(
     let n = ns.iter().copied().max().unwrap_or(20);
     let mut methods = Vec::new();
     if let Some((method, model, config, pack)) = model {
-        methods.push(score(method, eval_data, eval, model_lists(model, config, vocab, eval, pack, n, device), vocab, ns));
+        let lists = model_lists(model, config, vocab, eval, context, pack, n, device);
+        methods.push(score(method, eval_data, eval, context, lists, vocab, ns));
     }
-    let pop = popularity_lists(eval, vocab, &PopularityConfig { n, exclude_read: true, ..Default::default() });
-    methods.push(score("popularity", eval_data, eval, pop, vocab, ns));
+    let pop = popularity_lists(eval, context, vocab, &PopularityConfig { n, exclude_read: true, ..Default::default() });
+    methods.push(score("popularity", eval_data, eval, context, pop, vocab, ns));
     if let Some(train_seqs) = train_seqs {
         let knn = ItemKnn::fit(train_seqs, vocab, &KnnConfig { n, exclude_read: true, ..Default::default() });
-        methods.push(score("knn", eval_data, eval, knn_lists(eval, &knn, vocab, n), vocab, ns));
+        methods.push(score("knn", eval_data, eval, context, knn_lists(eval, context, &knn, vocab, n), vocab, ns));
     }
     methods
 }
@@ -212,14 +252,14 @@ mod tests {
         ]));
         let v = TitleVocab::from_titles(["A", "B", "C"].map(String::from));
         let eval = build_study(&d, &v, &PackConfig::new(8, 8).unwrap());
-        let tables = deployed_hits(None, Some(&eval.seqs), &d, &eval, &v, &[1], &reference_device());
+        let tables = deployed_hits(None, Some(&eval.seqs), &d, &eval, &ContextReads::new(), &v, &[1], &reference_device());
         let pop = &tables[0];
         // Only y's two Jan 3 reads are scored (x read on one day only). Both get the list of
         // the morning of Jan 3 without A: [B]. B is a hit; A (read before) can never be.
         assert_eq!(rate(pop, "y", EvalType::All), Some((2, 1)));
         assert_eq!(rate(pop, "y", EvalType::NonHistory), Some((1, 1)));
         assert!(pop.per_student.iter().all(|h| h.student != "x"));
-        let lists = popularity_lists(&eval, &v, &PopularityConfig { n: 3, exclude_read: true, ..Default::default() });
+        let lists = popularity_lists(&eval, &ContextReads::new(), &v, &PopularityConfig { n: 3, exclude_read: true, ..Default::default() });
         let y = eval.seqs.iter().position(|s| d.students.name(s.student) == "y").unwrap();
         assert_eq!(lists[y], [vec![], vec![v.encode("B"), v.encode("C")], vec![v.encode("B"), v.encode("C")]]);
     }
@@ -240,7 +280,7 @@ mod tests {
         let eval = build_study(&d, &v, &pack);
         let cfg = RecommenderConfig { d_model: 8, n_heads: 2, d_ff: 16, n_layers: 1, ..RecommenderConfig::new(RecommenderKind::Study, v.len()) };
         let model = cfg.init(3, &reference_device());
-        let lists = model_lists(&model, &cfg, &v, &eval, &pack, 4, &reference_device());
+        let lists = model_lists(&model, &cfg, &v, &eval, &ContextReads::new(), &pack, 4, &reference_device());
         let (a, b) = (d.students.get("a").unwrap(), d.students.get("b").unwrap());
         let seq = |s: u32| eval.seqs.iter().position(|x| x.student == s).unwrap();
         // a's Jan 5 read: the list of the morning of Jan 5, what the page gives for data ending
@@ -265,9 +305,36 @@ mod tests {
         later[3].1 = "T1";
         let d2 = one_school(log(&later));
         let eval2 = build_study(&d2, &v, &pack);
-        let lists2 = model_lists(&model, &cfg, &v, &eval2, &pack, 4, &reference_device());
+        let lists2 = model_lists(&model, &cfg, &v, &eval2, &ContextReads::new(), &pack, 4, &reference_device());
         assert_eq!(lists2[seq(a)][1], lists[seq(a)][1]);
         assert_eq!(lists2[seq(b)][1], lists[seq(b)][1]);
         assert!(lists[seq(b)][0].is_empty() && lists[seq(b)][1].len() == 3 && !lists[seq(b)][2].contains(&v.encode("T4")));
+    }
+
+    #[test]
+    fn later_reads_are_scored_with_their_history() {
+        // Earlier file: y read A (Jan 1) and B (Jan 2); x read C (Jan 2). Later file: y reads A
+        // and C on Jan 5, x reads B on Jan 5.
+        let earlier = one_school(log(&[("y", "A", day(2021, 1, 1)), ("y", "B", day(2021, 1, 2)), ("x", "C", day(2021, 1, 2)), ("z", "A", day(2021, 1, 2))]));
+        let later = one_school(log(&[("y", "A", day(2021, 1, 5)), ("y", "C", day(2021, 1, 5)), ("x", "B", day(2021, 1, 5))]));
+        let (merged, context) = with_history(&earlier, &later);
+        let y = later.students.get("y").unwrap();
+        assert_eq!(context[&y], 2);
+        assert!(merged.students.get("z").is_none(), "students without later reads stay out");
+        let v = TitleVocab::from_titles(["A", "B", "C"].map(String::from));
+        let eval = build_study(&merged, &v, &PackConfig::new(8, 8).unwrap());
+        let tables = deployed_hits(None, Some(&eval.seqs), &merged, &eval, &context, &v, &[1], &reference_device());
+        let pop = &tables[0];
+        // y's two later reads are scored, with A and B read before: the list is [C] (A, B left
+        // out). A is a miss (read before: not new), C a hit and new.
+        assert_eq!(rate(pop, "y", EvalType::All), Some((2, 1)));
+        assert_eq!(rate(pop, "y", EvalType::NonHistory), Some((1, 1)));
+        // x's later read B, with C before: before Jan 5 the classroom read A, B and C once each;
+        // without C, A and B tie and A (the lower id) comes first: a miss.
+        assert_eq!(rate(pop, "x", EvalType::All), Some((1, 0)));
+        // Without the history nothing is scored: everyone's later reads are on one day.
+        let alone = build_study(&later, &v, &PackConfig::new(8, 8).unwrap());
+        let none = deployed_hits(None, Some(&alone.seqs), &later, &alone, &ContextReads::new(), &v, &[1], &reference_device());
+        assert!(none[0].per_student.is_empty());
     }
 }

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use classlens_core::calendar::days_from_civil;
 use classlens_core::data::Interactions;
-use classlens_core::eval::deployed::deployed_hits;
+use classlens_core::eval::deployed::{ContextReads, deployed_hits, with_history};
 use classlens_core::eval::hits::{aggregate_csv, per_student_csv};
 use classlens_core::eval::report::{MethodHits, baselines, comparison_table, model_hits};
 use classlens_core::infer::recommend::{Request, recommend as infer_recommend};
@@ -333,8 +333,15 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
         write(&format!("baselines/{}/per_student.csv", m.method), per_student_csv(&m.per_student)?.as_bytes())?;
         write(&format!("baselines/{}/aggregate.csv", m.method), aggregate_csv(&m.aggregate)?.as_bytes())?;
     }
+    // Deployed: later reads in a --valid-data file are scored with the student's earlier reads
+    // (from --train-data) as their history.
     let as_deployed = (kind.as_str(), &loaded.model, &loaded.run.model, &loaded.run.pack);
-    let deployed = deployed_hits(Some(as_deployed), Some(&train.seqs), &valid_data, &valid, &vocab, ns, &reference_device());
+    let (scored_data, context) = match a.valid_data {
+        Some(_) => with_history(&train_data, &valid_data),
+        None => (valid_data.clone(), ContextReads::new()),
+    };
+    let scored = build_study(&scored_data, &vocab, &pack);
+    let deployed = deployed_hits(Some(as_deployed), Some(&train.seqs), &scored_data, &scored, &context, &vocab, ns, &reference_device());
     let report = Report { model: kind.as_str(), train: &train.report, valid: &valid.report, methods: &methods, deployed: &deployed };
     write(report_file, &serde_json::to_vec_pretty(&report)?)?;
     println!("hits@n on the validation reads after each student's first (mean over students):");
@@ -403,7 +410,7 @@ pub fn eval(a: EvalArgs) -> Result<()> {
         }
         Protocol::Deployed => {
             let model = (kind.as_str(), &dir.model, &dir.run.model, &dir.run.pack);
-            let methods = deployed_hits(Some(model), None, &data, &built, &dir.vocab, ns, &reference_device());
+            let methods = deployed_hits(Some(model), None, &data, &built, &ContextReads::new(), &dir.vocab, ns, &reference_device());
             println!("{} students, {DEPLOYED_TITLE}", built.seqs.len());
             print!("{}", comparison_table(&methods, ns));
             serde_json::to_vec_pretty(&methods)?
