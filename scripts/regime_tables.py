@@ -56,6 +56,25 @@ def main(folder):
                 row = [f"**{c}**" if m == best else c for m, c in zip(methods, row)]
                 print(f"| {regime} ({len(seeds)} seeds) | {cell[0]} | {cell[1]} | " + " | ".join(row) + " |")
         print()
+    # Paired by seed (same world, same held-out classrooms): STUDY minus the best baseline and
+    # minus Individual, smallest and largest over seeds and the deployed new-title cells.
+    print("#### Deployed protocol, paired by seed: STUDY minus the best baseline / minus Individual (points)\n")
+    print("| regime | STUDY - best baseline | STUDY - Individual |")
+    print("| --- | --- | --- |")
+    for regime in regimes:
+        seeds = sorted(s for r, s in runs if r == regime)
+        base, ind = [], []
+        for s in seeds:
+            run = runs[(regime, s)]
+            if "study" not in run or "individual" not in run:
+                continue
+            for cell in cells["deployed"]:
+                st = run["study"]["deployed"][cell]
+                base.append(st["study"] - max(st["popularity"], st["knn"]))
+                ind.append(st["study"] - run["individual"]["deployed"][cell]["individual"])
+        if base:
+            print(f"| {regime} | {min(base):+.2f} to {max(base):+.2f} | {min(ind):+.2f} to {max(ind):+.2f} |")
+    print()
 
 
 if __name__ == "__main__":
