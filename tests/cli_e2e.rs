@@ -335,6 +335,10 @@ fn later_reads_in_valid_data_are_scored_with_their_history_as_deployed() {
     let later_readers: std::collections::HashSet<&str> = late.iter().map(|l| l.split(',').next().unwrap()).collect();
     assert_eq!(deployed as usize, later_readers.len(), "{report}");
     assert!(reference <= deployed, "{reference} > {deployed}");
+    // `eval study --protocol deployed --history` scores the later file the same way.
+    let again = t.path().join("again.json");
+    run(&["eval", "study", "--model", p(&model), "--data", p(&valid), "--protocol", "deployed", "--history", p(&train), "--json", p(&again)]);
+    assert_eq!(json(&again)[0]["aggregate"], report["deployed"][0]["aggregate"]);
 }
 
 #[test]

@@ -379,6 +379,11 @@ pub struct EvalArgs {
     /// before that day left out, beside classroom popularity scored the same way.
     #[arg(long, value_enum, default_value_t = Protocol::Reference)]
     pub protocol: Protocol,
+    /// With `--protocol deployed`: earlier reads of the same students (the `--train-data` of a
+    /// run trained with `--valid-data`), the history --data's reads are scored with; never
+    /// scored themselves.
+    #[arg(long)]
+    pub history: Option<PathBuf>,
     /// Also write the report as JSON here.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -401,6 +406,9 @@ pub fn eval(a: EvalArgs) -> Result<()> {
     warn_report("evaluation data", &built.report);
     let kind = dir.run.model.kind;
     let ns = &a.n_recommendations;
+    if a.history.is_some() && a.protocol != Protocol::Deployed {
+        bail!("--history is read only with --protocol deployed");
+    }
     let json = match a.protocol {
         Protocol::Reference => {
             let (hits, _) = model_hits(kind.as_str(), &dir.model, &dir.run.model, &dir.vocab, &data, &built, ns, &reference_device());
@@ -410,7 +418,12 @@ pub fn eval(a: EvalArgs) -> Result<()> {
         }
         Protocol::Deployed => {
             let model = (kind.as_str(), &dir.model, &dir.run.model, &dir.run.pack);
-            let methods = deployed_hits(Some(model), None, &data, &built, &ContextReads::new(), &dir.vocab, ns, &reference_device());
+            let (data, context) = match &a.history {
+                Some(path) => with_history(&load_reads(&a.data_args, path)?, &data),
+                None => (data, ContextReads::new()),
+            };
+            let built = if a.history.is_some() { build_study(&data, &dir.vocab, &dir.run.pack) } else { built };
+            let methods = deployed_hits(Some(model), None, &data, &built, &context, &dir.vocab, ns, &reference_device());
             println!("{} students, {DEPLOYED_TITLE}", built.seqs.len());
             print!("{}", comparison_table(&methods, ns));
             serde_json::to_vec_pretty(&methods)?
