@@ -20,14 +20,14 @@
 //!   and "popularity without read titles" are this protocol's popularity).
 //!
 //! Every read on D gets the same list, and a read is scored only when its student read on an
-//! earlier day (a student's first day has nothing to suggest from).
-//!
-//! Reads held in a second file (`--valid-data` with every student's *later* reads) are scored
-//! with the student's earlier reads as context: [`with_history`] puts them in front, and the
-//! `context` counts keep them from being scored. With titles read before D
+//! earlier day (a student's first day has nothing to suggest from). With titles read before D
 //! left out, a continuation of an earlier day's book is always a miss for every method: the
 //! cells this protocol is for are `non_history` (and `non_continuation`), as the page shows
 //! them.
+//!
+//! Reads held in a second file (`--valid-data` with every student's *later* reads) are scored
+//! with the student's earlier reads as context: [`with_history`] puts them in front, and the
+//! [`ContextReads`] counts keep them from being scored.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -39,7 +39,7 @@ use crate::eval::report::MethodHits;
 use crate::models::baselines::{ClassroomPopularity, ItemKnn, KnnConfig, PerRead, PopularityConfig};
 use crate::models::study::infer::{NextOptions, recommend_next};
 use crate::models::study::net::{Recommender, RecommenderConfig};
-use crate::sequences::study::{PackConfig, StudentReads, StudyData, StudyReport, TitleVocab, group_classrooms, pack_classrooms};
+use crate::sequences::study::{PackConfig, Read, StudentReads, StudyData, StudyReport, TitleVocab, group_classrooms, pack_classrooms};
 
 const DAY: i64 = 86_400;
 
@@ -75,9 +75,16 @@ pub fn with_history(earlier: &Interactions, later: &Interactions) -> (Interactio
     (out, context)
 }
 
-/// Per classroom (in `eval.classrooms` order): day → the reads `(seq, read)` of its members on
-/// that day whose student read on an earlier day and that are not context, i.e. the reads this
-/// protocol scores.
+/// How many of `s`'s first reads are not scored: those of the student's first day and the
+/// context ones (reads are in time order, so the scored reads are the rest).
+fn unscored(s: &StudentReads, context: &ContextReads) -> usize {
+    let first = s.reads.first().map_or(0, |r| day_of(r.time));
+    let first_day = s.reads.iter().take_while(|r| day_of(r.time) == first).count();
+    first_day.max(context.get(&s.student).copied().unwrap_or(0))
+}
+
+/// Per classroom (in `eval.classrooms` order): day → the scored reads `(seq, read)` of its
+/// members on that day.
 fn scored_days(eval: &StudyData, context: &ContextReads) -> Vec<BTreeMap<i64, Vec<(usize, usize)>>> {
     eval.classrooms
         .iter()
@@ -85,13 +92,9 @@ fn scored_days(eval: &StudyData, context: &ContextReads) -> Vec<BTreeMap<i64, Ve
             let mut by_day: BTreeMap<i64, Vec<(usize, usize)>> = BTreeMap::new();
             for m in &c.members {
                 let Some(s) = eval.seqs.get(m.seq) else { continue };
-                let Some(first) = s.reads.first().map(|r| day_of(r.time)) else { continue };
-                let skip = context.get(&s.student).copied().unwrap_or(0);
-                for k in m.reads.clone().filter(|&k| k < s.reads.len() && k >= skip) {
-                    let d = day_of(s.reads[k].time);
-                    if d > first {
-                        by_day.entry(d).or_default().push((m.seq, k));
-                    }
+                let from = unscored(s, context);
+                for k in m.reads.clone().filter(|&k| k < s.reads.len() && k >= from) {
+                    by_day.entry(day_of(s.reads[k].time)).or_default().push((m.seq, k));
                 }
             }
             by_day
@@ -99,9 +102,14 @@ fn scored_days(eval: &StudyData, context: &ContextReads) -> Vec<BTreeMap<i64, Ve
         .collect()
 }
 
+/// `s`'s reads before `day` (its reads are in time order).
+fn reads_before(s: &StudentReads, day: i64) -> &[Read] {
+    &s.reads[..s.reads.partition_point(|r| r.time < day)]
+}
+
 /// The titles of `s`'s reads before `day`.
 fn read_before(s: &StudentReads, day: i64) -> HashSet<u32> {
-    s.reads.iter().take_while(|r| r.time < day).map(|r| r.title).collect()
+    reads_before(s, day).iter().map(|r| r.title).collect()
 }
 
 /// Empty lists for every read, to be filled for the scored ones.
@@ -109,15 +117,11 @@ fn empty_lists(eval: &StudyData) -> PerRead {
     eval.seqs.iter().map(|s| vec![Vec::new(); s.reads.len()]).collect()
 }
 
-/// `lists` scored on the reads after each student's first day that are not context (see the
-/// module docs). ContextReads reads still count as the student's history (a title read there is not
-/// new).
+/// `lists` scored on the scored reads (see [`unscored`]). Context reads still count as the
+/// student's history (a title read there is not new).
 fn score(method: &str, data: &Interactions, eval: &StudyData, context: &ContextReads, mut lists: PerRead, vocab: &TitleVocab, ns: &[usize]) -> MethodHits {
     for (s, per) in eval.seqs.iter().zip(lists.iter_mut()) {
-        let first = s.reads.first().map_or(0, |r| day_of(r.time));
-        let first_day = s.reads.iter().take_while(|r| day_of(r.time) == first).count();
-        let unscored = first_day.max(context.get(&s.student).copied().unwrap_or(0));
-        per.drain(..unscored.min(per.len()));
+        per.drain(..unscored(s, context).min(per.len()));
     }
     MethodHits::new(method, score_per_read(data, &eval.seqs, &lists, vocab, ns))
 }
@@ -144,7 +148,7 @@ pub fn model_lists(
             let seqs: Vec<StudentReads> = members
                 .iter()
                 .filter_map(|&i| eval.seqs.get(i))
-                .map(|s| StudentReads { reads: s.reads.iter().take_while(|r| r.time < day).copied().collect(), ..s.clone() })
+                .map(|s| StudentReads { reads: reads_before(s, day).to_vec(), ..s.clone() })
                 .filter(|s| !s.reads.is_empty())
                 .collect();
             let classrooms = group_classrooms(&seqs);
@@ -189,8 +193,7 @@ pub fn knn_lists(eval: &StudyData, context: &ContextReads, knn: &ItemKnn, vocab:
     for by_day in scored_days(eval, context) {
         for (day, reads) in by_day {
             for (seq, k) in reads {
-                let s = &eval.seqs[seq];
-                let history: Vec<u32> = s.reads.iter().take_while(|r| r.time < day).map(|r| r.title).collect();
+                let history: Vec<u32> = reads_before(&eval.seqs[seq], day).iter().map(|r| r.title).collect();
                 out[seq][k] = knn.suggest(&history, vocab, n, &history.iter().copied().collect());
             }
         }

@@ -45,37 +45,25 @@ pub struct SynthConfig {
     // them keeps its bytes.
     /// Share of new-title choices that take the class's assigned reading of the week (a title
     /// at the class's reading level, drawn per class and week), when the student has not read it.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::runs::is_default")]
     pub assigned_share: f64,
     /// Titles come in series of this many, sharing topic and level; 0 or 1: no series.
-    #[serde(skip_serializing_if = "is_zero_usize")]
+    #[serde(skip_serializing_if = "crate::runs::is_default")]
     pub series_len: usize,
     /// A title's weight is multiplied by `1 + sequel_pull` for a student who read the previous
     /// title of its series and not this one.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::runs::is_default")]
     pub sequel_pull: f64,
     /// Share of titles whose popularity rises and fades: a bump of a few weeks around a peak
     /// day drawn in the term, and little interest before or after it.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::runs::is_default")]
     pub trend_share: f64,
     /// A holiday of this many days from the middle of the term, with no reading.
-    #[serde(skip_serializing_if = "is_zero_u32")]
+    #[serde(skip_serializing_if = "crate::runs::is_default")]
     pub holiday_days: u32,
     /// Log-scale spread of class sizes around `students_per_class` (0: all the same size).
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::runs::is_default")]
     pub class_size_spread: f64,
-}
-
-fn is_zero(x: &f64) -> bool {
-    *x == 0.0
-}
-
-fn is_zero_usize(x: &usize) -> bool {
-    *x == 0
-}
-
-fn is_zero_u32(x: &u32) -> bool {
-    *x == 0
 }
 
 impl Default for SynthConfig {

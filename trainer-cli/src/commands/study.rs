@@ -336,12 +336,14 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
     // Deployed: later reads in a --valid-data file are scored with the student's earlier reads
     // (from --train-data) as their history.
     let as_deployed = (kind.as_str(), &loaded.model, &loaded.run.model, &loaded.run.pack);
-    let (scored_data, context) = match a.valid_data {
-        Some(_) => with_history(&train_data, &valid_data),
-        None => (valid_data.clone(), ContextReads::new()),
+    let deployed = match a.valid_data {
+        Some(_) => {
+            let (scored_data, context) = with_history(&train_data, &valid_data);
+            let scored = build_study(&scored_data, &vocab, &pack);
+            deployed_hits(Some(as_deployed), Some(&train.seqs), &scored_data, &scored, &context, &vocab, ns, &reference_device())
+        }
+        None => deployed_hits(Some(as_deployed), Some(&train.seqs), &valid_data, &valid, &ContextReads::new(), &vocab, ns, &reference_device()),
     };
-    let scored = build_study(&scored_data, &vocab, &pack);
-    let deployed = deployed_hits(Some(as_deployed), Some(&train.seqs), &scored_data, &scored, &context, &vocab, ns, &reference_device());
     let report = Report { model: kind.as_str(), train: &train.report, valid: &valid.report, methods: &methods, deployed: &deployed };
     write(report_file, &serde_json::to_vec_pretty(&report)?)?;
     println!("hits@n on the validation reads after each student's first (mean over students):");
@@ -398,17 +400,22 @@ pub enum Protocol {
 /// hits@n of a trained (or exported) model, in the same report as `train` prints.
 pub fn eval(a: EvalArgs) -> Result<()> {
     check_ns(&a.n_recommendations)?;
+    if a.history.is_some() && a.protocol != Protocol::Deployed {
+        bail!("--history is read only with --protocol deployed");
+    }
     let dir = super::load_model::recommender(&a.model)?;
     let all = load_reads(&a.data_args, &a.data)?;
     let split = if a.model.is_dir() { read_split(&a.model)? } else { None };
     let data = scored_readers(&a, all, split.as_ref(), dir.run.train.seed)?;
+    // Deployed with --history: the earlier reads go in front as context (never scored).
+    let (data, context) = match &a.history {
+        Some(path) => with_history(&load_reads(&a.data_args, path)?, &data),
+        None => (data, ContextReads::new()),
+    };
     let built = build_study(&data, &dir.vocab, &dir.run.pack);
     warn_report("evaluation data", &built.report);
     let kind = dir.run.model.kind;
     let ns = &a.n_recommendations;
-    if a.history.is_some() && a.protocol != Protocol::Deployed {
-        bail!("--history is read only with --protocol deployed");
-    }
     let json = match a.protocol {
         Protocol::Reference => {
             let (hits, _) = model_hits(kind.as_str(), &dir.model, &dir.run.model, &dir.vocab, &data, &built, ns, &reference_device());
@@ -418,11 +425,6 @@ pub fn eval(a: EvalArgs) -> Result<()> {
         }
         Protocol::Deployed => {
             let model = (kind.as_str(), &dir.model, &dir.run.model, &dir.run.pack);
-            let (data, context) = match &a.history {
-                Some(path) => with_history(&load_reads(&a.data_args, path)?, &data),
-                None => (data, ContextReads::new()),
-            };
-            let built = if a.history.is_some() { build_study(&data, &dir.vocab, &dir.run.pack) } else { built };
             let methods = deployed_hits(Some(model), None, &data, &built, &context, &dir.vocab, ns, &reference_device());
             println!("{} students, {DEPLOYED_TITLE}", built.seqs.len());
             print!("{}", comparison_table(&methods, ns));
