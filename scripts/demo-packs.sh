@@ -25,7 +25,7 @@ $CL synth --seed 7 --schools 10 --classes-per-school 4 --days 180 --out "$T/trai
 $CL train dkt --data "$T/train/skill_builder_data.csv" --out "$T/dkt" --hidden 64 --epochs 15 --lr 5e-3 \
   --batch-size 32 --seed 7 --quiet > "$T/dkt.txt"
 $CL train study --train-data "$T/train/student_activity.csv" --out "$T/study" --steps 600 --d-model 64 --heads 4 \
-  --layers 2 --d-ff 128 --seq-len 65 --seed 7 --eval-every 200 --save-every 200 --select-frac 0 --quiet > "$T/study.txt"
+  --layers 2 --d-ff 128 --seq-len 65 --seed 7 --eval-every 200 --save-every 200 --select-frac 0 --no-coread --quiet > "$T/study.txt"
 # The students: the teacher's data, split and settings, plus its soft targets.
 $CL distill --teacher "$T/dkt" --student-size 24 --data "$T/train/skill_builder_data.csv" --out "$T/dkt-student" \
   --quiet > "$T/dkt-student.txt"

@@ -75,6 +75,19 @@ def main(folder):
         if base:
             print(f"| {regime} | {min(base):+.2f} to {max(base):+.2f} | {min(ind):+.2f} to {max(ind):+.2f} |")
     print()
+    boosts = {}
+    for f in sorted(Path(folder).glob("*.txt")):
+        m = re.match(r"(.+)-s(\d+)-(study|individual)\.txt$", f.name)
+        b = re.search(r"^co-read boost on unread titles: (\S+)", f.read_text(), re.M)
+        if m and b:
+            boosts.setdefault((m.group(1), m.group(3)), []).append(f"s{m.group(2)}: {b.group(1)}")
+    if boosts:
+        print("#### Co-read boost chosen on each run's selection classrooms\n")
+        print("| regime | study | individual |")
+        print("| --- | --- | --- |")
+        for regime in regimes:
+            print(f"| {regime} | {', '.join(boosts.get((regime, 'study'), []))} | {', '.join(boosts.get((regime, 'individual'), []))} |")
+        print()
 
 
 if __name__ == "__main__":

@@ -26,6 +26,8 @@ pub const SKILLS_FILE: &str = "skills.json";
 pub const PROBLEMS_FILE: &str = "problems.json";
 /// STUDY's and BST's title vocabulary.
 pub const VOCAB_FILE: &str = "vocab.json";
+/// A STUDY or Individual model's co-read table, when it has the co-read channel.
+pub const COREAD_FILE: &str = "coread.json";
 /// Which students (DKT) or classrooms (STUDY) were held out, so evaluation never scores training
 /// data.
 pub const SPLIT_FILE: &str = "split.json";

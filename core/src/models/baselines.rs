@@ -192,7 +192,11 @@ impl Default for KnnConfig {
 /// step (a book read over five sessions is one step, not five). `N(a)` is the number of
 /// training students who read `a`. The similarity is the cosine of the two titles' student
 /// incidence vectors, `C(a, b) / sqrt(N(a) N(b))`, in `(0, 1]`. OOV reads are ignored.
-#[derive(Debug, Clone, Default, PartialEq)]
+///
+/// The same table is a STUDY input (the co-read channel of
+/// [`crate::models::study::net::RecommenderConfig::coread`]), which is why it serializes: a
+/// model directory and a pack carry the one the model was trained with.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ItemKnn {
     /// By vocabulary id: (neighbour, similarity), most similar first (ties: lower id).
     neighbours: Vec<Vec<(u32, f32)>>,
@@ -201,7 +205,7 @@ pub struct ItemKnn {
 
 impl ItemKnn {
     /// Fits on training students only.
-    pub fn fit(train: &[StudentReads], vocab: &TitleVocab, config: &KnnConfig) -> Self {
+    pub fn fit<'a>(train: impl IntoIterator<Item = &'a StudentReads>, vocab: &TitleVocab, config: &KnnConfig) -> Self {
         let mut readers = vec![0u32; vocab.len()];
         let mut pairs: HashMap<(u32, u32), u32> = HashMap::new();
         for s in train {
@@ -234,17 +238,28 @@ impl ItemKnn {
         list.iter().find(|&&(t, _)| t == b).map_or(0.0, |&(_, s)| s)
     }
 
-    /// Suggestions after a student's `history` (vocabulary ids, oldest first): candidates ranked
-    /// by summed similarity to the last `recent` distinct titles (ties: lower id), then filled
-    /// in popularity order.
-    pub fn suggest(&self, history: &[u32], vocab: &TitleVocab, n: usize, exclude: &HashSet<u32>) -> Vec<u32> {
+    /// Each title's summed similarity to the last `recent` distinct titles of `history`
+    /// (vocabulary ids, oldest first); titles similar to none of them are absent.
+    pub fn scores(&self, history: &[u32]) -> HashMap<u32, f32> {
         let mut scores: HashMap<u32, f32> = HashMap::new();
         for t in recent_distinct(history, self.recent) {
             for &(b, sim) in self.neighbours.get(t as usize).map(Vec::as_slice).unwrap_or_default() {
                 *scores.entry(b).or_default() += sim;
             }
         }
-        let mut ranked: Vec<(u32, f32)> = scores.into_iter().collect();
+        scores
+    }
+
+    /// The number of vocabulary ids the table was fitted for.
+    pub fn vocab_len(&self) -> usize {
+        self.neighbours.len()
+    }
+
+    /// Suggestions after a student's `history` (vocabulary ids, oldest first): candidates ranked
+    /// by summed similarity to the last `recent` distinct titles (ties: lower id), then filled
+    /// in popularity order.
+    pub fn suggest(&self, history: &[u32], vocab: &TitleVocab, n: usize, exclude: &HashSet<u32>) -> Vec<u32> {
+        let mut ranked: Vec<(u32, f32)> = self.scores(history).into_iter().collect();
         ranked.sort_unstable_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
         let ranked: Vec<u32> = ranked.into_iter().map(|(t, _)| t).collect();
         top_n(&ranked, vocab, n, exclude)

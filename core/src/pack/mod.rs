@@ -36,6 +36,7 @@ use serde::{Deserialize, Serialize};
 
 pub use quantize::Quantization;
 
+use crate::models::baselines::ItemKnn;
 use crate::models::device::reference_device;
 use crate::models::dkt::{DktModel, DktRunConfig};
 use crate::models::study::net::RecommenderKind;
@@ -156,6 +157,9 @@ pub enum PackModel {
         config: RecRunConfig,
         /// `vocab.json` text, checked by [`TitleVocab::from_json`] on load.
         vocab: String,
+        /// The co-read table of a model with the co-read channel (`coread.json`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        coread: Option<ItemKnn>,
     },
 }
 
@@ -315,7 +319,16 @@ pub fn write_recommender(model: &StudyModel, quantization: Quantization) -> Resu
 
 /// A STUDY or Individual pack that says where the model came from.
 pub fn write_recommender_about(model: &StudyModel, quantization: Quantization, about: Option<PackAbout>) -> Result<Vec<u8>, PackError> {
-    let meta = PackMeta { writer: writer(), quantization, model: PackModel::Recommender { config: model.run.clone(), vocab: model.vocab.to_json() }, about };
+    let meta = PackMeta {
+        writer: writer(),
+        quantization,
+        model: PackModel::Recommender {
+            config: model.run.clone(),
+            vocab: model.vocab.to_json(),
+            coread: model.model.coread_table().map(|t| t.as_ref().clone()),
+        },
+        about,
+    };
     envelope(&meta, &weights_bytes(model.model.clone(), quantization)?)
 }
 
@@ -364,10 +377,19 @@ pub fn load(bytes: &[u8]) -> Result<LoadedPack, PackError> {
             let module = load_weights(config.dkt.init(0, &reference_device()), weights)?;
             Ok(LoadedPack::Dkt(DktModel::from_module(config, skills.reindexed(), problems.reindexed(), &module)))
         }
-        PackModel::Recommender { config, vocab } => {
+        PackModel::Recommender { config, vocab, coread } => {
             let vocab = TitleVocab::from_json(&vocab, "the pack's vocabulary").map_err(|e| PackError::Meta(e.to_string()))?;
             StudyModel::check(&config, &vocab).map_err(PackError::Meta)?;
-            let model = load_weights(config.model.init(0, &reference_device()), weights)?;
+            let coread = match (config.model.coread, coread) {
+                (false, None) => None,
+                (true, Some(table)) => {
+                    StudyModel::check_coread(&table, &vocab).map_err(PackError::Meta)?;
+                    Some(std::sync::Arc::new(table))
+                }
+                (true, None) => return Err(PackError::Meta("the model reads a co-read table, but the pack has none".into())),
+                (false, Some(_)) => return Err(PackError::Meta("the pack has a co-read table, but its model does not read one".into())),
+            };
+            let model = load_weights(config.model.init(0, &reference_device()), weights)?.with_coread_table(coread).with_stored_boost();
             Ok(LoadedPack::Recommender(StudyModel { run: config, vocab, model }))
         }
     }

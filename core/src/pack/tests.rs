@@ -130,6 +130,27 @@ fn recommenders_round_trip_and_keep_their_kind() {
     }
 }
 
+#[test]
+fn a_recommenders_coread_table_travels_in_the_pack() {
+    let (v, data) = study_data();
+    let mut m = rec_model(RecommenderKind::Study, &v);
+    m.run.model.coread = true;
+    let table = std::sync::Arc::new(crate::models::study::net::fit_coread(&data.seqs, &v));
+    m.model = m.run.model.init(5, &reference_device()).with_coread_table(Some(table.clone())).with_coread_boost(2.5);
+    for q in [Quantization::None, Quantization::Int8] {
+        let back = load(&write_recommender(&m, q).unwrap()).unwrap().into_recommender().unwrap();
+        assert_eq!(back.model.coread_table().map(|t| t.as_ref()), Some(table.as_ref()), "{q:?}");
+        assert_eq!(back.model.coread_boost(), Some(2.5), "{q:?}: the boost is kept exactly");
+        assert_eq!(scores(&back, &data).len(), scores(&m, &data).len());
+    }
+    // A pack whose model reads a table it does not carry is refused on load.
+    let mut bare = rec_model(RecommenderKind::Study, &v);
+    bare.run.model.coread = true;
+    bare.model = bare.run.model.init(5, &reference_device());
+    let err = load(&write_recommender(&bare, Quantization::None).unwrap()).unwrap_err();
+    assert!(err.to_string().contains("co-read table"), "{err}");
+}
+
 /// Rewrites the CRC so a test can reach the checks behind it.
 fn reseal(mut b: Vec<u8>) -> Vec<u8> {
     let crc = crc32fast::hash(&b[16..]);

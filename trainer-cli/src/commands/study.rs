@@ -116,6 +116,9 @@ pub struct TrainArgs {
     /// No count features on the logits (the reference's model): see README.
     #[arg(long)]
     pub no_counts: bool,
+    /// No co-read channel (item-item similarity to the student's last titles) on the logits.
+    #[arg(long)]
+    pub no_coread: bool,
     #[arg(long, default_value_t = 250)]
     pub eval_every: usize,
     #[arg(long, default_value_t = 250)]
@@ -139,6 +142,9 @@ struct Report<'a> {
     methods: &'a [MethodHits],
     /// The same models and baselines in the deployed protocol ([`classlens_core::eval::deployed`]).
     deployed: &'a [MethodHits],
+    /// The co-read boost kept (chosen on the selection classrooms; absent without the channel).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    coread_boost: Option<f32>,
 }
 
 pub(super) fn load_reads(args: &DataArgs, path: &Path) -> Result<Interactions> {
@@ -231,6 +237,7 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
         durations: !a.no_durations,
         times: !a.no_times,
         count_features: !a.no_counts,
+        coread: !a.no_coread,
         ..RecommenderConfig::new(kind, vocab.len())
     };
     model.validate().map_err(anyhow::Error::msg)?;
@@ -304,6 +311,16 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
                 bar.suspend(|| eprintln!("step {}: train loss {:.3}, {:.0} tokens/s{s}{v}", r.step, r.train_loss, r.tokens_per_sec));
             }
         }
+        RecProgress::Coread(c) => {
+            if !quiet {
+                bar.suspend(|| {
+                    eprintln!(
+                        "co-read boost {} (chosen on the selection classrooms' {} new-title reads: mean hits@1/5/20 {:.4} -> {:.4})",
+                        c.boost, c.reads, c.score_before, c.score_after
+                    )
+                });
+            }
+        }
         RecProgress::Stopped { step, kept } => {
             if !quiet {
                 bar.suspend(|| {
@@ -344,12 +361,22 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
         }
         None => deployed_hits(Some(as_deployed), Some(&train.seqs), &valid_data, &valid, &ContextReads::new(), &vocab, ns, &reference_device()),
     };
-    let report = Report { model: kind.as_str(), train: &train.report, valid: &valid.report, methods: &methods, deployed: &deployed };
+    let report = Report {
+        model: kind.as_str(),
+        train: &train.report,
+        valid: &valid.report,
+        methods: &methods,
+        deployed: &deployed,
+        coread_boost: loaded.model.coread_boost(),
+    };
     write(report_file, &serde_json::to_vec_pretty(&report)?)?;
     println!("hits@n on the validation reads after each student's first (mean over students):");
     print!("{}", comparison_table(&methods, ns));
     println!("{DEPLOYED_TITLE}");
     print!("{}", comparison_table(&deployed, ns));
+    if let Some(boost) = loaded.model.coread_boost() {
+        println!("co-read boost on unread titles: {boost} (chosen on the selection classrooms; 0 without them)");
+    }
     Ok(())
 }
 

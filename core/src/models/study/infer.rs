@@ -39,14 +39,16 @@ fn run(model: &Recommender, batch: &RecBatch, device: &Device) -> Vec<f32> {
     if batch.query.is_empty() {
         return Vec::new();
     }
-    model.logits(&batch.tensors(device)).into_data().convert::<f32>().try_into_vec().expect("f32 logits")
+    let mut logits: Vec<f32> = model.logits(&batch.tensors(device)).into_data().convert::<f32>().try_into_vec().expect("f32 logits");
+    model.rerank_unread(&mut logits, batch);
+    logits
 }
 
 /// The top `n` suggestions made at every read token of `rows` (built from `seqs`), per student:
 /// `out[s][k]` is the list before `seqs[s].reads[k + 1]` (see the module docs).
 pub fn per_read(model: &Recommender, config: &RecommenderConfig, vocab: &TitleVocab, data: &StudyData, n: usize, device: &Device) -> Vec<Vec<Vec<u32>>> {
     let (rows, seqs) = (&data.rows, &data.seqs);
-    let ctx = CountContext::new(&data.seqs, &data.classrooms);
+    let ctx = CountContext::new(&data.seqs, &data.classrooms).for_model(model);
     let mut out: Vec<Vec<Vec<u32>>> = seqs.iter().map(|s| vec![Vec::new(); s.reads.len().saturating_sub(1)]).collect();
     let none = HashSet::new();
     for chunk in rows.chunks(64) {
@@ -111,7 +113,7 @@ pub fn recommend_next(
     options: &NextOptions,
     device: &Device,
 ) -> Vec<NextRead> {
-    let plan = NextPlan::new(config, data, students, options);
+    let plan = NextPlan::new(model, config, data, students, options);
     let logits = plan.batches.iter().map(|b| run(model, b, device)).collect();
     plan.finish(vocab, logits)
 }
@@ -126,7 +128,7 @@ pub async fn recommend_next_async(
     options: &NextOptions,
     device: &Device,
 ) -> Result<Vec<NextRead>, String> {
-    let plan = NextPlan::new(config, data, students, options);
+    let plan = NextPlan::new(model, config, data, students, options);
     let mut logits = Vec::with_capacity(plan.batches.len());
     for batch in &plan.batches {
         if batch.query.is_empty() {
@@ -134,7 +136,9 @@ pub async fn recommend_next_async(
             continue;
         }
         let data = model.logits(&batch.tensors(device)).into_data_async().await.map_err(|e| format!("{e:?}"))?;
-        logits.push(data.convert::<f32>().try_into_vec::<f32>().map_err(|e| format!("{e:?}"))?);
+        let mut values = data.convert::<f32>().try_into_vec::<f32>().map_err(|e| format!("{e:?}"))?;
+        model.rerank_unread(&mut values, batch);
+        logits.push(values);
     }
     Ok(plan.finish(vocab, logits))
 }
@@ -155,8 +159,8 @@ struct NextPlan<'d> {
 }
 
 impl<'d> NextPlan<'d> {
-    fn new(config: &'d RecommenderConfig, data: &'d StudyData, students: &[u32], options: &NextOptions) -> Self {
-        let ctx = CountContext::new(&data.seqs, &data.classrooms);
+    fn new(model: &Recommender, config: &'d RecommenderConfig, data: &'d StudyData, students: &[u32], options: &NextOptions) -> Self {
+        let ctx = CountContext::new(&data.seqs, &data.classrooms).for_model(model);
         // The token to read for each chosen student: (student, position of their last read).
         let wanted: HashSet<u32> = students.iter().copied().collect();
         let last: HashMap<u32, u32> = data.seqs.iter().filter(|s| wanted.contains(&s.student)).map(|s| (s.student, s.reads.len() as u32 - 1)).collect();

@@ -29,6 +29,9 @@ use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::models::baselines::{ItemKnn, KnnConfig};
 
 use crate::sequences::study::{Classroom, ClassroomKey, PAD, Row, StudentReads, can_attend};
 
@@ -92,6 +95,20 @@ pub struct RecommenderConfig {
     /// comparison still isolates what classmates add.
     #[serde(default)]
     pub count_features: bool,
+    /// Add the co-read channel to the logits: each title's summed item-item similarity to the
+    /// student's last few distinct titles ([`ItemKnn::scores`], the KNN baseline's own score),
+    /// with one learned weight. The table is fitted on the training students and travels with
+    /// the model (a model directory's `coread.json`, a pack's metadata). Why: which titles go
+    /// together is a statistic of the whole training log, and on two CPU cores and a few hundred
+    /// steps the attention layers do not recover it from the student's history — without it both
+    /// models lost to plain KNN where classmates do not matter (BENCHMARKS.md, regimes). Both
+    /// kinds get it (it uses only the student's own reads), so Individual stays STUDY without
+    /// classmates. While training, each row reads a table fitted on the *other* half of the
+    /// training classrooms ([`CountContext::with_cross_fitted_coread`]), so the weight is learned
+    /// on similarities that never counted the row's own reads, as at inference.
+    /// Left out of `config.json` when off: older models read as without it.
+    #[serde(default, skip_serializing_if = "crate::runs::is_default")]
+    pub coread: bool,
 }
 
 impl RecommenderConfig {
@@ -109,6 +126,7 @@ impl RecommenderConfig {
             durations: true,
             times: true,
             count_features: true,
+            coread: false,
         }
     }
 
@@ -159,6 +177,9 @@ impl RecommenderConfig {
         let continue_bias = self.count_features.then(|| zeros(RUN_BUCKETS + 1));
         let title_length = self.count_features.then(|| zeros(self.vocab_size));
         let finish_rate = self.count_features.then(|| zeros(1));
+        let coread_weight = self.coread.then(|| zeros(1));
+        // Set after training, never by the optimizer.
+        let coread_boost = self.coread.then(|| zeros(1).set_require_grad(false));
         Recommender {
             titles,
             durations,
@@ -167,6 +188,10 @@ impl RecommenderConfig {
             continue_bias,
             title_length,
             finish_rate,
+            coread_weight,
+            coread_boost,
+            boost: 0.0,
+            coread_table: None,
             embed_dropout: DropoutConfig::new(self.dropout).init(),
             encoder,
             norm: LayerNormConfig::new(self.d_model).init(device),
@@ -191,6 +216,21 @@ pub struct Recommender {
     title_length: Option<Param<Tensor<1>>>,
     /// How sharply continuing falls once past the title's length (softplus of `10 · value`).
     finish_rate: Option<Param<Tensor<1>>>,
+    /// The co-read channel's weight ([`RecommenderConfig::coread`]).
+    coread_weight: Option<Param<Tensor<1>>>,
+    /// More co-read weight in the order of the titles the student has not read, chosen after
+    /// training for what the app shows ([`crate::models::study::train::choose_coread_boost`])
+    /// and applied to the logits read back ([`Recommender::rerank_unread`]). A parameter so the
+    /// record and packs carry it; the optimizer never moves it.
+    coread_boost: Option<Param<Tensor<1>>>,
+    /// `coread_boost`'s value on the host (read once when loaded: a GPU model cannot be read
+    /// synchronously in a browser).
+    #[module(skip)]
+    boost: f32,
+    /// The co-read table the model was trained with; not a parameter (it is counted, not
+    /// learned), so it is stored beside the weights, not in the record.
+    #[module(skip)]
+    coread_table: Option<Arc<ItemKnn>>,
     embed_dropout: Dropout,
     encoder: TransformerEncoder,
     norm: LayerNorm,
@@ -278,6 +318,26 @@ pub struct CountContext {
     own: HashMap<u32, Vec<u32>>,
     /// Per classroom: (time, student, title), sorted.
     rooms: HashMap<ClassroomKey, Vec<(i64, u32, u32)>>,
+    /// The co-read tables rows read ([`RecommenderConfig::coread`]).
+    coread: Option<CoRead>,
+}
+
+/// Co-read tables and which one each student's rows read (students not listed read the first).
+#[derive(Debug, Clone, Default)]
+struct CoRead {
+    tables: Vec<Arc<ItemKnn>>,
+    table_of: HashMap<u32, usize>,
+}
+
+/// How the co-read table is fitted: the KNN baseline's window and recent titles, with 50
+/// neighbours kept per title (instead of 200) so a pack's table stays small.
+pub fn coread_knn_config() -> KnnConfig {
+    KnnConfig { max_neighbours: 50, ..KnnConfig::default() }
+}
+
+/// The co-read table of a model trained on `seqs`.
+pub fn fit_coread(seqs: &[StudentReads], vocab: &crate::sequences::study::TitleVocab) -> ItemKnn {
+    ItemKnn::fit(seqs, vocab, &coread_knn_config())
 }
 
 impl CountContext {
@@ -293,7 +353,55 @@ impl CountContext {
             reads.sort_unstable();
             rooms.insert(c.key, reads);
         }
-        Self { own, rooms }
+        Self { own, rooms, coread: None }
+    }
+
+    /// Rows read `table` (inference and evaluation: the model's own table).
+    pub fn with_coread(mut self, table: Option<Arc<ItemKnn>>) -> Self {
+        self.coread = table.map(|t| CoRead { tables: vec![t], table_of: HashMap::new() });
+        self
+    }
+
+    /// Rows read the table `model` was trained with, when it has one.
+    pub fn for_model(self, model: &Recommender) -> Self {
+        self.with_coread(model.coread_table.clone())
+    }
+
+    /// Training: the classrooms are cut in two halves (alternately, in their order) and each
+    /// student's rows read a table fitted on the other half's students, so no similarity a row
+    /// reads counted that row's own reads (a student in several classrooms goes with the first).
+    pub fn with_cross_fitted_coread(mut self, seqs: &[StudentReads], classrooms: &[Classroom], vocab: &crate::sequences::study::TitleVocab) -> Self {
+        let mut table_of: HashMap<u32, usize> = HashMap::new();
+        for (i, c) in classrooms.iter().enumerate() {
+            for m in &c.members {
+                if let Some(s) = seqs.get(m.seq) {
+                    table_of.entry(s.student).or_insert(i % 2);
+                }
+            }
+        }
+        let tables = (0..2)
+            .map(|half| {
+                let others = seqs.iter().filter(|s| table_of.get(&s.student).is_some_and(|&h| h != half));
+                Arc::new(ItemKnn::fit(others, vocab, &coread_knn_config()))
+            })
+            .collect();
+        self.coread = Some(CoRead { tables, table_of });
+        self
+    }
+
+    /// The titles `t`'s student read up to and including `t` (what the app leaves out of the
+    /// list it shows after `t`).
+    pub(crate) fn read_titles(&self, t: &crate::sequences::study::Token) -> &[u32] {
+        let titles = self.own.get(&t.student).map(Vec::as_slice).unwrap_or_default();
+        &titles[..titles.len().min(t.position as usize + 1)]
+    }
+
+    /// The co-read scores for a read token: similarities to the student's last distinct titles
+    /// up to and including this read. `None` without a table.
+    fn coread_scores(&self, t: &crate::sequences::study::Token) -> Option<HashMap<u32, f32>> {
+        let c = self.coread.as_ref()?;
+        let table = &c.tables[c.table_of.get(&t.student).copied().unwrap_or(0)];
+        Some(table.scores(self.read_titles(t)))
     }
 
     /// Per title: the classmates of `student` in `classroom` who read it in `[from, to)`.
@@ -366,6 +474,11 @@ pub struct RecBatch {
     /// Per query: ln(1 + run seconds) and its own title id (0 when not a title).
     current_run: Vec<f32>,
     current_title: Vec<i64>,
+    /// `queries * vocab`: the co-read scores; empty when the model has no co-read channel.
+    coread: Vec<f32>,
+    /// `queries * vocab`: 1 for the titles the student has not read up to the query's read
+    /// (those the app may suggest); with the co-read channel only.
+    unread: Vec<bool>,
 }
 
 /// Which tokens of a batch to read outputs from.
@@ -415,7 +528,11 @@ impl RecBatch {
             current_bucket: Vec::new(),
             current_run: Vec::new(),
             current_title: Vec::new(),
+            coread: Vec::new(),
+            unread: Vec::new(),
         };
+        assert!(!config.coread || ctx.coread.is_some(), "a model with the co-read channel needs its table in the CountContext (CountContext::for_model)");
+        let mut coread: Vec<HashMap<u32, f32>> = Vec::new();
         let v = config.vocab_size;
         // Per query, per channel: the titles counted, turned into dense matrices at the end.
         let mut sparse: Vec<[Vec<u32>; COUNT_CHANNELS]> = Vec::new();
@@ -449,6 +566,9 @@ impl RecBatch {
                     b.current_run.push((t.run_seconds as f32).ln_1p());
                     b.current_title.push(if is_title(t.title, v) { t.title as i64 } else { 0 });
                 }
+                if wanted && config.coread {
+                    coread.push(ctx.coread_scores(t).unwrap_or_default());
+                }
                 if wanted {
                     b.query.push(r * len + i);
                     b.query_grade.push(grade);
@@ -476,7 +596,29 @@ impl RecBatch {
             }
             b.counts.iter_mut().for_each(|x| *x = x.ln_1p());
         }
+        if config.coread {
+            b.coread = vec![0.0; coread.len() * v];
+            b.unread = vec![false; coread.len() * v];
+            for (k, &flat) in b.query.iter().enumerate() {
+                let token = &rows[flat / len].tokens[flat % len];
+                let read: std::collections::HashSet<u32> = ctx.read_titles(token).iter().copied().collect();
+                for title in (crate::sequences::study::FIRST_TITLE..v as u32).filter(|t| !read.contains(t)) {
+                    b.unread[k * v + title as usize] = true;
+                }
+            }
+            for (k, scores) in coread.iter().enumerate() {
+                for (&title, &score) in scores.iter().filter(|(t, _)| is_title(**t, v)) {
+                    b.coread[k * v + title as usize] = score;
+                }
+            }
+        }
         b
+    }
+
+    /// Query `k`'s co-read scores, one per vocabulary id (empty without the channel).
+    pub(crate) fn coread_of(&self, k: usize) -> &[f32] {
+        let v = self.coread.len() / self.query.len().max(1);
+        &self.coread[k * v..(k + 1) * v]
     }
 
     pub fn tensors(&self, device: &Device) -> RecTensors {
@@ -500,6 +642,8 @@ impl RecBatch {
                     Tensor::from_data(TensorData::new(self.current_title.clone(), [q]), device),
                 )
             }),
+            coread: (!self.coread.is_empty())
+                .then(|| Tensor::from_data(TensorData::new(self.coread.clone(), [self.query.len(), self.coread.len() / self.query.len()]), device)),
         }
     }
 }
@@ -516,6 +660,8 @@ pub struct RecTensors {
     targets: Option<Tensor<1, Int>>,
     /// Count channels `[C, Q, V]`, the current-title one-hot `[Q, V]` and run buckets `[Q]`.
     counts: Option<(Tensor<3>, Tensor<2>, Tensor<1, Int>, Tensor<1>, Tensor<1, Int>)>,
+    /// Co-read scores `[Q, V]`.
+    coread: Option<Tensor<2>>,
 }
 
 impl Recommender {
@@ -554,7 +700,78 @@ impl Recommender {
                 logits = logits - current.clone() * penalty.reshape([q, 1]);
             }
         }
+        if let Some(w) = &self.coread_weight {
+            let scores = x.coread.clone().expect("a co-read model's batch has co-read scores");
+            logits = logits + scores * (w.val() * COUNT_PARAM_SCALE).reshape([1, 1]);
+        }
         logits
+    }
+
+    /// The co-read table this model reads (set by training and by loading).
+    pub fn coread_table(&self) -> Option<&Arc<ItemKnn>> {
+        self.coread_table.as_ref()
+    }
+
+    /// The co-read boost on unread titles, per unit of summed similarity (`None` without the
+    /// channel).
+    pub fn coread_boost(&self) -> Option<f32> {
+        self.coread_boost.as_ref().map(|_| self.boost)
+    }
+
+    /// This model with co-read boost `boost` (no-op without the channel).
+    pub fn with_coread_boost(mut self, boost: f32) -> Self {
+        if let Some(b) = self.coread_boost.take() {
+            self.coread_boost = Some(Param::from_tensor(Tensor::from_data(TensorData::new(vec![boost], [1]), &b.val().device())).set_require_grad(false));
+            self.boost = boost;
+        }
+        self
+    }
+
+    /// After loading a record on the CPU: the stored boost read into the host copy.
+    pub fn with_stored_boost(mut self) -> Self {
+        if let Some(b) = &self.coread_boost {
+            self.boost = b.val().into_scalar::<f32>();
+        }
+        self
+    }
+
+    /// Applies the co-read boost to logits read back from `batch` (`queries * vocab`): per query,
+    /// the titles the student has not read are put in the order of logit + boost x co-read
+    /// score, and given the logits they had, largest first. Every read title keeps its logit,
+    /// and the unread titles keep the same set of values, so the boost changes which new title
+    /// comes first and nothing about continuing a title or where new titles stand against it.
+    /// Training never applies it (the boost is 0 until training has ended).
+    pub fn rerank_unread(&self, logits: &mut [f32], batch: &RecBatch) {
+        let v = batch.unread.len() / batch.query.len().max(1);
+        if self.boost == 0.0 || v == 0 {
+            return;
+        }
+        for (k, row) in logits.chunks_mut(v).enumerate().take(batch.query.len()) {
+            self.rerank_query(row, batch, k);
+        }
+    }
+
+    /// [`Self::rerank_unread`] of query `k`'s logits `row`.
+    pub(crate) fn rerank_query(&self, row: &mut [f32], batch: &RecBatch, k: usize) {
+        if self.boost == 0.0 || batch.unread.is_empty() {
+            return;
+        }
+        let v = row.len();
+        let (unread, co) = (&batch.unread[k * v..(k + 1) * v], batch.coread_of(k));
+        let mut ids: Vec<usize> = (0..v).filter(|&t| unread[t]).collect();
+        let mut values: Vec<f32> = ids.iter().map(|&t| row[t]).collect();
+        values.sort_unstable_by(|a, b| b.total_cmp(a));
+        let boosted = |t: usize| row[t] + self.boost * co[t];
+        ids.sort_by(|&a, &b| boosted(b).total_cmp(&boosted(a)).then(a.cmp(&b)));
+        for (t, value) in ids.into_iter().zip(values) {
+            row[t] = value;
+        }
+    }
+
+    /// This model with `table` as its co-read table.
+    pub fn with_coread_table(mut self, table: Option<Arc<ItemKnn>>) -> Self {
+        self.coread_table = table;
+        self
     }
 
     /// Mean cross-entropy over the query tokens' targets.
@@ -743,5 +960,117 @@ mod tests {
             let a = 3.0 * (k as f64 * scale).exp();
             assert!((out[k] as f64 - a.sin()).abs() < 1e-6 && (out[4 + k] as f64 - a.cos()).abs() < 1e-6);
         }
+    }
+
+    /// Co-read scores of every read token of `student` in `data`, in reading order.
+    fn coread_of(ctx: &CountContext, data: &crate::sequences::study::StudyData, student: u32) -> Vec<Vec<(u32, u32)>> {
+        let mut out: Vec<(u32, Vec<(u32, u32)>)> = Vec::new();
+        for row in &data.rows {
+            for t in row.tokens.iter().filter(|t| t.is_read() && t.student == student) {
+                let mut scores: Vec<(u32, u32)> = ctx.coread_scores(t).unwrap().into_iter().map(|(k, v)| (k, (v * 1e6) as u32)).collect();
+                scores.sort_unstable();
+                out.push((t.position, scores));
+            }
+        }
+        out.sort_by_key(|(p, _)| *p);
+        out.into_iter().map(|(_, s)| s).collect()
+    }
+
+    #[test]
+    fn cross_fitted_coread_never_counts_the_rows_own_half() {
+        // Two classrooms: a student's rows read the table of the other classroom's students, so
+        // removing a classmate changes nothing they read, and removing a student of the other
+        // classroom does (the table is not empty). With the full table both change it.
+        let full = crate::sequences::study::test_data::synth_reads(&crate::synth::SynthConfig::small());
+        let vocab = TitleVocab::from_training(&full, 50);
+        let pack = PackConfig::new(24, 6).unwrap();
+        let data = build_study(&full, &vocab, &pack);
+        assert_eq!(data.classrooms.len(), 2);
+        let ctx = |d: &crate::sequences::study::StudyData| CountContext::new(&d.seqs, &d.classrooms).with_cross_fitted_coread(&d.seqs, &d.classrooms, &vocab);
+        let whole = |d: &crate::sequences::study::StudyData| CountContext::new(&d.seqs, &d.classrooms).with_coread(Some(Arc::new(fit_coread(&d.seqs, &vocab))));
+        let member = |c: usize, k: usize| data.seqs[data.classrooms[c].members[k].seq].student;
+        let (me, classmate, other) = (member(0, 0), member(0, 1), member(1, 0));
+        let c = ctx(&data);
+        assert_eq!(c.coread.as_ref().unwrap().table_of.get(&me), Some(&0));
+        let without = |who: u32| {
+            let mut d = full.clone();
+            d.events.retain(|e| e.student != who);
+            build_study(&d, &vocab, &pack)
+        };
+        let mine = coread_of(&c, &data, me);
+        assert!(mine.iter().any(|s| !s.is_empty()), "the other half's table scores this student's titles");
+        let no_classmate = without(classmate);
+        assert_eq!(coread_of(&ctx(&no_classmate), &no_classmate, me), mine, "a classmate's reads never reach the table this student reads");
+        let no_other = without(other);
+        assert_ne!(coread_of(&ctx(&no_other), &no_other, me), mine, "the other classroom's reads do");
+        assert_ne!(coread_of(&whole(&no_classmate), &no_classmate, me), coread_of(&whole(&data), &data, me), "the full table counts classmates");
+    }
+
+    #[test]
+    fn the_coread_channel_adds_its_weighted_scores_to_the_logits() {
+        let (v, rows, ctx) = rows();
+        let data = one_school(log(&base()));
+        let built = build_study(&data, &v, &PackConfig::new(12, 12).unwrap());
+        let table = Arc::new(fit_coread(&built.seqs, &v));
+        let ctx = ctx.with_coread(Some(table.clone()));
+        let plain = RecommenderConfig { d_model: 16, n_heads: 2, d_ff: 32, ..RecommenderConfig::new(RecommenderKind::Study, v.len()) };
+        let with = RecommenderConfig { coread: true, ..plain };
+        let mut m = model(&with, 7).with_coread_table(Some(table));
+        let device = reference_device();
+        let zero = logits_of(&m, &with, &rows, &ctx);
+        m.coread_weight = Some(Param::from_tensor(Tensor::from_data(TensorData::new(vec![0.05f32], [1]), &device)));
+        let on = logits_of(&m, &with, &rows, &ctx);
+        let refs: Vec<&Row> = rows.iter().collect();
+        let b = RecBatch::new(&refs, &with, Queries::Reads, &ctx);
+        assert!(b.coread.iter().any(|&x| x > 0.0), "some title is similar to a student's last titles");
+        for ((z, o), s) in zero.iter().zip(&on).zip(&b.coread) {
+            assert!((o - z - 0.05 * COUNT_PARAM_SCALE * s).abs() < 1e-4, "{z} + 0.5 x {s} != {o}");
+        }
+        let plain_batch = RecBatch::new(&refs, &plain, Queries::Reads, &ctx);
+        assert!(plain_batch.coread.is_empty(), "a model without the channel gets no scores");
+    }
+
+    #[test]
+    fn the_coread_boost_reorders_only_the_unread_titles() {
+        let full = crate::sequences::study::test_data::synth_reads(&crate::synth::SynthConfig::small());
+        let v = TitleVocab::from_training(&full, 50);
+        let data = build_study(&full, &v, &PackConfig::new(24, 6).unwrap());
+        let rows = &data.rows[..data.rows.len().min(8)];
+        let ctx = CountContext::new(&data.seqs, &data.classrooms).with_coread(Some(Arc::new(fit_coread(&data.seqs, &v))));
+        let cfg = RecommenderConfig { d_model: 16, n_heads: 2, d_ff: 32, coread: true, ..RecommenderConfig::new(RecommenderKind::Study, v.len()) };
+        let plain = model(&cfg, 9);
+        let boosted = plain.clone().with_coread_boost(1000.0);
+        assert_eq!((plain.coread_boost(), boosted.coread_boost()), (Some(0.0), Some(1000.0)));
+        let refs: Vec<&Row> = rows.iter().collect();
+        let b = RecBatch::new(&refs, &cfg, Queries::Reads, &ctx);
+        let x = logits_of(&plain, &cfg, rows, &ctx);
+        assert_eq!(logits_of(&boosted, &cfg, rows, &ctx), x, "the network's logits do not change: the boost applies to what is read back");
+        let mut y = x.clone();
+        boosted.rerank_unread(&mut y, &b);
+        let mut same = x.clone();
+        plain.rerank_unread(&mut same, &b);
+        assert_eq!(same, x, "no boost, no change");
+        let n = v.len();
+        let mut moved = false;
+        for k in 0..b.query.len() {
+            let (x, y, unread, co) = (&x[k * n..(k + 1) * n], &y[k * n..(k + 1) * n], &b.unread[k * n..(k + 1) * n], b.coread_of(k));
+            let sorted = |r: &[f32]| {
+                let mut u: Vec<f32> = (0..n).filter(|&t| unread[t]).map(|t| r[t]).collect();
+                u.sort_by(f32::total_cmp);
+                u
+            };
+            assert_eq!(sorted(x), sorted(y), "query {k}: the unread titles keep the same values");
+            for t in (0..n).filter(|&t| !unread[t]) {
+                assert_eq!(x[t], y[t], "query {k}: read title {t} keeps its logit");
+            }
+            // With a boost this large the unread order is the co-read order.
+            for s in (0..n).filter(|&s| unread[s]) {
+                for t in (0..n).filter(|&t| unread[t] && co[t] > co[s] + 0.05) {
+                    assert!(y[t] > y[s], "query {k}: {t} (co-read {}) before {s} ({})", co[t], co[s]);
+                    moved = true;
+                }
+            }
+        }
+        assert!(moved, "some unread titles differ in co-read score");
     }
 }

@@ -18,6 +18,7 @@
 //! optimizer, then `state.json` as the commit marker; the newest two are kept).
 
 use std::path::Path;
+use std::sync::Arc;
 use web_time::Instant;
 
 use burn::module::Module;
@@ -28,10 +29,11 @@ use serde::{Deserialize, Serialize};
 use super::config::{RecDistillConfig, RecRunConfig};
 use crate::metrics::ranking::{hit, rank_of};
 use crate::models::device::reference_device;
-use crate::models::study::net::{CountContext, Queries, RecBatch, Recommender, RecommenderConfig};
-use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE, VOCAB_FILE, write_run_file};
+use crate::models::study::net::{CountContext, Queries, RecBatch, Recommender, RecommenderConfig, fit_coread};
+use crate::runs::{CONFIG_FILE, COREAD_FILE, HISTORY_FILE, MODEL_FILE, VOCAB_FILE, write_run_file};
 use crate::runs::{
-    TrainError, clear_run_outputs, epoch_order, json_bytes, latest_checkpoint, load_burn_checkpoint, read_bytes, read_json, record_bytes, save_burn_checkpoint,
+    TrainError, clear_run_outputs, epoch_order, json_bytes, latest_checkpoint, load_burn_checkpoint, load_record, read_bytes, read_json, record_bytes,
+    save_burn_checkpoint,
 };
 use crate::sequences::study::{Row, StudyData, TitleVocab};
 
@@ -126,6 +128,8 @@ pub enum RecProgress {
         tokens_per_sec: f64,
     },
     Record(StepRecord),
+    /// The co-read weight added after training ([`choose_coread_boost`]).
+    Coread(CoreadChoice),
     /// Training ended early: the selection loss stopped improving.
     Stopped {
         step: usize,
@@ -189,6 +193,77 @@ pub fn monitor(
     (tokens > 0).then(|| {
         let rate = |h: usize| h as f64 / tokens as f64;
         EvalRecord { loss: loss_sum / tokens as f64, hits_at_1: rate(hits[0]), hits_at_5: rate(hits[1]), hits_at_20: rate(hits[2]), tokens }
+    })
+}
+
+/// Co-read boosts tried by [`choose_coread_boost`], in logit units per unit of summed
+/// similarity (the scores are sums of five cosines, mostly below 2). The grid went to 16 at
+/// first; STUDY in the `solo` choice world (seed 7, never reported) chose 16, so it was extended:
+/// at 64 the unread order is the co-read order with the model breaking ties.
+pub const COREAD_BOOSTS: [f32; 10] = [0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0];
+
+/// What [`choose_coread_boost`] chose and how the selection reads scored with it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CoreadChoice {
+    pub boost: f32,
+    /// Mean of hits@1, @5 and @20 on the selection classrooms' new-title reads, without and with
+    /// the boost.
+    pub score_before: f64,
+    pub score_after: f64,
+    /// The reads scored.
+    pub reads: usize,
+}
+
+/// How much more the co-read channel should weigh in what the app shows, chosen on the
+/// selection classrooms (cut from the training ones; never the reported ones).
+///
+/// Training fits the next read, and about a third of next reads continue or repeat a title, so
+/// the learned weights rank the student's own titles well and new titles less well; the app
+/// leaves the titles already read out of its list. The boost re-orders only the unread titles
+/// among themselves ([`Recommender::rerank_unread`]), so a continuation ranks where it did. This
+/// scores only what the app is for: each
+/// read of a title its student had not read before, ranked among the titles they had not read,
+/// by the mean of hits@1, @5 and @20, and keeps the boost from [`COREAD_BOOSTS`] that scores
+/// best (ties: the smaller). `None` when the model has no co-read channel or `select` has no
+/// such read.
+pub fn choose_coread_boost(model: &Recommender, config: &RecommenderConfig, vocab: &TitleVocab, select: &StudyData, device: &Device) -> Option<CoreadChoice> {
+    model.coread_boost()?;
+    let model = &model.clone().with_coread_boost(0.0);
+    let boosted: Vec<Recommender> = COREAD_BOOSTS.iter().map(|&b| model.clone().with_coread_boost(b)).collect();
+    let ctx = CountContext::new(&select.seqs, &select.classrooms).for_model(model);
+    let v = config.vocab_size;
+    let mut hits = vec![[0usize; 3]; COREAD_BOOSTS.len()];
+    let mut reads = 0usize;
+    for chunk in select.rows.chunks(64) {
+        let refs: Vec<&Row> = chunk.iter().collect();
+        let b = RecBatch::new(&refs, config, Queries::Targets, &ctx);
+        if b.query.is_empty() {
+            continue;
+        }
+        let logits: Vec<f32> = model.logits(&b.tensors(device)).into_data().convert::<f32>().try_into_vec().expect("f32 logits");
+        let mut scores = vec![0.0f32; v];
+        for (k, (&flat, &target)) in b.query.iter().zip(&b.targets).enumerate() {
+            let token = &chunk[flat / b.len].tokens[flat % b.len];
+            let read: std::collections::HashSet<u32> = ctx.read_titles(token).iter().copied().collect();
+            let target = target as u32;
+            if !vocab.is_recommendable(target) || read.contains(&target) {
+                continue;
+            }
+            reads += 1;
+            for (i, boosted) in boosted.iter().enumerate() {
+                scores.copy_from_slice(&logits[k * v..(k + 1) * v]);
+                boosted.rerank_query(&mut scores, &b, k);
+                let rank = rank_of(&scores, target, vocab.title_ids().filter(|t| !read.contains(t)));
+                for (j, n) in [1usize, 5, 20].into_iter().enumerate() {
+                    hits[i][j] += usize::from(hit(Some(rank), n));
+                }
+            }
+        }
+    }
+    (reads > 0).then(|| {
+        let score = |h: &[usize; 3]| h.iter().sum::<usize>() as f64 / (3 * reads) as f64;
+        let best = (0..COREAD_BOOSTS.len()).fold(0, |best, i| if score(&hits[i]) > score(&hits[best]) { i } else { best });
+        CoreadChoice { boost: COREAD_BOOSTS[best], score_before: score(&hits[0]), score_after: score(&hits[best]), reads }
     })
 }
 
@@ -259,9 +334,16 @@ impl<'a> RecStepper<'a> {
             return Err(TrainError::Invalid("the training data has no student with two or more dated reads: nothing to learn from".into()));
         }
         let device = run.train.backend.device().autodiff();
-        let model = run.model.init(run.train.seed, &device);
+        let mut model = run.model.init(run.train.seed, &device);
+        let mut ctx = CountContext::new(&train.seqs, &train.classrooms);
+        if run.model.coread {
+            model = model.with_coread_table(Some(Arc::new(fit_coread(&train.seqs, vocab))));
+        }
+        if run.model.coread || teacher.is_some_and(|t| t.config.coread) {
+            ctx = ctx.with_cross_fitted_coread(&train.seqs, &train.classrooms, vocab);
+        }
         let optim = AdamWConfig::new().with_weight_decay(run.train.weight_decay as f32).init();
-        Ok(Self { run, rows: &train.rows, ctx: CountContext::new(&train.seqs, &train.classrooms), device, distill, model: Some(model), optim })
+        Ok(Self { run, rows: &train.rows, ctx, device, distill, model: Some(model), optim })
     }
 
     fn model(&self) -> &Recommender {
@@ -298,7 +380,7 @@ impl<'a> RecStepper<'a> {
 
     /// [`monitor`] of the current weights on `data`.
     pub fn monitor(&self, vocab: &TitleVocab, data: &StudyData) -> Option<EvalRecord> {
-        let ctx = CountContext::new(&data.seqs, &data.classrooms);
+        let ctx = CountContext::new(&data.seqs, &data.classrooms).for_model(self.model());
         monitor(&self.model().valid(), &self.run.model, vocab, &data.rows, &ctx, 64, &self.device.clone().inner())
     }
 
@@ -350,9 +432,12 @@ pub fn train_recommender_with(
         (stepper.model, stepper.optim) = (Some(model), optim);
         state = saved;
     } else {
-        clear_run_outputs(out, &[MODEL_FILE, HISTORY_FILE, BEST_FILE])?;
+        clear_run_outputs(out, &[MODEL_FILE, HISTORY_FILE, BEST_FILE, COREAD_FILE])?;
         write_run_file(out, CONFIG_FILE, &json_bytes(run))?;
         write_run_file(out, VOCAB_FILE, vocab.to_json().as_bytes())?;
+        if let Some(table) = stepper.model().coread_table() {
+            write_run_file(out, COREAD_FILE, &json_bytes(table.as_ref()))?;
+        }
     }
     progress(RecProgress::Start { steps: cfg.steps, from: state.step });
 
@@ -403,9 +488,23 @@ pub fn train_recommender_with(
             window_start = Instant::now();
         }
     }
-    let kept = match state.selection.best {
-        Some(_) => read_bytes(&out.join(BEST_FILE))?,
-        None => record_bytes(&stepper.inference_model())?,
+    let boosted = match (run.model.coread, select) {
+        (true, Some(select)) => {
+            let model = match state.selection.best {
+                Some(_) => load_record(stepper.inference_model(), &out.join(BEST_FILE))?,
+                None => stepper.inference_model(),
+            };
+            choose_coread_boost(&model, &run.model, vocab, select, &reference_device()).map(|choice| {
+                progress(RecProgress::Coread(choice));
+                model.with_coread_boost(choice.boost)
+            })
+        }
+        _ => None,
+    };
+    let kept = match (boosted, state.selection.best) {
+        (Some(model), _) => record_bytes(&model)?,
+        (None, Some(_)) => read_bytes(&out.join(BEST_FILE))?,
+        (None, None) => record_bytes(&stepper.inference_model())?,
     };
     write_run_file(out, MODEL_FILE, &kept)?;
     write_run_file(out, HISTORY_FILE, &json_bytes(&state.history))?;
@@ -475,6 +574,44 @@ mod tests {
         assert!((again.loss - last.loss).abs() < 1e-4, "the saved model is the final one");
         let ckpts = fs::read_dir(dir.path().join("checkpoints")).unwrap().count();
         assert_eq!(ckpts, 2, "the newest two checkpoints are kept");
+    }
+
+    #[test]
+    fn a_coread_model_writes_its_table_and_reads_it_back() {
+        let _turn = SEEDING.lock().unwrap_or_else(|e| e.into_inner());
+        let (vocab, rows, mut run) = tiny();
+        run.model.coread = true;
+        let dir = tempfile::tempdir().unwrap();
+        let history = train_recommender(&rows, &rows, &vocab, &run, dir.path(), false, &mut |_| {}).unwrap();
+        let loaded = StudyModel::load(dir.path()).unwrap();
+        let table = loaded.model.coread_table().expect("the table is loaded with the model");
+        assert_eq!(table.as_ref(), &fit_coread(&rows.seqs, &vocab), "the table of every training student");
+        let ctx = CountContext::new(&rows.seqs, &rows.classrooms).for_model(&loaded.model);
+        let again = monitor(&loaded.model, &run.model, &vocab, &rows.rows, &ctx, 64, &reference_device()).unwrap();
+        assert!((again.loss - history.last().unwrap().valid.unwrap().loss).abs() < 1e-4, "the model scores as it did in training");
+        fs::remove_file(dir.path().join(COREAD_FILE)).unwrap();
+        let err = StudyModel::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains(COREAD_FILE), "{err}");
+    }
+
+    #[test]
+    fn the_coread_boost_is_chosen_on_new_title_reads_from_no_boost() {
+        let (vocab, rows, mut run) = tiny();
+        // Untrained weights rank titles at random; the table ranks by what goes together, so
+        // some boost must score better on the new-title reads, and none is worse than none.
+        run.model.coread = true;
+        let table = Arc::new(fit_coread(&rows.seqs, &vocab));
+        let model = run.model.init(1, &reference_device()).with_coread_table(Some(table));
+        let c = choose_coread_boost(&model, &run.model, &vocab, &rows, &reference_device()).unwrap();
+        assert!(c.reads > 0 && c.boost > 0.0 && c.score_after > c.score_before, "{c:?}");
+        assert_eq!(model.coread_boost(), Some(0.0));
+        let boosted = model.with_coread_boost(c.boost);
+        assert_eq!(boosted.coread_boost(), Some(c.boost));
+        let again = choose_coread_boost(&boosted, &run.model, &vocab, &rows, &reference_device()).unwrap();
+        assert_eq!(again, c, "the choice starts from no boost, whatever the model has");
+        run.model.coread = false;
+        let plain = run.model.init(1, &reference_device());
+        assert!(choose_coread_boost(&plain, &run.model, &vocab, &rows, &reference_device()).is_none());
     }
 
     #[test]
