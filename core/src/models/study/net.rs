@@ -336,7 +336,7 @@ pub fn coread_knn_config() -> KnnConfig {
 }
 
 /// The co-read table of a model trained on `seqs`.
-pub fn fit_coread(seqs: &[StudentReads], vocab: &crate::sequences::study::TitleVocab) -> ItemKnn {
+pub fn fit_coread<'a>(seqs: impl IntoIterator<Item = &'a StudentReads>, vocab: &crate::sequences::study::TitleVocab) -> ItemKnn {
     ItemKnn::fit(seqs, vocab, &coread_knn_config())
 }
 
@@ -382,7 +382,7 @@ impl CountContext {
         let tables = (0..2)
             .map(|half| {
                 let others = seqs.iter().filter(|s| table_of.get(&s.student).is_some_and(|&h| h != half));
-                Arc::new(ItemKnn::fit(others, vocab, &coread_knn_config()))
+                Arc::new(fit_coread(others, vocab))
             })
             .collect();
         self.coread = Some(CoRead { tables, table_of });
@@ -532,7 +532,6 @@ impl RecBatch {
             unread: Vec::new(),
         };
         assert!(!config.coread || ctx.coread.is_some(), "a model with the co-read channel needs its table in the CountContext (CountContext::for_model)");
-        let mut coread: Vec<HashMap<u32, f32>> = Vec::new();
         let v = config.vocab_size;
         // Per query, per channel: the titles counted, turned into dense matrices at the end.
         let mut sparse: Vec<[Vec<u32>; COUNT_CHANNELS]> = Vec::new();
@@ -567,7 +566,13 @@ impl RecBatch {
                     b.current_title.push(if is_title(t.title, v) { t.title as i64 } else { 0 });
                 }
                 if wanted && config.coread {
-                    coread.push(ctx.coread_scores(t).unwrap_or_default());
+                    let read: std::collections::HashSet<u32> = ctx.read_titles(t).iter().copied().collect();
+                    b.unread.extend((0..v as u32).map(|title| is_title(title, v) && !read.contains(&title)));
+                    let mut scores = vec![0.0; v];
+                    for (&title, &score) in ctx.coread_scores(t).unwrap_or_default().iter().filter(|(t, _)| is_title(**t, v)) {
+                        scores[title as usize] = score;
+                    }
+                    b.coread.extend(scores);
                 }
                 if wanted {
                     b.query.push(r * len + i);
@@ -596,22 +601,6 @@ impl RecBatch {
             }
             b.counts.iter_mut().for_each(|x| *x = x.ln_1p());
         }
-        if config.coread {
-            b.coread = vec![0.0; coread.len() * v];
-            b.unread = vec![false; coread.len() * v];
-            for (k, &flat) in b.query.iter().enumerate() {
-                let token = &rows[flat / len].tokens[flat % len];
-                let read: std::collections::HashSet<u32> = ctx.read_titles(token).iter().copied().collect();
-                for title in (crate::sequences::study::FIRST_TITLE..v as u32).filter(|t| !read.contains(t)) {
-                    b.unread[k * v + title as usize] = true;
-                }
-            }
-            for (k, scores) in coread.iter().enumerate() {
-                for (&title, &score) in scores.iter().filter(|(t, _)| is_title(**t, v)) {
-                    b.coread[k * v + title as usize] = score;
-                }
-            }
-        }
         b
     }
 
@@ -619,6 +608,12 @@ impl RecBatch {
     pub(crate) fn coread_of(&self, k: usize) -> &[f32] {
         let v = self.coread.len() / self.query.len().max(1);
         &self.coread[k * v..(k + 1) * v]
+    }
+
+    /// Query `k`'s unread mask, one per vocabulary id (empty without the channel).
+    pub(crate) fn unread_of(&self, k: usize) -> &[bool] {
+        let v = self.unread.len() / self.query.len().max(1);
+        &self.unread[k * v..(k + 1) * v]
     }
 
     pub fn tensors(&self, device: &Device) -> RecTensors {
@@ -756,8 +751,8 @@ impl Recommender {
         if self.boost == 0.0 || batch.unread.is_empty() {
             return;
         }
+        let (unread, co) = (batch.unread_of(k), batch.coread_of(k));
         let v = row.len();
-        let (unread, co) = (&batch.unread[k * v..(k + 1) * v], batch.coread_of(k));
         let mut ids: Vec<usize> = (0..v).filter(|&t| unread[t]).collect();
         let mut values: Vec<f32> = ids.iter().map(|&t| row[t]).collect();
         values.sort_unstable_by(|a, b| b.total_cmp(a));

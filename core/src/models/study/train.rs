@@ -128,7 +128,7 @@ pub enum RecProgress {
         tokens_per_sec: f64,
     },
     Record(StepRecord),
-    /// The co-read weight added after training ([`choose_coread_boost`]).
+    /// The co-read boost chosen after training ([`choose_coread_boost`]).
     Coread(CoreadChoice),
     /// Training ended early: the selection loss stopped improving.
     Stopped {
@@ -214,19 +214,18 @@ pub struct CoreadChoice {
     pub reads: usize,
 }
 
-/// How much more the co-read channel should weigh in what the app shows, chosen on the
+/// How much the co-read score should re-order the unread titles the app shows, chosen on the
 /// selection classrooms (cut from the training ones; never the reported ones).
 ///
 /// Training fits the next read, and about a third of next reads continue or repeat a title, so
 /// the learned weights rank the student's own titles well and new titles less well; the app
 /// leaves the titles already read out of its list. The boost re-orders only the unread titles
 /// among themselves ([`Recommender::rerank_unread`]), so a continuation ranks where it did. This
-/// scores only what the app is for: each
-/// read of a title its student had not read before, ranked among the titles they had not read,
-/// by the mean of hits@1, @5 and @20, and keeps the boost from [`COREAD_BOOSTS`] that scores
-/// best (ties: the smaller). `None` when the model has no co-read channel or `select` has no
+/// scores only what the app is for: each read of a title its student had not read before, ranked
+/// among the titles they had not read, by the mean of hits@1, @5 and @20, and keeps the boost from
+/// [`COREAD_BOOSTS`] that scores best (ties: the smaller). `None` when the model has no co-read channel or `select` has no
 /// such read.
-pub fn choose_coread_boost(model: &Recommender, config: &RecommenderConfig, vocab: &TitleVocab, select: &StudyData, device: &Device) -> Option<CoreadChoice> {
+pub fn choose_coread_boost(model: &Recommender, config: &RecommenderConfig, select: &StudyData, device: &Device) -> Option<CoreadChoice> {
     model.coread_boost()?;
     let model = &model.clone().with_coread_boost(0.0);
     let boosted: Vec<Recommender> = COREAD_BOOSTS.iter().map(|&b| model.clone().with_coread_boost(b)).collect();
@@ -242,18 +241,17 @@ pub fn choose_coread_boost(model: &Recommender, config: &RecommenderConfig, voca
         }
         let logits: Vec<f32> = model.logits(&b.tensors(device)).into_data().convert::<f32>().try_into_vec().expect("f32 logits");
         let mut scores = vec![0.0f32; v];
-        for (k, (&flat, &target)) in b.query.iter().zip(&b.targets).enumerate() {
-            let token = &chunk[flat / b.len].tokens[flat % b.len];
-            let read: std::collections::HashSet<u32> = ctx.read_titles(token).iter().copied().collect();
-            let target = target as u32;
-            if !vocab.is_recommendable(target) || read.contains(&target) {
+        for (k, &target) in b.targets.iter().enumerate() {
+            // The batch's unread mask: titles of the vocabulary the student had not read.
+            let unread = b.unread_of(k);
+            if !unread.get(target as usize).copied().unwrap_or(false) {
                 continue;
             }
             reads += 1;
             for (i, boosted) in boosted.iter().enumerate() {
                 scores.copy_from_slice(&logits[k * v..(k + 1) * v]);
                 boosted.rerank_query(&mut scores, &b, k);
-                let rank = rank_of(&scores, target, vocab.title_ids().filter(|t| !read.contains(t)));
+                let rank = rank_of(&scores, target as u32, (0..v as u32).filter(|&t| unread[t as usize]));
                 for (j, n) in [1usize, 5, 20].into_iter().enumerate() {
                     hits[i][j] += usize::from(hit(Some(rank), n));
                 }
@@ -494,7 +492,7 @@ pub fn train_recommender_with(
                 Some(_) => load_record(stepper.inference_model(), &out.join(BEST_FILE))?,
                 None => stepper.inference_model(),
             };
-            choose_coread_boost(&model, &run.model, vocab, select, &reference_device()).map(|choice| {
+            choose_coread_boost(&model, &run.model, select, &reference_device()).map(|choice| {
                 progress(RecProgress::Coread(choice));
                 model.with_coread_boost(choice.boost)
             })
@@ -602,16 +600,16 @@ mod tests {
         run.model.coread = true;
         let table = Arc::new(fit_coread(&rows.seqs, &vocab));
         let model = run.model.init(1, &reference_device()).with_coread_table(Some(table));
-        let c = choose_coread_boost(&model, &run.model, &vocab, &rows, &reference_device()).unwrap();
+        let c = choose_coread_boost(&model, &run.model, &rows, &reference_device()).unwrap();
         assert!(c.reads > 0 && c.boost > 0.0 && c.score_after > c.score_before, "{c:?}");
         assert_eq!(model.coread_boost(), Some(0.0));
         let boosted = model.with_coread_boost(c.boost);
         assert_eq!(boosted.coread_boost(), Some(c.boost));
-        let again = choose_coread_boost(&boosted, &run.model, &vocab, &rows, &reference_device()).unwrap();
+        let again = choose_coread_boost(&boosted, &run.model, &rows, &reference_device()).unwrap();
         assert_eq!(again, c, "the choice starts from no boost, whatever the model has");
         run.model.coread = false;
         let plain = run.model.init(1, &reference_device());
-        assert!(choose_coread_boost(&plain, &run.model, &vocab, &rows, &reference_device()).is_none());
+        assert!(choose_coread_boost(&plain, &run.model, &rows, &reference_device()).is_none());
     }
 
     #[test]
