@@ -56,8 +56,8 @@ impl DktFitSettings {
     pub fn cli_flags(&self) -> String {
         let t = &self.train;
         format!(
-            "--hidden {} --window {} --batch-size {} --epochs {} --lr {} --seed {} --valid-frac {} --test-frac {}",
-            t.hidden, t.window, t.batch_size, t.epochs, t.learning_rate, t.seed, self.valid_frac, self.test_frac
+            "--hidden {} --embed {} --window {} --batch-size {} --epochs {} --lr {} --seed {} --valid-frac {} --test-frac {}",
+            t.hidden, t.embed, t.window, t.batch_size, t.epochs, t.learning_rate, t.seed, self.valid_frac, self.test_frac
         )
     }
 }

@@ -48,6 +48,9 @@ pub struct BenchDktArgs {
     /// Problem-aware DKT (see `train dkt --problems`).
     #[arg(long)]
     pub problems: bool,
+    /// Factorised input (see `train dkt --embed`; the same default).
+    #[arg(long)]
+    pub embed: Option<usize>,
     #[arg(long)]
     pub json: Option<PathBuf>,
 }
@@ -68,6 +71,8 @@ struct BenchReport {
     machine: String,
     threads: usize,
     engine: String,
+    /// The factorised input's embedding size (0: the table trained directly); none with --model.
+    embed: Option<usize>,
     train_students: usize,
     train_steps: usize,
     epoch_seconds: Vec<f64>,
@@ -149,6 +154,7 @@ pub fn dkt(a: BenchDktArgs) -> Result<()> {
                 seed: 42,
                 engine: a.engine.into(),
                 problem_aware: a.problems,
+                embed: super::dkt::embed_or_default(a.embed, a.engine, a.hidden),
                 ..Default::default()
             };
             let mut bar = crate::progress::TrainBar::new(false);
@@ -188,6 +194,7 @@ pub fn dkt(a: BenchDktArgs) -> Result<()> {
         machine: cpu_name(),
         threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         engine: format!("{:?}", a.engine).to_lowercase(),
+        embed: a.model.is_none().then(|| super::dkt::embed_or_default(a.embed, a.engine, a.hidden)),
         train_students: splits.train.len(),
         train_steps: splits.train.iter().map(|q| q.steps.len()).sum(),
         mean_epoch_seconds: (!epoch_seconds.is_empty()).then(|| epoch_seconds.iter().sum::<f64>() / epoch_seconds.len() as f64),

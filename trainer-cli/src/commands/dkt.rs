@@ -62,6 +62,12 @@ pub struct TrainArgs {
     /// With --problems: weight decay on the per-problem parameters (see BENCHMARKS.md).
     #[arg(long, default_value_t = 0.0)]
     pub problem_decay: f64,
+    /// Train the input table factorised as an embedding of this size times the LSTM's input
+    /// weights, as PyTorch's Embedding → LSTM does (default: --hidden with the fused engine;
+    /// 0 trains the table itself, as the burn engines do). The saved model is one table either
+    /// way. See BENCHMARKS.md for why it is the default.
+    #[arg(long)]
+    pub embed: Option<usize>,
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,
@@ -82,6 +88,13 @@ impl From<EngineArg> for Engine {
             EngineArg::BurnFlex => Engine::BurnFlex,
         }
     }
+}
+
+/// `--embed` when given; otherwise the hidden size with the fused engine (PyTorch's shape,
+/// chosen on cuts of ASSISTments 2009 `train1`, BENCHMARKS.md) and the table itself with the burn
+/// engines, which train it directly.
+pub(crate) fn embed_or_default(embed: Option<usize>, engine: EngineArg, hidden: usize) -> usize {
+    embed.unwrap_or(if engine == EngineArg::Fused { hidden } else { 0 })
 }
 
 /// Line formats without problem ids use the skill as the item; a problem-aware model would
@@ -127,6 +140,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
         engine: a.engine.into(),
         problem_aware: a.problems,
         problem_decay: a.problem_decay,
+        embed: embed_or_default(a.embed, a.engine, a.hidden),
         distill: None,
     };
     let split = split_of(&a.data, a.valid_data.as_deref(), &splits);

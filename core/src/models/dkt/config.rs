@@ -41,6 +41,11 @@ pub struct DktTrainConfig {
     /// instead of memorising their handful of answers.
     #[serde(default)]
     pub problem_decay: f64,
+    /// Train the input table factorised, as PyTorch's `Embedding(embed) → LSTM` does (see
+    /// [`crate::models::dkt::fused::InputFactors`]); 0 trains the table directly. The saved
+    /// model is the same shape either way. Fused engine only.
+    #[serde(default)]
+    pub embed: usize,
     /// Set when the model is a distilled student (`classlens distill`): the teacher it learnt from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distill: Option<DktDistillConfig>,
@@ -67,6 +72,7 @@ impl Default for DktTrainConfig {
             engine: Engine::Fused,
             problem_aware: false,
             problem_decay: 0.0,
+            embed: 0,
             distill: None,
         }
     }

@@ -9,7 +9,11 @@
 //! steps. Rows of a batch are split across threads. The burn module ([`crate::models::dkt::net::Dkt`]) stays
 //! the reference: a test checks these gradients against burn's autodiff.
 
+use serde::{Deserialize, Serialize};
+
 use crate::models::dkt::kernel::{DktWeights, worker_threads};
+use crate::models::dkt::net::DktConfig;
+use crate::models::init::Init;
 use crate::models::lstm_math::{lstm_cell, sigmoid};
 use crate::models::recurrent_gemm::RecurrentWeights;
 use crate::models::sgemm::sgemm as gemm;
@@ -294,18 +298,161 @@ impl Adam {
 
     pub fn update(&mut self, w: &mut DktWeights, g: &DktWeights, lr: f64) {
         self.step += 1;
-        let (b1, b2) = (self.beta1, self.beta2);
-        let bc1 = 1.0 - (b1 as f64).powi(self.step as i32);
-        let bc2 = 1.0 - (b2 as f64).powi(self.step as i32);
-        let step_size = (lr * bc2.sqrt() / bc1) as f32;
-        let eps = self.eps * bc2.sqrt() as f32;
+        let rule = self.rule(self.step, lr);
         for (((p, g), m), v) in w.params_mut().into_iter().zip(g.params()).zip(self.m.params_mut()).zip(self.v.params_mut()) {
-            for k in 0..p.len() {
-                m[k] = b1 * m[k] + (1.0 - b1) * g[k];
-                v[k] = b2 * v[k] + (1.0 - b2) * g[k] * g[k];
-                p[k] -= step_size * m[k] / (v[k].sqrt() + eps);
+            rule.apply(p, g, m, v);
+        }
+    }
+
+    /// The update of optimizer step `step` (counted from 1), also for parameters kept outside
+    /// [`DktWeights`] with their own moments ([`FactoredInput`]).
+    fn rule(&self, step: u64, lr: f64) -> AdamRule {
+        let (b1, b2) = (self.beta1, self.beta2);
+        let bc1 = 1.0 - (b1 as f64).powi(step as i32);
+        let bc2 = 1.0 - (b2 as f64).powi(step as i32);
+        AdamRule { b1, b2, step_size: (lr * bc2.sqrt() / bc1) as f32, eps: self.eps * bc2.sqrt() as f32 }
+    }
+}
+
+/// One Adam step's constants, bias corrections folded in.
+struct AdamRule {
+    b1: f32,
+    b2: f32,
+    step_size: f32,
+    eps: f32,
+}
+
+impl AdamRule {
+    fn apply(&self, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
+        let AdamRule { b1, b2, step_size, eps } = *self;
+        for k in 0..p.len() {
+            m[k] = b1 * m[k] + (1.0 - b1) * g[k];
+            v[k] = b2 * v[k] + (1.0 - b2) * g[k] * g[k];
+            p[k] -= step_size * m[k] / (v[k].sqrt() + eps);
+        }
+    }
+}
+
+/// The input table trained as PyTorch's `Embedding → LSTM` trains it: `input_gates = E · W + b`,
+/// with an embedding `E` (tokens × `embed`, N(0, 1)), the LSTM's input weights `W` (`embed` × 4H,
+/// U(±1/√H)) and a bias `b` (4H, PyTorch's two biases' sum).
+///
+/// Why: trained directly, a token's row moves only when that token is in the batch, so rare
+/// skills learn slowly; through the shared `W`, every answer moves the projection all tokens use.
+/// On a cut of ASSISTments 2009 `train1` (never the reported fold) the same PyTorch model learns
+/// faster and ends higher factorised than with the table trained directly (BENCHMARKS.md). Only
+/// training sees the factors: the model saved is the product, one table, so inference, packs and
+/// the browser are the same either way.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputFactors {
+    tokens: usize,
+    embed: usize,
+    gates: usize,
+    /// `[tokens, embed]`.
+    embedding: Vec<f32>,
+    /// `[embed, gates]`.
+    weights: Vec<f32>,
+    /// `[gates]`.
+    bias: Vec<f32>,
+}
+
+impl InputFactors {
+    /// Factors for `config`'s input table (PyTorch's initialisation, seeded).
+    pub fn init(config: DktConfig, embed: usize, seed: u64) -> Self {
+        let (tokens, gates) = (config.n_tokens(), 4 * config.hidden);
+        let bound = 1.0 / (config.hidden as f32).sqrt();
+        // A stream apart from the network's own initialisation, so the other weights are the
+        // same as an unfactorised run's with the same seed.
+        let mut init = Init::new(seed ^ 0x6661_6374_6f72_7321);
+        let embedding = init.normal(tokens * embed);
+        let weights = init.uniform(embed * gates, bound);
+        let bias = init.uniform(gates, bound).into_iter().zip(init.uniform(gates, bound)).map(|(a, b)| a + b).collect();
+        Self { tokens, embed, gates, embedding, weights, bias }
+    }
+
+    /// Checks the lengths against the shapes (a factors file read back from a checkpoint).
+    pub fn check(&self, config: DktConfig) -> Result<(), String> {
+        let (t, e, g) = (self.tokens, self.embed, self.gates);
+        if t != config.n_tokens() || g != 4 * config.hidden {
+            return Err(format!("input factors for {t} tokens × {g} gates, the model has {} × {}", config.n_tokens(), 4 * config.hidden));
+        }
+        let sizes =
+            [("embedding", self.embedding.len(), t.checked_mul(e)), ("weights", self.weights.len(), e.checked_mul(g)), ("bias", self.bias.len(), Some(g))];
+        for (name, len, want) in sizes {
+            if Some(len) != want {
+                return Err(format!("input factors: {name} holds {len} values, {t} tokens × {e} × {g} gates need {want:?}"));
             }
         }
+        Ok(())
+    }
+
+    pub fn embed(&self) -> usize {
+        self.embed
+    }
+
+    /// Writes `E · W + b` into `table` (`[tokens, gates]`).
+    pub fn product_into(&self, table: &mut [f32]) {
+        let (t, e, g) = (self.tokens, self.embed, self.gates);
+        for row in table[..t * g].chunks_mut(g) {
+            row.copy_from_slice(&self.bias);
+        }
+        gemm(t, e, g, &self.embedding, (e, 1), &self.weights, (g, 1), 1.0, table);
+    }
+
+    /// The factors' gradients from the table's: `dE = dT · Wᵀ`, `dW = Eᵀ · dT`, `db = Σ_rows dT`.
+    pub fn grads(&self, d_table: &[f32]) -> Self {
+        let (t, e, g) = (self.tokens, self.embed, self.gates);
+        let mut d = self.zeros_like();
+        gemm(t, g, e, d_table, (g, 1), &self.weights, (1, g), 0.0, &mut d.embedding);
+        gemm(e, t, g, &self.embedding, (1, e), d_table, (g, 1), 0.0, &mut d.weights);
+        for row in d_table[..t * g].chunks(g) {
+            d.bias.iter_mut().zip(row).for_each(|(a, &x)| *a += x);
+        }
+        d
+    }
+
+    pub fn zeros_like(&self) -> Self {
+        let mut z = self.clone();
+        z.params_mut().into_iter().for_each(|p| p.fill(0.0));
+        z
+    }
+
+    fn params(&self) -> [&[f32]; 3] {
+        [&self.embedding, &self.weights, &self.bias]
+    }
+
+    fn params_mut(&mut self) -> [&mut [f32]; 3] {
+        [&mut self.embedding, &mut self.weights, &mut self.bias]
+    }
+}
+
+/// [`InputFactors`] with their Adam moments: what a factorised run trains and checkpoints
+/// besides the weights and their [`Adam`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FactoredInput {
+    pub factors: InputFactors,
+    pub m: InputFactors,
+    pub v: InputFactors,
+}
+
+impl FactoredInput {
+    /// Starts from `factors`, writing their product into `w`'s input table.
+    pub fn new(factors: InputFactors, w: &mut DktWeights) -> Self {
+        factors.product_into(w.params_mut()[0]);
+        Self { m: factors.zeros_like(), v: factors.zeros_like(), factors }
+    }
+
+    /// One optimizer step on the factors, from the input table's gradient in `g` (which is then
+    /// zeroed, so `adam` leaves the table to them), and the new product written into `w`. Call
+    /// before `adam.update(w, g, lr)`: both use that step's count.
+    pub fn step(&mut self, adam: &Adam, w: &mut DktWeights, g: &mut DktWeights, lr: f64) {
+        let d = self.factors.grads(g.params()[0]);
+        g.params_mut()[0].fill(0.0);
+        let rule = adam.rule(adam.step + 1, lr);
+        for (((p, g), m), v) in self.factors.params_mut().into_iter().zip(d.params()).zip(self.m.params_mut()).zip(self.v.params_mut()) {
+            rule.apply(p, g, m, v);
+        }
+        self.factors.product_into(w.params_mut()[0]);
     }
 }
 
@@ -315,6 +462,49 @@ mod tests {
     use crate::models::dkt::kernel::DktWeightsParts;
     use crate::models::dkt::net::{DktConfig, KtBatchTensors};
     use crate::sequences::kt::{KtBatch, windows};
+
+    /// The factors' gradients are the chain rule through `E · W + b`: checked against central
+    /// differences of the batch loss along random directions in each factor.
+    #[test]
+    fn input_factor_gradients_match_finite_differences() {
+        let data = tiny_data();
+        let wins = windows(&data, 5);
+        let config = DktConfig { n_skills: 5, hidden: 3, n_problems: 0 };
+        let base = DktWeights::from_model(&config.init(7, &crate::models::device::reference_device()));
+        let factors = InputFactors::init(config, 4, 7);
+        factors.check(config).unwrap();
+        let loss = |f: &InputFactors| {
+            let mut w = base.clone();
+            f.product_into(w.params_mut()[0]);
+            let g = loss_and_grads(&w, &data, &wins);
+            (g.loss_sum / g.weight_sum, w, g.grads)
+        };
+        let (_, w, g) = loss(&factors);
+        // The product is E · W + b, element by element.
+        let (t, e, g4) = (config.n_tokens(), 4, 12);
+        for (r, c) in [(0, 0), (3, 7), (t - 1, g4 - 1)] {
+            let want = factors.bias[c] + (0..e).map(|k| factors.embedding[r * e + k] * factors.weights[k * g4 + c]).sum::<f32>();
+            assert!((w.input_gates()[r * g4 + c] - want).abs() < 1e-5);
+        }
+        let d = factors.grads(g.params()[0]);
+        let mut rng = crate::models::init::Init::new(11);
+        for which in 0..3 {
+            let dir = rng.uniform(factors.params()[which].len(), 1.0);
+            let analytic: f64 = d.params()[which].iter().zip(&dir).map(|(a, b)| (a * b) as f64).sum();
+            let eps = 1e-2f32;
+            let moved = |sign: f32| {
+                let mut f = factors.clone();
+                f.params_mut()[which].iter_mut().zip(&dir).for_each(|(p, x)| *p += sign * eps * x);
+                loss(&f).0
+            };
+            let numeric = (moved(1.0) - moved(-1.0)) / (2.0 * eps as f64);
+            assert!(analytic.abs() > 1e-3, "factor {which}: a direction the loss depends on");
+            assert!((analytic - numeric).abs() < 0.02 * analytic.abs() + 1e-4, "factor {which}: analytic {analytic}, numeric {numeric}");
+        }
+        // A factors file for another shape is refused.
+        let other = InputFactors::init(DktConfig { n_skills: 6, ..config }, 4, 7);
+        assert!(other.check(config).unwrap_err().contains("tokens"));
+    }
 
     fn tiny_data() -> Vec<KtSequence> {
         let mut rng = crate::models::init::Init::new(4);

@@ -16,7 +16,7 @@ use super::config::{DktRunConfig, DktTrainConfig, Engine};
 use crate::metrics::ranking::auc;
 use crate::metrics::{BinaryReport, binary_report};
 use crate::models::device::{CpuBackend, cpu_device, reference_device};
-use crate::models::dkt::fused::{Adam, Distill, loss_and_grads_with};
+use crate::models::dkt::fused::{Adam, Distill, FactoredInput, InputFactors, loss_and_grads_with};
 use crate::models::dkt::kernel::DktWeights;
 use crate::models::dkt::model::DktModel;
 use crate::models::dkt::net::{Dkt, DktConfig, KtBatchTensors};
@@ -26,9 +26,12 @@ use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE, PROBLEMS_FILE, SKILLS_F
 use crate::runs::{clear_run_outputs, epoch_order, json_bytes, latest_checkpoint, load_record, prune_checkpoints, read_json, record_bytes};
 use crate::sequences::kt::{KtBatch, KtSequence, KtStep, ProblemVocab, SkillVocab, Window, windows};
 
+/// A factorised run's input factors and their moments, in each checkpoint.
+const INPUT_FACTORS_FILE: &str = "input_factors.json";
+
 /// The state that changes during training, for either engine.
 enum Trainer {
-    Fused { w: DktWeights, adam: Adam },
+    Fused { w: DktWeights, adam: Adam, input: Option<FactoredInput> },
     Burn { model: Dkt, optim: ModuleOptimizer, device: Device },
 }
 
@@ -36,8 +39,9 @@ impl Trainer {
     fn new(cfg: &DktTrainConfig, dkt: DktConfig) -> Self {
         match cfg.engine {
             Engine::Fused => {
-                let w = DktWeights::from_model(&dkt.init(cfg.seed, &reference_device()));
-                Trainer::Fused { adam: Adam::new(&w), w }
+                let mut w = DktWeights::from_model(&dkt.init(cfg.seed, &reference_device()));
+                let input = (cfg.embed > 0).then(|| FactoredInput::new(InputFactors::init(dkt, cfg.embed, cfg.seed), &mut w));
+                Trainer::Fused { adam: Adam::new(&w), w, input }
             }
             Engine::BurnNdarray | Engine::BurnFlex => {
                 let backend = if cfg.engine == Engine::BurnFlex { CpuBackend::Flex } else { CpuBackend::Ndarray };
@@ -53,8 +57,11 @@ impl Trainer {
     /// sequences in place).
     fn step(&mut self, seqs: &[KtSequence], windows: &[Window], lr: f64, problem_decay: f64, distill: Option<Distill<'_>>) -> (f64, f64) {
         match self {
-            Trainer::Fused { w, adam } => {
-                let g = loss_and_grads_with(w, seqs, windows, distill);
+            Trainer::Fused { w, adam, input } => {
+                let mut g = loss_and_grads_with(w, seqs, windows, distill);
+                if let Some(input) = input {
+                    input.step(adam, w, &mut g.grads, lr);
+                }
                 adam.update(w, &g.grads, lr);
                 if problem_decay > 0.0 {
                     let keep = (1.0 - lr * problem_decay) as f32;
@@ -88,9 +95,12 @@ impl Trainer {
         let write = |name: &str, bytes: &[u8]| write_run_file(dir, name, bytes);
         write(MODEL_FILE, &record_bytes(&self.weights().to_module(&reference_device()))?)?;
         match self {
-            Trainer::Fused { adam, .. } => {
+            Trainer::Fused { adam, input, .. } => {
                 write("adam_m.bpk", &record_bytes(&adam.m.to_module(&reference_device()))?)?;
                 write("adam_v.bpk", &record_bytes(&adam.v.to_module(&reference_device()))?)?;
+                if let Some(input) = input {
+                    write(INPUT_FACTORS_FILE, &serde_json::to_vec(input).expect("plain data serializes"))?;
+                }
                 Ok(adam.step)
             }
             Trainer::Burn { optim, .. } => {
@@ -107,10 +117,22 @@ impl Trainer {
             Ok(DktWeights::from_model(&load_record(like.to_module(&dev), &dir.join(name))?))
         };
         Ok(match self {
-            Trainer::Fused { w, adam } => {
+            Trainer::Fused { w, adam, input } => {
                 let w = read_w(MODEL_FILE, &w)?;
                 let adam = Adam { m: read_w("adam_m.bpk", &adam.m)?, v: read_w("adam_v.bpk", &adam.v)?, step: optimizer_step, ..adam };
-                Trainer::Fused { w, adam }
+                let input = match input {
+                    None => None,
+                    Some(_) => {
+                        let path = dir.join(INPUT_FACTORS_FILE);
+                        let input: FactoredInput = read_json(&path)?;
+                        let config = w.config();
+                        for f in [&input.factors, &input.m, &input.v] {
+                            f.check(config).map_err(|message| TrainError::Corrupt { path: path.display().to_string(), message })?;
+                        }
+                        Some(input)
+                    }
+                };
+                Trainer::Fused { w, adam, input }
             }
             Trainer::Burn { model, optim, device } => {
                 let model = load_record(model, &dir.join(MODEL_FILE))?;
@@ -260,6 +282,9 @@ impl<'a> DktFit<'a> {
         }
         if cfg.problem_decay > 0.0 && cfg.engine != Engine::Fused {
             return Err(TrainError::Invalid("problem decay is implemented by the fused engine only".into()));
+        }
+        if cfg.embed > 0 && cfg.engine != Engine::Fused {
+            return Err(TrainError::Invalid("a factorised input (embed > 0) is implemented by the fused engine only".into()));
         }
         if cfg.problem_aware && problems.is_empty() {
             return Err(TrainError::Invalid("a problem-aware model needs problem ids in the training data".into()));
@@ -603,6 +628,41 @@ mod tests {
         assert_eq!(out.history.len(), 1);
         let out = train_dkt(&data, &data[..3], &vocab, &none, &cfg(2), dir.path(), true, &mut |_| {}).unwrap();
         assert_eq!(out.history.iter().map(|h| h.epoch).collect::<Vec<_>>(), [1, 2]);
+    }
+
+    /// A factorised run trains only the factors' product into the table, and resumes exactly:
+    /// two epochs straight equal one epoch, then a resume to two.
+    #[test]
+    fn a_factorised_run_resumes_exactly_and_saves_one_table() {
+        let data = seqs();
+        let vocab = SkillVocab::new((0..4).map(|i| i.to_string()).collect());
+        let none = ProblemVocab::default();
+        let cfg = |epochs| DktTrainConfig { hidden: 4, window: 10, batch_size: 4, epochs, embed: 3, ..Default::default() };
+        let (straight, split) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        train_dkt(&data, &data[..3], &vocab, &none, &cfg(2), straight.path(), false, &mut |_| {}).unwrap();
+        train_dkt(&data, &data[..3], &vocab, &none, &cfg(1), split.path(), false, &mut |_| {}).unwrap();
+        train_dkt(&data, &data[..3], &vocab, &none, &cfg(2), split.path(), true, &mut |_| {}).unwrap();
+        let read = |dir: &Path, epoch: &str| {
+            let ckpt = dir.join("checkpoints").join(epoch);
+            let w = DktWeights::from_model(
+                &load_record(DktConfig { n_skills: 4, hidden: 4, n_problems: 0 }.init(0, &reference_device()), &ckpt.join(MODEL_FILE)).unwrap(),
+            );
+            let input: FactoredInput = read_json(&ckpt.join(INPUT_FACTORS_FILE)).unwrap();
+            (w, input)
+        };
+        let (w, input) = read(straight.path(), "epoch-0002");
+        assert_eq!((w.clone(), input.clone()), read(split.path(), "epoch-0002"));
+        let mut table = vec![0.0; w.input_gates().len()];
+        input.factors.product_into(&mut table);
+        assert_eq!(table, w.input_gates(), "the table saved is the factors' product");
+        // Training moved the factors, and a plain run with the same seed trains another table.
+        assert_ne!(input.factors, InputFactors::init(w.config(), 3, cfg(2).seed));
+        let plain = tempfile::tempdir().unwrap();
+        train_dkt(&data, &data[..3], &vocab, &none, &DktTrainConfig { embed: 0, ..cfg(2) }, plain.path(), false, &mut |_| {}).unwrap();
+        assert!(!plain.path().join("checkpoints/epoch-0002").join(INPUT_FACTORS_FILE).exists());
+        // A burn engine refuses the factorised input.
+        let err = train_dkt(&data, &[], &vocab, &none, &DktTrainConfig { engine: Engine::BurnNdarray, ..cfg(1) }, plain.path(), false, &mut |_| {});
+        assert!(err.err().unwrap().to_string().contains("fused engine only"));
     }
 
     #[test]
