@@ -12,22 +12,30 @@ mkdir -p "$OUT" runs
 cargo test --release --locked --workspace --no-run
 CL=./target/release/classlens
 A=$DATA/assist2009-pid
+# STEPS picks steps (default all): STEPS="2 2c" reruns the accuracy rows and the peer comparison.
+STEPS=${STEPS:-1 1b 2 2c 3 4}
+step() { [[ " $STEPS " == *" $1 "* ]]; }
 
 # 1. Speed: seconds per epoch on train1 (10% of its students held out for model selection),
 #    inference latency of 32 students x 100 steps, peak memory. Fused engine, then burn autodiff.
+if step 1; then
 $CL bench dkt --data $A/assist2009_pid_train1.csv --epochs 3 --json $OUT/assist2009-bench-fused.json
 for engine in burn-ndarray burn-flex; do
   $CL bench dkt --data $A/assist2009_pid_train1.csv --epochs 1 --engine $engine --repeats 10 --json $OUT/assist2009-bench-$engine.json
 done
+fi
 
 # 1b. The inference kernel alone, under criterion (steadier than one run on a shared VM).
+if step 1b; then
 cargo bench --locked --workspace --bench kernels 2>&1 | grep -E "^dkt|time:" | tee $OUT/kernels-criterion.txt
+fi
 
 # 2. Accuracy, time-ordered ASSISTments 2009, plain and problem-aware DKT.
 #  a) clean: train on train1, select the epoch on 10% of train1's students, report on valid1,
 #     which took no part in training or selection;
 #  b) the issue's protocol: train on train1, select on valid1 (so valid1 is optimistic); the
 #     held-back test fold is what checks it.
+if step 2; then
 for variant in "dkt:" "dktq:--problems --lr 0.002"; do
   name=${variant%%:*}; flags=${variant#*:}
   $CL train dkt --data $A/assist2009_pid_train1.csv --valid-frac 0.1 --test-frac 0 --epochs ${EPOCHS:-20} $flags --out runs/assist2009-$name --quiet
@@ -35,12 +43,65 @@ for variant in "dkt:" "dktq:--problems --lr 0.002"; do
   $CL train dkt --data $A/assist2009_pid_train1.csv --valid-data $A/assist2009_pid_valid1.csv --epochs ${EPOCHS:-20} $flags --out runs/assist2009-$name-selvalid1 --quiet
   $CL eval dkt --model runs/assist2009-$name-selvalid1 --data $A/assist2009_pid_valid1.csv --split all --json $OUT/assist2009-$name-selvalid1.json
 done
+fi
+
+# 2c. Side by side with the PyTorch peer (../shared/peers/peer_dkt_pid_torch.py) on the issue's
+#     dev protocol, three seeds: both train on the same 90% of train1's students, choose the epoch
+#     on the other 10% (scripts/kt4_cut.py, seeded), and are scored once on valid1 at that epoch.
+#     The peer prints every epoch's AUC on the file it is given and never trains on it, so it runs
+#     twice with its own fixed seed: on the 10% to choose the epoch, on valid1 to read it. Needs a
+#     Python with torch and scikit-learn (PEER_PY); skipped, saying so, without one.
+if step 2c; then
+PEER=$DATA/../peers/peer_dkt_pid_torch.py
+PEER_PY=${PEER_PY:-python3}
+if [ -f "$PEER" ] && $PEER_PY -c "import torch, sklearn" 2>/dev/null; then
+  for s in 1 2 3; do
+    C=runs/assist2009-cut$s
+    mkdir -p $C
+    python3 scripts/kt4_cut.py $A/assist2009_pid_train1.csv $s $C/fit.csv $C/sel.csv
+    for variant in "table:--embed 0" "default:"; do
+      name=${variant%%:*}; flags=${variant#*:}
+      $CL train dkt --data $C/fit.csv --valid-data $C/sel.csv --epochs 20 --seed $s $flags --out $C/dkt-$name --quiet
+      $CL eval dkt --model $C/dkt-$name --data $A/assist2009_pid_valid1.csv --split all --json $C/dkt-$name-valid1.json
+    done
+    $PEER_PY $PEER $C/fit.csv $C/sel.csv --epochs 20 > $C/peer-sel.jsonl
+    $PEER_PY $PEER $C/fit.csv $A/assist2009_pid_valid1.csv --epochs 20 > $C/peer-valid1.jsonl
+  done
+  python3 - "$OUT/assist2009-dkt-vs-peer.json" <<'PY'
+import json, sys
+rows = []
+for s in (1, 2, 3):
+    c = f"runs/assist2009-cut{s}"
+    row = {"seed": s}
+    for name in ("table", "default"):
+        h = json.load(open(f"{c}/dkt-{name}/history.json"))
+        h = h if isinstance(h, list) else h["history"]
+        best = max(h, key=lambda r: r["valid"]["auc"])
+        ev = json.load(open(f"{c}/dkt-{name}-valid1.json"))["overall"]
+        row[f"classlens_{name}"] = {"epoch": best["epoch"], "sel_auc": best["valid"]["auc"], "valid1_auc": ev["auc"], "valid1_n": ev["n"],
+                                    "seconds_per_epoch": sum(r["seconds"] for r in h) / len(h)}
+    sel = [json.loads(l) for l in open(f"{c}/peer-sel.jsonl")]
+    v1 = [json.loads(l) for l in open(f"{c}/peer-valid1.jsonl")]
+    best = max(sel, key=lambda r: r["test_auc"])
+    row["peer"] = {"epoch": best["epoch"], "sel_auc": best["test_auc"], "valid1_auc": v1[best["epoch"] - 1]["test_auc"], "valid1_n": v1[0]["steps_scored"],
+                   "valid1_auc_epoch10": v1[9]["test_auc"], "seconds_per_epoch": sum(r["train_s"] for r in sel + v1) / len(sel + v1)}
+    rows.append(row)
+    print(json.dumps(row))
+json.dump(rows, open(sys.argv[1], "w"), indent=2)
+PY
+else
+  echo "step 2c skipped: no $PEER or no torch and scikit-learn in $PEER_PY (set PEER_PY)"
+fi
+fi
 
 # 3. The DKT paper's ASSISTments file (sorted by skill, not time: inflated AUC, see README).
+if step 3; then
 $CL train dkt --data $DATA/assistments/builder_train.csv --format kt3 --valid-frac 0.1 --test-frac 0.2 --epochs ${EPOCHS:-20} --out runs/builder-dkt --quiet
 cp runs/builder-dkt/test_metrics.json $OUT/builder-dkt-test.json
+fi
 
 # 4. The DKT paper's simulated students: first 2000 train (10% for selection), last 2000 test.
+if step 4; then
 for v in 0 1 2 3 4; do
   S=$DATA/dkt-synthetic/naive_c5_q50_s4000_v$v.csv
   head -n 2000 "$S" > runs/syn-v$v-train.csv
@@ -49,4 +110,6 @@ for v in 0 1 2 3 4; do
   $CL eval dkt --model runs/syn-v$v-dkt --data runs/syn-v$v-test.csv --format matrix --split all --json $OUT/synthetic-v$v-dkt-test.json
   $CL influence --model runs/syn-v$v-dkt --concepts $DATA/dkt-synthetic/naive_c5_q50_s4000_v${v}_info.txt --json $OUT/synthetic-v$v-influence.json
 done
+fi
+
 echo "results in $OUT"
