@@ -121,6 +121,25 @@ fn train_eval_mastery_on_the_built_in_classroom() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("'nobody'"));
 }
 
+/// A run trained on the input table (`--embed 0`, or made before `--embed` existed) resumes
+/// without the flag: the resume keeps the saved run's input instead of switching to the default.
+#[test]
+fn a_resume_keeps_the_runs_input() {
+    let t = tempfile::tempdir().unwrap();
+    let data = synth(&t.path().join("class"), "9");
+    let out = t.path().join("table");
+    let mut args = train_args(p(&data), p(&out), "1");
+    args.extend(["--embed", "0"]);
+    run(&args);
+    let mut args = train_args(p(&data), p(&out), "2");
+    args.push("--resume");
+    run(&args);
+    let config: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("config.json")).unwrap()).unwrap();
+    assert!(config["train"].get("embed").is_none(), "{config}");
+    let history: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("history.json")).unwrap()).unwrap();
+    assert_eq!(history.as_array().unwrap().len(), 2);
+}
+
 #[test]
 fn resume_after_a_kill_matches_an_uninterrupted_run() {
     let t = tempfile::tempdir().unwrap();

@@ -163,6 +163,8 @@ fn dkt(a: &DistillArgs) -> Result<Table> {
     }
     let mut cfg = t_cfg.clone();
     cfg.hidden = a.student_size;
+    // The student trains its input as the teacher did: factorised at its own size, or the table.
+    cfg.embed = if t_cfg.embed > 0 { a.student_size } else { 0 };
     cfg.distill = None;
     if let Some(e) = a.epochs {
         cfg.epochs = e;

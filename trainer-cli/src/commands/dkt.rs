@@ -9,8 +9,8 @@ use classlens_core::infer::mastery::{MasteryTable, mastery_table};
 use classlens_core::io::write_atomic;
 use classlens_core::models::bkt::{Bkt, BktConfig};
 use classlens_core::models::dkt::train::{evaluate_dkt, skill_mean_baseline, train_dkt};
-use classlens_core::models::dkt::{DktModel, DktTrainConfig, Engine};
-use classlens_core::runs::{SPLIT_FILE, Split, canonical, read_split, write_split};
+use classlens_core::models::dkt::{DktModel, DktRunConfig, DktTrainConfig, Engine};
+use classlens_core::runs::{CONFIG_FILE, SPLIT_FILE, Split, canonical, read_json, read_split, write_split};
 use classlens_core::sequences::kt::{KtSequence, kt_splits_with};
 use classlens_core::sequences::split::check_fractions;
 
@@ -97,6 +97,16 @@ pub(crate) fn embed_or_default(embed: Option<usize>, engine: EngineArg, hidden: 
     embed.unwrap_or(if engine == EngineArg::Fused { hidden } else { 0 })
 }
 
+/// A resumed run without `--embed` keeps the input it was started with: its `config.json`'s
+/// (a run from before `--embed` existed reads as 0, the table). None when there is no run yet.
+fn resumed_embed(out: &Path) -> Result<Option<usize>> {
+    let path = out.join(CONFIG_FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    Ok(Some(read_json::<DktRunConfig>(&path)?.train.embed))
+}
+
 /// Line formats without problem ids use the skill as the item; a problem-aware model would
 /// then learn a second per-skill bias, not per-problem difficulties.
 fn has_problem_ids(data: &classlens_core::data::Interactions) -> bool {
@@ -140,7 +150,10 @@ pub fn train(a: TrainArgs) -> Result<()> {
         engine: a.engine.into(),
         problem_aware: a.problems,
         problem_decay: a.problem_decay,
-        embed: embed_or_default(a.embed, a.engine, a.hidden),
+        embed: match (a.embed, a.resume) {
+            (None, true) => resumed_embed(&a.out)?.unwrap_or_else(|| embed_or_default(None, a.engine, a.hidden)),
+            (embed, _) => embed_or_default(embed, a.engine, a.hidden),
+        },
         distill: None,
     };
     let split = split_of(&a.data, a.valid_data.as_deref(), &splits);

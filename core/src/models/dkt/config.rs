@@ -43,8 +43,9 @@ pub struct DktTrainConfig {
     pub problem_decay: f64,
     /// Train the input table factorised, as PyTorch's `Embedding(embed) → LSTM` does (see
     /// [`crate::models::dkt::fused::InputFactors`]); 0 trains the table directly. The saved
-    /// model is the same shape either way. Fused engine only.
-    #[serde(default)]
+    /// model is the same shape either way. Fused engine only. Left out of `config.json` at 0,
+    /// so a run or pack made without it reads and writes the same bytes as before.
+    #[serde(default, skip_serializing_if = "crate::runs::is_default")]
     pub embed: usize,
     /// Set when the model is a distilled student (`classlens distill`): the teacher it learnt from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -84,4 +85,22 @@ pub struct DktRunConfig {
     pub model: String,
     pub dkt: DktConfig,
     pub train: DktTrainConfig,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Packs and run directories made without a factorised input must keep their bytes (the demo
+    /// packs are checked byte for byte by `scripts/demo-packs.sh --check`).
+    #[test]
+    fn a_table_trained_config_writes_no_embed_field() {
+        let plain = serde_json::to_value(DktTrainConfig::default()).unwrap();
+        assert!(plain.get("embed").is_none(), "{plain}");
+        let factorised = DktTrainConfig { embed: 3, ..Default::default() };
+        let v = serde_json::to_value(&factorised).unwrap();
+        assert_eq!(v["embed"], 3);
+        assert_eq!(serde_json::from_value::<DktTrainConfig>(v).unwrap(), factorised);
+        assert_eq!(serde_json::from_value::<DktTrainConfig>(plain).unwrap(), DktTrainConfig::default());
+    }
 }

@@ -118,6 +118,7 @@ impl Trainer {
         };
         Ok(match self {
             Trainer::Fused { w, adam, input } => {
+                let embed = input.as_ref().map_or(0, |f| f.factors.embed());
                 let w = read_w(MODEL_FILE, &w)?;
                 let adam = Adam { m: read_w("adam_m.bpk", &adam.m)?, v: read_w("adam_v.bpk", &adam.v)?, step: optimizer_step, ..adam };
                 let input = match input {
@@ -126,8 +127,12 @@ impl Trainer {
                         let path = dir.join(INPUT_FACTORS_FILE);
                         let input: FactoredInput = read_json(&path)?;
                         let config = w.config();
+                        let corrupt = |message: String| TrainError::Corrupt { path: path.display().to_string(), message };
                         for f in [&input.factors, &input.m, &input.v] {
-                            f.check(config).map_err(|message| TrainError::Corrupt { path: path.display().to_string(), message })?;
+                            f.check(config).map_err(corrupt)?;
+                            if f.embed() != embed {
+                                return Err(corrupt(format!("input factors of embedding size {}, the run's is {embed}", f.embed())));
+                            }
                         }
                         Some(input)
                     }
