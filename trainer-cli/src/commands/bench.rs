@@ -138,6 +138,7 @@ pub(super) fn latency(students: usize, steps: usize, (first, v): (f64, Vec<f64>)
 }
 
 pub fn dkt(a: BenchDktArgs) -> Result<()> {
+    let embed = super::dkt::embed_or_default(a.embed, a.engine, a.hidden);
     let data = a.data_args.load(&a.data)?;
     let valid = a.valid_data.as_deref().map(|p| a.data_args.load(p)).transpose()?;
     let splits = kt_splits_with(&data, valid.as_ref(), 0.1, 0.0, 42, a.problems);
@@ -154,7 +155,7 @@ pub fn dkt(a: BenchDktArgs) -> Result<()> {
                 seed: 42,
                 engine: a.engine.into(),
                 problem_aware: a.problems,
-                embed: super::dkt::embed_or_default(a.embed, a.engine, a.hidden),
+                embed,
                 ..Default::default()
             };
             let mut bar = crate::progress::TrainBar::new(false);
@@ -194,7 +195,7 @@ pub fn dkt(a: BenchDktArgs) -> Result<()> {
         machine: cpu_name(),
         threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         engine: format!("{:?}", a.engine).to_lowercase(),
-        embed: a.model.is_none().then(|| super::dkt::embed_or_default(a.embed, a.engine, a.hidden)),
+        embed: a.model.is_none().then_some(embed),
         train_students: splits.train.len(),
         train_steps: splits.train.iter().map(|q| q.steps.len()).sum(),
         mean_epoch_seconds: (!epoch_seconds.is_empty()).then(|| epoch_seconds.iter().sum::<f64>() / epoch_seconds.len() as f64),

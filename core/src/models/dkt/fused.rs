@@ -370,11 +370,15 @@ impl InputFactors {
         Self { tokens, embed, gates, embedding, weights, bias }
     }
 
-    /// Checks the lengths against the shapes (a factors file read back from a checkpoint).
-    pub fn check(&self, config: DktConfig) -> Result<(), String> {
+    /// Checks the shapes against the model's and the run's embedding size, and the lengths
+    /// against the shapes (a factors file read back from a checkpoint).
+    pub fn check(&self, config: DktConfig, embed: usize) -> Result<(), String> {
         let (t, e, g) = (self.tokens, self.embed, self.gates);
         if t != config.n_tokens() || g != 4 * config.hidden {
             return Err(format!("input factors for {t} tokens × {g} gates, the model has {} × {}", config.n_tokens(), 4 * config.hidden));
+        }
+        if e != embed {
+            return Err(format!("input factors of embedding size {e}, the run's is {embed}"));
         }
         let sizes =
             [("embedding", self.embedding.len(), t.checked_mul(e)), ("weights", self.weights.len(), e.checked_mul(g)), ("bias", self.bias.len(), Some(g))];
@@ -472,7 +476,7 @@ mod tests {
         let config = DktConfig { n_skills: 5, hidden: 3, n_problems: 0 };
         let base = DktWeights::from_model(&config.init(7, &crate::models::device::reference_device()));
         let factors = InputFactors::init(config, 4, 7);
-        factors.check(config).unwrap();
+        factors.check(config, 4).unwrap();
         let loss = |f: &InputFactors| {
             let mut w = base.clone();
             f.product_into(w.params_mut()[0]);
@@ -503,7 +507,8 @@ mod tests {
         }
         // A factors file for another shape is refused.
         let other = InputFactors::init(DktConfig { n_skills: 6, ..config }, 4, 7);
-        assert!(other.check(config).unwrap_err().contains("tokens"));
+        assert!(other.check(config, 4).unwrap_err().contains("tokens"));
+        assert!(factors.check(config, 5).unwrap_err().contains("embedding size 4"));
     }
 
     fn tiny_data() -> Vec<KtSequence> {

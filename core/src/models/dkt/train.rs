@@ -129,10 +129,7 @@ impl Trainer {
                         let config = w.config();
                         let corrupt = |message: String| TrainError::Corrupt { path: path.display().to_string(), message };
                         for f in [&input.factors, &input.m, &input.v] {
-                            f.check(config).map_err(corrupt)?;
-                            if f.embed() != embed {
-                                return Err(corrupt(format!("input factors of embedding size {}, the run's is {embed}", f.embed())));
-                            }
+                            f.check(config, embed).map_err(corrupt)?;
                         }
                         Some(input)
                     }
