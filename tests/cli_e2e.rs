@@ -595,3 +595,89 @@ fn mastery_warns_when_answers_are_on_skills_the_model_does_not_know() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("2 answers are on skills the model does not know") && stderr.contains("the table is empty"), "{stderr}");
 }
+
+/// The attention model from the CLI, as `train dkt` is used: the same split files and reports,
+/// a held-out AUC above chance and below the generator's oracle (no leak), `eval akt` on the
+/// remembered split, and a resumed run that ends where an uninterrupted one does.
+#[test]
+fn train_akt_evaluates_like_dkt_and_resumes() {
+    let t = tempfile::tempdir().unwrap();
+    let data = synth(&t.path().join("class"), "6");
+    let args = |out: &Path, epochs: &'static str| -> Vec<String> {
+        [
+            "train",
+            "akt",
+            "--data",
+            p(&data),
+            "--out",
+            p(out),
+            "--epochs",
+            epochs,
+            "--dim",
+            "16",
+            "--heads",
+            "2",
+            "--ff",
+            "32",
+            "--lr",
+            "0.02",
+            "--seed",
+            "4",
+            "--quiet",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let model = t.path().join("akt");
+    let a = args(&model, "6");
+    let out = run(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    for f in ["config.json", "skills.json", "problems.json", "model.bpk", "split.json", "history.json", "test_metrics.json"] {
+        assert!(model.join(f).exists(), "{f} missing");
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("test: AUC") && stdout.contains("baseline: BKT per skill (EM), test: AUC"), "{stdout}");
+    let metrics = json(&model.join("test_metrics.json"));
+    assert_eq!(metrics["overall"]["n"], metrics["bkt"]["n"], "scored on the same steps as the baselines");
+    let auc = metrics["overall"]["auc"].as_f64().unwrap();
+    let oracle = oracle_auc(&t.path().join("class"));
+    // Above each skill's mean (it learnt something about the students, not only how hard each
+    // skill is) and not above the generator's own oracle (no leak).
+    let baseline = metrics["baseline"]["auc"].as_f64().unwrap();
+    assert!(auc > baseline + 0.02 && auc < oracle + 0.05, "held-out AUC {auc} (skill means {baseline}, oracle {oracle})");
+
+    let ev_path = t.path().join("eval.json");
+    run(&["eval", "akt", "--model", p(&model), "--data", p(&data), "--json", p(&ev_path)]);
+    let ev = json(&ev_path);
+    assert_eq!(
+        (&ev["overall"]["auc"], &ev["overall"]["n"]),
+        (&metrics["overall"]["auc"], &metrics["overall"]["n"]),
+        "eval akt --split auto scores the run's test students"
+    );
+
+    let resumed = t.path().join("resumed");
+    let first = args(&resumed, "2");
+    run(&first.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut rest = args(&resumed, "6");
+    rest.push("--resume".into());
+    run(&rest.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(json(&resumed.join("test_metrics.json"))["overall"]["auc"], metrics["overall"]["auc"], "resumed, the run ends where it would have");
+    assert_eq!(json(&resumed.join("history.json")).as_array().unwrap().len(), 6);
+
+    // Exported, it is a pack that `eval akt` and `mastery` read (as the directory reads).
+    let pack = t.path().join("akt.pack");
+    run(&["export", p(&model), "--out", p(&pack), "--quantize", "none"]);
+    let from_pack = t.path().join("pack-eval.json");
+    run(&["eval", "akt", "--model", p(&pack), "--data", p(&data), "--split", "all", "--json", p(&from_pack)]);
+    let from_dir = t.path().join("dir-eval.json");
+    run(&["eval", "akt", "--model", p(&model), "--data", p(&data), "--split", "all", "--json", p(&from_dir)]);
+    let (x, y) = (json(&from_pack)["overall"]["auc"].as_f64().unwrap(), json(&from_dir)["overall"]["auc"].as_f64().unwrap());
+    assert!((x - y).abs() < 1e-6, "an f32 pack scores as its directory: {x} vs {y}");
+    let out = run(&["mastery", "--model", p(&pack), "--data", p(&data), "--table", "csv"]);
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let skills = json(&model.join("skills.json"))["names"].as_array().unwrap().len();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows[0].split(',').count(), skills + 1, "{}", rows[0]);
+    assert!(rows.len() > 10);
+    assert!(rows[1..].iter().all(|r| r.split(',').skip(1).all(|v| v.parse::<f64>().is_ok_and(|v| (0.0..=1.0).contains(&v)))));
+}

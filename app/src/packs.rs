@@ -58,6 +58,7 @@ impl ModelInfo {
             ModelKind::Dkt => "DKT",
             ModelKind::Study => "STUDY",
             ModelKind::Individual => "Individual",
+            ModelKind::Akt => "AKT",
         };
         let origin = match self.origin {
             Origin::Demo => "demo pack",
@@ -120,6 +121,8 @@ pub fn open_pack(file: &str, bytes: &[u8], origin: Origin) -> Result<Opened, Str
             let vocabulary = format!("{} titles", m.vocab.num_titles());
             Ok(Opened::Suggestions(Box::new(m), info(vocabulary)))
         }
+        // Not yet (issue 16): the dashboard's mastery views read DKT models only.
+        LoadedPack::Akt(_) => Err(format!("{file}: an attention (AKT) model, which this page cannot show yet; `classlens mastery --model {file}` reads it")),
     }
 }
 

@@ -151,7 +151,7 @@ impl<'a> Scorer<'a> {
         };
         let seqs = students.into_iter().map(|s| data.seqs.get(&s).cloned().unwrap_or(KtSequence { student: s, steps: Vec::new() })).collect();
         // The empty table: the model's skill ids and labels, rows to come.
-        let table = mastery_table(&models.dkt, &[], &[]).unwrap_or_else(|_| MasteryTable { skills: Vec::new(), labels: Vec::new(), rows: Vec::new() });
+        let table = mastery_table(models.dkt.as_ref(), &[], &[]).unwrap_or_else(|_| MasteryTable { skills: Vec::new(), labels: Vec::new(), rows: Vec::new() });
         Self { models, data, thresholds: request.thresholds, seqs, table, with_reads, found: Vec::new(), backend: CPU_BACKEND.to_string(), next: Next::Start }
     }
 
@@ -175,7 +175,7 @@ impl<'a> Scorer<'a> {
             }
             Next::Mastery(from) => {
                 let to = (from + BATCH).min(self.total());
-                match mastery_table(&self.models.dkt, &self.seqs[from..to], &[]) {
+                match mastery_table(self.models.dkt.as_ref(), &self.seqs[from..to], &[]) {
                     Ok(t) => Some(self.accept(t.rows.into_iter().map(|r| r.1).collect())),
                     Err(e) => Some(self.fail(format!("DKT: {e}"))),
                 }
@@ -366,7 +366,7 @@ mod tests {
         let Some(ScorerEvent::Scored(r)) = Scorer::new(&models, &data, &req).last() else { panic!("no result") };
         let students = data.classroom.students_of(req.class);
         let seqs: Vec<KtSequence> = students.iter().map(|s| data.seqs[s].clone()).collect();
-        let table = mastery_table(&models.dkt, &seqs, &students).unwrap();
+        let table = mastery_table(models.dkt.as_ref(), &seqs, &students).unwrap();
         assert_eq!(r.view, ClassView::new(&table, &seqs, req.thresholds));
         assert_eq!(r.view.students, students);
         // STUDY in one call for the class's students with reads, as `classlens recommend` does.

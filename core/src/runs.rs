@@ -152,6 +152,8 @@ pub enum RunKind {
     Recommender,
     /// `train mf`.
     Mf,
+    /// `train akt` (attention knowledge tracing).
+    Akt,
 }
 
 /// The kind of run in `dir`: DKT configs say `"model": "dkt"`, the others name their `format`.
@@ -165,6 +167,7 @@ pub fn run_kind(dir: &Path) -> Result<RunKind, TrainError> {
     let field = |k: &str| v.get(k).and_then(|m| m.as_str());
     match (field("model"), field("format")) {
         (Some("dkt"), _) => Ok(RunKind::Dkt),
+        (Some("akt"), _) => Ok(RunKind::Akt),
         (_, Some(RECOMMENDER_FORMAT)) => Ok(RunKind::Recommender),
         (_, Some(MF_FORMAT)) => Ok(RunKind::Mf),
         (_, Some(other)) => Err(TrainError::Corrupt { path: path.display().to_string(), message: format!("a {other} model, which classlens does not read") }),

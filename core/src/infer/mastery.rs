@@ -1,12 +1,58 @@
-//! Mastery from a DKT model: a student's per-skill probability of answering correctly next.
+//! Mastery from a knowledge-tracing model (DKT or the attention model): a student's per-skill
+//! probability of answering correctly next.
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 
 use super::InferError;
+use crate::models::akt::AktModel;
 use crate::models::dkt::DktModel;
-use crate::sequences::kt::{KtSequence, KtStep};
+use crate::sequences::kt::{KtBuildReport, KtSequence, KtStep, ProblemVocab, SkillVocab};
+
+/// What the mastery calls need of a model: its vocabularies, how it reads a class's data, and
+/// per-skill probabilities for a batch of histories. DKT and the attention model implement it,
+/// so a table, the CLI's `mastery` and (later) the dashboard work on either.
+pub trait Tracer {
+    fn vocab(&self) -> &SkillVocab;
+    /// The problems the model has parameters for (empty when it tracks skills only).
+    fn problems(&self) -> &ProblemVocab;
+    /// The model's sequences for `data`.
+    fn sequences(&self, data: &crate::data::Interactions) -> (Vec<KtSequence>, KtBuildReport);
+    /// Per-skill probabilities after each history (each model reads its last `window` steps).
+    fn mastery_batch(&self, histories: &[&[KtStep]]) -> Vec<Vec<f32>>;
+}
+
+impl Tracer for DktModel {
+    fn vocab(&self) -> &SkillVocab {
+        &self.vocab
+    }
+    fn problems(&self) -> &ProblemVocab {
+        &self.problems
+    }
+    fn sequences(&self, data: &crate::data::Interactions) -> (Vec<KtSequence>, KtBuildReport) {
+        DktModel::sequences(self, data)
+    }
+    fn mastery_batch(&self, histories: &[&[KtStep]]) -> Vec<Vec<f32>> {
+        let recent: Vec<&[KtStep]> = histories.iter().map(|h| self.recent(h)).collect();
+        self.weights.mastery_batch(&recent)
+    }
+}
+
+impl Tracer for AktModel {
+    fn vocab(&self) -> &SkillVocab {
+        &self.vocab
+    }
+    fn problems(&self) -> &ProblemVocab {
+        &self.problems
+    }
+    fn sequences(&self, data: &crate::data::Interactions) -> (Vec<KtSequence>, KtBuildReport) {
+        AktModel::sequences(self, data)
+    }
+    fn mastery_batch(&self, histories: &[&[KtStep]]) -> Vec<Vec<f32>> {
+        AktModel::mastery_batch(self, histories)
+    }
+}
 
 /// One answered problem as a teacher's data spells it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, Serialize)]
@@ -21,7 +67,7 @@ pub struct Answer {
 
 /// Model steps for `answers`. An unknown skill is an error, not a silent skip: a mastery table
 /// that quietly ignored half a student's work would look confident and be wrong.
-pub fn steps(model: &DktModel, answers: &[Answer]) -> Result<Vec<KtStep>, InferError> {
+pub fn steps(model: &(impl Tracer + ?Sized), answers: &[Answer]) -> Result<Vec<KtStep>, InferError> {
     answers
         .iter()
         .enumerate()
@@ -32,9 +78,9 @@ pub fn steps(model: &DktModel, answers: &[Answer]) -> Result<Vec<KtStep>, InferE
             let skills = a
                 .skills
                 .iter()
-                .map(|s| model.vocab.get(s).ok_or_else(|| InferError::UnknownSkill { index, skill: s.clone(), known: model.vocab.len() }))
+                .map(|s| model.vocab().get(s).ok_or_else(|| InferError::UnknownSkill { index, skill: s.clone(), known: model.vocab().len() }))
                 .collect::<Result<Vec<u32>, _>>()?;
-            let problem = if model.config.dkt.n_problems > 0 { a.problem.as_deref().and_then(|p| model.problems.get(p)) } else { None };
+            let problem = a.problem.as_deref().and_then(|p| model.problems().get(p));
             Ok(KtStep { skills, correct: a.correct, problem })
         })
         .collect()
@@ -43,8 +89,8 @@ pub fn steps(model: &DktModel, answers: &[Answer]) -> Result<Vec<KtStep>, InferE
 /// Benchmark histories: `students` × `steps` answers cycling through the model's skills with a
 /// fixed right/wrong pattern. The model's cost does not depend on the values; native and browser
 /// benchmarks time the same inputs.
-pub fn synthetic_histories(model: &DktModel, students: usize, steps: usize) -> Vec<Vec<KtStep>> {
-    let n = model.config.dkt.n_skills as u32;
+pub fn synthetic_histories(model: &(impl Tracer + ?Sized), students: usize, steps: usize) -> Vec<Vec<KtStep>> {
+    let n = model.vocab().len() as u32;
     (0..students as u32).map(|b| (0..steps as u32).map(|t| KtStep::new(vec![(b * 7 + t * 3) % n], (b + t) % 3 != 0)).collect()).collect()
 }
 
@@ -82,20 +128,20 @@ pub struct MasteryTable {
 
 /// The table for `students` (default: every student of `seqs`), in one batched pass. A named
 /// student with no usable answer is an error; with no names, such students get the prior.
-pub fn mastery_table(model: &DktModel, seqs: &[KtSequence], students: &[String]) -> Result<MasteryTable, InferError> {
+pub fn mastery_table(model: &(impl Tracer + ?Sized), seqs: &[KtSequence], students: &[String]) -> Result<MasteryTable, InferError> {
     let by_id: HashMap<&str, &KtSequence> = seqs.iter().map(|q| (q.student.as_str(), q)).collect();
     let chosen: Vec<String> = if students.is_empty() { seqs.iter().map(|q| q.student.clone()).collect() } else { students.to_vec() };
     let empty: &[KtStep] = &[];
     let mut hist = Vec::with_capacity(chosen.len());
     for id in &chosen {
         match by_id.get(id.as_str()) {
-            Some(q) => hist.push(model.recent(&q.steps)),
+            Some(q) => hist.push(q.steps.as_slice()),
             None if students.is_empty() => hist.push(empty),
             None => return Err(InferError::UnknownStudent(id.clone())),
         }
     }
-    let rows = chosen.into_iter().zip(model.weights.mastery_batch(&hist)).collect();
-    Ok(MasteryTable { skills: model.vocab.names().to_vec(), labels: model.vocab.labels.clone(), rows })
+    let rows = chosen.into_iter().zip(model.mastery_batch(&hist)).collect();
+    Ok(MasteryTable { skills: model.vocab().names().to_vec(), labels: model.vocab().labels.clone(), rows })
 }
 
 #[cfg(test)]

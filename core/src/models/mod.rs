@@ -1,6 +1,7 @@
 //! Models, one folder per model: the inference model apart from its trainer.
 //!
 //! - [`dkt`]: knowledge tracing (plain and problem-aware DKT);
+//! - [`akt`]: attention knowledge tracing (Rasch embeddings, distance-decayed attention);
 //! - [`bkt`]: Bayesian Knowledge Tracing per skill (EM), the baseline teachers know;
 //! - [`study`]: STUDY and Individual reading suggestions;
 //! - [`bst`]: the Behaviour Sequence Transformer baseline;
@@ -11,6 +12,7 @@
 //! [`sgemm`] (the one safe matrix product every kernel calls), [`recurrent_gemm`] (the LSTM's
 //! packed sgemm) and [`soft_targets`] (distillation losses).
 
+pub mod akt;
 pub mod baselines;
 pub mod bkt;
 pub mod bst;

@@ -36,6 +36,7 @@ use serde::{Deserialize, Serialize};
 
 pub use quantize::Quantization;
 
+use crate::models::akt::{AktModel, AktRunConfig};
 use crate::models::baselines::ItemKnn;
 use crate::models::device::reference_device;
 use crate::models::dkt::{DktModel, DktRunConfig};
@@ -58,6 +59,8 @@ pub enum ModelKind {
     Dkt,
     Study,
     Individual,
+    /// Attention knowledge tracing ([`crate::models::akt`]).
+    Akt,
 }
 
 impl ModelKind {
@@ -66,6 +69,7 @@ impl ModelKind {
             ModelKind::Dkt => "dkt",
             ModelKind::Study => "study",
             ModelKind::Individual => "individual",
+            ModelKind::Akt => "akt",
         }
     }
 }
@@ -161,6 +165,12 @@ pub enum PackModel {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         coread: Option<ItemKnn>,
     },
+    Akt {
+        config: AktRunConfig,
+        skills: SkillVocab,
+        #[serde(default)]
+        problems: ProblemVocab,
+    },
 }
 
 impl PackMeta {
@@ -168,6 +178,7 @@ impl PackMeta {
         match &self.model {
             PackModel::Dkt { .. } => ModelKind::Dkt,
             PackModel::Recommender { config, .. } => config.model.kind.into(),
+            PackModel::Akt { .. } => ModelKind::Akt,
         }
     }
 }
@@ -178,6 +189,7 @@ impl PackMeta {
 pub enum LoadedPack {
     Dkt(DktModel),
     Recommender(StudyModel),
+    Akt(AktModel),
 }
 
 impl LoadedPack {
@@ -185,6 +197,7 @@ impl LoadedPack {
         match self {
             LoadedPack::Dkt(_) => ModelKind::Dkt,
             LoadedPack::Recommender(m) => m.run.model.kind.into(),
+            LoadedPack::Akt(_) => ModelKind::Akt,
         }
     }
 
@@ -192,6 +205,13 @@ impl LoadedPack {
         match self {
             LoadedPack::Dkt(m) => Ok(m),
             other => Err(PackError::WrongKind { expected: "dkt".into(), found: other.kind() }),
+        }
+    }
+
+    pub fn into_akt(self) -> Result<AktModel, PackError> {
+        match self {
+            LoadedPack::Akt(m) => Ok(m),
+            other => Err(PackError::WrongKind { expected: "akt".into(), found: other.kind() }),
         }
     }
 
@@ -312,6 +332,17 @@ pub fn write_dkt_about(model: &DktModel, quantization: Quantization, about: Opti
     envelope(&meta, &weights_bytes(module, quantization)?)
 }
 
+/// An attention knowledge-tracing pack that says where the model came from.
+pub fn write_akt_about(model: &AktModel, quantization: Quantization, about: Option<PackAbout>) -> Result<Vec<u8>, PackError> {
+    let meta = PackMeta {
+        writer: writer(),
+        quantization,
+        model: PackModel::Akt { config: model.config.clone(), skills: model.vocab.clone(), problems: model.problems.clone() },
+        about,
+    };
+    envelope(&meta, &weights_bytes(model.net.clone(), quantization)?)
+}
+
 /// A STUDY or Individual pack.
 pub fn write_recommender(model: &StudyModel, quantization: Quantization) -> Result<Vec<u8>, PackError> {
     write_recommender_about(model, quantization, None)
@@ -391,6 +422,12 @@ pub fn load(bytes: &[u8]) -> Result<LoadedPack, PackError> {
             };
             let model = load_weights(config.model.init(0, &reference_device()), weights)?.with_coread_table(coread).with_stored_boost();
             Ok(LoadedPack::Recommender(StudyModel { run: config, vocab, model }))
+        }
+        PackModel::Akt { config, skills, problems } => {
+            let (skills, problems) = (skills.reindexed(), problems.reindexed());
+            AktModel::check(&config, &skills, &problems).map_err(PackError::Meta)?;
+            let net = load_weights(config.akt.init(0, &reference_device()), weights)?;
+            Ok(LoadedPack::Akt(AktModel { config, vocab: skills, problems, net }))
         }
     }
 }

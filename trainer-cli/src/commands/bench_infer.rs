@@ -84,6 +84,14 @@ pub fn infer(a: BenchInferArgs) -> Result<()> {
                 latency(a.students, a.steps, time_it(a.repeats, || drop(m.weights.predict(&refs)))),
             )
         }
+        LoadedPack::Akt(m) => {
+            let h = synthetic_histories(m, a.students, a.steps);
+            let refs: Vec<&[KtStep]> = h.iter().map(Vec::as_slice).collect();
+            (
+                format!("{} students x {} steps, every skill's probability after the last step (mastery)", a.students, a.steps),
+                latency(a.students, a.steps, time_it(a.repeats, || drop(m.mastery_batch(&refs)))),
+            )
+        }
         LoadedPack::Recommender(m) => {
             let Some(path) = &a.data else { bail!("--data (one classroom's reading log) is needed for a {} pack", meta.kind()) };
             let data = a.data_args.load(path)?;

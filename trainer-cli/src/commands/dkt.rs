@@ -7,6 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use classlens_core::infer::mastery::{MasteryTable, mastery_table};
 use classlens_core::io::write_atomic;
+use classlens_core::metrics::BinaryReport;
 use classlens_core::models::bkt::{Bkt, BktConfig};
 use classlens_core::models::dkt::train::{evaluate_dkt, skill_mean_baseline, train_dkt};
 use classlens_core::models::dkt::{DktModel, DktRunConfig, DktTrainConfig, Engine};
@@ -109,12 +110,46 @@ fn resumed_embed(out: &Path) -> Result<Option<usize>> {
 
 /// Line formats without problem ids use the skill as the item; a problem-aware model would
 /// then learn a second per-skill bias, not per-problem difficulties.
-fn has_problem_ids(data: &classlens_core::data::Interactions) -> bool {
+pub(crate) fn has_problem_ids(data: &classlens_core::data::Interactions) -> bool {
     data.problem_events().any(|e| e.skills.len() != 1 || data.items.name(e.item) != data.skills.name(e.skills[0]))
 }
 
 pub(crate) fn ids(seqs: &[KtSequence]) -> Vec<String> {
     seqs.iter().map(|s| s.student.clone()).collect()
+}
+
+/// One line on what a knowledge-tracing run trains on.
+pub(crate) fn split_summary(splits: &classlens_core::sequences::kt::KtSplits, problems: bool) -> String {
+    let r = &splits.report;
+    let problems = if problems { format!(", {} problems", splits.problems.len()) } else { String::new() };
+    format!(
+        "{} skills{problems}; students train/valid/test {}/{}/{}; {} steps ({} untagged and {} with unknown skills left out)",
+        splits.vocab.len(),
+        splits.train.len(),
+        splits.valid.len(),
+        splits.test.len(),
+        r.steps,
+        r.untagged,
+        r.unknown_skill
+    )
+}
+
+/// Writes the run's `split.json` before training, so a killed run still says which students it
+/// held out, and a resume can check it is continuing the same split (a fresh run also drops an
+/// earlier run's `test_metrics.json`).
+pub(crate) fn record_split(out: &Path, resume: bool, split: &Split) -> Result<()> {
+    match (resume, read_split(out)?) {
+        (true, Some(saved)) if &saved != split => bail!("{}: {SPLIT_FILE} differs from this data and seed; resume needs the same ones", out.display()),
+        _ => {
+            std::fs::create_dir_all(out)?;
+            let stale = out.join("test_metrics.json");
+            if !resume && stale.exists() {
+                std::fs::remove_file(&stale)?;
+            }
+            write_split(out, split)?;
+        }
+    }
+    Ok(())
 }
 
 pub fn train(a: TrainArgs) -> Result<()> {
@@ -127,18 +162,8 @@ pub fn train(a: TrainArgs) -> Result<()> {
     }
     let valid = a.valid_data.as_deref().map(|p| a.data_args.load(p)).transpose()?;
     let splits = kt_splits_with(&data, valid.as_ref(), a.valid_frac, a.test_frac, a.seed, a.problems);
-    let r = &splits.report;
     if !a.quiet {
-        eprintln!(
-            "{} skills; students train/valid/test {}/{}/{}; {} steps ({} untagged and {} with unknown skills left out)",
-            splits.vocab.len(),
-            splits.train.len(),
-            splits.valid.len(),
-            splits.test.len(),
-            r.steps,
-            r.untagged,
-            r.unknown_skill
-        );
+        eprintln!("{}", split_summary(&splits, a.problems));
     }
     let cfg = DktTrainConfig {
         hidden: a.hidden,
@@ -156,20 +181,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
         },
         distill: None,
     };
-    let split = split_of(&a.data, a.valid_data.as_deref(), &splits);
-    // The split is written before training, so a killed run still says which students it held
-    // out, and a resume can check it is continuing the same split.
-    match (a.resume, read_split(&a.out)?) {
-        (true, Some(saved)) if saved != split => bail!("{}: {SPLIT_FILE} differs from this data and seed; resume needs the same ones", a.out.display()),
-        _ => {
-            std::fs::create_dir_all(&a.out)?;
-            let stale = a.out.join("test_metrics.json");
-            if !a.resume && stale.exists() {
-                std::fs::remove_file(&stale)?;
-            }
-            write_split(&a.out, &split)?;
-        }
-    }
+    record_split(&a.out, a.resume, &split_of(&a.data, a.valid_data.as_deref(), &splits))?;
     let mut bar = TrainBar::new(a.quiet);
     let outcome = train_dkt(&splits.train, &splits.valid, &splits.vocab, &splits.problems, &cfg, &a.out, a.resume, &mut |p| bar.update(p))?;
     if let Some(best) = outcome.best_epoch {
@@ -178,13 +190,8 @@ pub fn train(a: TrainArgs) -> Result<()> {
     if !splits.test.is_empty() {
         let model = DktModel::load(&a.out)?;
         let ev = evaluate_dkt(&model.weights, &model.vocab, &splits.test, a.window);
-        let baseline = skill_mean_baseline(&splits.train, &splits.test, splits.vocab.len(), a.window);
-        // BKT per skill, fitted by EM on the same training students, scored on the same steps.
-        let bkt = Bkt::fit(&splits.train, splits.vocab.len(), &BktConfig::default());
-        let bkt_report = bkt.report(&splits.test, a.window);
         print_report("test", &ev.overall);
-        print_report("baseline: each skill's mean, test", &baseline);
-        print_report("baseline: BKT per skill (EM), test", &bkt_report);
+        let (baseline, bkt_report, bkt) = baselines(&splits.train, &splits.test, splits.vocab.len(), a.window, ", test");
         let bkt_params: serde_json::Map<String, serde_json::Value> =
             splits.vocab.names().iter().zip(&bkt.skills).map(|(skill, p)| (skill.clone(), serde_json::json!(p))).collect();
         let metrics = serde_json::json!({
@@ -193,6 +200,33 @@ pub fn train(a: TrainArgs) -> Result<()> {
         write_atomic(&a.out.join("test_metrics.json"), &serde_json::to_vec_pretty(&metrics)?)?;
     }
     Ok(())
+}
+
+/// The baselines a knowledge-tracing model is judged by, fitted on `train` and scored on exactly
+/// the steps the model's evaluation scores in `seqs`: each skill's mean and BKT per skill (EM).
+/// Printed (names ending in `suffix`) and returned with the fitted BKT.
+pub(crate) fn baselines(train: &[KtSequence], seqs: &[KtSequence], n_skills: usize, window: usize, suffix: &str) -> (BinaryReport, BinaryReport, Bkt) {
+    let baseline = skill_mean_baseline(train, seqs, n_skills, window);
+    let bkt = Bkt::fit(train, n_skills, &BktConfig::default());
+    let bkt_report = bkt.report(seqs, window);
+    print_report(&format!("baseline: each skill's mean{suffix}"), &baseline);
+    print_report(&format!("baseline: BKT per skill (EM){suffix}"), &bkt_report);
+    (baseline, bkt_report, bkt)
+}
+
+/// The students of `seqs` that `which` selects for scoring `model` (see [`held_out`]), said on
+/// stderr; an error when none is left.
+pub(crate) fn students_to_score(which: SplitArg, model: &Path, data: &Path, mut seqs: Vec<KtSequence>, unknown_skill: usize) -> Result<Vec<KtSequence>> {
+    let keep = held_out(which, model, data)?;
+    let chosen = if keep.is_some() { "the model's held-out split" } else { "all students" };
+    if let Some(keep) = &keep {
+        seqs.retain(|q| keep.contains(&q.student));
+    }
+    if seqs.is_empty() {
+        bail!("no student in {} has a usable step for this model", data.display());
+    }
+    eprintln!("evaluating on {} students ({chosen}); {unknown_skill} steps with skills unknown to the model left out", seqs.len());
+    Ok(seqs)
 }
 
 pub(crate) fn print_report(name: &str, r: &classlens_core::metrics::BinaryReport) {
@@ -246,50 +280,45 @@ pub(crate) fn split_of(data: &Path, valid_data: Option<&Path>, splits: &classlen
     Split { data: canonical(data), valid_data: valid_data.map(canonical), train: ids(&splits.train), valid: ids(&splits.valid), test: ids(&splits.test) }
 }
 
-pub fn eval(a: EvalArgs) -> Result<()> {
-    let model = super::load_model::dkt(&a.model)?;
-    let data = a.data_args.load(&a.data)?;
-    let (mut seqs, report) = model.sequences(&data);
-    let split = read_split(&a.model)?;
-    let keep: Option<HashSet<String>> = match (a.split, &split) {
+/// The students `which` selects from `data` for scoring `model` (`None`: all of them), refusing
+/// a choice that could score students the model trained on. Shared by `eval dkt` and `eval akt`.
+pub(crate) fn held_out(which: SplitArg, model: &Path, data: &Path) -> Result<Option<HashSet<String>>> {
+    let split = read_split(model)?;
+    Ok(match (which, &split) {
         (SplitArg::All, _) => None,
         (SplitArg::Auto, None) => bail!(
             "{} records no split (a pack, or a run without split.json), so `--split auto` cannot tell which students it trained on: pass --split all to score every student of {}",
-            a.model.display(),
-            a.data.display()
+            model.display(),
+            data.display()
         ),
         // Student ids only mean the same students in the file the split was cut from (line
         // formats number students by position).
-        (SplitArg::Auto, Some(s)) if s.is_data(&a.data) && s.test.is_empty() => bail!(
+        (SplitArg::Auto, Some(s)) if s.is_data(data) && s.test.is_empty() => bail!(
             "{} was trained on {} with no test students (--test-frac 0): `--split auto` would score the students it trained on; pass --split valid, --split train or --split all",
-            a.model.display(),
-            a.data.display()
+            model.display(),
+            data.display()
         ),
-        (SplitArg::Auto, Some(s)) if s.is_data(&a.data) => Some(s.test.iter().cloned().collect()),
+        (SplitArg::Auto, Some(s)) if s.is_data(data) => Some(s.test.iter().cloned().collect()),
         (SplitArg::Auto, Some(_)) => None,
-        (_, None) => bail!("{} has no {SPLIT_FILE}: use --split all", a.model.display()),
+        (_, None) => bail!("{} has no {SPLIT_FILE}: use --split all", model.display()),
         (SplitArg::Test, Some(s)) => Some(s.test.iter().cloned().collect()),
         (SplitArg::Valid, Some(s)) => Some(s.valid.iter().cloned().collect()),
         (SplitArg::Train, Some(s)) => Some(s.train.iter().cloned().collect()),
-    };
-    let which = if keep.is_some() { "the model's held-out split" } else { "all students" };
-    if let Some(keep) = &keep {
-        seqs.retain(|q| keep.contains(&q.student));
-    }
-    if seqs.is_empty() {
-        bail!("no student in {} has a usable step for this model", a.data.display());
-    }
-    eprintln!("evaluating on {} students ({which}); {} steps with skills unknown to the model left out", seqs.len(), report.unknown_skill);
+    })
+}
+
+pub fn eval(a: EvalArgs) -> Result<()> {
+    let model = super::load_model::dkt(&a.model)?;
+    let data = a.data_args.load(&a.data)?;
+    let (seqs, report) = model.sequences(&data);
+    let seqs = students_to_score(a.split, &a.model, &a.data, seqs, report.unknown_skill)?;
     let window = model.config.train.window;
     let ev = evaluate_dkt(&model.weights, &model.vocab, &seqs, window);
     print_report("eval", &ev.overall);
     let mut json = serde_json::to_value(&ev)?;
     if let Some(path) = &a.baselines_from {
         let (train, _) = model.sequences(&a.data_args.load(path)?);
-        let baseline = skill_mean_baseline(&train, &seqs, model.vocab.len(), window);
-        let bkt = Bkt::fit(&train, model.vocab.len(), &BktConfig::default()).report(&seqs, window);
-        print_report("baseline: each skill's mean", &baseline);
-        print_report("baseline: BKT per skill (EM)", &bkt);
+        let (baseline, bkt, _) = baselines(&train, &seqs, model.vocab.len(), window, "");
         json["baseline"] = serde_json::to_value(baseline)?;
         json["bkt"] = serde_json::to_value(bkt)?;
     }
@@ -371,7 +400,7 @@ pub fn render_table(t: &MasteryTable, format: TableFormat) -> Result<String> {
 }
 
 pub fn mastery(a: MasteryArgs) -> Result<()> {
-    let model = super::load_model::dkt(&a.model)?;
+    let model = super::load_model::tracer(&a.model)?;
     let data = a.data_args.load(&a.data)?;
     let (seqs, report) = model.sequences(&data);
     if report.unknown_skill > 0 {
@@ -382,7 +411,7 @@ pub fn mastery(a: MasteryArgs) -> Result<()> {
             if seqs.is_empty() { " (all of them: the table is empty; train a model on this data, `classlens train dkt`)" } else { "" }
         );
     }
-    let table = mastery_table(&model, &seqs, &a.students).with_context(|| format!("{}", a.data.display()))?;
+    let table = mastery_table(model.as_ref(), &seqs, &a.students).with_context(|| format!("{}", a.data.display()))?;
     let text = render_table(&table, a.table)?;
     match &a.out {
         Some(p) => write_atomic(p, text.as_bytes())?,

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use classlens_core::io::write_atomic;
+use classlens_core::models::akt::AktModel;
 use classlens_core::models::dkt::DktModel;
 use classlens_core::models::study::StudyModel;
-use classlens_core::pack::{HeldOutScore, PackAbout, Quantization, read_meta, write_dkt_about, write_recommender_about};
+use classlens_core::pack::{HeldOutScore, PackAbout, Quantization, read_meta, write_akt_about, write_dkt_about, write_recommender_about};
 use classlens_core::runs::{RunKind, read_json, read_split, run_kind};
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -29,7 +30,7 @@ impl From<QuantizeArg> for Quantization {
 
 #[derive(Args, Debug)]
 pub struct ExportArgs {
-    /// A model directory written by `train dkt`, `train study` or `train individual`.
+    /// A model directory written by `train dkt`, `train akt`, `train study` or `train individual`.
     pub dir: PathBuf,
     /// The pack file to write.
     #[arg(long)]
@@ -44,8 +45,9 @@ pub fn run(a: ExportArgs) -> Result<()> {
     let q = Quantization::from(a.quantize);
     let bytes = match run_kind(&a.dir)? {
         RunKind::Dkt => write_dkt_about(&DktModel::load(&a.dir)?, q, about(&a.dir, RunKind::Dkt)?)?,
+        RunKind::Akt => write_akt_about(&AktModel::load(&a.dir)?, q, about(&a.dir, RunKind::Akt)?)?,
         RunKind::Recommender => write_recommender_about(&StudyModel::load(&a.dir)?, q, about(&a.dir, RunKind::Recommender)?)?,
-        RunKind::Mf => bail!("{}: an MF model; packs hold DKT, STUDY and Individual models", a.dir.display()),
+        RunKind::Mf => bail!("{}: an MF model; packs hold DKT, attention KT, STUDY and Individual models", a.dir.display()),
     };
     // Read back what was written before it replaces anything: a pack that does not load is never
     // left where the app would pick it up.
@@ -71,7 +73,7 @@ fn about(dir: &std::path::Path, kind: RunKind) -> Result<Option<PackAbout>> {
         Ok(if path.is_file() { Some(read_json(&path)?) } else { None })
     };
     let held_out = match kind {
-        RunKind::Dkt => read("test_metrics.json")?.and_then(|m| {
+        RunKind::Dkt | RunKind::Akt => read("test_metrics.json")?.and_then(|m| {
             Some(HeldOutScore {
                 metric: "AUC".into(),
                 value: m["overall"]["auc"].as_f64()?,

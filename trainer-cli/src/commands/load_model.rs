@@ -5,8 +5,11 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use classlens_core::infer::load_pack;
+use classlens_core::infer::mastery::Tracer;
+use classlens_core::models::akt::AktModel;
 use classlens_core::models::dkt::DktModel;
 use classlens_core::models::study::StudyModel;
+use classlens_core::runs::{RunKind, run_kind};
 
 fn pack_bytes(path: &Path) -> Result<Option<Vec<u8>>> {
     if path.is_dir() {
@@ -19,6 +22,31 @@ pub fn dkt(path: &Path) -> Result<DktModel> {
     match pack_bytes(path)? {
         None => Ok(DktModel::load(path)?),
         Some(bytes) => load_pack(&bytes).and_then(|p| p.into_dkt()).with_context(|| format!("{}", path.display())),
+    }
+}
+
+/// A knowledge-tracing model of either kind (DKT or attention), from a directory or a pack.
+pub fn tracer(path: &Path) -> Result<Box<dyn Tracer>> {
+    match pack_bytes(path)? {
+        None => Ok(match run_kind(path)? {
+            RunKind::Akt => Box::new(AktModel::load(path)?),
+            _ => Box::new(DktModel::load(path)?),
+        }),
+        Some(bytes) => {
+            let pack = load_pack(&bytes).with_context(|| format!("{}", path.display()))?;
+            Ok(match pack.kind() {
+                classlens_core::pack::ModelKind::Akt => Box::new(pack.into_akt()?),
+                _ => Box::new(pack.into_dkt().with_context(|| format!("{}", path.display()))?),
+            })
+        }
+    }
+}
+
+/// An attention model from a directory (`train akt`) or a pack.
+pub fn akt(path: &Path) -> Result<AktModel> {
+    match pack_bytes(path)? {
+        None => Ok(AktModel::load(path)?),
+        Some(bytes) => load_pack(&bytes).and_then(|p| p.into_akt()).with_context(|| format!("{}", path.display())),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The command tree. Each subcommand parses its flags and calls into `classlens-core`.
 
+mod akt;
 mod bench;
 mod bench_infer;
 mod bench_sampler;
@@ -42,7 +43,7 @@ enum Command {
     Distill(distill::DistillArgs),
     /// Suggest the next reads of chosen students from a trained STUDY or Individual model.
     Recommend(study::RecommendArgs),
-    /// Print a student × skill mastery table from a trained DKT model.
+    /// Print a student × skill mastery table from a trained DKT or attention (akt) model.
     Mastery(dkt::MasteryArgs),
     /// Influence between skills learned by a DKT model (and, given concepts, how well it recovers them).
     Influence(influence::InfluenceArgs),
@@ -57,6 +58,8 @@ enum Command {
 enum TrainCommand {
     /// Deep Knowledge Tracing (LSTM over (skill, correct) steps).
     Dkt(dkt::TrainArgs),
+    /// Attention knowledge tracing (AKT family: Rasch problem embeddings, distance-decayed attention).
+    Akt(akt::TrainArgs),
     /// STUDY: a transformer decoder over classroom rows that also sees classmates' earlier reads.
     Study(study::TrainArgs),
     /// Individual: the same decoder over each student's own reads only.
@@ -71,6 +74,8 @@ enum TrainCommand {
 enum EvalCommand {
     /// AUC, accuracy, RMSE, log-loss and per-skill AUC of a DKT model.
     Dkt(dkt::EvalArgs),
+    /// AUC, accuracy, RMSE, log-loss of an attention model (`train akt`), on the steps `eval dkt` scores.
+    Akt(akt::EvalArgs),
     /// hits@n of a STUDY or Individual model (directory or pack) on a reading log.
     Study(study::EvalArgs),
 }
@@ -93,6 +98,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Synth(a) => synth::run(a),
         Command::Train(TrainCommand::Dkt(a)) => dkt::train(a),
+        Command::Train(TrainCommand::Akt(a)) => akt::train(a),
         Command::Train(TrainCommand::Study(a)) => study::train(classlens_core::models::study::net::RecommenderKind::Study, a),
         Command::Train(TrainCommand::Individual(a)) => study::train(classlens_core::models::study::net::RecommenderKind::Individual, a),
         Command::Train(TrainCommand::Mf(a)) => mf::train(a),
@@ -101,6 +107,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Export(a) => export::run(a),
         Command::Recommend(a) => study::recommend(a),
         Command::Eval(EvalCommand::Dkt(a)) => dkt::eval(a),
+        Command::Eval(EvalCommand::Akt(a)) => akt::eval(a),
         Command::Eval(EvalCommand::Study(a)) => study::eval(a),
         Command::Mastery(a) => dkt::mastery(a),
         Command::Influence(a) => influence::run(a),

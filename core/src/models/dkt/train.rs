@@ -516,13 +516,17 @@ pub fn evaluate_dkt(weights: &DktWeights, vocab: &SkillVocab, seqs: &[KtSequence
             }
         }
     }
-    let per_skill = per_skill
+    DktEvaluation { overall: binary_report(&scores, &labels), per_skill: skill_scores(vocab, &per_skill) }
+}
+
+/// Each skill's AUC from its (scores, labels), skipping skills with no scored step.
+pub(crate) fn skill_scores(vocab: &SkillVocab, per_skill: &[(Vec<f32>, Vec<bool>)]) -> Vec<SkillScore> {
+    per_skill
         .iter()
         .enumerate()
         .filter(|(_, (s, _))| !s.is_empty())
         .map(|(i, (s, l))| SkillScore { skill: vocab.label(i).to_string(), n: s.len(), auc: auc(s, l) })
-        .collect();
-    DktEvaluation { overall: binary_report(&scores, &labels), per_skill }
+        .collect()
 }
 
 /// The baseline a teacher can judge a DKT model by: every answer predicted by its skill's share

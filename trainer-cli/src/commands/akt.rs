@@ -1,0 +1,160 @@
+//! `train akt` and `eval akt`: the attention knowledge-tracing model, trained, split, checkpointed
+//! and scored as `train dkt` / `eval dkt` do (same splits, same scored steps, same baselines).
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use clap::Args;
+use classlens_core::io::write_atomic;
+use classlens_core::models::akt::{AktConfig, AktModel, AktTrainConfig, evaluate_akt, train_akt};
+use classlens_core::sequences::kt::kt_splits_with;
+use classlens_core::sequences::split::check_fractions;
+
+use super::data_args::DataArgs;
+use super::dkt::{SplitArg, baselines, has_problem_ids, print_report, record_split, split_of, split_summary, students_to_score};
+use crate::progress::TrainBar;
+
+#[derive(Args, Debug, Clone)]
+pub struct TrainArgs {
+    /// Training logs (all students are split into train/valid/test unless --valid-data is given).
+    #[arg(long)]
+    pub data: PathBuf,
+    #[command(flatten)]
+    pub data_args: DataArgs,
+    /// Separate validation logs; then all of --data is used for training.
+    #[arg(long)]
+    pub valid_data: Option<PathBuf>,
+    /// Share of students held out for validation (model selection).
+    #[arg(long, default_value_t = 0.1)]
+    pub valid_frac: f64,
+    /// Share of students held out for the final test.
+    #[arg(long, default_value_t = 0.1)]
+    pub test_frac: f64,
+    /// Output directory (config.json, skills.json, problems.json, model.bpk, checkpoints/, split.json).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Continue from the newest complete checkpoint in --out.
+    #[arg(long)]
+    pub resume: bool,
+    /// Model width.
+    #[arg(long, default_value_t = 64)]
+    pub dim: usize,
+    #[arg(long, default_value_t = 4)]
+    pub heads: usize,
+    /// Self-attention blocks over the answers.
+    #[arg(long, default_value_t = 1)]
+    pub value_layers: usize,
+    /// Retriever blocks (next question → earlier questions → answers).
+    #[arg(long, default_value_t = 1)]
+    pub layers: usize,
+    /// Feed-forward and output MLP width.
+    #[arg(long, default_value_t = 256)]
+    pub ff: usize,
+    #[arg(long, default_value_t = 0.1)]
+    pub dropout: f64,
+    /// Steps per window; longer histories are cut into consecutive windows (as for DKT).
+    #[arg(long, default_value_t = 100)]
+    pub window: usize,
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    #[arg(long, default_value_t = 20)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// AdamW's decoupled weight decay.
+    #[arg(long, default_value_t = 0.0)]
+    pub weight_decay: f64,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Skills only: no per-problem difficulty (the default learns one per training problem when
+    /// the data has problem ids).
+    #[arg(long)]
+    pub no_problems: bool,
+    /// burn backend for autodiff: ndarray or flex.
+    #[arg(long, default_value = "ndarray")]
+    pub backend: String,
+    /// No progress output.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+pub fn train(a: TrainArgs) -> Result<()> {
+    if let Err(e) = check_fractions(a.valid_frac, a.test_frac) {
+        bail!("--valid-frac and --test-frac {e}");
+    }
+    let data = a.data_args.load(&a.data)?;
+    let problems = !a.no_problems && has_problem_ids(&data);
+    let valid = a.valid_data.as_deref().map(|p| a.data_args.load(p)).transpose()?;
+    let splits = kt_splits_with(&data, valid.as_ref(), a.valid_frac, a.test_frac, a.seed, problems);
+    if !a.quiet {
+        eprintln!("{}", split_summary(&splits, problems));
+    }
+    let shape =
+        AktConfig { n_skills: 0, n_problems: 0, dim: a.dim, heads: a.heads, value_layers: a.value_layers, layers: a.layers, ff: a.ff, dropout: a.dropout };
+    let cfg = AktTrainConfig {
+        window: a.window,
+        batch_size: a.batch_size,
+        epochs: a.epochs,
+        learning_rate: a.lr,
+        weight_decay: a.weight_decay,
+        seed: a.seed,
+        problem_aware: problems,
+        backend: a.backend.clone(),
+    };
+    record_split(&a.out, a.resume, &split_of(&a.data, a.valid_data.as_deref(), &splits))?;
+    let mut bar = TrainBar::new(a.quiet);
+    let outcome = train_akt(&splits.train, &splits.valid, &splits.vocab, &splits.problems, shape, &cfg, &a.out, a.resume, &mut |p| bar.update(p))?;
+    if let Some(best) = outcome.best_epoch {
+        eprintln!("best epoch: {best}; model written to {}", a.out.display());
+    }
+    if !splits.test.is_empty() {
+        let model = AktModel::load(&a.out)?;
+        let ev = evaluate_akt(&model.net, &model.vocab, &splits.test, a.window);
+        print_report("test", &ev.overall);
+        let (baseline, bkt, _) = baselines(&splits.train, &splits.test, splits.vocab.len(), a.window, ", test");
+        let metrics = serde_json::json!({ "overall": ev.overall, "per_skill": ev.per_skill, "baseline": baseline, "bkt": bkt });
+        write_atomic(&a.out.join("test_metrics.json"), &serde_json::to_vec_pretty(&metrics)?)?;
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// Directory written by `classlens train akt`, or a pack from `classlens export`.
+    #[arg(long)]
+    pub model: PathBuf,
+    #[arg(long)]
+    pub data: PathBuf,
+    #[command(flatten)]
+    pub data_args: DataArgs,
+    #[arg(long, value_enum, default_value_t = SplitArg::Auto)]
+    pub split: SplitArg,
+    /// Write the report (with per-skill AUC) as JSON here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Also score the baselines on the same steps, fitted on this file's students (the model's
+    /// training data): each skill's mean and BKT per skill (EM).
+    #[arg(long)]
+    pub baselines_from: Option<PathBuf>,
+}
+
+pub fn eval(a: EvalArgs) -> Result<()> {
+    let model = super::load_model::akt(&a.model)?;
+    let data = a.data_args.load(&a.data)?;
+    let (seqs, report) = model.sequences(&data);
+    let seqs = students_to_score(a.split, &a.model, &a.data, seqs, report.unknown_skill)?;
+    let window = model.config.train.window;
+    let ev = evaluate_akt(&model.net, &model.vocab, &seqs, window);
+    print_report("eval", &ev.overall);
+    let mut json = serde_json::to_value(&ev)?;
+    if let Some(path) = &a.baselines_from {
+        let (train, _) = model.sequences(&a.data_args.load(path)?);
+        let (baseline, bkt, _) = baselines(&train, &seqs, model.vocab.len(), window, "");
+        json["baseline"] = serde_json::to_value(baseline)?;
+        json["bkt"] = serde_json::to_value(bkt)?;
+    }
+    if let Some(p) = &a.json {
+        write_atomic(p, &serde_json::to_vec_pretty(&json)?)?;
+    }
+    Ok(())
+}
