@@ -64,6 +64,9 @@ pub struct TrainArgs {
     /// AdamW's decoupled weight decay.
     #[arg(long, default_value_t = 0.0)]
     pub weight_decay: f64,
+    /// L2 penalty on the difficulties of the problems each batch asks (AKT's).
+    #[arg(long, default_value_t = 0.0)]
+    pub problem_l2: f64,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Skills only: no per-problem difficulty (the default learns one per training problem when
@@ -97,6 +100,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
         epochs: a.epochs,
         learning_rate: a.lr,
         weight_decay: a.weight_decay,
+        problem_l2: a.problem_l2,
         seed: a.seed,
         problem_aware: problems,
         backend: a.backend.clone(),

@@ -337,11 +337,21 @@ impl Akt {
         p.chunks(s).map(<[f32]>::to_vec).collect()
     }
 
-    /// Mean binary cross-entropy over the scored rows.
-    pub fn loss(&self, x: &AktBatchTensors) -> Tensor<1> {
+    /// Mean binary cross-entropy over the scored rows, plus `problem_l2` times the mean squared
+    /// difficulty of the problems those rows ask (AKT's penalty: a problem is pulled towards its
+    /// skill's average each time it is answered, so rarely seen ones stay near it).
+    pub fn loss(&self, x: &AktBatchTensors, problem_l2: f64) -> Tensor<1> {
         let z = self.logits(x);
         let bce = relu(z.clone()) - z.clone() * x.target_correct.clone() + z.abs().neg().exp().log1p();
-        (bce * x.scored.clone()).sum() / x.scored.clone().sum()
+        let n = x.scored.clone().sum();
+        let loss = (bce * x.scored.clone()).sum() / n.clone();
+        match &self.difficulty {
+            Some(mu) if problem_l2 > 0.0 => {
+                let mu = mu.val().select(0, x.target_problem.clone()).unsqueeze_dim(1) * x.target_known.clone();
+                loss + (mu.powi_scalar(2) * x.scored.clone()).sum() / n * problem_l2
+            }
+            _ => loss,
+        }
     }
 
     /// P(correct) of each row's next step, time-major `[steps * batch]` (0 on padding rows).

@@ -33,6 +33,9 @@ pub struct AktTrainConfig {
     pub learning_rate: f64,
     /// AdamW's decoupled weight decay on every parameter.
     pub weight_decay: f64,
+    /// L2 penalty on the difficulties of the problems each batch asks ([`Akt::loss`]).
+    #[serde(default)]
+    pub problem_l2: f64,
     pub seed: u64,
     /// Learn a difficulty per training problem.
     pub problem_aware: bool,
@@ -42,7 +45,17 @@ pub struct AktTrainConfig {
 
 impl Default for AktTrainConfig {
     fn default() -> Self {
-        Self { window: 100, batch_size: 64, epochs: 20, learning_rate: 1e-3, weight_decay: 0.0, seed: 42, problem_aware: true, backend: "ndarray".into() }
+        Self {
+            window: 100,
+            batch_size: 64,
+            epochs: 20,
+            learning_rate: 1e-3,
+            weight_decay: 0.0,
+            problem_l2: 0.0,
+            seed: 42,
+            problem_aware: true,
+            backend: "ndarray".into(),
+        }
     }
 }
 
@@ -189,9 +202,14 @@ pub fn train_akt(
     if cfg.window < 2
         || cfg.batch_size == 0
         || cfg.epochs == 0
-        || !(cfg.learning_rate.is_finite() && cfg.learning_rate > 0.0 && cfg.weight_decay.is_finite() && cfg.weight_decay >= 0.0)
+        || !(cfg.learning_rate.is_finite()
+            && cfg.learning_rate > 0.0
+            && cfg.weight_decay.is_finite()
+            && cfg.weight_decay >= 0.0
+            && cfg.problem_l2.is_finite()
+            && cfg.problem_l2 >= 0.0)
     {
-        return Err(TrainError::Invalid("window must be ≥ 2; batch size and epochs > 0; learning rate > 0; weight decay ≥ 0".into()));
+        return Err(TrainError::Invalid("window must be ≥ 2; batch size and epochs > 0; learning rate > 0; weight decay and problem L2 ≥ 0".into()));
     }
     if cfg.problem_aware && problems.is_empty() {
         return Err(TrainError::Invalid("a problem-aware model needs problem ids in the training data".into()));
@@ -249,7 +267,7 @@ pub fn train_akt(
             sample_seconds += t0.elapsed().as_secs_f64();
             // Dropout's draws, seeded per step so a resumed run repeats them.
             device.seed(cfg.seed ^ ((epoch * batches + bi) as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
-            let loss = model.loss(&x);
+            let loss = model.loss(&x, cfg.problem_l2);
             let value = loss.clone().into_scalar::<f32>() as f64;
             if !value.is_finite() {
                 return Err(TrainError::Invalid(format!("loss became {value} at epoch {epoch}, batch {bi}: lower the learning rate")));
@@ -365,6 +383,28 @@ mod tests {
         let other = AktTrainConfig { learning_rate: 0.5, ..cfg };
         let err = train_akt(&data, &valid, &vocab, &problems, shape, &other, &split, true, &mut |_| {}).unwrap_err().to_string();
         assert!(err.contains("different configuration"), "{err}");
+    }
+
+    /// With the problem penalty the difficulties still learn, end smaller than without it, and
+    /// a negligible penalty changes nothing (a decay applied by rewriting the parameter once froze
+    /// them after the first step; this test caught it).
+    #[test]
+    fn the_problem_penalty_shrinks_the_difficulties_it_still_trains() {
+        let _seeding = crate::models::device::SEEDING.lock().unwrap_or_else(|e| e.into_inner());
+        let data = seqs(48);
+        let (vocab, problems) = vocabs();
+        let (shape, cfg) = small();
+        let dir = tempfile::tempdir().unwrap();
+        let norm = |decay: f64| {
+            let out = dir.path().join(decay.to_string());
+            train_akt(&data, &[], &vocab, &problems, shape, &AktTrainConfig { problem_l2: decay, ..cfg.clone() }, &out, false, &mut |_| {}).unwrap();
+            let mu = AktModel::load(&out).unwrap().net.difficulty.unwrap().val().into_data().try_to_vec::<f32>().unwrap();
+            mu.iter().map(|x| x * x).sum::<f32>().sqrt()
+        };
+        let (free, tiny, decayed) = (norm(0.0), norm(1e-9), norm(1.0));
+        assert!((tiny - free).abs() < 0.01 * free, "a negligible decay changes nothing: {tiny} vs {free}");
+        assert!(decayed > 0.0, "the difficulties start at 0 and must still move");
+        assert!(decayed < free, "decay {decayed} vs none {free}");
     }
 
     #[test]
