@@ -14,8 +14,9 @@ use serde::{Deserialize, Serialize};
 use crate::data::Interactions;
 use crate::eval::hits::EvalType;
 use crate::eval::report::{model_hits, popularity};
+use crate::models::device::CpuBackend;
 use crate::models::device::reference_device;
-use crate::models::study::config::{RecBackend, RecRunConfig, RecTrainConfig};
+use crate::models::study::config::{RecRunConfig, RecTrainConfig};
 use crate::models::study::model::StudyModel;
 use crate::models::study::net::{Recommender, RecommenderConfig, RecommenderKind};
 use crate::models::study::train::{RecStepper, Selection};
@@ -96,7 +97,7 @@ impl StudyFitSettings {
             seed: self.seed,
             eval_every: self.eval_every,
             save_every: self.steps.max(1),
-            backend: RecBackend::Flex,
+            backend: CpuBackend::Flex,
             ..Default::default()
         };
         Ok(RecRunConfig::new(model, pack, train))

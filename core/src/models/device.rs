@@ -6,10 +6,19 @@
 
 use burn::tensor::Device;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which CPU backend burn runs on (a trainer's `backend` setting; `"ndarray"` or `"flex"` in a
+/// run's config.json).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum CpuBackend {
     Ndarray,
     Flex,
+}
+
+impl CpuBackend {
+    pub fn device(self) -> Device {
+        cpu_device(self)
+    }
 }
 
 pub fn cpu_device(backend: CpuBackend) -> Device {

@@ -12,6 +12,7 @@ use classlens_core::sequences::split::check_fractions;
 
 use super::data_args::DataArgs;
 use super::dkt::{SplitArg, baselines, has_problem_ids, print_report, record_split, split_of, split_summary, students_to_score};
+use super::study::BackendArg;
 use crate::progress::TrainBar;
 
 #[derive(Args, Debug, Clone)]
@@ -73,9 +74,9 @@ pub struct TrainArgs {
     /// the data has problem ids).
     #[arg(long)]
     pub no_problems: bool,
-    /// burn backend for autodiff: ndarray or flex.
-    #[arg(long, default_value = "ndarray")]
-    pub backend: String,
+    /// burn backend for autodiff.
+    #[arg(long, value_enum, default_value_t = BackendArg::Ndarray)]
+    pub backend: BackendArg,
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,
@@ -103,7 +104,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
         problem_l2: a.problem_l2,
         seed: a.seed,
         problem_aware: problems,
-        backend: a.backend.clone(),
+        backend: a.backend.into(),
     };
     record_split(&a.out, a.resume, &split_of(&a.data, a.valid_data.as_deref(), &splits))?;
     let mut bar = TrainBar::new(a.quiet);

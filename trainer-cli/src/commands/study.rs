@@ -12,10 +12,11 @@ use classlens_core::eval::hits::{aggregate_csv, per_student_csv};
 use classlens_core::eval::report::{MethodHits, baselines, comparison_table, model_hits};
 use classlens_core::infer::recommend::{Request, recommend as infer_recommend};
 use classlens_core::io::write_atomic;
+use classlens_core::models::device::CpuBackend;
 use classlens_core::models::device::reference_device;
 use classlens_core::models::study::net::{RecommenderConfig, RecommenderKind};
 use classlens_core::models::study::train::{RecProgress, train_recommender_with};
-use classlens_core::models::study::{RecBackend, RecRunConfig, RecTrainConfig, StudyModel};
+use classlens_core::models::study::{RecRunConfig, RecTrainConfig, StudyModel};
 use classlens_core::runs::{SPLIT_FILE, Split, canonical, read_split, write_split};
 use classlens_core::sequences::study::{PackConfig, StudyReport, TitleVocab, build_study, split_by_classroom, split_selection};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -29,11 +30,11 @@ pub enum BackendArg {
     Ndarray,
 }
 
-impl From<BackendArg> for RecBackend {
+impl From<BackendArg> for CpuBackend {
     fn from(b: BackendArg) -> Self {
         match b {
-            BackendArg::Flex => RecBackend::Flex,
-            BackendArg::Ndarray => RecBackend::Ndarray,
+            BackendArg::Flex => CpuBackend::Flex,
+            BackendArg::Ndarray => CpuBackend::Ndarray,
         }
     }
 }

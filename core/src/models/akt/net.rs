@@ -257,17 +257,12 @@ impl Akt {
     /// out with the batch's `scored`).
     pub fn logits(&self, x: &AktBatchTensors) -> Tensor<2> {
         let (cells, k) = (x.steps * x.batch, x.slots);
-        let mut keys = self.pooled(&self.concept, &x.input_skill, &x.input_weight, cells, k);
+        let (keys, values) = self.keys_values(x, cells, k);
         let mut query = self.pooled(&self.concept, &x.target_skill, &x.target_weight, cells, k);
-        let mut values = self.pooled(&self.interaction, &x.input_token, &x.input_weight, cells, k);
-        if let (Some(mu), Some(dc), Some(f)) = (&self.difficulty, &self.concept_variation, &self.interaction_variation) {
-            let mu_in = mu.val().select(0, x.input_problem.clone()).unsqueeze_dim(1) * x.input_known.clone();
+        if let (Some(mu), Some(dc)) = (&self.difficulty, &self.concept_variation) {
             let mu_tg = mu.val().select(0, x.target_problem.clone()).unsqueeze_dim(1) * x.target_known.clone();
-            keys = keys + self.pooled(dc, &x.input_skill, &x.input_weight, cells, k) * mu_in.clone();
             query = query + self.pooled(dc, &x.target_skill, &x.target_weight, cells, k) * mu_tg;
-            values = values + self.pooled(f, &x.input_token, &x.input_weight, cells, k) * mu_in;
         }
-        values = values + keys.clone();
         let (t, b) = (x.steps, x.batch);
         let (keys, query, mut values) = (Self::batch_major(keys, t, b), Self::batch_major(query, t, b), Self::batch_major(values, t, b));
         for block in &self.value_blocks {
@@ -275,6 +270,20 @@ impl Akt {
         }
         // [batch, steps, 1] → time-major rows.
         self.retrieve(query, keys, values, &x.mask, &x.distance).swap_dims(0, 1).reshape([cells, 1])
+    }
+
+    /// The answered steps' keys (their questions: concept + μ·variation) and values (their
+    /// interactions, plus the key), time-major `[cells, dim]`.
+    fn keys_values(&self, x: &AktBatchTensors, cells: usize, k: usize) -> (Tensor<2>, Tensor<2>) {
+        let mut keys = self.pooled(&self.concept, &x.input_skill, &x.input_weight, cells, k);
+        let mut values = self.pooled(&self.interaction, &x.input_token, &x.input_weight, cells, k);
+        if let (Some(mu), Some(dc), Some(f)) = (&self.difficulty, &self.concept_variation, &self.interaction_variation) {
+            let mu_in = mu.val().select(0, x.input_problem.clone()).unsqueeze_dim(1) * x.input_known.clone();
+            keys = keys + self.pooled(dc, &x.input_skill, &x.input_weight, cells, k) * mu_in.clone();
+            values = values + self.pooled(f, &x.input_token, &x.input_weight, cells, k) * mu_in;
+        }
+        let values = values + keys.clone();
+        (keys, values)
     }
 
     /// The retriever blocks and the output MLP: one logit per query, `[batch, queries, 1]`.
@@ -300,18 +309,12 @@ impl Akt {
         let t = batch.steps.max(1);
         let b = histories.len();
         let (cells, k, d) = (t * b, batch.slots, self.concept.val().dims()[1]);
-        let (mut keys, mut values) = (Tensor::zeros([cells, d], device), Tensor::zeros([cells, d], device));
-        if batch.steps > 0 {
-            let x = AktBatchTensors::new(&batch, device);
-            keys = self.pooled(&self.concept, &x.input_skill, &x.input_weight, cells, k);
-            values = self.pooled(&self.interaction, &x.input_token, &x.input_weight, cells, k);
-            if let (Some(mu), Some(dc), Some(f)) = (&self.difficulty, &self.concept_variation, &self.interaction_variation) {
-                let mu_in = mu.val().select(0, x.input_problem.clone()).unsqueeze_dim(1) * x.input_known.clone();
-                keys = keys + self.pooled(dc, &x.input_skill, &x.input_weight, cells, k) * mu_in.clone();
-                values = values + self.pooled(f, &x.input_token, &x.input_weight, cells, k) * mu_in;
-            }
-        }
-        values = values + keys.clone();
+        // No step at all: one all-zero step.
+        let (keys, values) = if batch.steps > 0 {
+            self.keys_values(&AktBatchTensors::new(&batch, device), cells, k)
+        } else {
+            (Tensor::zeros([cells, d], device), Tensor::zeros([cells, d], device))
+        };
         let (keys, mut values) = (Self::batch_major(keys, t, b), Self::batch_major(values, t, b));
         let (causal, back) = causal_masks(t, device);
         for block in &self.value_blocks {

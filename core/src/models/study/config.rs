@@ -2,34 +2,15 @@
 //! how the classroom log was packed, and the training run's settings. Plain data shared by the
 //! trainer, the inference model and packs.
 
-use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use super::net::RecommenderConfig;
-use crate::models::device::{CpuBackend, cpu_device};
+use crate::models::device::CpuBackend;
 use crate::sequences::study::PackConfig;
 
 /// The `format` and `version` a model directory's config must name to be read by this build.
 pub(crate) use crate::runs::RECOMMENDER_FORMAT as FORMAT;
 pub(crate) const VERSION: u32 = 1;
-
-/// Which CPU backend burn's autodiff trains on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RecBackend {
-    #[default]
-    Flex,
-    Ndarray,
-}
-
-impl RecBackend {
-    pub(crate) fn device(self) -> Device {
-        cpu_device(match self {
-            RecBackend::Flex => CpuBackend::Flex,
-            RecBackend::Ndarray => CpuBackend::Ndarray,
-        })
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RecTrainConfig {
@@ -44,7 +25,7 @@ pub struct RecTrainConfig {
     pub seed: u64,
     pub eval_every: usize,
     pub save_every: usize,
-    pub backend: RecBackend,
+    pub backend: CpuBackend,
     /// Share of the training classrooms held out to choose the step kept (the lowest loss on
     /// them, scored every `eval_every` steps); 0 keeps the last step. Recorded so a resume
     /// checks it; the CLI makes the cut. Left out of `config.json` when 0, so a run without
@@ -68,7 +49,7 @@ impl Default for RecTrainConfig {
             seed: 0,
             eval_every: 250,
             save_every: 250,
-            backend: RecBackend::Flex,
+            backend: CpuBackend::Flex,
             select_frac: 0.0,
             patience: 0,
         }

@@ -13,5 +13,5 @@ pub mod model;
 pub mod net;
 pub mod train;
 
-pub use config::{RecBackend, RecDistillConfig, RecRunConfig, RecTrainConfig};
+pub use config::{RecDistillConfig, RecRunConfig, RecTrainConfig};
 pub use model::StudyModel;
