@@ -36,7 +36,8 @@ impl Dkt {
     pub async fn probe(models: &Models) -> Result<Dkt, String> {
         #[cfg(target_arch = "wasm32")]
         {
-            classlens_core::infer::webgpu::GpuDkt::new(&models.dkt.weights).await.map(|g| Dkt::WebGpu(Rc::new(g))).map_err(|e| e.to_string())
+            let Some(dkt) = models.kt.dkt() else { return Err("the attention model in use runs on the CPU (the WebGPU kernel is DKT's)".to_string()) };
+            classlens_core::infer::webgpu::GpuDkt::new(&dkt.weights).await.map(|g| Dkt::WebGpu(Rc::new(g))).map_err(|e| e.to_string())
         }
         #[cfg(not(target_arch = "wasm32"))]
         {

@@ -97,7 +97,7 @@ impl Engine {
 
     /// A student's page at these thresholds.
     pub fn student(&self, student: &str, thresholds: Thresholds) -> StudentView {
-        StudentView::new(&self.models.dkt, &self.data.classroom, student, self.data.steps_of(student), thresholds, STUDENT_NEXT)
+        StudentView::new(self.models.kt.as_ref(), &self.data.classroom, student, self.data.steps_of(student), thresholds, STUDENT_NEXT)
     }
 
     // The answers to the page's messages ([`ToWorker`]) that need no browser.

@@ -8,6 +8,7 @@ use classlens_core::data::study::{read_study_activity, read_study_info};
 use classlens_core::infer::mastery::{Answer, MasteryTable, mastery_table, steps, synthetic_histories};
 use classlens_core::infer::recommend::{Request, recommend};
 use classlens_core::infer::{ModelKind, load_pack};
+use classlens_core::models::akt::AktModel;
 use classlens_core::models::dkt::DktModel;
 use classlens_core::models::study::StudyModel;
 use classlens_core::sequences::kt::KtStep;
@@ -67,6 +68,34 @@ pub fn pack_kind(pack: &[u8]) -> Result<String, JsError> {
 #[wasm_bindgen]
 pub struct DktSession {
     model: DktModel,
+}
+
+/// A loaded attention (AKT) pack, for the benchmark: the dashboard's mastery call on the CPU.
+#[wasm_bindgen]
+pub struct AktSession {
+    model: AktModel,
+}
+
+#[wasm_bindgen]
+impl AktSession {
+    #[wasm_bindgen(constructor)]
+    pub fn new(pack: &[u8]) -> Result<AktSession, JsError> {
+        Ok(Self { model: load_pack(pack).and_then(|p| p.into_akt()).map_err(js_err)? })
+    }
+
+    /// The same `students` × `steps` histories as [`DktSession::synthetic_batch`] and `classlens
+    /// bench infer`.
+    #[wasm_bindgen(js_name = syntheticBatch)]
+    pub fn synthetic_batch(&self, students: usize, steps: usize) -> DktBatch {
+        DktBatch { histories: synthetic_histories(&self.model, students, steps) }
+    }
+
+    /// Current mastery (after each whole history), flattened `[student][skill]`: what the
+    /// dashboard's heatmap asks of the model.
+    pub fn mastery(&self, batch: &DktBatch) -> Vec<f32> {
+        let refs: Vec<&[KtStep]> = batch.histories.iter().map(Vec::as_slice).collect();
+        self.model.mastery_batch(&refs).concat()
+    }
 }
 
 /// Histories parsed once, so a benchmark times the model and not JSON parsing.

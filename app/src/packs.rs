@@ -1,13 +1,14 @@
 //! The models in use and where each came from: the offline demo's packs, a `.pack` the teacher
 //! opened (made by `classlens export`), or one fitted to their class in this page. Opening a pack
-//! replaces the model of its role (DKT for mastery; STUDY or Individual for suggestions) and
-//! leaves the other as it was; a pack that does not load leaves both unchanged, with the reason.
+//! replaces the model of its role (DKT or the attention model for mastery; STUDY or Individual for
+//! suggestions) and leaves the other as it was; a pack that does not load leaves both unchanged,
+//! with the reason.
 //! Plain data: no browser API, tested natively.
 
 use std::rc::Rc;
 
+use classlens_core::infer::mastery::{KtModel, Tracer};
 use classlens_core::infer::{LoadedPack, ModelKind, load_pack};
-use classlens_core::models::dkt::DktModel;
 use classlens_core::models::study::StudyModel;
 use classlens_core::pack::{PackAbout, read_meta};
 use serde::{Deserialize, Serialize};
@@ -15,7 +16,7 @@ use serde::{Deserialize, Serialize};
 /// Which model a pack replaces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Role {
-    /// DKT (plain or problem-aware): the heatmap.
+    /// DKT (plain or problem-aware) or the attention model: the heatmap.
     Mastery,
     /// STUDY or Individual: the suggested readings.
     Suggestions,
@@ -80,27 +81,27 @@ impl ModelInfo {
     }
 }
 
-/// The loaded models: DKT, and STUDY (or Individual) when there is a pack for it. Cheap to
-/// clone: opening a pack swaps one `Rc`.
+/// The loaded models: a knowledge-tracing model (DKT or the attention model), and STUDY (or
+/// Individual) when there is a pack for it. Cheap to clone: opening a pack swaps one `Rc`.
 #[derive(Clone)]
 pub struct Models {
-    pub dkt: Rc<DktModel>,
+    pub kt: Rc<KtModel>,
     pub study: Option<Rc<StudyModel>>,
-    pub dkt_info: ModelInfo,
+    pub kt_info: ModelInfo,
     pub study_info: Option<ModelInfo>,
 }
 
 /// A pack, loaded and described.
 pub enum Opened {
     // Boxed: the models' handles differ in size by hundreds of bytes.
-    Dkt(Box<DktModel>, ModelInfo),
+    Mastery(Box<KtModel>, ModelInfo),
     Suggestions(Box<StudyModel>, ModelInfo),
 }
 
 impl Opened {
     pub fn role(&self) -> Role {
         match self {
-            Opened::Dkt(..) => Role::Mastery,
+            Opened::Mastery(..) => Role::Mastery,
             Opened::Suggestions(..) => Role::Suggestions,
         }
     }
@@ -113,30 +114,29 @@ pub fn open_pack(file: &str, bytes: &[u8], origin: Origin) -> Result<Opened, Str
     let (meta, _) = read_meta(bytes).map_err(|e| err(&e))?;
     let info = |vocabulary: String| ModelInfo { file: file.to_string(), kind: meta.kind(), origin, vocabulary, about: meta.about.clone() };
     match load_pack(bytes).map_err(|e| err(&e))? {
-        LoadedPack::Dkt(m) => {
-            let vocabulary = format!("{} skills", m.vocab.len());
-            Ok(Opened::Dkt(Box::new(m), info(vocabulary)))
-        }
         LoadedPack::Recommender(m) => {
             let vocabulary = format!("{} titles", m.vocab.num_titles());
             Ok(Opened::Suggestions(Box::new(m), info(vocabulary)))
         }
-        // Not yet (issue 16): the dashboard's mastery views read DKT models only.
-        LoadedPack::Akt(_) => Err(format!("{file}: an attention (AKT) model, which this page cannot show yet; `classlens mastery --model {file}` reads it")),
+        pack => {
+            let m = KtModel::try_from(pack).map_err(|e| err(&e))?;
+            let vocabulary = format!("{} skills", m.vocab().len());
+            Ok(Opened::Mastery(Box::new(m), info(vocabulary)))
+        }
     }
 }
 
 impl Models {
     /// From pack bytes (the demo's, at start-up); errors name the pack (`name: what is wrong`).
     pub fn from_packs(dkt: (&str, &[u8]), study: Option<(&str, &[u8])>) -> Result<Self, String> {
-        let Opened::Dkt(model, dkt_info) = open_pack(dkt.0, dkt.1, Origin::Demo)? else {
-            return Err(format!("{}: holds a suggestions model, expected DKT", dkt.0));
+        let Opened::Mastery(model, kt_info) = open_pack(dkt.0, dkt.1, Origin::Demo)? else {
+            return Err(format!("{}: holds a suggestions model, expected DKT or AKT", dkt.0));
         };
-        let mut models = Self { dkt: Rc::new(*model), study: None, dkt_info, study_info: None };
+        let mut models = Self { kt: Rc::new(*model), study: None, kt_info, study_info: None };
         if let Some((name, bytes)) = study {
             match open_pack(name, bytes, Origin::Demo)? {
                 opened @ Opened::Suggestions(..) => models = models.with(opened),
-                Opened::Dkt(..) => return Err(format!("{name}: holds a DKT model, expected STUDY or Individual")),
+                Opened::Mastery(..) => return Err(format!("{name}: holds a knowledge-tracing model, expected STUDY or Individual")),
             }
         }
         Ok(models)
@@ -146,9 +146,9 @@ impl Models {
     pub fn with(&self, opened: Opened) -> Self {
         let mut m = self.clone();
         match opened {
-            Opened::Dkt(model, info) => {
-                m.dkt = Rc::new(*model);
-                m.dkt_info = info;
+            Opened::Mastery(model, info) => {
+                m.kt = Rc::new(*model);
+                m.kt_info = info;
             }
             Opened::Suggestions(model, info) => {
                 m.study = Some(Rc::new(*model));
@@ -160,7 +160,7 @@ impl Models {
 
     /// What the page shows of them.
     pub fn shown(&self) -> crate::protocol::ModelsShown {
-        crate::protocol::ModelsShown { dkt: self.dkt_info.clone(), study: self.study_info.clone() }
+        crate::protocol::ModelsShown { dkt: self.kt_info.clone(), study: self.study_info.clone() }
     }
 }
 
@@ -177,17 +177,17 @@ mod tests {
         let (dkt, study) = (demo("dkt.pack"), demo("study.pack"));
         let models = Models::from_packs(("dkt.pack", &dkt), Some(("study.pack", &study))).unwrap();
         assert!(!models.shown().any_kept());
-        assert_eq!(models.dkt_info.vocabulary, "20 skills");
-        assert!(models.dkt_info.line().starts_with("DKT · 20 skills · "), "{}", models.dkt_info.line());
+        assert_eq!(models.kt_info.vocabulary, "20 skills");
+        assert!(models.kt_info.line().starts_with("DKT · 20 skills · "), "{}", models.kt_info.line());
         let opened = open_pack("mine.pack", &dkt, Origin::Opened).unwrap();
         assert_eq!(opened.role(), Role::Mastery);
         let next = models.with(opened);
         assert!(next.shown().any_kept());
-        assert_eq!(next.dkt_info.file, "mine.pack");
+        assert_eq!(next.kt_info.file, "mine.pack");
         assert!(Rc::ptr_eq(next.study.as_ref().unwrap(), models.study.as_ref().unwrap()), "suggestions untouched");
         let s = open_pack("s.pack", &study, Origin::Opened).unwrap();
         assert_eq!(s.role(), Role::Suggestions);
-        assert!(Rc::ptr_eq(&models.with(s).dkt, &models.dkt), "mastery untouched");
+        assert!(Rc::ptr_eq(&models.with(s).kt, &models.kt), "mastery untouched");
     }
 
     #[test]

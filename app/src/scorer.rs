@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 
-use classlens_core::infer::mastery::{MasteryTable, mastery_table};
+use classlens_core::infer::mastery::{MasteryTable, Tracer, mastery_table};
 use classlens_core::infer::recommend::{ReadingLog, Request, StudentSuggestions, recommend_in};
 use classlens_core::sequences::kt::{KtBuildReport, KtSequence, KtStep};
 use serde::{Deserialize, Serialize};
@@ -47,7 +47,7 @@ pub struct Prepared {
 
 impl Prepared {
     pub fn new(models: &Models, classroom: Classroom) -> Self {
-        let (seqs, report) = models.dkt.sequences(&classroom.practice);
+        let (seqs, report) = models.kt.sequences(&classroom.practice);
         let reading_log = models.study.as_deref().zip(classroom.reads.as_ref()).map(|(m, r)| ReadingLog::new(m, r));
         Self { classroom, seqs: seqs.into_iter().map(|q| (q.student.clone(), q)).collect(), report, reading_log }
     }
@@ -151,7 +151,7 @@ impl<'a> Scorer<'a> {
         };
         let seqs = students.into_iter().map(|s| data.seqs.get(&s).cloned().unwrap_or(KtSequence { student: s, steps: Vec::new() })).collect();
         // The empty table: the model's skill ids and labels, rows to come.
-        let table = mastery_table(models.dkt.as_ref(), &[], &[]).unwrap_or_else(|_| MasteryTable { skills: Vec::new(), labels: Vec::new(), rows: Vec::new() });
+        let table = mastery_table(models.kt.as_ref(), &[], &[]).unwrap_or_else(|_| MasteryTable { skills: Vec::new(), labels: Vec::new(), rows: Vec::new() });
         Self { models, data, thresholds: request.thresholds, seqs, table, with_reads, found: Vec::new(), backend: CPU_BACKEND.to_string(), next: Next::Start }
     }
 
@@ -175,7 +175,7 @@ impl<'a> Scorer<'a> {
             }
             Next::Mastery(from) => {
                 let to = (from + BATCH).min(self.total());
-                match mastery_table(self.models.dkt.as_ref(), &self.seqs[from..to], &[]) {
+                match mastery_table(self.models.kt.as_ref(), &self.seqs[from..to], &[]) {
                     Ok(t) => Some(self.accept(t.rows.into_iter().map(|r| r.1).collect())),
                     Err(e) => Some(self.fail(format!("DKT: {e}"))),
                 }
@@ -209,7 +209,7 @@ impl<'a> Scorer<'a> {
     pub fn pending_histories(&self) -> Option<Vec<&[KtStep]>> {
         let Next::Mastery(from) = self.next else { return None };
         let to = (from + BATCH).min(self.total());
-        Some(self.seqs[from..to].iter().map(|q| self.models.dkt.recent(&q.steps)).collect())
+        Some(self.seqs[from..to].iter().map(|q| self.models.kt.recent(&q.steps)).collect())
     }
 
     /// Takes the probabilities of the batch [`Scorer::pending_histories`] gave (one row per
@@ -366,7 +366,7 @@ mod tests {
         let Some(ScorerEvent::Scored(r)) = Scorer::new(&models, &data, &req).last() else { panic!("no result") };
         let students = data.classroom.students_of(req.class);
         let seqs: Vec<KtSequence> = students.iter().map(|s| data.seqs[s].clone()).collect();
-        let table = mastery_table(models.dkt.as_ref(), &seqs, &students).unwrap();
+        let table = mastery_table(models.kt.as_ref(), &seqs, &students).unwrap();
         assert_eq!(r.view, ClassView::new(&table, &seqs, req.thresholds));
         assert_eq!(r.view.students, students);
         // STUDY in one call for the class's students with reads, as `classlens recommend` does.
@@ -397,7 +397,7 @@ mod tests {
         let mut events = Vec::new();
         loop {
             let e = match s.pending_histories() {
-                Some(h) => Some(s.put_mastery(Ok(models.dkt.weights.mastery_batch(&h)))),
+                Some(h) => Some(s.put_mastery(Ok(models.kt.dkt().unwrap().weights.mastery_batch(&h)))),
                 None => s.step(),
             };
             let Some(e) = e else { break };
@@ -430,6 +430,37 @@ mod tests {
         assert_eq!(events[0], ScorerEvent::Progress { stage: Stage::Mastery, done: 0, total: 0 });
         assert!(matches!(&events[1], ScorerEvent::Scored(r) if r.view.students.is_empty()));
         assert_eq!(events.len(), 2);
+    }
+
+    #[test]
+    fn an_attention_pack_takes_the_mastery_role_and_scores_the_class_and_a_student() {
+        use classlens_core::models::akt::{AktConfig, AktModel, AktRunConfig, AktTrainConfig};
+        let demo = demo_models();
+        let vocab = demo.kt.vocab().clone();
+        let akt = AktConfig { n_skills: vocab.len(), n_problems: 0, dim: 8, heads: 2, value_layers: 1, layers: 1, ff: 16, dropout: 0.0 };
+        let config = AktRunConfig { model: "akt".into(), akt, train: AktTrainConfig { window: 30, ..Default::default() } };
+        let net = akt.init(9, &classlens_core::models::device::reference_device());
+        let m = AktModel { config, vocab, problems: Default::default(), net };
+        let bytes = classlens_core::pack::write_akt_about(&m, classlens_core::pack::Quantization::Int8, None).unwrap();
+        let opened = crate::packs::open_pack("akt.pack", &bytes, crate::packs::Origin::Opened).unwrap();
+        assert_eq!(opened.role(), crate::packs::Role::Mastery);
+        let models = demo.with(opened);
+        assert!(models.kt_info.line().starts_with("AKT · 20 skills · "), "{}", models.kt_info.line());
+        assert!(models.kt.dkt().is_none(), "no DKT kernel for WebGPU to take");
+        let data = demo_data(&models);
+        let req = request(&data, 0);
+        let Some(ScorerEvent::Scored(r)) = Scorer::new(&models, &data, &req).last() else { panic!("no result") };
+        let students = data.classroom.students_of(req.class);
+        let seqs: Vec<KtSequence> = students.iter().map(|s| data.seqs[s].clone()).collect();
+        let table = mastery_table(models.kt.as_ref(), &seqs, &students).unwrap();
+        assert_eq!(r.view, ClassView::new(&table, &seqs, req.thresholds));
+        assert_ne!(table.rows, mastery_table(demo.kt.as_ref(), &seqs, &students).unwrap().rows, "the attention model's numbers, not DKT's");
+        // A student's page ends where their heatmap row is.
+        let student = &students[0];
+        let view = crate::dashboard::student::StudentView::new(models.kt.as_ref(), &data.classroom, student, data.steps_of(student), req.thresholds, 3);
+        assert_eq!(view.trajectory.len(), data.steps_of(student).len() + 1);
+        let last = view.trajectory.last().unwrap();
+        assert!(last.iter().zip(&table.rows[0].1).all(|(a, b)| (a - b).abs() < 1e-5));
     }
 
     #[test]

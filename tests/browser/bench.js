@@ -1,6 +1,6 @@
 // The page side of the wasm bench and of the parity tests: everything runs through the
 // `classlens_web` module (classlens-core compiled to WebAssembly).
-import init, { DktSession, GpuDktSession, GpuRecSession, RecSession, fitDkt, packKind } from './pkg/classlens_web.js';
+import init, { AktSession, DktSession, GpuDktSession, GpuRecSession, RecSession, fitDkt, packKind } from './pkg/classlens_web.js';
 
 const t0 = performance.now();
 const ready = init().then(() => performance.now() - t0);
@@ -40,6 +40,34 @@ window.benchDkt = async ({ pack, backend = 'cpu', students = 32, steps = 100, re
   times.sort((a, b) => a - b);
   const result = {
     model: 'dkt', backend, adapter: backend === 'webgpu' ? session.adapter : 'wasm32 (1 thread, SIMD128)', pack, pack_bytes: bytes.length, students, steps,
+    outputs: out.length, wasm_init_ms: initMs, pack_load_ms: loadMs, first_ms: firstMs,
+    steady_median_ms: percentile(times, 0.5), steady_p90_ms: percentile(times, 0.9), steady_min_ms: times[0], reps,
+  };
+  window.lastResult = result;
+  document.getElementById('out').textContent = JSON.stringify(result, null, 2);
+  return result;
+};
+
+/** The attention model's mastery call (the dashboard's) on a `students` × `steps` batch, CPU-wasm. */
+window.benchAkt = async ({ pack, students = 32, steps = 100, reps = 20 }) => {
+  const initMs = await ready;
+  const bytes = await fetchBytes(pack);
+  const l0 = performance.now();
+  const session = new AktSession(bytes);
+  const loadMs = performance.now() - l0;
+  const batch = session.syntheticBatch(students, steps);
+  const f0 = performance.now();
+  const out = session.mastery(batch);
+  const firstMs = performance.now() - f0;
+  const times = [];
+  for (let i = 0; i < reps; i++) {
+    const s = performance.now();
+    session.mastery(batch);
+    times.push(performance.now() - s);
+  }
+  times.sort((a, b) => a - b);
+  const result = {
+    model: 'akt', call: 'mastery', backend: 'cpu', adapter: 'wasm32 (1 thread, SIMD128)', pack, pack_bytes: bytes.length, students, steps,
     outputs: out.length, wasm_init_ms: initMs, pack_load_ms: loadMs, first_ms: firstMs,
     steady_median_ms: percentile(times, 0.5), steady_p90_ms: percentile(times, 0.9), steady_min_ms: times[0], reps,
   };

@@ -2,7 +2,8 @@
 // target/web/app) on the CPU path: it renders, its cells are what the CLI computes, the heatmap
 // is a keyboard-navigable ARIA grid, the student view shows STUDY's suggestions as the CLI gives
 // them, thresholds are settings, imports replace the data (and a bad file keeps the old), the
-// import survives a reload until "forget", and axe-core finds no serious violation.
+// import survives a reload until "forget", an opened attention pack takes the mastery role, and
+// axe-core finds no serious violation.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -207,6 +208,25 @@ test('import: a CSV of unknown columns is refused with its column list, and load
   assert.equal(await page.locator('details.import [role=alert]').count(), 0);
   await page.click('text=Forget this data');
   await page.waitForFunction(() => document.querySelector('[data-testid=source]').textContent.startsWith('built-in demo classroom'));
+});
+
+test('an attention (AKT) pack opened here takes the mastery role: the heatmap is what `classlens mastery` computes with it, on the CPU, with a student view; forget brings the demo DKT back', async () => {
+  if (!(await page.$eval('details.models-panel', (d) => d.open))) await page.click('details.models-panel summary');
+  await rescored(() => page.setInputFiles('[data-testid=open-pack]', FIXTURE + 'akt.pack'));
+  const lines = await page.$$eval('[data-testid=models] li', (lis) => lis.map((l) => l.textContent));
+  assert.match(lines[0], /^Mastery: AKT · \d+ skills · trained on .* · held-out AUC 0\.\d{3}.* · opened pack akt\.pack$/);
+  assertMatches(await heatmapRows(), await cliTable(FIXTURE + 'akt.mastery.csv'), 30);
+  assert.match(await page.textContent('[data-testid=backend-used]'), /Scored on: CPU/);
+  const student = (await page.textContent('tbody tr:first-child th button')).trim();
+  await page.click('tbody tr:first-child th button');
+  await page.waitForSelector('section.student');
+  assert.equal((await page.textContent('#student-title')).trim(), `Student ${student}`);
+  assert.match(await page.getAttribute('svg.chart', 'aria-label'), /Mastery after each of \d+ answers/);
+  await page.click('button.back');
+  await page.waitForSelector('td[role=gridcell]');
+  await rescored(() => page.click('button.forget-models'));
+  assert.match((await page.$$eval('[data-testid=models] li', (lis) => lis.map((l) => l.textContent)))[0], /demo pack demo\/dkt\.pack$/);
+  assertMatches(await heatmapRows(), await cliTable(ROOT + 'demo/mastery.csv'), 30);
 });
 
 test('no request leaves the origin; no page error; a screenshot is saved', async () => {

@@ -1,4 +1,4 @@
-// The wasm bench: `node tests/browser/wasm_bench.mjs ROOT dkt PACK` or
+// The wasm bench: `node tests/browser/wasm_bench.mjs ROOT dkt|akt PACK` or
 // `... ROOT study PACK ACTIVITY INFO` or `... ROOT fit CSV` (fitting DKT in the page; SETTINGS: a
 // DktFitSettings as JSON), where ROOT is the folder served (it holds bench.html,
 // bench.js, pkg/ and the files named, as paths under ROOT). Prints one JSON line.
@@ -14,5 +14,7 @@ await benchPage(root, 'bench.html', (page) =>
     ? page.evaluate(([c, s, r]) => window.benchFit({ csv: c, settings: s, reps: r }), [`/${pack}`, process.env.SETTINGS ?? '', Number(process.env.REPS ?? 1)])
     : model === 'dkt'
       ? page.evaluate(([p, r, b]) => window.benchDkt({ pack: p, reps: r, backend: b }), [`/${pack}`, Number(process.env.REPS ?? 50), backend])
-      : page.evaluate(([p, a, i, b]) => window.benchStudy({ pack: p, activity: a, info: i, backend: b }), [`/${pack}`, `/${activity}`, `/${info}`, backend]),
+      : model === 'akt'
+        ? page.evaluate(([p, r]) => window.benchAkt({ pack: p, reps: r }), [`/${pack}`, Number(process.env.REPS ?? 20)])
+        : page.evaluate(([p, a, i, b]) => window.benchStudy({ pack: p, activity: a, info: i, backend: b }), [`/${pack}`, `/${activity}`, `/${info}`, backend]),
 { webgpu });

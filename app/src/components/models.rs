@@ -89,7 +89,7 @@ pub fn ModelsPanel() -> impl IntoView {
                 <label>"Open model packs "
                     <input type="file" multiple accept=".pack" data-testid="open-pack" on:change=on_change/>
                 </label>
-                <p class="note">"Packs made by classlens export: DKT, problem-aware DKT, STUDY, Individual. They are read in this page and kept in this browser until you forget them."</p>
+                <p class="note">"Packs made by classlens export: DKT, problem-aware DKT, the attention model (AKT), STUDY, Individual. They are read in this page and kept in this browser until you forget them."</p>
             </div>
             {move || offer.get().map(|o| view! { <p class="fit-offer" data-testid="fit-offer">{o}</p> })}
             <label>"Model to fit "

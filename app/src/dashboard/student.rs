@@ -4,8 +4,7 @@
 
 use std::collections::HashMap;
 
-use classlens_core::infer::mastery::trajectory;
-use classlens_core::models::dkt::DktModel;
+use classlens_core::infer::mastery::Tracer;
 use classlens_core::sequences::kt::KtStep;
 
 use super::levels::Thresholds;
@@ -51,9 +50,9 @@ pub struct StudentView {
 
 impl StudentView {
     /// `steps` are the student's model steps (from the model's sequences of `classroom`).
-    pub fn new(model: &DktModel, classroom: &Classroom, student: &str, steps: &[KtStep], thresholds: Thresholds, n_next: usize) -> Self {
-        let traj = trajectory(model, steps);
-        let n_skills = model.vocab.len();
+    pub fn new(model: &dyn Tracer, classroom: &Classroom, student: &str, steps: &[KtStep], thresholds: Thresholds, n_next: usize) -> Self {
+        let traj = model.trajectory(steps);
+        let n_skills = model.vocab().len();
         let mut attempts = vec![0usize; n_skills];
         steps.iter().flat_map(|s| &s.skills).for_each(|&k| attempts[k as usize] += 1);
         let mut charted: Vec<usize> = (0..n_skills).filter(|&k| attempts[k] > 0).collect();
@@ -75,7 +74,7 @@ impl StudentView {
             .collect();
         let answered: std::collections::HashSet<u32> = answers.iter().map(|e| e.item).collect();
         let now = traj.last().cloned().unwrap_or_default();
-        let ids = model.vocab.names();
+        let ids = model.vocab().names();
         let next = next_skills(&now, ids, &classroom.prerequisites, thresholds, n_next)
             .into_iter()
             .map(|k| {
@@ -86,13 +85,13 @@ impl StudentView {
                 problems.dedup();
                 NextSkill {
                     skill: k,
-                    label: model.vocab.labels[k].clone(),
+                    label: model.vocab().labels[k].clone(),
                     probability: now[k],
                     problems: problems.iter().take(3).map(|&i| d.items.name(i).to_string()).collect(),
                 }
             })
             .collect();
-        Self { student: student.to_string(), labels: model.vocab.labels.clone(), trajectory: traj, charted, recent, next, thresholds }
+        Self { student: student.to_string(), labels: model.vocab().labels.clone(), trajectory: traj, charted, recent, next, thresholds }
     }
 
     /// The chart's line for `skill` as SVG polyline points in a `width` × `height` box
@@ -146,7 +145,12 @@ mod tests {
         let vocab = classlens_core::sequences::kt::SkillVocab::new(names);
         let train = classlens_core::models::dkt::DktTrainConfig { hidden: 8, window: 50, ..Default::default() };
         let config = classlens_core::models::dkt::DktRunConfig { model: "dkt".into(), dkt: module_config(), train };
-        let model = DktModel { weights: classlens_core::models::dkt::kernel::DktWeights::from_model(&module), vocab, problems: Default::default(), config };
+        let model = classlens_core::models::dkt::DktModel {
+            weights: classlens_core::models::dkt::kernel::DktWeights::from_model(&module),
+            vocab,
+            problems: Default::default(),
+            config,
+        };
         let (seqs, _) = model.sequences(&classroom.practice);
         let q = &seqs[0];
         let t = Thresholds::default();

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::InferError;
 use crate::models::akt::AktModel;
 use crate::models::dkt::DktModel;
+use crate::pack::{LoadedPack, PackError};
 use crate::sequences::kt::{KtBuildReport, KtSequence, KtStep, ProblemVocab, SkillVocab};
 
 /// What the mastery calls need of a model: its vocabularies, how it reads a class's data, and
@@ -21,6 +22,74 @@ pub trait Tracer {
     fn sequences(&self, data: &crate::data::Interactions) -> (Vec<KtSequence>, KtBuildReport);
     /// Per-skill probabilities after each history (each model reads its last `window` steps).
     fn mastery_batch(&self, histories: &[&[KtStep]]) -> Vec<Vec<f32>>;
+    /// The last steps of `steps` the model reads (its training window).
+    fn recent<'a>(&self, steps: &'a [KtStep]) -> &'a [KtStep];
+    /// Per-skill probabilities after each step of `history`: `out[t][s]`, with `out[0]` the
+    /// prior; each point is what [`Tracer::mastery_batch`] gives for the history up to that step.
+    /// This default asks one batch of every prefix; a model with a cheaper way overrides it.
+    fn trajectory(&self, history: &[KtStep]) -> Vec<Vec<f32>> {
+        let prefixes: Vec<&[KtStep]> = (0..=history.len()).map(|end| &history[..end]).collect();
+        self.mastery_batch(&prefixes)
+    }
+}
+
+/// A knowledge-tracing model of either kind, as a pack or run directory holds it: what the
+/// dashboard and `classlens mastery` read without caring which. [`KtModel::dkt`] gives DKT's own
+/// API where only DKT has one (its WebGPU kernel).
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant, reason = "one model is held at a time; a box would only add a pointer to follow")]
+pub enum KtModel {
+    Dkt(DktModel),
+    Akt(AktModel),
+}
+
+impl KtModel {
+    pub fn dkt(&self) -> Option<&DktModel> {
+        match self {
+            KtModel::Dkt(m) => Some(m),
+            KtModel::Akt(_) => None,
+        }
+    }
+
+    fn tracer(&self) -> &dyn Tracer {
+        match self {
+            KtModel::Dkt(m) => m,
+            KtModel::Akt(m) => m,
+        }
+    }
+}
+
+impl TryFrom<LoadedPack> for KtModel {
+    type Error = PackError;
+    /// A DKT or attention pack; another kind is [`PackError::WrongKind`].
+    fn try_from(pack: LoadedPack) -> Result<Self, PackError> {
+        match pack {
+            LoadedPack::Dkt(m) => Ok(KtModel::Dkt(m)),
+            LoadedPack::Akt(m) => Ok(KtModel::Akt(m)),
+            other => Err(PackError::WrongKind { expected: "dkt or akt".into(), found: other.kind() }),
+        }
+    }
+}
+
+impl Tracer for KtModel {
+    fn vocab(&self) -> &SkillVocab {
+        self.tracer().vocab()
+    }
+    fn problems(&self) -> &ProblemVocab {
+        self.tracer().problems()
+    }
+    fn sequences(&self, data: &crate::data::Interactions) -> (Vec<KtSequence>, KtBuildReport) {
+        self.tracer().sequences(data)
+    }
+    fn mastery_batch(&self, histories: &[&[KtStep]]) -> Vec<Vec<f32>> {
+        self.tracer().mastery_batch(histories)
+    }
+    fn recent<'a>(&self, steps: &'a [KtStep]) -> &'a [KtStep] {
+        self.tracer().recent(steps)
+    }
+    fn trajectory(&self, history: &[KtStep]) -> Vec<Vec<f32>> {
+        self.tracer().trajectory(history)
+    }
 }
 
 impl Tracer for DktModel {
@@ -37,6 +106,12 @@ impl Tracer for DktModel {
         let recent: Vec<&[KtStep]> = histories.iter().map(|h| self.recent(h)).collect();
         self.weights.mastery_batch(&recent)
     }
+    fn recent<'a>(&self, steps: &'a [KtStep]) -> &'a [KtStep] {
+        DktModel::recent(self, steps)
+    }
+    fn trajectory(&self, history: &[KtStep]) -> Vec<Vec<f32>> {
+        trajectory(self, history)
+    }
 }
 
 impl Tracer for AktModel {
@@ -51,6 +126,9 @@ impl Tracer for AktModel {
     }
     fn mastery_batch(&self, histories: &[&[KtStep]]) -> Vec<Vec<f32>> {
         AktModel::mastery_batch(self, histories)
+    }
+    fn recent<'a>(&self, steps: &'a [KtStep]) -> &'a [KtStep] {
+        AktModel::recent(self, steps)
     }
 }
 
@@ -196,5 +274,57 @@ mod tests {
         let t = mastery_table(&m, &seqs, &[]).unwrap();
         assert_eq!(t.rows.len(), 1);
         assert_eq!(t.rows[0].1, mastery(&m, &seqs[0].steps));
+    }
+
+    /// DKT behind the trait's defaults only: what a model without its own trajectory gets.
+    struct Generic<'a>(&'a dyn Tracer);
+    impl Tracer for Generic<'_> {
+        fn vocab(&self) -> &SkillVocab {
+            self.0.vocab()
+        }
+        fn problems(&self) -> &ProblemVocab {
+            self.0.problems()
+        }
+        fn sequences(&self, data: &crate::data::Interactions) -> (Vec<KtSequence>, KtBuildReport) {
+            self.0.sequences(data)
+        }
+        fn mastery_batch(&self, histories: &[&[KtStep]]) -> Vec<Vec<f32>> {
+            self.0.mastery_batch(histories)
+        }
+        fn recent<'a>(&self, steps: &'a [KtStep]) -> &'a [KtStep] {
+            self.0.recent(steps)
+        }
+    }
+
+    fn close(a: &[Vec<f32>], b: &[Vec<f32>], tol: f32) -> bool {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.len() == y.len() && x.iter().zip(y).all(|(p, q)| (p - q).abs() < tol))
+    }
+
+    #[test]
+    fn dkt_s_own_trajectory_agrees_with_the_generic_one_past_its_window() {
+        let m = KtModel::Dkt(tiny_model(4));
+        let answers: Vec<Answer> = (0..11).map(|i| answer(["add", "sub", "mul"][i % 3], i % 4 != 0)).collect();
+        let h = steps(&m, &answers).unwrap();
+        assert!(close(&m.trajectory(&h), &Generic(&m).trajectory(&h), 1e-6));
+        assert!(m.dkt().is_some());
+    }
+
+    #[test]
+    fn an_attention_model_serves_the_same_calls() {
+        use crate::models::akt::{AktConfig, AktRunConfig, AktTrainConfig};
+        let akt = AktConfig { n_skills: 3, n_problems: 0, dim: 8, heads: 2, value_layers: 1, layers: 1, ff: 16, dropout: 0.0 };
+        let config = AktRunConfig { model: "akt".into(), akt, train: AktTrainConfig { window: 4, ..Default::default() } };
+        let vocab = SkillVocab::new(vec!["add".into(), "sub".into(), "mul".into()]);
+        let m = KtModel::Akt(AktModel { config, vocab, problems: ProblemVocab::default(), net: akt.init(3, &reference_device()) });
+        assert!(m.dkt().is_none());
+        let answers: Vec<Answer> = (0..7).map(|i| answer(["add", "sub", "mul"][i % 3], i % 2 == 0)).collect();
+        let h = steps(&m, &answers).unwrap();
+        assert_eq!(m.recent(&h).len(), 4);
+        let t = m.trajectory(&h);
+        assert_eq!(t.len(), h.len() + 1);
+        assert!(close(&t[..1], &m.mastery_batch(&[&[]]), 1e-6), "starts at the prior");
+        let seqs = vec![KtSequence { student: "ana".into(), steps: h.clone() }];
+        assert!(close(&t[h.len()..], &[mastery_table(&m, &seqs, &[]).unwrap().rows.remove(0).1], 1e-6), "ends at the table's row");
+        assert!(t.iter().flatten().all(|p| (0.0..=1.0).contains(p)));
     }
 }

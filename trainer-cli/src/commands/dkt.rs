@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use classlens_core::infer::mastery::{MasteryTable, mastery_table};
+use classlens_core::infer::mastery::{MasteryTable, Tracer, mastery_table};
 use classlens_core::io::write_atomic;
 use classlens_core::metrics::BinaryReport;
 use classlens_core::models::bkt::{Bkt, BktConfig};
@@ -411,7 +411,7 @@ pub fn mastery(a: MasteryArgs) -> Result<()> {
             if seqs.is_empty() { " (all of them: the table is empty; train a model on this data, `classlens train dkt`)" } else { "" }
         );
     }
-    let table = mastery_table(model.as_ref(), &seqs, &a.students).with_context(|| format!("{}", a.data.display()))?;
+    let table = mastery_table(&model, &seqs, &a.students).with_context(|| format!("{}", a.data.display()))?;
     let text = render_table(&table, a.table)?;
     match &a.out {
         Some(p) => write_atomic(p, text.as_bytes())?,

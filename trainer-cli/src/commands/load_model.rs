@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use classlens_core::infer::load_pack;
-use classlens_core::infer::mastery::Tracer;
+use classlens_core::infer::mastery::KtModel;
 use classlens_core::models::akt::AktModel;
 use classlens_core::models::dkt::DktModel;
 use classlens_core::models::study::StudyModel;
@@ -26,19 +26,13 @@ pub fn dkt(path: &Path) -> Result<DktModel> {
 }
 
 /// A knowledge-tracing model of either kind (DKT or attention), from a directory or a pack.
-pub fn tracer(path: &Path) -> Result<Box<dyn Tracer>> {
+pub fn tracer(path: &Path) -> Result<KtModel> {
     match pack_bytes(path)? {
         None => Ok(match run_kind(path)? {
-            RunKind::Akt => Box::new(AktModel::load(path)?),
-            _ => Box::new(DktModel::load(path)?),
+            RunKind::Akt => KtModel::Akt(AktModel::load(path)?),
+            _ => KtModel::Dkt(DktModel::load(path)?),
         }),
-        Some(bytes) => {
-            let pack = load_pack(&bytes).with_context(|| format!("{}", path.display()))?;
-            Ok(match pack.kind() {
-                classlens_core::pack::ModelKind::Akt => Box::new(pack.into_akt()?),
-                _ => Box::new(pack.into_dkt().with_context(|| format!("{}", path.display()))?),
-            })
-        }
+        Some(bytes) => load_pack(&bytes).and_then(KtModel::try_from).with_context(|| format!("{}", path.display())),
     }
 }
 
