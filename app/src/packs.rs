@@ -118,7 +118,7 @@ pub fn open_pack(file: &str, bytes: &[u8], origin: Origin) -> Result<Opened, Str
             let vocabulary = format!("{} titles", m.vocab.num_titles());
             Ok(Opened::Suggestions(Box::new(m), info(vocabulary)))
         }
-        pack => {
+        pack @ (LoadedPack::Dkt(_) | LoadedPack::Akt(_)) => {
             let m = KtModel::try_from(pack).map_err(|e| err(&e))?;
             let vocabulary = format!("{} skills", m.vocab().len());
             Ok(Opened::Mastery(Box::new(m), info(vocabulary)))

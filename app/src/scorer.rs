@@ -177,7 +177,7 @@ impl<'a> Scorer<'a> {
                 let to = (from + BATCH).min(self.total());
                 match mastery_table(self.models.kt.as_ref(), &self.seqs[from..to], &[]) {
                     Ok(t) => Some(self.accept(t.rows.into_iter().map(|r| r.1).collect())),
-                    Err(e) => Some(self.fail(format!("DKT: {e}"))),
+                    Err(e) => Some(self.fail(format!("mastery model: {e}"))),
                 }
             }
             Next::Readings(from) => {
@@ -218,7 +218,7 @@ impl<'a> Scorer<'a> {
         let Next::Mastery(from) = self.next else { return self.fail("a mastery batch nobody asked for".into()) };
         match probabilities {
             Ok(p) if p.len() == (from + BATCH).min(self.total()) - from => self.accept(p),
-            Ok(p) => self.fail(format!("DKT: {} rows for a batch of {}", p.len(), (from + BATCH).min(self.total()) - from)),
+            Ok(p) => self.fail(format!("mastery model: {} rows for a batch of {}", p.len(), (from + BATCH).min(self.total()) - from)),
             Err(e) => self.fail(e),
         }
     }
@@ -460,6 +460,7 @@ mod tests {
         let view = crate::dashboard::student::StudentView::new(models.kt.as_ref(), &data.classroom, student, data.steps_of(student), req.thresholds, 3);
         assert_eq!(view.trajectory.len(), data.steps_of(student).len() + 1);
         let last = view.trajectory.last().unwrap();
+        assert_eq!(last.len(), table.rows[0].1.len());
         assert!(last.iter().zip(&table.rows[0].1).all(|(a, b)| (a - b).abs() < 1e-5));
     }
 

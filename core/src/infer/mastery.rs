@@ -13,7 +13,7 @@ use crate::sequences::kt::{KtBuildReport, KtSequence, KtStep, ProblemVocab, Skil
 
 /// What the mastery calls need of a model: its vocabularies, how it reads a class's data, and
 /// per-skill probabilities for a batch of histories. DKT and the attention model implement it,
-/// so a table, the CLI's `mastery` and (later) the dashboard work on either.
+/// so a table, the CLI's `mastery` and the dashboard work on either ([`KtModel`] holds either).
 pub trait Tracer {
     fn vocab(&self) -> &SkillVocab;
     /// The problems the model has parameters for (empty when it tracks skills only).

@@ -1,10 +1,11 @@
 //! The inference API the CLI and the app share.
 //!
 //! Load a pack from bytes ([`load_pack`]), then:
-//! - DKT: [`mastery::steps`] turns a student's answers (skill ids as the teacher's data spells
+//! - DKT and the attention model (both [`mastery::Tracer`]s): [`mastery::steps`] turns a student's answers (skill ids as the teacher's data spells
 //!   them) into model steps, refusing unknown skills; [`mastery::mastery`] gives one student's
 //!   per-skill probabilities, [`mastery::mastery_table`] a whole class in one batched pass, and
-//!   [`mastery::trajectory`] a student's mastery after every answer (the "over time" chart).
+//!   [`mastery::Tracer::trajectory`] a student's mastery after every answer (the "over time"
+//!   chart; DKT's in one pass, [`mastery::trajectory`]).
 //! - STUDY / Individual: [`recommend::recommend`] suggests each chosen student's next reads
 //!   from a classroom's reading log, in one batched pass per classroom.
 //!
