@@ -654,6 +654,14 @@ fn train_akt_evaluates_like_dkt_and_resumes() {
         (&metrics["overall"]["auc"], &metrics["overall"]["n"]),
         "eval akt --split auto scores the run's test students"
     );
+    // Every scored step, once, with the report's count.
+    let steps_path = t.path().join("steps.csv");
+    run(&["eval", "akt", "--model", p(&model), "--data", p(&data), "--predictions", p(&steps_path)]);
+    let steps = std::fs::read_to_string(&steps_path).unwrap();
+    let lines: Vec<&str> = steps.lines().collect();
+    assert_eq!(lines[0], "student,step,problem,skills,correct,p");
+    assert_eq!((lines.len() - 1) as u64, ev["overall"]["n"].as_u64().unwrap());
+    assert!(lines[1..].iter().all(|l| l.rsplit(',').next().unwrap().parse::<f64>().is_ok_and(|p| (0.0..=1.0).contains(&p))));
 
     let resumed = t.path().join("resumed");
     let first = args(&resumed, "2");

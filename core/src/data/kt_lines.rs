@@ -4,6 +4,9 @@
 //! - [`KtFormat::FourLine`] (AKT's `assist2009_pid_*.csv`): `idx,user_id` / problem ids / skill ids
 //!   / answers. A problem with several skills is repeated at adjacent positions with the same
 //!   answer; those positions are folded into one [`Event`] so the answer is scored once.
+//!   [`Repeats::Unfold`] keeps them apart, one event per position, as the AKT authors' loader
+//!   reads these files: only to compare with figures published that way (the repeated answer is
+//!   then predicted after the model was given it).
 //! - [`KtFormat::Matrix`] (DKT's synthetic students): one line of 0/1 answers per student,
 //!   exercise `j` answered at position `j`.
 //!
@@ -17,6 +20,16 @@ use super::error::{DataError, Result};
 use super::interactions::{Event, EventKind, Interactions};
 use super::source::{Cell, LineReader, Source, TextEncoding, invalid_at};
 
+/// What the 4-line format's repeated positions of one multi-skill problem become.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Repeats {
+    /// One event with every skill (classlens's protocol: each answer scored once).
+    #[default]
+    Fold,
+    /// One event per position (the published AKT protocol's rows).
+    Unfold,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KtFormat {
     ThreeLine,
@@ -26,12 +39,12 @@ pub enum KtFormat {
 
 /// Loads a file in `format`, or in the format its first non-empty line shows when `None`.
 pub fn load_kt_lines(path: &Path, format: Option<KtFormat>) -> Result<Interactions> {
-    read_source(Source::open(path, TextEncoding::Auto)?, format)
+    read_source(Source::open(path, TextEncoding::Auto)?, format, Repeats::Fold)
 }
 
 /// Reads from any reader (encoding decided from the bytes, BOM dropped); `name` is what errors call it.
-pub fn read_kt_lines<R: Read>(reader: R, name: &str, format: Option<KtFormat>) -> Result<Interactions> {
-    read_source(Source::new(reader, name, TextEncoding::Auto), format)
+pub fn read_kt_lines<R: Read>(reader: R, name: &str, format: Option<KtFormat>, repeats: Repeats) -> Result<Interactions> {
+    read_source(Source::new(reader, name, TextEncoding::Auto), format, repeats)
 }
 
 /// A line's fields, trimmed, without the empty field a trailing comma leaves. An empty line has
@@ -131,7 +144,7 @@ fn record_line<'r, R: std::io::BufRead>(lines: &'r mut LineReader<R>, what: &str
     lines.next_line()?.ok_or_else(|| invalid_at(&file, next, None, format!("expected a line of {what}, found the end of the file")))
 }
 
-fn read_source<R: Read>(source: Source<R>, format: Option<KtFormat>) -> Result<Interactions> {
+fn read_source<R: Read>(source: Source<R>, format: Option<KtFormat>, repeats: Repeats) -> Result<Interactions> {
     let mut lines = LineReader::new(source);
     let file = lines.file().to_string();
     let mut format = format;
@@ -188,7 +201,7 @@ fn read_source<R: Read>(source: Source<R>, format: Option<KtFormat>) -> Result<I
                 while i < n {
                     // Positions i..end repeat one response, once per skill.
                     let mut end = i + 1;
-                    while end < n && problems[end] == problems[i] && answers[end] == answers[i] {
+                    while repeats == Repeats::Fold && end < n && problems[end] == problems[i] && answers[end] == answers[i] {
                         end += 1;
                     }
                     let mut run = Vec::new();
@@ -224,7 +237,7 @@ mod tests {
     use super::*;
 
     fn load(text: &str, format: Option<KtFormat>) -> Result<Interactions> {
-        read_kt_lines(text.as_bytes(), "kt.csv", format)
+        read_kt_lines(text.as_bytes(), "kt.csv", format, Repeats::Fold)
     }
 
     /// Each event as (student, item, skills, correct, order).
@@ -284,6 +297,10 @@ mod tests {
             ]
         );
         assert_eq!(load(text, Some(KtFormat::FourLine)).unwrap(), d);
+        // Unfolded, every position is its own event, as the AKT authors' loader reads them.
+        let rows = read_kt_lines(text.as_bytes(), "kt.csv", None, Repeats::Unfold).unwrap();
+        assert_eq!(rows.events.len(), 7);
+        assert_eq!(events(&rows)[..2], [ev("82295", "1366", &["7"], true, 0), ev("82295", "1366", &["9"], true, 1)]);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::io::{self, Cursor, Read};
 use std::path::{Path, PathBuf};
 
 use super::assistments::{AssistmentsOptions, read_assistments};
-use super::kt_lines::{KtFormat, read_kt_lines};
+use super::kt_lines::{KtFormat, Repeats, read_kt_lines};
 use super::mapped_csv::{ColumnMapping, MappedOptions, read_mapped_csv};
 use super::source::{Decode, TextEncoding};
 use super::study::{read_study_activity, read_study_info};
@@ -39,6 +39,8 @@ pub struct LoadSpec {
     /// ([`read`] reads one source and ignores it.)
     pub student_info: Option<PathBuf>,
     pub include_scaffolding: bool,
+    /// The 4-line format's repeated positions of a multi-skill problem (see [`Repeats`]).
+    pub repeats: Repeats,
 }
 
 #[derive(Debug, Clone)]
@@ -185,10 +187,10 @@ pub fn read<R: Read>(name: &str, mut reader: R, spec: &LoadSpec) -> Result<(Form
             let mapping = ColumnMapping::parse(text).map_err(|e| DataError::invalid(name, 1, e.to_string()))?;
             Upload::Practice(read_mapped_csv(input, name, &mapping, &MappedOptions { encoding: TextEncoding::Auto, ..Default::default() })?)
         }
-        Format::Kt3 => Upload::Practice(read_kt_lines(input, name, Some(KtFormat::ThreeLine))?),
-        Format::Kt4 => Upload::Practice(read_kt_lines(input, name, Some(KtFormat::FourLine))?),
-        Format::Matrix => Upload::Practice(read_kt_lines(input, name, Some(KtFormat::Matrix))?),
-        Format::Auto => Upload::Practice(read_kt_lines(input, name, None)?),
+        Format::Kt3 => Upload::Practice(read_kt_lines(input, name, Some(KtFormat::ThreeLine), spec.repeats)?),
+        Format::Kt4 => Upload::Practice(read_kt_lines(input, name, Some(KtFormat::FourLine), spec.repeats)?),
+        Format::Matrix => Upload::Practice(read_kt_lines(input, name, Some(KtFormat::Matrix), spec.repeats)?),
+        Format::Auto => Upload::Practice(read_kt_lines(input, name, None, spec.repeats)?),
     };
     Ok((format, upload))
 }

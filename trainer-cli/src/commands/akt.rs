@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use clap::Args;
 use classlens_core::io::write_atomic;
-use classlens_core::models::akt::{AktConfig, AktModel, AktTrainConfig, evaluate_akt, train_akt};
+use classlens_core::models::akt::{AktConfig, AktModel, AktTrainConfig, evaluate_akt, score_steps, step_report, train_akt};
 use classlens_core::sequences::kt::kt_splits_with;
 use classlens_core::sequences::split::check_fractions;
 
@@ -141,6 +141,10 @@ pub struct EvalArgs {
     /// training data): each skill's mean and BKT per skill (EM).
     #[arg(long)]
     pub baselines_from: Option<PathBuf>,
+    /// Also write every scored step as CSV here: student, step (its index in the student's
+    /// folded sequence), problem, skills (how many the step has), correct, p.
+    #[arg(long)]
+    pub predictions: Option<PathBuf>,
 }
 
 pub fn eval(a: EvalArgs) -> Result<()> {
@@ -149,8 +153,21 @@ pub fn eval(a: EvalArgs) -> Result<()> {
     let (seqs, report) = model.sequences(&data);
     let seqs = students_to_score(a.split, &a.model, &a.data, seqs, report.unknown_skill)?;
     let window = model.config.train.window;
-    let ev = evaluate_akt(&model.net, &model.vocab, &seqs, window);
+    let scored = score_steps(&model.net, &seqs, window);
+    let ev = step_report(&model.vocab, &seqs, &scored);
     print_report("eval", &ev.overall);
+    if let Some(path) = &a.predictions {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(["student", "step", "problem", "skills", "correct", "p"])?;
+        for s in &scored {
+            let (q, step) = (&seqs[s.seq], &seqs[s.seq].steps[s.step]);
+            let problem = step.problem.map(|i| model.problems.name(i).to_string()).unwrap_or_default();
+            let fields =
+                [q.student.clone(), s.step.to_string(), problem, step.skills.len().to_string(), u8::from(step.correct).to_string(), format!("{:.6}", s.p)];
+            w.write_record(&fields)?;
+        }
+        write_atomic(path, &w.into_inner()?)?;
+    }
     let mut json = serde_json::to_value(&ev)?;
     if let Some(path) = &a.baselines_from {
         let (train, _) = model.sequences(&a.data_args.load(path)?);

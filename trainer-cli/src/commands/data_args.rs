@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 use classlens_core::data::Interactions;
+use classlens_core::data::kt_lines::Repeats;
 use classlens_core::data::load::{Format, LoadSpec, load};
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -39,6 +40,11 @@ pub struct DataArgs {
     /// Keep ASSISTments scaffolding rows (`original` = 0); by default only original problems count.
     #[arg(long)]
     pub include_scaffolding: bool,
+    /// 4-line files (AKT's `assist2009_pid_*.csv`): keep a multi-skill problem's repeated rows as
+    /// separate steps, as the AKT authors' loader does. Only to compare with figures published
+    /// that way: each repeated answer is then predicted after the model was given it.
+    #[arg(long)]
+    pub unfold_multi_skill: bool,
 }
 
 impl DataArgs {
@@ -52,7 +58,13 @@ impl DataArgs {
             FormatArg::Study => Format::Study,
             FormatArg::Mapped => Format::Mapped,
         };
-        Ok(LoadSpec { format, mapping: self.map.clone(), student_info: self.student_info.clone(), include_scaffolding: self.include_scaffolding })
+        Ok(LoadSpec {
+            format,
+            mapping: self.map.clone(),
+            student_info: self.student_info.clone(),
+            include_scaffolding: self.include_scaffolding,
+            repeats: if self.unfold_multi_skill { Repeats::Unfold } else { Repeats::Fold },
+        })
     }
 
     /// Loads `path`, printing the loader's warnings to stderr.

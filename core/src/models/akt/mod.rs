@@ -12,4 +12,4 @@ pub mod net;
 pub mod train;
 
 pub use net::{Akt, AktConfig};
-pub use train::{AktModel, AktRunConfig, AktTrainConfig, evaluate_akt, train_akt};
+pub use train::{AktModel, AktRunConfig, AktTrainConfig, ScoredStep, evaluate_akt, score_steps, step_report, train_akt};

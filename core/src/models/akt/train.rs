@@ -142,24 +142,43 @@ struct CheckpointState {
 /// of each window, predicted from the window's earlier steps. Per skill, a multi-skill step
 /// counts its one prediction for each of its skills.
 pub fn evaluate_akt(net: &Akt, vocab: &SkillVocab, seqs: &[KtSequence], window: usize) -> DktEvaluation {
+    step_report(vocab, seqs, &score_steps(net, seqs, window))
+}
+
+/// One scored step: `seqs[seq].steps[step]`, and the model's probability that it is correct.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoredStep {
+    pub seq: usize,
+    pub step: usize,
+    pub p: f32,
+}
+
+/// The steps [`evaluate_akt`] scores, each with its probability, in window order.
+pub fn score_steps(net: &Akt, seqs: &[KtSequence], window: usize) -> Vec<ScoredStep> {
     let device = reference_device();
-    let (mut scores, mut labels) = (Vec::new(), Vec::new());
-    let mut per_skill: Vec<(Vec<f32>, Vec<bool>)> = vec![(vec![], vec![]); vocab.len()];
+    let mut out = Vec::new();
     let wins = windows(seqs, window);
     for chunk in wins.chunks(64) {
         let batch = KtBatch::new(seqs, chunk);
         let p = net.next_step_probabilities(&AktBatchTensors::new(&batch, &device)).into_data().try_to_vec::<f32>().expect("f32 probabilities");
         for (row, w) in chunk.iter().enumerate() {
-            let steps = &seqs[w.seq].steps[w.start..w.start + w.len];
-            for t in 1..steps.len() {
-                let (prob, step) = (p[(t - 1) * chunk.len() + row], &steps[t]);
-                scores.push(prob);
-                labels.push(step.correct);
-                for &s in &step.skills {
-                    per_skill[s as usize].0.push(prob);
-                    per_skill[s as usize].1.push(step.correct);
-                }
-            }
+            out.extend((1..w.len).map(|t| ScoredStep { seq: w.seq, step: w.start + t, p: p[(t - 1) * chunk.len() + row] }));
+        }
+    }
+    out
+}
+
+/// The report of scored steps: overall, and per skill (a multi-skill step counts for each).
+pub fn step_report(vocab: &SkillVocab, seqs: &[KtSequence], scored: &[ScoredStep]) -> DktEvaluation {
+    let (mut scores, mut labels) = (Vec::with_capacity(scored.len()), Vec::with_capacity(scored.len()));
+    let mut per_skill: Vec<(Vec<f32>, Vec<bool>)> = vec![(vec![], vec![]); vocab.len()];
+    for s in scored {
+        let step = &seqs[s.seq].steps[s.step];
+        scores.push(s.p);
+        labels.push(step.correct);
+        for &k in &step.skills {
+            per_skill[k as usize].0.push(s.p);
+            per_skill[k as usize].1.push(step.correct);
         }
     }
     DktEvaluation { overall: binary_report(&scores, &labels), per_skill: skill_scores(vocab, &per_skill) }
