@@ -17,22 +17,18 @@ pub enum CpuBackend {
 
 impl CpuBackend {
     pub fn device(self) -> Device {
-        cpu_device(self)
-    }
-}
-
-pub fn cpu_device(backend: CpuBackend) -> Device {
-    match backend {
-        #[allow(deprecated)]
-        CpuBackend::Ndarray => Device::ndarray(),
-        CpuBackend::Flex => Device::flex(),
+        match self {
+            #[allow(deprecated)]
+            CpuBackend::Ndarray => Device::ndarray(),
+            CpuBackend::Flex => Device::flex(),
+        }
     }
 }
 
 /// The CPU device used to hold weights when they are saved, loaded or checked against the
 /// reference graph: NdArray, the backend the brief names for CPU inference.
 pub fn reference_device() -> Device {
-    cpu_device(CpuBackend::Ndarray)
+    CpuBackend::Ndarray.device()
 }
 
 /// burn seeds one generator per device kind for the whole process: tests that train (and so

@@ -24,7 +24,7 @@ use crate::data::{Interactions, StudentInfo};
 use crate::metrics::ranking::{hit, rank_of};
 use crate::models::baselines::PerRead;
 use crate::models::bst::net::{Bst, BstBatch, BstConfig, CONTEXT_FEATURES};
-use crate::models::device::{CpuBackend, cpu_device, reference_device};
+use crate::models::device::{CpuBackend, reference_device};
 use crate::models::study::infer::top_titles;
 use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE, VOCAB_FILE, create_run_dir, write_run_file};
 use crate::runs::{
@@ -313,7 +313,7 @@ pub fn train_bst(
     let cfg = &run.train;
     // Flex, as for STUDY: measured faster there, and its reductions run in a fixed order, so a
     // resumed run ends with the uninterrupted run's weights.
-    let device = cpu_device(CpuBackend::Flex).autodiff();
+    let device = CpuBackend::Flex.device().autodiff();
     let mut model = run.model.init(cfg.seed, &device);
     let mut optim = AdamWConfig::new().with_weight_decay(cfg.weight_decay as f32).init();
     let mut state = CheckpointState { epoch: 0, clip: cfg.clip, best_epoch: None, best_loss: None, history: Vec::new() };

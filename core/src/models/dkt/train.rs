@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::config::{DktRunConfig, DktTrainConfig, Engine};
 use crate::metrics::ranking::auc;
 use crate::metrics::{BinaryReport, binary_report};
-use crate::models::device::{CpuBackend, cpu_device, reference_device};
+use crate::models::device::{CpuBackend, reference_device};
 use crate::models::dkt::fused::{Adam, Distill, FactoredInput, InputFactors, loss_and_grads_with};
 use crate::models::dkt::kernel::DktWeights;
 use crate::models::dkt::model::DktModel;
@@ -45,7 +45,7 @@ impl Trainer {
             }
             Engine::BurnNdarray | Engine::BurnFlex => {
                 let backend = if cfg.engine == Engine::BurnFlex { CpuBackend::Flex } else { CpuBackend::Ndarray };
-                let device = cpu_device(backend).autodiff();
+                let device = backend.device().autodiff();
                 // PyTorch's epsilon, so both engines run the same optimizer.
                 Trainer::Burn { model: dkt.init(cfg.seed, &device), optim: AdamConfig::new().with_epsilon(1e-8).init(), device }
             }
