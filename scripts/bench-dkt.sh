@@ -69,17 +69,14 @@ if [ -f "$PEER" ] && $PEER_PY -c "import torch, sklearn" 2>/dev/null; then
   done
   python3 - "$OUT/assist2009-dkt-vs-peer.json" <<'PY'
 import json, sys
+sys.path.insert(0, "scripts")
+from kt_runs import chosen
 rows = []
 for s in (1, 2, 3):
     c = f"runs/assist2009-cut{s}"
     row = {"seed": s}
     for name in ("table", "default"):
-        h = json.load(open(f"{c}/dkt-{name}/history.json"))
-        h = h if isinstance(h, list) else h["history"]
-        best = max(h, key=lambda r: r["valid"]["auc"])
-        ev = json.load(open(f"{c}/dkt-{name}-valid1.json"))["overall"]
-        row[f"classlens_{name}"] = {"epoch": best["epoch"], "sel_auc": best["valid"]["auc"], "valid1_auc": ev["auc"], "valid1_n": ev["n"],
-                                    "seconds_per_epoch": sum(r["seconds"] for r in h) / len(h)}
+        row[f"classlens_{name}"] = chosen(f"{c}/dkt-{name}", f"{c}/dkt-{name}-valid1.json")
     sel = [json.loads(l) for l in open(f"{c}/peer-sel.jsonl")]
     v1 = [json.loads(l) for l in open(f"{c}/peer-valid1.jsonl")]
     best = max(sel, key=lambda r: r["test_auc"])
@@ -134,16 +131,15 @@ for s in 1 2 3; do
 done
 python3 - "$OUT/assist2009-akt-vs-dktq.json" <<'PY'
 import json, sys
+sys.path.insert(0, "scripts")
+from kt_runs import chosen
 rows = []
 for s in (1, 2, 3):
     c = f"runs/assist2009-cut{s}"
     row = {"seed": s}
     for name in ("akt", "dktq"):
-        h = json.load(open(f"{c}/{name}/history.json"))
-        best = max(h, key=lambda r: r["valid"]["auc"])
+        row[name] = chosen(f"{c}/{name}", f"{c}/{name}-valid1.json")
         ev = json.load(open(f"{c}/{name}-valid1.json"))
-        row[name] = {"epoch": best["epoch"], "sel_auc": best["valid"]["auc"], "valid1_auc": ev["overall"]["auc"], "valid1_n": ev["overall"]["n"],
-                     "seconds_per_epoch": sum(r["seconds"] for r in h) / len(h)}
         if "bkt" in ev:
             row["bkt_valid1_auc"] = ev["bkt"]["auc"]
     rows.append(row)
@@ -171,15 +167,13 @@ for s in 1 2 3; do
 done
 python3 - "$OUT/assist2009-akt-rows.json" <<'PY'
 import json, sys
+sys.path.insert(0, "scripts")
+from kt_runs import chosen
 rows = []
 for s in (1, 2, 3):
     c = f"runs/assist2009-cut{s}"
-    h = json.load(open(f"{c}/akt-rows/history.json"))
-    best = max(h, key=lambda r: r["valid"]["auc"])
-    ev = json.load(open(f"{c}/akt-rows-valid1.json"))["overall"]
     copy = open(f"{c}/akt-copy-rule.txt").read().split("\n")
-    row = {"seed": s, "rows_model": {"epoch": best["epoch"], "sel_auc": best["valid"]["auc"], "valid1_auc": ev["auc"], "valid1_n": ev["n"]},
-           "folded_model_copy_rule": copy[1].strip()}
+    row = {"seed": s, "rows_model": chosen(f"{c}/akt-rows", f"{c}/akt-rows-valid1.json"), "folded_model_copy_rule": copy[1].strip()}
     rows.append(row)
     print(json.dumps(row))
 json.dump(rows, open(sys.argv[1], "w"), indent=2)
