@@ -21,60 +21,61 @@ async function dktSession(bytes, backend) {
   return new DktSession(bytes);
 }
 
-window.benchDkt = async ({ pack, backend = 'cpu', students = 32, steps = 100, reps = 50 }) => {
-  const initMs = await ready;
-  const bytes = await fetchBytes(pack);
-  const l0 = performance.now();
-  const session = await dktSession(bytes, backend);
-  const loadMs = performance.now() - l0;
-  const batch = session.syntheticBatch(students, steps);
+/** Times `call` once (the first call after loading), then `reps` more, sorted. */
+async function timeCalls(call, reps) {
   const f0 = performance.now();
-  const out = await session.predict(batch);
+  const first = await call();
   const firstMs = performance.now() - f0;
   const times = [];
   for (let i = 0; i < reps; i++) {
     const s = performance.now();
-    await session.predict(batch);
+    await call();
     times.push(performance.now() - s);
   }
   times.sort((a, b) => a - b);
-  const result = {
-    model: 'dkt', backend, adapter: backend === 'webgpu' ? session.adapter : 'wasm32 (1 thread, SIMD128)', pack, pack_bytes: bytes.length, students, steps,
-    outputs: out.length, wasm_init_ms: initMs, pack_load_ms: loadMs, first_ms: firstMs,
-    steady_median_ms: percentile(times, 0.5), steady_p90_ms: percentile(times, 0.9), steady_min_ms: times[0], reps,
-  };
+  return { first, firstMs, times };
+}
+
+/** Shows a benchmark's result on the page and keeps it for the harness. */
+function publish(result) {
   window.lastResult = result;
   document.getElementById('out').textContent = JSON.stringify(result, null, 2);
   return result;
-};
+}
+
+const CPU_ADAPTER = 'wasm32 (1 thread, SIMD128)';
+
+/** A knowledge-tracing session opened from `pack`, timed on one synthetic `students` × `steps`
+ * batch (the same histories as `classlens bench infer`); `describe` names the model and backend. */
+async function benchBatch({ pack, open, call, describe, students, steps, reps }) {
+  const initMs = await ready;
+  const bytes = await fetchBytes(pack);
+  const l0 = performance.now();
+  const session = await open(bytes);
+  const loadMs = performance.now() - l0;
+  const batch = session.syntheticBatch(students, steps);
+  const { first, firstMs, times } = await timeCalls(() => call(session, batch), reps);
+  return publish({
+    ...describe(session), pack, pack_bytes: bytes.length, students, steps,
+    outputs: first.length, wasm_init_ms: initMs, pack_load_ms: loadMs, first_ms: firstMs,
+    steady_median_ms: percentile(times, 0.5), steady_p90_ms: percentile(times, 0.9), steady_min_ms: times[0], reps,
+  });
+}
+
+window.benchDkt = ({ pack, backend = 'cpu', students = 32, steps = 100, reps = 50 }) => benchBatch({
+  pack, students, steps, reps,
+  open: (bytes) => dktSession(bytes, backend),
+  call: (session, batch) => session.predict(batch),
+  describe: (session) => ({ model: 'dkt', backend, adapter: backend === 'webgpu' ? session.adapter : CPU_ADAPTER }),
+});
 
 /** The attention model's mastery call (the dashboard's) on a `students` × `steps` batch, CPU-wasm. */
-window.benchAkt = async ({ pack, students = 32, steps = 100, reps = 20 }) => {
-  const initMs = await ready;
-  const bytes = await fetchBytes(pack);
-  const l0 = performance.now();
-  const session = new AktSession(bytes);
-  const loadMs = performance.now() - l0;
-  const batch = session.syntheticBatch(students, steps);
-  const f0 = performance.now();
-  const out = session.mastery(batch);
-  const firstMs = performance.now() - f0;
-  const times = [];
-  for (let i = 0; i < reps; i++) {
-    const s = performance.now();
-    session.mastery(batch);
-    times.push(performance.now() - s);
-  }
-  times.sort((a, b) => a - b);
-  const result = {
-    model: 'akt', call: 'mastery', backend: 'cpu', adapter: 'wasm32 (1 thread, SIMD128)', pack, pack_bytes: bytes.length, students, steps,
-    outputs: out.length, wasm_init_ms: initMs, pack_load_ms: loadMs, first_ms: firstMs,
-    steady_median_ms: percentile(times, 0.5), steady_p90_ms: percentile(times, 0.9), steady_min_ms: times[0], reps,
-  };
-  window.lastResult = result;
-  document.getElementById('out').textContent = JSON.stringify(result, null, 2);
-  return result;
-};
+window.benchAkt = ({ pack, students = 32, steps = 100, reps = 20 }) => benchBatch({
+  pack, students, steps, reps,
+  open: (bytes) => new AktSession(bytes),
+  call: (session, batch) => session.mastery(batch),
+  describe: () => ({ model: 'akt', call: 'mastery', backend: 'cpu', adapter: CPU_ADAPTER }),
+});
 
 /** CPU and WebGPU probabilities for the same batch (the WebGPU parity test). */
 window.dktBothBackends = async (pack, students, steps) => {
@@ -124,13 +125,10 @@ window.benchStudy = async ({ pack, activity, info, top = 5, reps = 20, backend =
     times.push(performance.now() - s);
   }
   times.sort((a, b) => a - b);
-  const result = {
+  return publish({
     model: 'study', backend, pack, pack_bytes: bytes.length, students: first.length, wasm_init_ms: initMs, pack_load_ms: loadMs, first_ms: firstMs,
     steady_median_ms: percentile(times, 0.5), steady_p90_ms: percentile(times, 0.9), reps,
-  };
-  window.lastResult = result;
-  document.getElementById('out').textContent = JSON.stringify(result, null, 2);
-  return result;
+  });
 };
 
 // For the parity tests: the same calls the CLI makes, on the same files.
