@@ -25,6 +25,9 @@ done
 # An attention model on the same classroom, as a pack the dashboard opens in the mastery role.
 $CL train akt --data "$CSV" --out "$F/akt" --epochs 3 --dim 16 --heads 2 --ff 32 --lr 0.02 --window 50 --quiet > /dev/null
 $CL export "$F/akt" --out "$F/akt.pack" --quantize int8 > /dev/null
+# BKT on the same classroom and split, as a pack the dashboard opens in the mastery role.
+$CL train bkt --data "$CSV" --out "$F/bkt" --quiet > /dev/null 2>&1
+$CL export "$F/bkt" --out "$F/bkt.pack" > /dev/null
 $CL synth --seed 5 --out "$F/reads" --small > /dev/null 2>&1
 $CL train study --train-data "$F/reads/student_activity.csv" --out "$F/study" --steps 20 --seq-len 24 --d-model 16 --heads 2 \
   --layers 1 --d-ff 32 --batch-size 8 --warmup-steps 5 --eval-every 10 --save-every 10 --valid-frac 0.25 --quiet > /dev/null
@@ -62,6 +65,7 @@ $CL synth --out "$F/classroom" > /dev/null 2>&1
 $CL mastery --model public/demo/dkt.pack --data "$F/classroom/skill_builder_data.csv" --table csv --out "$APP/demo/mastery.csv"
 $CL recommend --model public/demo/study.pack --data "$F/classroom/student_activity.csv" --top 5 --output json > "$APP/demo/recommend.json"
 $CL mastery --model "$F/akt.pack" --data "$F/classroom/skill_builder_data.csv" --table csv --out "$F/akt.mastery.csv"
+$CL mastery --model "$F/bkt.pack" --data "$F/classroom/skill_builder_data.csv" --table csv --out "$F/bkt.mastery.csv"
 # A second classroom to import (another seed: other students, the same skills), and a broken copy.
 $CL synth --seed 11 --schools 1 --classes-per-school 1 --out "$F/import" > /dev/null 2>&1
 $CL mastery --model public/demo/dkt.pack --data "$F/import/skill_builder_data.csv" --table csv --out "$F/import/mastery.csv"

@@ -689,3 +689,46 @@ fn train_akt_evaluates_like_dkt_and_resumes() {
     assert!(rows.len() > 10);
     assert!(rows[1..].iter().all(|r| r.split(',').skip(1).all(|v| v.parse::<f64>().is_ok_and(|v| (0.0..=1.0).contains(&v)))));
 }
+
+#[test]
+fn train_bkt_holds_out_dkt_s_students_and_exports_a_pack_mastery_reads() {
+    let t = tempfile::tempdir().unwrap();
+    let data = synth(&t.path().join("class"), "7");
+    let model = t.path().join("bkt");
+    let out = run(&["train", "bkt", "--data", p(&data), "--out", p(&model), "--seed", "3", "--quiet"]);
+    for f in ["config.json", "skills.json", "bkt.json", "split.json", "test_metrics.json"] {
+        assert!(model.join(f).exists(), "{f} missing");
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("test: AUC") && stdout.contains("baseline: each skill's mean, test: AUC"), "{stdout}");
+    let metrics = json(&model.join("test_metrics.json"));
+    let (auc, baseline) = (metrics["overall"]["auc"].as_f64().unwrap(), metrics["baseline"]["auc"].as_f64().unwrap());
+    assert!(auc > baseline && auc < oracle_auc(&t.path().join("class")) + 0.05, "BKT {auc}, each skill's mean {baseline}");
+
+    // The same seed holds out the same students as train dkt, and BKT scores the steps of the
+    // BKT row of DKT's report.
+    let dkt = t.path().join("dkt");
+    run(&train_args(p(&data), p(&dkt), "1"));
+    assert_eq!(json(&dkt.join("split.json"))["test"], json(&model.join("split.json"))["test"]);
+    assert_eq!(json(&dkt.join("test_metrics.json"))["bkt"], metrics["overall"], "train dkt's BKT row is this model's score");
+
+    let ev_path = t.path().join("eval.json");
+    run(&["eval", "bkt", "--model", p(&model), "--data", p(&data), "--json", p(&ev_path)]);
+    assert_eq!(json(&ev_path), metrics["overall"], "eval bkt --split auto scores the run's test students");
+    let refused = bin().args(["eval", "bkt", "--model", p(&dkt), "--data", p(&data)]).output().unwrap();
+    assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("not a BKT model"));
+
+    // Exported (the parameters are kept exact whatever --quantize says), the pack gives the
+    // directory's mastery table, and says its held-out score.
+    let pack = t.path().join("bkt.pack");
+    let out = run(&["export", p(&model), "--out", p(&pack)]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("bkt model, none weights"), "{}", String::from_utf8_lossy(&out.stdout));
+    let table = |m: &Path| String::from_utf8(run(&["mastery", "--model", p(m), "--data", p(&data), "--table", "csv"]).stdout).unwrap();
+    let csv = table(&pack);
+    assert_eq!(csv, table(&model));
+    let skills = json(&model.join("skills.json"))["names"].as_array().unwrap().len();
+    assert_eq!(csv.lines().next().unwrap().split(',').count(), skills + 1);
+    let (meta, _) = classlens_core::pack::read_meta(&std::fs::read(&pack).unwrap()).unwrap();
+    let held = meta.about.unwrap().held_out.unwrap();
+    assert_eq!((held.metric.as_str(), held.value), ("AUC", auc));
+}

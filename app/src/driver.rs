@@ -22,7 +22,7 @@ use crate::scorer::{Models, Prepared, ScoreRequest, Scorer, ScorerEvent};
 pub const DKT_PACK: &str = "demo/dkt.pack";
 pub const STUDY_PACK: &str = "demo/study.pack";
 
-/// Where DKT runs (the attention model always runs on the CPU: the WebGPU kernel is DKT's).
+/// Where DKT runs (the attention model and BKT always run on the CPU: the WebGPU kernel is DKT's).
 /// STUDY always runs on the CPU: on an emulated adapter burn's many small
 /// kernels are 140× slower (BENCHMARKS.md).
 #[derive(Clone)]
@@ -37,7 +37,10 @@ impl Dkt {
     pub async fn probe(models: &Models) -> Result<Dkt, String> {
         #[cfg(target_arch = "wasm32")]
         {
-            let Some(dkt) = models.kt.dkt() else { return Err("not for the attention model (the WebGPU kernel is DKT's)".to_string()) };
+            let Some(dkt) = models.kt.dkt() else {
+                let model = if models.kt.bkt().is_some() { "BKT" } else { "the attention model" };
+                return Err(format!("not for {model} (the WebGPU kernel is DKT's)"));
+            };
             classlens_core::infer::webgpu::GpuDkt::new(&dkt.weights).await.map(|g| Dkt::WebGpu(Rc::new(g))).map_err(|e| e.to_string())
         }
         #[cfg(not(target_arch = "wasm32"))]

@@ -168,7 +168,7 @@ pub(crate) mod tests {
         let broken = KeptPack { role: Role::Mastery, file: "bad.pack".into(), origin: Origin::Fitted, bytes: vec![1, 2, 3] };
         let (e, started) = Engine::start(demo_models(), vec![good, broken], None, Vec::new());
         assert_eq!(e.models_shown().study.unwrap().file, "mine.pack");
-        assert_eq!(e.models_shown().dkt.origin, Origin::Demo, "the broken pack left the demo's in place");
+        assert_eq!(e.models_shown().mastery.origin, Origin::Demo, "the broken pack left the demo's in place");
         assert_eq!(started.dropped, [Role::Mastery]);
         assert!(started.notice.unwrap().starts_with("A kept pack could not be loaded and was removed: bad.pack: "));
         assert!(!started.saved_failed);
@@ -191,10 +191,10 @@ pub(crate) mod tests {
         let before = e.data.clone();
         assert_eq!(e.use_pack("d.pack", &demo_pack("dkt.pack"), Origin::Opened), Ok(Role::Mastery));
         assert!(!Rc::ptr_eq(&before, &e.data), "prepared again for the new DKT");
-        assert_eq!(e.models_shown().dkt.file, "d.pack");
+        assert_eq!(e.models_shown().mastery.file, "d.pack");
         let err = e.use_pack("bad.pack", b"not a pack", Origin::Opened).unwrap_err();
         assert!(err.starts_with("bad.pack: "), "{err}");
-        assert_eq!(e.models_shown().dkt.file, "d.pack", "a refused pack changes nothing");
+        assert_eq!(e.models_shown().mastery.file, "d.pack", "a refused pack changes nothing");
         let student = e.data.classroom.students_of(e.classroom_shown().classes[0].0)[0].clone();
         let view = e.student(&student, Thresholds::default());
         assert_eq!(view.student, student);

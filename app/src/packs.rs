@@ -1,6 +1,6 @@
 //! The models in use and where each came from: the offline demo's packs, a `.pack` the teacher
 //! opened (made by `classlens export`), or one fitted to their class in this page. Opening a pack
-//! replaces the model of its role (DKT or the attention model for mastery; STUDY or Individual for
+//! replaces the model of its role (DKT, the attention model or BKT for mastery; STUDY or Individual for
 //! suggestions) and leaves the other as it was; a pack that does not load leaves both unchanged,
 //! with the reason.
 //! Plain data: no browser API, tested natively.
@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 /// Which model a pack replaces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Role {
-    /// DKT (plain or problem-aware) or the attention model: the heatmap.
+    /// DKT (plain or problem-aware), the attention model or BKT: the heatmap.
     Mastery,
     /// STUDY or Individual: the suggested readings.
     Suggestions,
@@ -60,6 +60,7 @@ impl ModelInfo {
             ModelKind::Study => "STUDY",
             ModelKind::Individual => "Individual",
             ModelKind::Akt => "AKT",
+            ModelKind::Bkt => "BKT",
         };
         let origin = match self.origin {
             Origin::Demo => "demo pack",
@@ -81,7 +82,7 @@ impl ModelInfo {
     }
 }
 
-/// The loaded models: a knowledge-tracing model (DKT or the attention model), and STUDY (or
+/// The loaded models: a knowledge-tracing model (DKT, the attention model or BKT), and STUDY (or
 /// Individual) when there is a pack for it. Cheap to clone: opening a pack swaps one `Rc`.
 #[derive(Clone)]
 pub struct Models {
@@ -118,7 +119,7 @@ pub fn open_pack(file: &str, bytes: &[u8], origin: Origin) -> Result<Opened, Str
             let vocabulary = format!("{} titles", m.vocab.num_titles());
             Ok(Opened::Suggestions(Box::new(m), info(vocabulary)))
         }
-        pack @ (LoadedPack::Dkt(_) | LoadedPack::Akt(_)) => {
+        pack @ (LoadedPack::Dkt(_) | LoadedPack::Akt(_) | LoadedPack::Bkt(_)) => {
             let m = KtModel::try_from(pack).map_err(|e| err(&e))?;
             let vocabulary = format!("{} skills", m.vocab().len());
             Ok(Opened::Mastery(Box::new(m), info(vocabulary)))
@@ -130,7 +131,7 @@ impl Models {
     /// From pack bytes (the demo's, at start-up); errors name the pack (`name: what is wrong`).
     pub fn from_packs(dkt: (&str, &[u8]), study: Option<(&str, &[u8])>) -> Result<Self, String> {
         let Opened::Mastery(model, kt_info) = open_pack(dkt.0, dkt.1, Origin::Demo)? else {
-            return Err(format!("{}: holds a suggestions model, expected DKT or AKT", dkt.0));
+            return Err(format!("{}: holds a suggestions model, expected DKT, AKT or BKT", dkt.0));
         };
         let mut models = Self { kt: Rc::new(*model), study: None, kt_info, study_info: None };
         if let Some((name, bytes)) = study {
@@ -160,7 +161,11 @@ impl Models {
 
     /// What the page shows of them.
     pub fn shown(&self) -> crate::protocol::ModelsShown {
-        crate::protocol::ModelsShown { dkt: self.kt_info.clone(), study: self.study_info.clone() }
+        crate::protocol::ModelsShown {
+            mastery: self.kt_info.clone(),
+            study: self.study_info.clone(),
+            bkt: self.kt.bkt().map(crate::dashboard::bkt::BktSkill::all).unwrap_or_default(),
+        }
     }
 }
 
@@ -188,6 +193,22 @@ mod tests {
         let s = open_pack("s.pack", &study, Origin::Opened).unwrap();
         assert_eq!(s.role(), Role::Suggestions);
         assert!(Rc::ptr_eq(&models.with(s).kt, &models.kt), "mastery untouched");
+    }
+
+    #[test]
+    fn a_bkt_pack_takes_the_mastery_role_and_shows_its_parameters() {
+        use classlens_core::models::bkt::{BktConfig, BktModel};
+        let (dkt, study) = (demo("dkt.pack"), demo("study.pack"));
+        let models = Models::from_packs(("dkt.pack", &dkt), Some(("study.pack", &study))).unwrap();
+        assert!(models.shown().bkt.is_empty(), "DKT has no BKT parameters to show");
+        let bkt = BktModel::fit(&[], models.kt.vocab().clone(), 100, BktConfig::default());
+        let bytes = classlens_core::pack::write_bkt_about(&bkt, None).unwrap();
+        let next = models.with(open_pack("bkt.pack", &bytes, Origin::Opened).unwrap());
+        assert!(next.kt_info.line().starts_with("BKT · 20 skills · "), "{}", next.kt_info.line());
+        let shown = next.shown().bkt;
+        assert_eq!(shown.len(), 20);
+        assert_eq!(shown[0].skill, next.kt.vocab().labels[0]);
+        assert_eq!(shown[0].prior, 0.4, "a skill without training answers keeps EM's starting point");
     }
 
     #[test]

@@ -116,20 +116,24 @@ pub enum FromWorker {
 /// What the page shows of the models in use.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelsShown {
-    pub dkt: ModelInfo,
+    /// The knowledge-tracing model of the heatmap (DKT, AKT or BKT).
+    pub mastery: ModelInfo,
     pub study: Option<ModelInfo>,
+    /// Each skill's parameters when the mastery model is BKT (empty otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bkt: Vec<crate::dashboard::bkt::BktSkill>,
 }
 
 impl ModelsShown {
     /// The header's lines.
     pub fn lines(&self) -> Vec<String> {
         let study = self.study.as_ref().map_or("no STUDY pack".to_string(), |i| i.line());
-        vec![format!("Mastery: {}", self.dkt.line()), format!("Suggestions: {study}")]
+        vec![format!("Mastery: {}", self.mastery.line()), format!("Suggestions: {study}")]
     }
 
     /// Whether any model in use is not the demo's (then "forget" has something to remove).
     pub fn any_kept(&self) -> bool {
-        self.dkt.origin != Origin::Demo || self.study.as_ref().is_some_and(|i| i.origin != Origin::Demo)
+        self.mastery.origin != Origin::Demo || self.study.as_ref().is_some_and(|i| i.origin != Origin::Demo)
     }
 }
 

@@ -812,7 +812,7 @@ mod tests {
         let FitStatus::Ended(out) = &s.state.fit else { panic!() };
         assert!(out.used && out.download.as_ref().is_some_and(|d| d.0 == "fitted-dkt-mine.pack"), "{}", out.message);
         let models = s.state.loaded_models().unwrap();
-        assert_eq!((models.dkt.origin, models.dkt.file.as_str()), (Origin::Fitted, "fitted-dkt-mine.pack"));
+        assert_eq!((models.mastery.origin, models.mastery.file.as_str()), (Origin::Fitted, "fitted-dkt-mine.pack"));
         assert!(s.state.model_lines()[0].starts_with("Mastery: DKT · 3 skills · trained on mine.csv"), "{:?}", s.state.model_lines());
         assert_eq!(s.state.fit_offer(), None, "the fitted model knows every skill of the data");
         assert_eq!(s.state.notice.as_deref(), Some("A model fitted to this data is now used for mastery (fitted-dkt-mine.pack)."));
@@ -825,7 +825,7 @@ mod tests {
         let _turn = crate::fitter::TRAINING.lock().unwrap_or_else(|e| e.into_inner());
         let mut s = Sim::started(Err("none".into()));
         s.pump();
-        let dkt_before = s.state.loaded_models().unwrap().dkt.clone();
+        let dkt_before = s.state.loaded_models().unwrap().mastery.clone();
         s.act(Action::StartFit(FitKind::Study));
         assert!(matches!(s.posted[..], [ToWorker::Fit { kind: FitKind::Study, .. }]));
         s.pump();
@@ -835,7 +835,7 @@ mod tests {
         let models = s.state.loaded_models().unwrap();
         let study = models.study.as_ref().unwrap();
         assert_eq!((study.origin, study.file.as_str()), (Origin::Fitted, "fitted-study-built-in_demo_classroom.pack"));
-        assert_eq!(models.dkt, dkt_before, "a suggestions fit leaves the mastery model alone");
+        assert_eq!(models.mastery, dkt_before, "a suggestions fit leaves the mastery model alone");
         assert_eq!(s.state.notice.as_deref(), Some("A model fitted to this data is now used for suggestions (fitted-study-built-in_demo_classroom.pack)."));
         assert!(matches!(s.state.content(), Content::Class { .. }), "rescored with the fitted model");
     }

@@ -154,6 +154,8 @@ pub enum RunKind {
     Mf,
     /// `train akt` (attention knowledge tracing).
     Akt,
+    /// `train bkt` (Bayesian knowledge tracing per skill).
+    Bkt,
 }
 
 /// The kind of run in `dir`: DKT configs say `"model": "dkt"`, the others name their `format`.
@@ -168,6 +170,7 @@ pub fn run_kind(dir: &Path) -> Result<RunKind, TrainError> {
     match (field("model"), field("format")) {
         (Some("dkt"), _) => Ok(RunKind::Dkt),
         (Some("akt"), _) => Ok(RunKind::Akt),
+        (Some("bkt"), _) => Ok(RunKind::Bkt),
         (_, Some(RECOMMENDER_FORMAT)) => Ok(RunKind::Recommender),
         (_, Some(MF_FORMAT)) => Ok(RunKind::Mf),
         (_, Some(other)) => Err(TrainError::Corrupt { path: path.display().to_string(), message: format!("a {other} model, which classlens does not read") }),

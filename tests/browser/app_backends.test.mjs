@@ -13,7 +13,7 @@ const browsers = [];
 after(async () => Promise.all(browsers.map((b) => b.close())));
 
 async function cells(page) {
-  return page.$$eval('tbody tr', (trs) => Object.fromEntries(trs.map((tr) => [tr.querySelector('th').textContent.trim(), [...tr.querySelectorAll('td')].map((td) => Number(td.dataset.p))])));
+  return page.$$eval('table.heatmap tbody tr', (trs) => Object.fromEntries(trs.map((tr) => [tr.querySelector('th').textContent.trim(), [...tr.querySelectorAll('td')].map((td) => Number(td.dataset.p))])));
 }
 
 test('WebGPU is used when the browser offers it, with the CPU results; the switch forces the CPU', async () => {

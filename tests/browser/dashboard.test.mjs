@@ -23,7 +23,7 @@ async function cliTable(path) {
 }
 
 async function heatmapRows() {
-  return page.$$eval('tbody tr', (trs) => trs.map((tr) => [tr.querySelector('th').textContent.trim(), [...tr.querySelectorAll('td')].map((td) => Number(td.dataset.p))]));
+  return page.$$eval('table.heatmap tbody tr', (trs) => trs.map((tr) => [tr.querySelector('th').textContent.trim(), [...tr.querySelectorAll('td')].map((td) => Number(td.dataset.p))]));
 }
 
 function assertMatches(rows, native, n) {
@@ -87,8 +87,8 @@ test('every cell carries its level as text, not only colour, and its evidence on
 
 test('the heatmap is one tab stop whose arrow keys reach every cell (roving tabindex)', async () => {
   assert.equal(await page.locator('td[role=gridcell][tabindex="0"]').count(), 1);
-  const rows = await page.locator('tbody tr').count();
-  const cols = await page.locator('tbody tr:first-child td').count();
+  const rows = await page.locator('table.heatmap tbody tr').count();
+  const cols = await page.locator('table.heatmap tbody tr:first-child td').count();
   await page.focus('#cell-0-0');
   await page.keyboard.press('ArrowRight');
   await page.keyboard.press('ArrowDown');
@@ -104,7 +104,7 @@ test('the heatmap is one tab stop whose arrow keys reach every cell (roving tabi
 
 test('sorting by a skill orders students by that skill, lowest first', async () => {
   await page.click('thead th:nth-child(2) button');
-  const ps = await page.$$eval('tbody tr td:nth-of-type(1)', (tds) => tds.map((td) => Number(td.dataset.p)));
+  const ps = await page.$$eval('table.heatmap tbody tr td:nth-of-type(1)', (tds) => tds.map((td) => Number(td.dataset.p)));
   assert.deepEqual(ps, [...ps].sort((a, b) => a - b));
 });
 
@@ -121,8 +121,8 @@ test('axe-core finds no serious or critical violation on the dashboard', async (
 });
 
 test('the student view: an SVG chart, the recent answers, what to practise, and STUDY readings as the CLI gives them', async () => {
-  const student = (await page.textContent('tbody tr:first-child th button')).trim();
-  await page.click('tbody tr:first-child th button');
+  const student = (await page.textContent('table.heatmap tbody tr:first-child th button')).trim();
+  await page.click('table.heatmap tbody tr:first-child th button');
   await page.waitForSelector('section.student');
   assert.equal((await page.textContent('#student-title')).trim(), `Student ${student}`);
   assert.ok(await page.locator('svg.chart polyline').count() >= 1);
@@ -164,9 +164,9 @@ test('import: a CSV replaces the class, a broken one shows file:line and keeps i
   await page.click('details.import summary');
   await rescored(() => page.setInputFiles('details.import input[type=file]', FIXTURE + 'import/skill_builder_data.csv'));
   await page.waitForFunction(() => document.querySelector('[data-testid=source]').textContent.startsWith('skill_builder_data.csv'));
-  await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 30 && document.querySelector('.progress').textContent.includes('30 students scored'));
+  await page.waitForFunction(() => document.querySelectorAll('table.heatmap tbody tr').length === 30 && document.querySelector('.progress').textContent.includes('30 students scored'));
   const imported = await cliTable(FIXTURE + 'import/mastery.csv');
-  await page.waitForFunction((first) => document.querySelector('tbody tr th').textContent.trim() === first, [...imported.keys()].sort()[0]);
+  await page.waitForFunction((first) => document.querySelector('table.heatmap tbody tr th').textContent.trim() === first, [...imported.keys()].sort()[0]);
   assertMatches(await heatmapRows(), imported, 30);
 
   const lines = (await readFile(FIXTURE + 'import/broken.csv', 'utf8')).trimEnd().split('\n').length;
@@ -204,11 +204,18 @@ test('import: a CSV of unknown columns is refused with its column list, and load
   await page.fill('details.import input[type=text]', 'student=kid,item=question,skill=topic,correct=right,class=klass');
   await page.setInputFiles('details.import input[type=file]', file);
   await page.waitForFunction(() => document.querySelector('[data-testid=source]').textContent.startsWith('gradebook.csv'));
-  await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 30 && document.querySelector('.progress').textContent.includes('30 students scored'));
+  await page.waitForFunction(() => document.querySelectorAll('table.heatmap tbody tr').length === 30 && document.querySelector('.progress').textContent.includes('30 students scored'));
   assert.equal(await page.locator('details.import [role=alert]').count(), 0);
   await page.click('text=Forget this data');
   await page.waitForFunction(() => document.querySelector('[data-testid=source]').textContent.startsWith('built-in demo classroom'));
 });
+
+/** Waits until the heatmap was scored by the mastery pack `file` (the header's first line ends
+ * with it) with `n` skill columns for the 30 demo students. */
+const scoredWith = (file, n) => page.waitForFunction(([f, k]) =>
+  document.querySelector('[data-testid=models] li')?.textContent.endsWith(f)
+    && document.querySelector('table.heatmap tbody tr')?.querySelectorAll('td').length === k
+    && document.querySelector('.progress')?.textContent.includes('30 students scored'), [file, n]);
 
 test('an attention (AKT) pack opened here takes the mastery role: the heatmap is what `classlens mastery` computes with it, on the CPU, with a student view; forget brings the demo DKT back', async () => {
   // Waits for the scored state itself, not the next ready event: a run started by the test
@@ -217,10 +224,6 @@ test('an attention (AKT) pack opened here takes the mastery role: the heatmap is
   const akt = await cliTable(FIXTURE + 'akt.mastery.csv');
   const width = akt.values().next().value.length;
   assert.notEqual(width, 20);
-  const scoredWith = (file, n) => page.waitForFunction(([f, k]) =>
-    document.querySelector('[data-testid=models] li')?.textContent.endsWith(f)
-      && document.querySelector('tbody tr')?.querySelectorAll('td').length === k
-      && document.querySelector('.progress')?.textContent.includes('30 students scored'), [file, n]);
   if (!(await page.$eval('details.models-panel', (d) => d.open))) await page.click('details.models-panel summary');
   await page.setInputFiles('[data-testid=open-pack]', FIXTURE + 'akt.pack');
   await scoredWith('akt.pack', width);
@@ -230,8 +233,8 @@ test('an attention (AKT) pack opened here takes the mastery role: the heatmap is
   assert.match(await page.textContent('[data-testid=backend-used]'), /Scored on: CPU/);
   // The WebGPU probe is not even asked for this model, and the header says why.
   await page.waitForFunction(() => document.querySelector('[data-testid=backend]').textContent.includes('not for the attention model'));
-  const student = (await page.textContent('tbody tr:first-child th button')).trim();
-  await page.click('tbody tr:first-child th button');
+  const student = (await page.textContent('table.heatmap tbody tr:first-child th button')).trim();
+  await page.click('table.heatmap tbody tr:first-child th button');
   await page.waitForSelector('section.student');
   assert.equal((await page.textContent('#student-title')).trim(), `Student ${student}`);
   assert.match(await page.getAttribute('svg.chart', 'aria-label'), /Mastery after each of \d+ answers/);
@@ -241,6 +244,30 @@ test('an attention (AKT) pack opened here takes the mastery role: the heatmap is
   await page.click('button.forget-models');
   await scoredWith('demo/dkt.pack', 20);
   assertMatches(await heatmapRows(), await cliTable(ROOT + 'demo/mastery.csv'), 30);
+});
+
+test('a BKT pack opened here scores the heatmap as `classlens mastery` does and shows each skill\'s four parameters in words', async () => {
+  const bkt = await cliTable(FIXTURE + 'bkt.mastery.csv');
+  const width = bkt.values().next().value.length;
+  if (!(await page.$eval('details.models-panel', (d) => d.open))) await page.click('details.models-panel summary');
+  await page.setInputFiles('[data-testid=open-pack]', FIXTURE + 'bkt.pack');
+  await scoredWith('bkt.pack', width);
+  const lines = await page.$$eval('[data-testid=models] li', (lis) => lis.map((l) => l.textContent));
+  assert.match(lines[0], /^Mastery: BKT · \d+ skills · trained on .* · held-out AUC 0\.\d{3}.* · opened pack bkt\.pack$/);
+  assertMatches(await heatmapRows(), bkt, 30);
+  await page.waitForFunction(() => document.querySelector('[data-testid=backend]').textContent.includes('not for BKT'));
+  // One row per skill, each with its sentence.
+  const params = await page.$$eval('[data-testid=bkt-params] tbody tr', (rows) => rows.map((r) => ({
+    skill: r.querySelector('th').textContent, cells: [...r.querySelectorAll('td')].map((td) => td.textContent), title: r.title })));
+  assert.equal(params.length, width);
+  for (const p of params) {
+    assert.equal(p.cells.length, 4);
+    assert.ok(p.cells.every((c) => /^\d{1,3}%$/.test(c)), p.cells.join(' '));
+    assert.ok(p.title.startsWith(`${p.skill}: known before practice by about ${p.cells[0]} of students`), p.title);
+  }
+  await page.click('button.forget-models');
+  await scoredWith('demo/dkt.pack', 20);
+  assert.equal(await page.locator('[data-testid=bkt-params]').count(), 0, 'the table goes with the model');
 });
 
 test('no request leaves the origin; no page error; a screenshot is saved', async () => {

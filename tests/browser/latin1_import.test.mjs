@@ -31,7 +31,7 @@ after(async () => {
 
 /** The heatmap as a map student → probabilities. */
 async function heatmap() {
-  return new Map(await page.$$eval('tbody tr', (trs) => trs.map((tr) => [tr.querySelector('th').textContent.trim(), [...tr.querySelectorAll('td')].map((td) => Number(td.dataset.p))])));
+  return new Map(await page.$$eval('table.heatmap tbody tr', (trs) => trs.map((tr) => [tr.querySelector('th').textContent.trim(), [...tr.querySelectorAll('td')].map((td) => Number(td.dataset.p))])));
 }
 
 /** What `classlens mastery` makes of the same file with the page's DKT pack. */
@@ -62,7 +62,7 @@ async function skillsOf(student) {
 async function assertImported() {
   await page.waitForFunction(() => document.querySelector('[data-testid=source]').textContent.startsWith('latin1_assistments.csv'));
   await page.waitForFunction(() => {
-    const n = document.querySelectorAll('tbody tr').length;
+    const n = document.querySelectorAll('table.heatmap tbody tr').length;
     return n > 0 && document.querySelector('.progress').textContent.includes(`${n} students scored`);
   });
   const rows = await heatmap();

@@ -50,7 +50,7 @@ async function ownClass(seed, file, classes = 1) {
 }
 
 async function heatmap() {
-  return new Map(await page.$$eval('tbody tr', (trs) => trs.map((tr) => [tr.querySelector('th').textContent.trim(), [...tr.querySelectorAll('td')].map((td) => ({ p: Number(td.dataset.p), answers: Number(td.dataset.answers), level: td.dataset.level }))])));
+  return new Map(await page.$$eval('table.heatmap tbody tr', (trs) => trs.map((tr) => [tr.querySelector('th').textContent.trim(), [...tr.querySelectorAll('td')].map((td) => ({ p: Number(td.dataset.p), answers: Number(td.dataset.answers), level: td.dataset.level }))])));
 }
 
 async function modelLines() {

@@ -6,6 +6,8 @@
 use leptos::prelude::*;
 
 use super::{chosen_files, dropped_files, store};
+use crate::dashboard::bkt::BktSkill;
+use crate::dashboard::pct;
 use crate::driver;
 use crate::fitter::{FitKind, dkt_settings};
 use crate::state::{Action, FitStatus};
@@ -18,6 +20,7 @@ pub fn ModelsPanel() -> impl IntoView {
     let offer = store.select(|s| s.fit_offer());
     let kept = store.select(|s| s.loaded_models().is_some_and(|m| m.any_kept()));
     let running = Memo::new(move |_| matches!(fit.get(), FitStatus::Running(_)));
+    let bkt = store.select(|s| s.loaded_models().map(|m| m.bkt.clone()).unwrap_or_default());
     // The download link's object URL, revoked when the next one replaces it.
     let last_url = StoredValue::new_local(None::<String>);
 
@@ -89,8 +92,9 @@ pub fn ModelsPanel() -> impl IntoView {
                 <label>"Open model packs "
                     <input type="file" multiple accept=".pack" data-testid="open-pack" on:change=on_change/>
                 </label>
-                <p class="note">"Packs made by classlens export: DKT, problem-aware DKT, the attention model (AKT), STUDY, Individual. They are read in this page and kept in this browser until you forget them."</p>
+                <p class="note">"Packs made by classlens export: DKT, problem-aware DKT, the attention model (AKT), BKT, STUDY, Individual. They are read in this page and kept in this browser until you forget them."</p>
             </div>
+            {move || bkt_table(bkt.get())}
             {move || offer.get().map(|o| view! { <p class="fit-offer" data-testid="fit-offer">{o}</p> })}
             <label>"Model to fit "
                 <select class="fit-kind" data-testid="fit-kind" on:change=choose>
@@ -105,4 +109,41 @@ pub fn ModelsPanel() -> impl IntoView {
             <button class="forget-models" on:click=forget disabled=move || !kept.get()>"Forget opened and fitted models"</button>
         </details>
     }
+}
+
+/// BKT's four numbers per skill, when the mastery model is BKT: what the model knows, in a form
+/// a teacher can check against their class (each row's title says it as a sentence).
+fn bkt_table(skills: Vec<BktSkill>) -> Option<impl IntoView> {
+    (!skills.is_empty()).then(|| {
+        view! {
+            <table class="bkt-params" data-testid="bkt-params">
+                <caption>"What BKT learned about each skill"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Skill"</th>
+                        <th scope="col">"Known before practice"</th>
+                        <th scope="col">"Learned per answer"</th>
+                        <th scope="col">"Guess"</th>
+                        <th scope="col">"Slip"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {skills
+                        .into_iter()
+                        .map(|k| {
+                            view! {
+                                <tr title=k.sentence()>
+                                    <th scope="row">{k.skill.clone()}</th>
+                                    <td>{pct(k.prior)}</td>
+                                    <td>{pct(k.learn)}</td>
+                                    <td>{pct(k.guess)}</td>
+                                    <td>{pct(k.slip)}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        }
+    })
 }

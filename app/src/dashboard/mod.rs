@@ -3,6 +3,7 @@
 //! class's answer history and STUDY's suggestions, so it runs the same in the browser and in
 //! native tests.
 
+pub mod bkt;
 pub mod colour;
 pub mod export;
 pub mod legend;

@@ -1,5 +1,5 @@
-//! Mastery from a knowledge-tracing model (DKT or the attention model): a student's per-skill
-//! probability of answering correctly next.
+//! Mastery from a knowledge-tracing model (DKT, the attention model or BKT): a student's
+//! per-skill probability of answering correctly next.
 
 use std::collections::HashMap;
 
@@ -7,13 +7,14 @@ use serde::Serialize;
 
 use super::InferError;
 use crate::models::akt::AktModel;
+use crate::models::bkt::BktModel;
 use crate::models::dkt::DktModel;
 use crate::pack::{LoadedPack, PackError};
 use crate::sequences::kt::{KtBuildReport, KtSequence, KtStep, ProblemVocab, SkillVocab};
 
 /// What the mastery calls need of a model: its vocabularies, how it reads a class's data, and
-/// per-skill probabilities for a batch of histories. DKT and the attention model implement it,
-/// so a table, the CLI's `mastery` and the dashboard work on either ([`KtModel`] holds either).
+/// per-skill probabilities for a batch of histories. DKT, the attention model and BKT implement
+/// it, so a table, the CLI's `mastery` and the dashboard work on any ([`KtModel`] holds one).
 pub trait Tracer {
     fn vocab(&self) -> &SkillVocab;
     /// The problems the model has parameters for (empty when it tracks skills only).
@@ -33,7 +34,7 @@ pub trait Tracer {
     }
 }
 
-/// A knowledge-tracing model of either kind, as a pack or run directory holds it: what the
+/// A knowledge-tracing model of any kind, as a pack or run directory holds it: what the
 /// dashboard and `classlens mastery` read without caring which. [`KtModel::dkt`] gives DKT's own
 /// API where only DKT has one (its WebGPU kernel).
 #[derive(Debug)]
@@ -41,13 +42,22 @@ pub trait Tracer {
 pub enum KtModel {
     Dkt(DktModel),
     Akt(AktModel),
+    Bkt(BktModel),
 }
 
 impl KtModel {
     pub fn dkt(&self) -> Option<&DktModel> {
         match self {
             KtModel::Dkt(m) => Some(m),
-            KtModel::Akt(_) => None,
+            KtModel::Akt(_) | KtModel::Bkt(_) => None,
+        }
+    }
+
+    /// BKT's own API (its per-skill parameters, P(known)), when the model is BKT.
+    pub fn bkt(&self) -> Option<&BktModel> {
+        match self {
+            KtModel::Bkt(m) => Some(m),
+            KtModel::Dkt(_) | KtModel::Akt(_) => None,
         }
     }
 
@@ -55,18 +65,20 @@ impl KtModel {
         match self {
             KtModel::Dkt(m) => m,
             KtModel::Akt(m) => m,
+            KtModel::Bkt(m) => m,
         }
     }
 }
 
 impl TryFrom<LoadedPack> for KtModel {
     type Error = PackError;
-    /// A DKT or attention pack; another kind is [`PackError::WrongKind`].
+    /// A DKT, attention or BKT pack; another kind is [`PackError::WrongKind`].
     fn try_from(pack: LoadedPack) -> Result<Self, PackError> {
         match pack {
             LoadedPack::Dkt(m) => Ok(KtModel::Dkt(m)),
             LoadedPack::Akt(m) => Ok(KtModel::Akt(m)),
-            other => Err(PackError::WrongKind { expected: "dkt or akt".into(), found: other.kind() }),
+            LoadedPack::Bkt(m) => Ok(KtModel::Bkt(m)),
+            other => Err(PackError::WrongKind { expected: "dkt, akt or bkt".into(), found: other.kind() }),
         }
     }
 }
@@ -129,6 +141,30 @@ impl Tracer for AktModel {
     }
     fn recent<'a>(&self, steps: &'a [KtStep]) -> &'a [KtStep] {
         AktModel::recent(self, steps)
+    }
+}
+
+/// BKT reads a student's whole history (one number per skill carries it all), so `recent` is
+/// every step and its trajectory is one pass.
+impl Tracer for BktModel {
+    fn vocab(&self) -> &SkillVocab {
+        &self.vocab
+    }
+    fn problems(&self) -> &ProblemVocab {
+        static NONE: std::sync::LazyLock<ProblemVocab> = std::sync::LazyLock::new(ProblemVocab::default);
+        &NONE
+    }
+    fn sequences(&self, data: &crate::data::Interactions) -> (Vec<KtSequence>, KtBuildReport) {
+        BktModel::sequences(self, data)
+    }
+    fn mastery_batch(&self, histories: &[&[KtStep]]) -> Vec<Vec<f32>> {
+        histories.iter().map(|h| self.mastery(h)).collect()
+    }
+    fn recent<'a>(&self, steps: &'a [KtStep]) -> &'a [KtStep] {
+        steps
+    }
+    fn trajectory(&self, history: &[KtStep]) -> Vec<Vec<f32>> {
+        BktModel::trajectory(self, history)
     }
 }
 
@@ -326,5 +362,21 @@ mod tests {
         let seqs = vec![KtSequence { student: "ana".into(), steps: h.clone() }];
         assert!(close(&t[h.len()..], &[mastery_table(&m, &seqs, &[]).unwrap().rows.remove(0).1], 1e-6), "ends at the table's row");
         assert!(t.iter().flatten().all(|p| (0.0..=1.0).contains(p)));
+    }
+
+    #[test]
+    fn bkt_serves_the_same_calls_and_reads_the_whole_history() {
+        use crate::models::bkt::{BktConfig, BktModel};
+        let vocab = SkillVocab::new(vec!["add".into(), "sub".into(), "mul".into()]);
+        let answers: Vec<Answer> = (0..40).map(|i| answer(["add", "sub", "mul"][i % 3], i % 5 != 0)).collect();
+        let probe = BktModel::fit(&[], vocab.clone(), 4, BktConfig::default());
+        let h = steps(&probe, &answers).unwrap();
+        let seqs = vec![KtSequence { student: "ana".into(), steps: h.clone() }];
+        let m = KtModel::Bkt(BktModel::fit(&seqs, vocab, 4, BktConfig::default()));
+        assert!(m.dkt().is_none() && m.bkt().is_some() && m.problems().is_empty());
+        assert_eq!(m.recent(&h).len(), h.len(), "no window");
+        let t = m.trajectory(&h);
+        assert!(close(&t, &Generic(&m).trajectory(&h), 1e-6));
+        assert!(close(&t[h.len()..], &[mastery_table(&m, &seqs, &[]).unwrap().rows.remove(0).1], 1e-6));
     }
 }

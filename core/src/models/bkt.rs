@@ -9,13 +9,21 @@
 //! earlier answer of the student (BKT keeps one number per skill, so there is no window to cut);
 //! the steps scored are the ones DKT's evaluation scores, so the rows compare on the same answers.
 //!
+//! [`BktModel`] is BKT as a model of its own (`classlens train bkt`, a `bkt` pack, a mastery
+//! model the dashboard can show): the same parameters with the skill vocabulary, and per-skill
+//! P(right next) after a history, so a teacher can compare it with DKT cell by cell and read
+//! each skill's four numbers.
+//!
 //! Guess and slip are kept below 0.5 (a known skill answers right more often than an unknown
 //! one), the usual bound that keeps the two states from swapping meaning.
+
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::{BinaryReport, binary_report};
-use crate::sequences::kt::{KtSequence, windows};
+use crate::runs::{CONFIG_FILE, SKILLS_FILE, TrainError, create_run_dir, json_bytes, read_json, write_run_file};
+use crate::sequences::kt::{KtSequence, KtStep, SkillVocab, windows};
 
 /// One skill's parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -238,11 +246,126 @@ impl Bkt {
     }
 }
 
+/// The `model` of a BKT run's `config.json`.
+pub const BKT_MODEL: &str = "bkt";
+/// A BKT run's fitted parameters: one object per skill, in `skills.json` order.
+pub const PARAMS_FILE: &str = "bkt.json";
+
+/// What a BKT run's `config.json` holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BktRunConfig {
+    pub model: String,
+    pub n_skills: usize,
+    /// The window of the DKT evaluation BKT's reports line up with: the steps scored are those
+    /// `eval dkt` scores with this window (BKT itself reads every earlier answer).
+    pub window: usize,
+    pub fit: BktConfig,
+}
+
+/// A fitted BKT with its skill vocabulary: what `classlens train bkt` writes and a `bkt` pack
+/// holds, read by `classlens mastery` and the dashboard like the other knowledge-tracing models.
+/// Its four numbers per skill are the model; nothing is quantized or hidden.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BktModel {
+    pub config: BktRunConfig,
+    pub vocab: SkillVocab,
+    pub bkt: Bkt,
+}
+
+impl BktModel {
+    /// Fits every skill of `vocab` on `train` (sequences indexed by `vocab`).
+    pub fn fit(train: &[KtSequence], vocab: SkillVocab, window: usize, fit: BktConfig) -> Self {
+        let bkt = Bkt::fit(train, vocab.len(), &fit);
+        Self { config: BktRunConfig { model: BKT_MODEL.into(), n_skills: vocab.len(), window, fit }, vocab, bkt }
+    }
+
+    /// The configuration, vocabulary and parameters agree, and every parameter is a probability
+    /// in BKT's bounds (a file that passes this cannot index out of its tables or swap the two
+    /// states' meaning).
+    pub fn check(config: &BktRunConfig, vocab: &SkillVocab, params: &[BktParams]) -> Result<(), String> {
+        if config.model != BKT_MODEL {
+            return Err(format!("holds a '{}' model, not {BKT_MODEL}", config.model));
+        }
+        if config.window < 2 {
+            return Err("expected a window of at least 2 steps".into());
+        }
+        if vocab.len() != config.n_skills || params.len() != config.n_skills {
+            return Err(format!("{} skills in the vocabulary and {} parameter sets, the configuration says {}", vocab.len(), params.len(), config.n_skills));
+        }
+        for (i, p) in params.iter().enumerate() {
+            let ok = |x: f64, hi: f64| x.is_finite() && (0.0..=hi).contains(&x);
+            if !(ok(p.prior, 1.0) && ok(p.learn, 1.0) && ok(p.guess, 0.5) && ok(p.slip, 0.5)) {
+                return Err(format!("skill {} ('{}'): expected prior and learn in [0, 1], guess and slip in [0, 0.5]; found {p:?}", i, vocab.names()[i]));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `config.json` (last: its presence marks a complete run), `skills.json` and
+    /// [`PARAMS_FILE`], each atomically.
+    pub fn save(&self, dir: &Path) -> Result<(), TrainError> {
+        create_run_dir(dir)?;
+        write_run_file(dir, SKILLS_FILE, &json_bytes(&self.vocab))?;
+        write_run_file(dir, PARAMS_FILE, &json_bytes(&self.bkt.skills))?;
+        write_run_file(dir, CONFIG_FILE, &json_bytes(&self.config))
+    }
+
+    pub fn load(dir: &Path) -> Result<Self, TrainError> {
+        let path = dir.join(CONFIG_FILE);
+        let config: BktRunConfig = read_json(&path)?;
+        let vocab = read_json::<SkillVocab>(&dir.join(SKILLS_FILE))?.reindexed();
+        let skills: Vec<BktParams> = read_json(&dir.join(PARAMS_FILE))?;
+        Self::check(&config, &vocab, &skills).map_err(|message| TrainError::Corrupt { path: dir.join(PARAMS_FILE).display().to_string(), message })?;
+        Ok(Self { config, vocab, bkt: Bkt { skills } })
+    }
+
+    /// The model's sequences for `data` (skills only: BKT has no per-problem parameter).
+    pub fn sequences(&self, data: &crate::data::Interactions) -> (Vec<KtSequence>, crate::sequences::kt::KtBuildReport) {
+        crate::sequences::kt::kt_sequences_with_problems(data, &self.vocab, None)
+    }
+
+    /// P(known) of every skill after `history`, updated answer by answer as [`Bkt::predict`] does.
+    pub fn known(&self, history: &[KtStep]) -> Vec<f64> {
+        let mut known: Vec<f64> = self.bkt.skills.iter().map(|p| p.prior).collect();
+        for step in history {
+            self.observe(&mut known, step);
+        }
+        known
+    }
+
+    fn observe(&self, known: &mut [f64], step: &KtStep) {
+        for &s in &step.skills {
+            if let (Some(p), Some(k)) = (self.bkt.skills.get(s as usize), known.get_mut(s as usize)) {
+                *k = p.update(*k, step.correct);
+            }
+        }
+    }
+
+    fn p_correct(&self, known: &[f64]) -> Vec<f32> {
+        self.bkt.skills.iter().zip(known).map(|(p, &k)| p.p_correct(k) as f32).collect()
+    }
+
+    /// Per-skill P(right next) after `history` (every answer of it: BKT has no window).
+    pub fn mastery(&self, history: &[KtStep]) -> Vec<f32> {
+        self.p_correct(&self.known(history))
+    }
+
+    /// [`BktModel::mastery`] after every prefix of `history`, in one pass.
+    pub fn trajectory(&self, history: &[KtStep]) -> Vec<Vec<f32>> {
+        let mut known: Vec<f64> = self.bkt.skills.iter().map(|p| p.prior).collect();
+        let mut out = vec![self.p_correct(&known)];
+        for step in history {
+            self.observe(&mut known, step);
+            out.push(self.p_correct(&known));
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::models::init::Init;
-    use crate::sequences::kt::KtStep;
 
     /// Students answering one skill as a BKT with `p` would.
     fn simulate(p: &BktParams, students: usize, answers: usize, seed: u64) -> Vec<KtSequence> {
@@ -315,5 +438,44 @@ mod tests {
         let ours = bkt.report(&test, 100).auc.unwrap();
         let mean = crate::models::dkt::train::skill_mean_baseline(&train, &test, 1, 100).auc.unwrap();
         assert!(ours > mean + 0.1, "BKT {ours:.3} vs each skill's mean {mean:.3}");
+    }
+
+    fn two_skill_model() -> BktModel {
+        let skills = vec![BktParams { prior: 0.3, learn: 0.2, guess: 0.25, slip: 0.1 }, BktParams { prior: 0.6, learn: 0.05, guess: 0.3, slip: 0.2 }];
+        let vocab = SkillVocab::new(vec!["add".into(), "sub".into()]);
+        BktModel { config: BktRunConfig { model: BKT_MODEL.into(), n_skills: 2, window: 100, fit: BktConfig::default() }, vocab, bkt: Bkt { skills } }
+    }
+
+    #[test]
+    fn mastery_is_what_predict_gives_the_next_answer_and_the_trajectory_ends_there() {
+        let m = two_skill_model();
+        let h: Vec<KtStep> = [(0, true), (1, false), (0, false), (0, true), (1, true)].iter().map(|&(s, c)| KtStep::new(vec![s], c)).collect();
+        let predicted = m.bkt.predict(&KtSequence { student: "a".into(), steps: h.clone() });
+        for t in 0..h.len() {
+            let s = h[t].skills[0] as usize;
+            assert!((m.mastery(&h[..t])[s] - predicted[t]).abs() < 1e-6, "step {t}");
+        }
+        let traj = m.trajectory(&h);
+        assert_eq!(traj.len(), h.len() + 1);
+        assert_eq!(traj[0], m.mastery(&[]));
+        assert_eq!(traj[h.len()], m.mastery(&h));
+        // A right answer raises the skill it is on; the other skill does not move.
+        assert!(traj[1][0] > traj[0][0] && traj[1][1] == traj[0][1]);
+    }
+
+    #[test]
+    fn a_run_directory_round_trips_and_bad_parameters_are_refused_with_the_skill_named() {
+        let m = two_skill_model();
+        let dir = std::env::temp_dir().join(format!("classlens-bkt-{}", std::process::id()));
+        m.save(&dir).unwrap();
+        assert_eq!(BktModel::load(&dir).unwrap(), m);
+        let mut bad = m.bkt.skills.clone();
+        bad[1].guess = 0.7;
+        std::fs::write(dir.join(PARAMS_FILE), serde_json::to_vec(&bad).unwrap()).unwrap();
+        let err = BktModel::load(&dir).unwrap_err().to_string();
+        assert!(err.contains("skill 1 ('sub')") && err.contains(PARAMS_FILE), "{err}");
+        bad.pop();
+        assert!(BktModel::check(&m.config, &m.vocab, &bad).unwrap_err().contains("1 parameter sets"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

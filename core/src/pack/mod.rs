@@ -38,6 +38,7 @@ pub use quantize::Quantization;
 
 use crate::models::akt::{AktModel, AktRunConfig};
 use crate::models::baselines::ItemKnn;
+use crate::models::bkt::{Bkt, BktModel, BktParams, BktRunConfig};
 use crate::models::device::reference_device;
 use crate::models::dkt::{DktModel, DktRunConfig};
 use crate::models::study::net::RecommenderKind;
@@ -61,6 +62,8 @@ pub enum ModelKind {
     Individual,
     /// Attention knowledge tracing ([`crate::models::akt`]).
     Akt,
+    /// Bayesian knowledge tracing per skill ([`crate::models::bkt`]).
+    Bkt,
 }
 
 impl ModelKind {
@@ -70,6 +73,7 @@ impl ModelKind {
             ModelKind::Study => "study",
             ModelKind::Individual => "individual",
             ModelKind::Akt => "akt",
+            ModelKind::Bkt => "bkt",
         }
     }
 }
@@ -171,6 +175,8 @@ pub enum PackModel {
         #[serde(default)]
         problems: ProblemVocab,
     },
+    /// BKT's four numbers per skill are kept here, exact; its pack has no weights section.
+    Bkt { config: BktRunConfig, skills: SkillVocab, params: Vec<BktParams> },
 }
 
 impl PackMeta {
@@ -179,6 +185,7 @@ impl PackMeta {
             PackModel::Dkt { .. } => ModelKind::Dkt,
             PackModel::Recommender { config, .. } => config.model.kind.into(),
             PackModel::Akt { .. } => ModelKind::Akt,
+            PackModel::Bkt { .. } => ModelKind::Bkt,
         }
     }
 }
@@ -190,6 +197,7 @@ pub enum LoadedPack {
     Dkt(DktModel),
     Recommender(StudyModel),
     Akt(AktModel),
+    Bkt(BktModel),
 }
 
 impl LoadedPack {
@@ -198,6 +206,7 @@ impl LoadedPack {
             LoadedPack::Dkt(_) => ModelKind::Dkt,
             LoadedPack::Recommender(m) => m.run.model.kind.into(),
             LoadedPack::Akt(_) => ModelKind::Akt,
+            LoadedPack::Bkt(_) => ModelKind::Bkt,
         }
     }
 
@@ -343,6 +352,18 @@ pub fn write_akt_about(model: &AktModel, quantization: Quantization, about: Opti
     envelope(&meta, &weights_bytes(model.net.clone(), quantization)?)
 }
 
+/// A BKT pack. Its parameters travel in the metadata as written (there is nothing to quantize:
+/// four numbers per skill), so the pack records no quantization and has no weights section.
+pub fn write_bkt_about(model: &BktModel, about: Option<PackAbout>) -> Result<Vec<u8>, PackError> {
+    let meta = PackMeta {
+        writer: writer(),
+        quantization: Quantization::None,
+        model: PackModel::Bkt { config: model.config.clone(), skills: model.vocab.clone(), params: model.bkt.skills.clone() },
+        about,
+    };
+    envelope(&meta, &[])
+}
+
 /// A STUDY or Individual pack.
 pub fn write_recommender(model: &StudyModel, quantization: Quantization) -> Result<Vec<u8>, PackError> {
     write_recommender_about(model, quantization, None)
@@ -428,6 +449,14 @@ pub fn load(bytes: &[u8]) -> Result<LoadedPack, PackError> {
             AktModel::check(&config, &skills, &problems).map_err(PackError::Meta)?;
             let net = load_weights(config.akt.init(0, &reference_device()), weights)?;
             Ok(LoadedPack::Akt(AktModel { config, vocab: skills, problems, net }))
+        }
+        PackModel::Bkt { config, skills, params } => {
+            let skills = skills.reindexed();
+            BktModel::check(&config, &skills, &params).map_err(PackError::Meta)?;
+            if !weights.is_empty() {
+                return Err(PackError::Weights(format!("a BKT pack has no weights section, this one has {} bytes", weights.len())));
+            }
+            Ok(LoadedPack::Bkt(BktModel { config, vocab: skills, bkt: Bkt { skills: params } }))
         }
     }
 }

@@ -247,3 +247,27 @@ fn akt_round_trips_in_f32_and_closely_in_int8() {
     assert_eq!(read_meta(&int8_pack).unwrap().0.kind(), ModelKind::Akt);
     assert!(matches!(load(&int8_pack).unwrap().into_dkt(), Err(PackError::WrongKind { found: ModelKind::Akt, .. })));
 }
+
+/// A BKT pack keeps its parameters exactly, has no weights section, and a tampered parameter is
+/// refused by name when the pack loads.
+#[test]
+fn bkt_round_trips_exactly_and_refuses_impossible_parameters() {
+    use crate::models::bkt::{BKT_MODEL, Bkt, BktConfig, BktModel, BktParams, BktRunConfig};
+    let skills: Vec<BktParams> = (0..5).map(|i| BktParams { prior: 0.1 * f64::from(i + 1), learn: 0.13, guess: 0.21, slip: 0.07 }).collect();
+    let vocab = SkillVocab::new((0..5).map(|i| format!("skill-{i}")).collect());
+    let m = BktModel { config: BktRunConfig { model: BKT_MODEL.into(), n_skills: 5, window: 50, fit: BktConfig::default() }, vocab, bkt: Bkt { skills } };
+    let about = PackAbout { trained_on: "class.csv".into(), students: 30, held_out: None };
+    let bytes = write_bkt_about(&m, Some(about.clone())).unwrap();
+    let (meta, weights) = read_meta(&bytes).unwrap();
+    assert_eq!((meta.kind(), meta.quantization, weights.len(), meta.about), (ModelKind::Bkt, Quantization::None, 0, Some(about)));
+    let LoadedPack::Bkt(back) = load(&bytes).unwrap() else { panic!("not a BKT pack") };
+    assert_eq!(back, m);
+    assert!(matches!(load(&bytes).unwrap().into_dkt(), Err(PackError::WrongKind { found: ModelKind::Bkt, .. })));
+    let mut bad = m.clone();
+    bad.bkt.skills[3].slip = 0.7;
+    let err = load(&write_bkt_about(&bad, None).unwrap()).unwrap_err().to_string();
+    assert!(err.contains("skill 3 ('skill-3')"), "{err}");
+    // JSON has no NaN: it is written as null and refused as not a number.
+    bad.bkt.skills[3].slip = f64::NAN;
+    assert!(load(&write_bkt_about(&bad, None).unwrap()).unwrap_err().to_string().contains("expected f64"));
+}

@@ -3,37 +3,20 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::Args;
 use classlens_core::io::write_atomic;
 use classlens_core::models::akt::{AktConfig, AktModel, AktTrainConfig, evaluate_akt, score_steps, step_report, train_akt};
-use classlens_core::sequences::kt::kt_splits_with;
-use classlens_core::sequences::split::check_fractions;
 
-use super::data_args::DataArgs;
-use super::dkt::{SplitArg, baselines, has_problem_ids, print_report, record_split, split_of, split_summary, students_to_score};
+use super::dkt::{baselines, has_problem_ids, print_report};
+use super::kt_split::{KtEvalArgs, KtSplitArgs};
 use super::study::BackendArg;
 use crate::progress::TrainBar;
 
 #[derive(Args, Debug, Clone)]
 pub struct TrainArgs {
-    /// Training logs (all students are split into train/valid/test unless --valid-data is given).
-    #[arg(long)]
-    pub data: PathBuf,
     #[command(flatten)]
-    pub data_args: DataArgs,
-    /// Separate validation logs; then all of --data is used for training.
-    #[arg(long)]
-    pub valid_data: Option<PathBuf>,
-    /// Share of students held out for validation (model selection).
-    #[arg(long, default_value_t = 0.1)]
-    pub valid_frac: f64,
-    /// Share of students held out for the final test.
-    #[arg(long, default_value_t = 0.1)]
-    pub test_frac: f64,
-    /// Output directory (config.json, skills.json, problems.json, model.bpk, checkpoints/, split.json).
-    #[arg(long)]
-    pub out: PathBuf,
+    pub split: KtSplitArgs,
     /// Continue from the newest complete checkpoint in --out.
     #[arg(long)]
     pub resume: bool,
@@ -83,16 +66,8 @@ pub struct TrainArgs {
 }
 
 pub fn train(a: TrainArgs) -> Result<()> {
-    if let Err(e) = check_fractions(a.valid_frac, a.test_frac) {
-        bail!("--valid-frac and --test-frac {e}");
-    }
-    let data = a.data_args.load(&a.data)?;
-    let problems = !a.no_problems && has_problem_ids(&data);
-    let valid = a.valid_data.as_deref().map(|p| a.data_args.load(p)).transpose()?;
-    let splits = kt_splits_with(&data, valid.as_ref(), a.valid_frac, a.test_frac, a.seed, problems);
-    if !a.quiet {
-        eprintln!("{}", split_summary(&splits, problems));
-    }
+    let (splits, problems) = a.split.splits(a.seed, a.resume, a.quiet, |data| Ok(!a.no_problems && has_problem_ids(data)))?;
+    let out = &a.split.out;
     let shape =
         AktConfig { n_skills: 0, n_problems: 0, dim: a.dim, heads: a.heads, value_layers: a.value_layers, layers: a.layers, ff: a.ff, dropout: a.dropout };
     let cfg = AktTrainConfig {
@@ -106,37 +81,27 @@ pub fn train(a: TrainArgs) -> Result<()> {
         problem_aware: problems,
         backend: a.backend.into(),
     };
-    record_split(&a.out, a.resume, &split_of(&a.data, a.valid_data.as_deref(), &splits))?;
     let mut bar = TrainBar::new(a.quiet);
-    let outcome = train_akt(&splits.train, &splits.valid, &splits.vocab, &splits.problems, shape, &cfg, &a.out, a.resume, &mut |p| bar.update(p))?;
+    let outcome = train_akt(&splits.train, &splits.valid, &splits.vocab, &splits.problems, shape, &cfg, out, a.resume, &mut |p| bar.update(p))?;
     if let Some(best) = outcome.best_epoch {
-        eprintln!("best epoch: {best}; model written to {}", a.out.display());
+        eprintln!("best epoch: {best}; model written to {}", out.display());
     }
     if !splits.test.is_empty() {
-        let model = AktModel::load(&a.out)?;
+        let model = AktModel::load(out)?;
         let ev = evaluate_akt(&model.net, &model.vocab, &splits.test, a.window);
         print_report("test", &ev.overall);
         let (baseline, bkt, _) = baselines(&splits.train, &splits.test, splits.vocab.len(), a.window, ", test");
         let metrics = serde_json::json!({ "overall": ev.overall, "per_skill": ev.per_skill, "baseline": baseline, "bkt": bkt });
-        write_atomic(&a.out.join("test_metrics.json"), &serde_json::to_vec_pretty(&metrics)?)?;
+        write_atomic(&out.join("test_metrics.json"), &serde_json::to_vec_pretty(&metrics)?)?;
     }
     Ok(())
 }
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
-    /// Directory written by `classlens train akt`, or a pack from `classlens export`.
-    #[arg(long)]
-    pub model: PathBuf,
-    #[arg(long)]
-    pub data: PathBuf,
+    /// The report written with --json has every skill's AUC.
     #[command(flatten)]
-    pub data_args: DataArgs,
-    #[arg(long, value_enum, default_value_t = SplitArg::Auto)]
-    pub split: SplitArg,
-    /// Write the report (with per-skill AUC) as JSON here.
-    #[arg(long)]
-    pub json: Option<PathBuf>,
+    pub eval: KtEvalArgs,
     /// Also score the baselines on the same steps, fitted on this file's students (the model's
     /// training data): each skill's mean and BKT per skill (EM).
     #[arg(long)]
@@ -148,10 +113,8 @@ pub struct EvalArgs {
 }
 
 pub fn eval(a: EvalArgs) -> Result<()> {
-    let model = super::load_model::akt(&a.model)?;
-    let data = a.data_args.load(&a.data)?;
-    let (seqs, report) = model.sequences(&data);
-    let seqs = students_to_score(a.split, &a.model, &a.data, seqs, report.unknown_skill)?;
+    let model = super::load_model::akt(&a.eval.model)?;
+    let seqs = a.eval.students(&model)?;
     let window = model.config.train.window;
     let scored = score_steps(&model.net, &seqs, window);
     let ev = step_report(&model.vocab, &seqs, &scored);
@@ -170,13 +133,10 @@ pub fn eval(a: EvalArgs) -> Result<()> {
     }
     let mut json = serde_json::to_value(&ev)?;
     if let Some(path) = &a.baselines_from {
-        let (train, _) = model.sequences(&a.data_args.load(path)?);
+        let (train, _) = model.sequences(&a.eval.data_args.load(path)?);
         let (baseline, bkt, _) = baselines(&train, &seqs, model.vocab.len(), window, "");
         json["baseline"] = serde_json::to_value(baseline)?;
         json["bkt"] = serde_json::to_value(bkt)?;
     }
-    if let Some(p) = &a.json {
-        write_atomic(p, &serde_json::to_vec_pretty(&json)?)?;
-    }
-    Ok(())
+    a.eval.write_json(&json)
 }

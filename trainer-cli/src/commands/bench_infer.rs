@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use classlens_core::infer::mastery::synthetic_histories;
+use classlens_core::infer::mastery::{Tracer, synthetic_histories};
 use classlens_core::infer::recommend::{Request, recommend};
 use classlens_core::infer::{LoadedPack, load_pack};
 use classlens_core::pack::read_meta;
@@ -57,6 +57,16 @@ struct InferBenchReport {
     latency: Latency,
 }
 
+/// The dashboard's mastery call of a knowledge-tracing model on synthetic histories.
+fn mastery_timing(m: &dyn Tracer, a: &BenchInferArgs) -> (String, Latency) {
+    let h = synthetic_histories(m, a.students, a.steps);
+    let refs: Vec<&[KtStep]> = h.iter().map(Vec::as_slice).collect();
+    (
+        format!("{} students x {} steps, every skill's probability after the last step (mastery)", a.students, a.steps),
+        latency(a.students, a.steps, time_it(a.repeats, || drop(m.mastery_batch(&refs)))),
+    )
+}
+
 fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1e3
 }
@@ -84,14 +94,8 @@ pub fn infer(a: BenchInferArgs) -> Result<()> {
                 latency(a.students, a.steps, time_it(a.repeats, || drop(m.weights.predict(&refs)))),
             )
         }
-        LoadedPack::Akt(m) => {
-            let h = synthetic_histories(m, a.students, a.steps);
-            let refs: Vec<&[KtStep]> = h.iter().map(Vec::as_slice).collect();
-            (
-                format!("{} students x {} steps, every skill's probability after the last step (mastery)", a.students, a.steps),
-                latency(a.students, a.steps, time_it(a.repeats, || drop(m.mastery_batch(&refs)))),
-            )
-        }
+        LoadedPack::Akt(m) => mastery_timing(m, &a),
+        LoadedPack::Bkt(m) => mastery_timing(m, &a),
         LoadedPack::Recommender(m) => {
             let Some(path) = &a.data else { bail!("--data (one classroom's reading log) is needed for a {} pack", meta.kind()) };
             let data = a.data_args.load(path)?;

@@ -115,6 +115,7 @@ pub fn run(a: DistillArgs) -> Result<()> {
         RunKind::Dkt => dkt(&a)?,
         RunKind::Recommender => study(&a)?,
         RunKind::Mf => mf(&a)?,
+        RunKind::Bkt => bail!("{}: a BKT model is four numbers per skill; there is nothing to distill", a.teacher.display()),
         RunKind::Akt => bail!("{}: distilling an attention model is not implemented (its int8 pack is already small: see BENCHMARKS.md)", a.teacher.display()),
     };
     print_table(&table);

@@ -12,31 +12,16 @@ use classlens_core::models::bkt::{Bkt, BktConfig};
 use classlens_core::models::dkt::train::{evaluate_dkt, skill_mean_baseline, train_dkt};
 use classlens_core::models::dkt::{DktModel, DktRunConfig, DktTrainConfig, Engine};
 use classlens_core::runs::{CONFIG_FILE, SPLIT_FILE, Split, canonical, read_json, read_split, write_split};
-use classlens_core::sequences::kt::{KtSequence, kt_splits_with};
-use classlens_core::sequences::split::check_fractions;
+use classlens_core::sequences::kt::KtSequence;
 
 use super::data_args::DataArgs;
+use super::kt_split::{KtEvalArgs, KtSplitArgs};
 use crate::progress::TrainBar;
 
 #[derive(Args, Debug, Clone)]
 pub struct TrainArgs {
-    /// Training logs (all students are split into train/valid/test unless --valid-data is given).
-    #[arg(long)]
-    pub data: PathBuf,
     #[command(flatten)]
-    pub data_args: DataArgs,
-    /// Separate validation logs; then all of --data is used for training.
-    #[arg(long)]
-    pub valid_data: Option<PathBuf>,
-    /// Share of students held out for validation (model selection).
-    #[arg(long, default_value_t = 0.1)]
-    pub valid_frac: f64,
-    /// Share of students held out for the final test.
-    #[arg(long, default_value_t = 0.1)]
-    pub test_frac: f64,
-    /// Output directory (config.json, skills.json, model.bpk, checkpoints/, split.json, ...).
-    #[arg(long)]
-    pub out: PathBuf,
+    pub split: KtSplitArgs,
     /// Continue from the newest complete checkpoint in --out.
     #[arg(long)]
     pub resume: bool,
@@ -153,18 +138,13 @@ pub(crate) fn record_split(out: &Path, resume: bool, split: &Split) -> Result<()
 }
 
 pub fn train(a: TrainArgs) -> Result<()> {
-    if let Err(e) = check_fractions(a.valid_frac, a.test_frac) {
-        bail!("--valid-frac and --test-frac {e}");
-    }
-    let data = a.data_args.load(&a.data)?;
-    if a.problems && !has_problem_ids(&data) {
-        bail!("{}: has no problem ids (every item is its own skill), so --problems cannot learn problem difficulties", a.data.display());
-    }
-    let valid = a.valid_data.as_deref().map(|p| a.data_args.load(p)).transpose()?;
-    let splits = kt_splits_with(&data, valid.as_ref(), a.valid_frac, a.test_frac, a.seed, a.problems);
-    if !a.quiet {
-        eprintln!("{}", split_summary(&splits, a.problems));
-    }
+    let (splits, _) = a.split.splits(a.seed, a.resume, a.quiet, |data| {
+        if a.problems && !has_problem_ids(data) {
+            bail!("{}: has no problem ids (every item is its own skill), so --problems cannot learn problem difficulties", a.split.data.display());
+        }
+        Ok(a.problems)
+    })?;
+    let out = &a.split.out;
     let cfg = DktTrainConfig {
         hidden: a.hidden,
         window: a.window,
@@ -176,19 +156,18 @@ pub fn train(a: TrainArgs) -> Result<()> {
         problem_aware: a.problems,
         problem_decay: a.problem_decay,
         embed: match (a.embed, a.resume) {
-            (None, true) => resumed_embed(&a.out)?.unwrap_or_else(|| embed_or_default(None, a.engine, a.hidden)),
+            (None, true) => resumed_embed(out)?.unwrap_or_else(|| embed_or_default(None, a.engine, a.hidden)),
             (embed, _) => embed_or_default(embed, a.engine, a.hidden),
         },
         distill: None,
     };
-    record_split(&a.out, a.resume, &split_of(&a.data, a.valid_data.as_deref(), &splits))?;
     let mut bar = TrainBar::new(a.quiet);
-    let outcome = train_dkt(&splits.train, &splits.valid, &splits.vocab, &splits.problems, &cfg, &a.out, a.resume, &mut |p| bar.update(p))?;
+    let outcome = train_dkt(&splits.train, &splits.valid, &splits.vocab, &splits.problems, &cfg, out, a.resume, &mut |p| bar.update(p))?;
     if let Some(best) = outcome.best_epoch {
-        eprintln!("best epoch: {best}; model written to {}", a.out.display());
+        eprintln!("best epoch: {best}; model written to {}", out.display());
     }
     if !splits.test.is_empty() {
-        let model = DktModel::load(&a.out)?;
+        let model = DktModel::load(out)?;
         let ev = evaluate_dkt(&model.weights, &model.vocab, &splits.test, a.window);
         print_report("test", &ev.overall);
         let (baseline, bkt_report, bkt) = baselines(&splits.train, &splits.test, splits.vocab.len(), a.window, ", test");
@@ -197,7 +176,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
         let metrics = serde_json::json!({
             "overall": ev.overall, "per_skill": ev.per_skill, "baseline": baseline, "bkt": bkt_report, "bkt_params": bkt_params,
         });
-        write_atomic(&a.out.join("test_metrics.json"), &serde_json::to_vec_pretty(&metrics)?)?;
+        write_atomic(&out.join("test_metrics.json"), &serde_json::to_vec_pretty(&metrics)?)?;
     }
     Ok(())
 }
@@ -254,18 +233,9 @@ pub enum SplitArg {
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
-    /// Directory written by `classlens train dkt`, or a pack from `classlens export`.
-    #[arg(long)]
-    pub model: PathBuf,
-    #[arg(long)]
-    pub data: PathBuf,
+    /// The report written with --json has every skill's AUC.
     #[command(flatten)]
-    pub data_args: DataArgs,
-    #[arg(long, value_enum, default_value_t = SplitArg::Auto)]
-    pub split: SplitArg,
-    /// Write the full report (with per-skill AUC) as JSON here.
-    #[arg(long)]
-    pub json: Option<PathBuf>,
+    pub eval: KtEvalArgs,
     /// Print every skill's AUC, not only the weakest and strongest five.
     #[arg(long)]
     pub all_skills: bool,
@@ -308,16 +278,14 @@ pub(crate) fn held_out(which: SplitArg, model: &Path, data: &Path) -> Result<Opt
 }
 
 pub fn eval(a: EvalArgs) -> Result<()> {
-    let model = super::load_model::dkt(&a.model)?;
-    let data = a.data_args.load(&a.data)?;
-    let (seqs, report) = model.sequences(&data);
-    let seqs = students_to_score(a.split, &a.model, &a.data, seqs, report.unknown_skill)?;
+    let model = super::load_model::dkt(&a.eval.model)?;
+    let seqs = a.eval.students(&model)?;
     let window = model.config.train.window;
     let ev = evaluate_dkt(&model.weights, &model.vocab, &seqs, window);
     print_report("eval", &ev.overall);
     let mut json = serde_json::to_value(&ev)?;
     if let Some(path) = &a.baselines_from {
-        let (train, _) = model.sequences(&a.data_args.load(path)?);
+        let (train, _) = model.sequences(&a.eval.data_args.load(path)?);
         let (baseline, bkt, _) = baselines(&train, &seqs, model.vocab.len(), window, "");
         json["baseline"] = serde_json::to_value(baseline)?;
         json["bkt"] = serde_json::to_value(bkt)?;
@@ -330,10 +298,7 @@ pub fn eval(a: EvalArgs) -> Result<()> {
     for s in show {
         println!("  {:<40} {:.4}  (n={})", truncate(&s.skill, 40), s.auc.expect("filtered"), s.n);
     }
-    if let Some(p) = &a.json {
-        write_atomic(p, &serde_json::to_vec_pretty(&json)?)?;
-    }
-    Ok(())
+    a.eval.write_json(&json)
 }
 
 fn truncate(s: &str, n: usize) -> String {

@@ -6,9 +6,10 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use classlens_core::io::write_atomic;
 use classlens_core::models::akt::AktModel;
+use classlens_core::models::bkt::BktModel;
 use classlens_core::models::dkt::DktModel;
 use classlens_core::models::study::StudyModel;
-use classlens_core::pack::{HeldOutScore, PackAbout, Quantization, read_meta, write_akt_about, write_dkt_about, write_recommender_about};
+use classlens_core::pack::{HeldOutScore, PackAbout, Quantization, read_meta, write_akt_about, write_bkt_about, write_dkt_about, write_recommender_about};
 use classlens_core::runs::{RunKind, read_json, read_split, run_kind};
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -30,7 +31,7 @@ impl From<QuantizeArg> for Quantization {
 
 #[derive(Args, Debug)]
 pub struct ExportArgs {
-    /// A model directory written by `train dkt`, `train akt`, `train study` or `train individual`.
+    /// A model directory written by `train dkt`, `train akt`, `train bkt`, `train study` or `train individual`.
     pub dir: PathBuf,
     /// The pack file to write.
     #[arg(long)]
@@ -46,15 +47,17 @@ pub fn run(a: ExportArgs) -> Result<()> {
     let bytes = match run_kind(&a.dir)? {
         RunKind::Dkt => write_dkt_about(&DktModel::load(&a.dir)?, q, about(&a.dir, RunKind::Dkt)?)?,
         RunKind::Akt => write_akt_about(&AktModel::load(&a.dir)?, q, about(&a.dir, RunKind::Akt)?)?,
+        // Four exact numbers per skill: --quantize does not apply.
+        RunKind::Bkt => write_bkt_about(&BktModel::load(&a.dir)?, about(&a.dir, RunKind::Bkt)?)?,
         RunKind::Recommender => write_recommender_about(&StudyModel::load(&a.dir)?, q, about(&a.dir, RunKind::Recommender)?)?,
-        RunKind::Mf => bail!("{}: an MF model; packs hold DKT, attention KT, STUDY and Individual models", a.dir.display()),
+        RunKind::Mf => bail!("{}: an MF model; packs hold DKT, attention KT, BKT, STUDY and Individual models", a.dir.display()),
     };
     // Read back what was written before it replaces anything: a pack that does not load is never
     // left where the app would pick it up.
     classlens_core::infer::load_pack(&bytes).context("the pack just written does not load back")?;
     write_atomic(&a.out, &bytes).with_context(|| format!("writing {}", a.out.display()))?;
     let (meta, _) = read_meta(&bytes)?;
-    println!("{}: {} model, {} weights, {} bytes", a.out.display(), meta.kind(), q.as_str(), bytes.len());
+    println!("{}: {} model, {} weights, {} bytes", a.out.display(), meta.kind(), meta.quantization.as_str(), bytes.len());
     if meta.about.as_ref().is_none_or(|m| m.held_out.is_none()) {
         eprintln!("note: {} records no held-out score (no split.json, or no test_metrics.json / report.json): the page will say so", a.dir.display());
     }
@@ -73,7 +76,7 @@ fn about(dir: &std::path::Path, kind: RunKind) -> Result<Option<PackAbout>> {
         Ok(if path.is_file() { Some(read_json(&path)?) } else { None })
     };
     let held_out = match kind {
-        RunKind::Dkt | RunKind::Akt => read("test_metrics.json")?.and_then(|m| {
+        RunKind::Dkt | RunKind::Akt | RunKind::Bkt => read("test_metrics.json")?.and_then(|m| {
             Some(HeldOutScore {
                 metric: "AUC".into(),
                 value: m["overall"]["auc"].as_f64()?,

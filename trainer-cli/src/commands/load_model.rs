@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use classlens_core::infer::load_pack;
 use classlens_core::infer::mastery::KtModel;
 use classlens_core::models::akt::AktModel;
+use classlens_core::models::bkt::BktModel;
 use classlens_core::models::dkt::DktModel;
 use classlens_core::models::study::StudyModel;
 use classlens_core::runs::{RunKind, run_kind};
@@ -25,11 +26,12 @@ pub fn dkt(path: &Path) -> Result<DktModel> {
     }
 }
 
-/// A knowledge-tracing model of either kind (DKT or attention), from a directory or a pack.
+/// A knowledge-tracing model of any kind (DKT, attention or BKT), from a directory or a pack.
 pub fn tracer(path: &Path) -> Result<KtModel> {
     match pack_bytes(path)? {
         None => Ok(match run_kind(path)? {
             RunKind::Akt => KtModel::Akt(AktModel::load(path)?),
+            RunKind::Bkt => KtModel::Bkt(BktModel::load(path)?),
             _ => KtModel::Dkt(DktModel::load(path)?),
         }),
         Some(bytes) => load_pack(&bytes).and_then(KtModel::try_from).with_context(|| format!("{}", path.display())),

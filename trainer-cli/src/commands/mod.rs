@@ -5,6 +5,7 @@ mod bench;
 mod bench_infer;
 mod bench_sampler;
 mod bench_study;
+mod bkt;
 mod bst;
 mod data_args;
 mod demo;
@@ -12,6 +13,7 @@ mod distill;
 mod dkt;
 mod export;
 mod influence;
+mod kt_split;
 mod load_model;
 mod mf;
 mod study;
@@ -43,7 +45,7 @@ enum Command {
     Distill(distill::DistillArgs),
     /// Suggest the next reads of chosen students from a trained STUDY or Individual model.
     Recommend(study::RecommendArgs),
-    /// Print a student × skill mastery table from a trained DKT or attention (akt) model.
+    /// Print a student × skill mastery table from a trained DKT, attention (akt) or BKT model.
     Mastery(dkt::MasteryArgs),
     /// Influence between skills learned by a DKT model (and, given concepts, how well it recovers them).
     Influence(influence::InfluenceArgs),
@@ -60,6 +62,8 @@ enum TrainCommand {
     Dkt(dkt::TrainArgs),
     /// Attention knowledge tracing (AKT family: Rasch problem embeddings, distance-decayed attention).
     Akt(akt::TrainArgs),
+    /// Bayesian knowledge tracing per skill (prior, learn, guess, slip; EM as in pyBKT).
+    Bkt(bkt::TrainArgs),
     /// STUDY: a transformer decoder over classroom rows that also sees classmates' earlier reads.
     Study(study::TrainArgs),
     /// Individual: the same decoder over each student's own reads only.
@@ -76,6 +80,8 @@ enum EvalCommand {
     Dkt(dkt::EvalArgs),
     /// AUC, accuracy, RMSE, log-loss of an attention model (`train akt`), on the steps `eval dkt` scores.
     Akt(akt::EvalArgs),
+    /// AUC, accuracy, RMSE, log-loss of a BKT model (`train bkt`), on the steps `eval dkt` scores.
+    Bkt(bkt::EvalArgs),
     /// hits@n of a STUDY or Individual model (directory or pack) on a reading log.
     Study(study::EvalArgs),
 }
@@ -99,6 +105,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Synth(a) => synth::run(a),
         Command::Train(TrainCommand::Dkt(a)) => dkt::train(a),
         Command::Train(TrainCommand::Akt(a)) => akt::train(a),
+        Command::Train(TrainCommand::Bkt(a)) => bkt::train(a),
         Command::Train(TrainCommand::Study(a)) => study::train(classlens_core::models::study::net::RecommenderKind::Study, a),
         Command::Train(TrainCommand::Individual(a)) => study::train(classlens_core::models::study::net::RecommenderKind::Individual, a),
         Command::Train(TrainCommand::Mf(a)) => mf::train(a),
@@ -108,6 +115,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Recommend(a) => study::recommend(a),
         Command::Eval(EvalCommand::Dkt(a)) => dkt::eval(a),
         Command::Eval(EvalCommand::Akt(a)) => akt::eval(a),
+        Command::Eval(EvalCommand::Bkt(a)) => bkt::eval(a),
         Command::Eval(EvalCommand::Study(a)) => study::eval(a),
         Command::Mastery(a) => dkt::mastery(a),
         Command::Influence(a) => influence::run(a),
