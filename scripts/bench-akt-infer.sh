@@ -14,10 +14,10 @@ RUN=${RUN:-runs/assist2009-cut1}
 OUT=bench/results/akt-infer
 P=target/web/packs-akt
 mkdir -p "$OUT" "$P"
-for m in akt dktq; do
+for m in akt akt-d32 dktq; do
   for q in none f16 int8; do
     $CL export $RUN/$m --out $P/$m-$q.pack --quantize $q > /dev/null
-    kind=$([ $m = akt ] && echo akt || echo dkt)
+    kind=$([ $m = dktq ] && echo dkt || echo akt)
     $CL eval $kind --model $P/$m-$q.pack --data $A/assist2009_pid_valid1.csv --split all --json $OUT/$m-$q-valid1.json > /dev/null
   done
   for q in none int8; do
@@ -27,6 +27,7 @@ done
 cd tests/browser
 for q in none int8; do
   REPS=20 node wasm_bench.mjs ../../target/web akt packs-akt/akt-$q.pack > ../../$OUT/wasm-akt-$q.json
+  REPS=20 node wasm_bench.mjs ../../target/web akt packs-akt/akt-d32-$q.pack > ../../$OUT/wasm-akt-d32-$q.json
   REPS=50 node wasm_bench.mjs ../../target/web dkt packs-akt/dktq-$q.pack > ../../$OUT/wasm-dktq-$q.json
 done
 cd ../..
@@ -35,7 +36,7 @@ import json, os, sys
 out, packs = sys.argv[1:]
 print("| model | weights | pack bytes | valid1 AUC | native steady median ms | CPU-wasm steady median ms [min, p90] |")
 print("| --- | --- | --- | --- | --- | --- |")
-for m in ("akt", "dktq"):
+for m in ("akt", "akt-d32", "dktq"):
     for q in ("none", "f16", "int8"):
         size = os.path.getsize(f"{packs}/{m}-{q}.pack")
         auc = json.load(open(f"{out}/{m}-{q}-valid1.json"))["overall"]["auc"]

@@ -128,15 +128,101 @@ impl Attention {
     /// queries, keys]`, 0 where query `t` may see key `j` and a large negative number elsewhere;
     /// `distance`: how many steps back key `j` is from query `t`, same shape.
     fn forward(&self, q: Tensor<3>, k: Tensor<3>, v: Tensor<3>, mask: &Tensor<4>, distance: &Tensor<4>, dropout: &Dropout) -> Tensor<3> {
-        let ([b, tq, d], tk) = (q.dims(), k.dims()[1]);
+        self.attend(self.query_key.forward(q), self.query_key.forward(k), v, mask, distance, dropout)
+    }
+
+    /// Self-attention over `x` (queries, keys and values the same steps): the shared query/key
+    /// projection is computed once.
+    fn forward_self(&self, x: Tensor<3>, mask: &Tensor<4>, distance: &Tensor<4>, dropout: &Dropout) -> Tensor<3> {
+        let qk = self.query_key.forward(x.clone());
+        self.attend(qk.clone(), qk, x, mask, distance, dropout)
+    }
+
+    /// Attention from queries and keys already projected (`query_key`): `q` is `[batch or 1,
+    /// queries, dim]` (one set of queries for the whole batch is broadcast), `k` is `[batch,
+    /// keys, dim]`; `v` is projected here.
+    fn attend(&self, q: Tensor<3>, k: Tensor<3>, v: Tensor<3>, mask: &Tensor<4>, distance: &Tensor<4>, dropout: &Dropout) -> Tensor<3> {
+        let ([b, tk, d], tq) = (k.dims(), q.dims()[1]);
+        let q = if q.dims()[0] == b { q } else { q.expand([b, tq, d]) };
         let h = self.heads;
         let split = |x: Tensor<3>, t: usize| x.reshape([b, t, h, d / h]).swap_dims(1, 2);
-        let (q, k, v) = (split(self.query_key.forward(q), tq), split(self.query_key.forward(k), tk), split(self.value.forward(v), tk));
+        let (q, k, v) = (split(q, tq), split(k, tk), split(self.value.forward(v), tk));
         let rate = softplus(self.decay.val(), 1.0).reshape([1, h, 1, 1]);
         let scores = q.matmul(k.swap_dims(2, 3)) / ((d / h) as f64).sqrt() - distance.clone() * rate + mask.clone();
         let weights = dropout.forward(softmax(scores, 3));
         self.out.forward(weights.matmul(v).swap_dims(1, 2).reshape([b, tq, d]))
     }
+}
+
+impl Attention {
+    /// Inference only (no gradient, no dropout): attention from queries and keys already
+    /// projected, with row `i` of batch element `bi` seeing keys `0..=end(bi, i)`, each `end − j`
+    /// steps back. The same numbers as [`Attention::attend`] with the matching mask and
+    /// distances, without building them: per batch element and head, one product for the
+    /// scores, the decay and softmax in place on that small block, one product for the output
+    /// (the generic path writes the whole `[batch, heads, queries, keys]` score tensor several
+    /// times over, which is most of the mastery call's time).
+    fn attend_rows(&self, q: Tensor<3>, k: Tensor<3>, v: Tensor<3>, end: &dyn Fn(usize, usize) -> usize) -> Tensor<3> {
+        let ([b, tk, d], [qb, tq, _]) = (k.dims(), q.dims());
+        let device = k.device();
+        let floats = |t: Tensor<3>| t.into_data().try_to_vec::<f32>().expect("f32 activations");
+        let (qv, kv, vv) = (floats(q), floats(k), floats(self.value.forward(v)));
+        let rate = softplus(self.decay.val(), 1.0).into_data().try_to_vec::<f32>().expect("f32 decay");
+        let out = attention_rows(&qv, &kv, &vv, Shape { b, qb, tq, tk, d, heads: self.heads }, &rate, end);
+        self.out.forward(Tensor::from_data(TensorData::new(out, [b, tq, d]), &device))
+    }
+}
+
+/// The extents of [`attention_rows`]' inputs: `q` is `[qb, tq, d]` (`qb` 1 or `b`: one set of
+/// queries may serve the whole batch), `k` and `v` are `[b, tk, d]`, heads split `d`.
+#[derive(Clone, Copy)]
+struct Shape {
+    b: usize,
+    qb: usize,
+    tq: usize,
+    tk: usize,
+    d: usize,
+    heads: usize,
+}
+
+/// `softmax(q·kᵀ/√dh − rate·(end − j))·v` per head over keys `j ≤ end(bi, i)`, as `[b, tq, d]`.
+fn attention_rows(q: &[f32], k: &[f32], v: &[f32], sh: Shape, rate: &[f32], end: &dyn Fn(usize, usize) -> usize) -> Vec<f32> {
+    use crate::models::sgemm::sgemm;
+    let Shape { b, qb, tq, tk, d, heads } = sh;
+    let dh = d / heads;
+    let scale = 1.0 / (dh as f32).sqrt();
+    let mut out = vec![0.0f32; b * tq * d];
+    let (mut scores, mut head_out) = (vec![0.0f32; tq * tk], vec![0.0f32; tq * dh]);
+    for bi in 0..b {
+        let qo = if qb == 1 { 0 } else { bi * tq * d };
+        for (hh, &rate) in rate.iter().enumerate().take(heads) {
+            let (qs, ks) = (&q[qo + hh * dh..], &k[bi * tk * d + hh * dh..]);
+            // scores[i][j] = q_i · k_j: a is q's rows (stride d), b is kᵀ (k's rows as columns).
+            sgemm(tq, dh, tk, qs, (d, 1), ks, (1, d), 0.0, &mut scores);
+            for (i, row) in scores.chunks_mut(tk).enumerate() {
+                let last = end(bi, i).min(tk - 1);
+                let (seen, hidden) = row.split_at_mut(last + 1);
+                let mut max = f32::NEG_INFINITY;
+                for (j, x) in seen.iter_mut().enumerate() {
+                    *x = *x * scale - rate * (last - j) as f32;
+                    max = max.max(*x);
+                }
+                let mut sum = 0.0;
+                for x in seen.iter_mut() {
+                    *x = (*x - max).exp();
+                    sum += *x;
+                }
+                seen.iter_mut().for_each(|x| *x /= sum);
+                hidden.fill(0.0);
+            }
+            sgemm(tq, tk, dh, &scores, (tk, 1), &v[bi * tk * d + hh * dh..], (d, 1), 0.0, &mut head_out);
+            for (i, row) in head_out.chunks(dh).enumerate() {
+                let at = (bi * tq + i) * d + hh * dh;
+                out[at..at + dh].copy_from_slice(row);
+            }
+        }
+    }
+    out
 }
 
 #[derive(Module, Debug)]
@@ -152,6 +238,33 @@ pub struct Block {
 impl Block {
     fn forward(&self, q: Tensor<3>, k: Tensor<3>, v: Tensor<3>, mask: &Tensor<4>, distance: &Tensor<4>) -> Tensor<3> {
         let a = self.attention.forward(q.clone(), k, v, mask, distance, &self.dropout);
+        self.feed_forward(q, a)
+    }
+
+    /// A block whose queries, keys and values are all `x`.
+    fn forward_self(&self, x: Tensor<3>, mask: &Tensor<4>, distance: &Tensor<4>) -> Tensor<3> {
+        let a = self.attention.forward_self(x.clone(), mask, distance, &self.dropout);
+        self.feed_forward(x, a)
+    }
+
+    /// Inference: a block over queries `q` (`[batch or 1, queries, dim]`; one set of queries for
+    /// the whole batch is projected once) with [`Attention::attend_rows`]' visibility.
+    fn forward_rows(&self, q: Tensor<3>, k: Tensor<3>, v: Tensor<3>, end: &dyn Fn(usize, usize) -> usize) -> Tensor<3> {
+        let a = self.attention.attend_rows(self.attention.query_key.forward(q.clone()), self.attention.query_key.forward(k), v, end);
+        let [b, tq, d] = a.dims();
+        let q = if q.dims()[0] == b { q } else { q.expand([b, tq, d]) };
+        self.feed_forward(q, a)
+    }
+
+    /// Inference: causal self-attention over `x` (step `t` sees steps `0..=t`).
+    fn forward_self_rows(&self, x: Tensor<3>) -> Tensor<3> {
+        let qk = self.attention.query_key.forward(x.clone());
+        let a = self.attention.attend_rows(qk.clone(), qk, x.clone(), &|_, i| i);
+        self.feed_forward(x, a)
+    }
+
+    /// The residual, norm and feed-forward after attention `a` of queries `q`.
+    fn feed_forward(&self, q: Tensor<3>, a: Tensor<3>) -> Tensor<3> {
         let h = self.norm1.forward(q + self.dropout.forward(a));
         let f = self.ff2.forward(self.dropout.forward(relu(self.ff1.forward(h.clone()))));
         self.norm2.forward(h + self.dropout.forward(f))
@@ -266,7 +379,7 @@ impl Akt {
         let (t, b) = (x.steps, x.batch);
         let (keys, query, mut values) = (Self::batch_major(keys, t, b), Self::batch_major(query, t, b), Self::batch_major(values, t, b));
         for block in &self.value_blocks {
-            values = block.forward(values.clone(), values.clone(), values, &x.mask, &x.distance);
+            values = block.forward_self(values, &x.mask, &x.distance);
         }
         // [batch, steps, 1] → time-major rows.
         self.retrieve(query, keys, values, &x.mask, &x.distance).swap_dims(0, 1).reshape([cells, 1])
@@ -295,6 +408,28 @@ impl Akt {
         self.out2.forward(self.dropout.forward(relu(self.out1.forward(Tensor::cat(vec![h, query], 2)))))
     }
 
+    /// [`Akt::retrieve`] when every student asks the same `queries` (`[queries, dim]`: mastery
+    /// asks every skill): the work that depends on the queries alone (their projection in the
+    /// first block, and the output MLP's query half with its bias) is done once for the batch.
+    /// The same numbers as `retrieve` on the queries repeated per student, to rounding.
+    fn retrieve_shared(&self, queries: Tensor<2>, keys: Tensor<3>, values: Tensor<3>, end: &dyn Fn(usize, usize) -> usize) -> Tensor<3> {
+        let [s, d] = queries.dims();
+        let b = keys.dims()[0];
+        let mut h = queries.clone().unsqueeze_dim::<3>(0);
+        for block in &self.blocks {
+            h = block.forward_rows(h, keys.clone(), values.clone(), end);
+        }
+        // out1 on [h, query] = h · W_h + (query · W_q + bias), W = [W_h; W_q] ([2d, ff]).
+        let w = self.out1.weight.val();
+        let ff = w.dims()[1];
+        let mut from_query = queries.matmul(w.clone().slice([d..2 * d, 0..ff]));
+        if let Some(bias) = &self.out1.bias {
+            from_query = from_query + bias.val().unsqueeze_dim(0);
+        }
+        let hidden = h.reshape([b * s, d]).matmul(w.slice([0..d, 0..ff])).reshape([b, s, ff]) + from_query.unsqueeze_dim::<3>(0);
+        self.out2.forward(self.dropout.forward(relu(hidden)))
+    }
+
     /// Per-skill P(correct) on each history's next step, for an average problem of the skill
     /// (difficulty 0): `out[student][skill]`. Each history is encoded once and every skill's
     /// question attends to it, as row `len − 1` of a training window would. An empty history
@@ -316,27 +451,13 @@ impl Akt {
             (Tensor::zeros([cells, d], device), Tensor::zeros([cells, d], device))
         };
         let (keys, mut values) = (Self::batch_major(keys, t, b), Self::batch_major(values, t, b));
-        let (causal, back) = causal_masks(t, device);
         for block in &self.value_blocks {
-            values = block.forward(values.clone(), values.clone(), values, &causal, &back);
+            values = block.forward_self_rows(values);
         }
         // Each student's question rows see the student's steps, counted back from the last one.
-        let (mut mask, mut distance) = (vec![0.0f32; b * t], vec![0.0f32; b * t]);
-        for (row, h) in histories.iter().enumerate() {
-            let last = h.len().max(1) - 1;
-            for j in 0..t {
-                if j > last {
-                    mask[row * t + j] = -1e9;
-                } else {
-                    distance[row * t + j] = (last - j) as f32;
-                }
-            }
-        }
-        let mask = Tensor::<4>::from_data(TensorData::new(mask, [b, 1, 1, t]), device);
-        let distance = Tensor::<4>::from_data(TensorData::new(distance, [b, 1, 1, t]), device);
+        let last: Vec<usize> = histories.iter().map(|h| h.len().max(1) - 1).collect();
         let s = self.concept.val().dims()[0];
-        let query = self.concept.val().unsqueeze_dim::<3>(0).expand([b, s, d]);
-        let p = sigmoid(self.retrieve(query, keys, values, &mask, &distance)).into_data().try_to_vec::<f32>().expect("f32 probabilities");
+        let p = sigmoid(self.retrieve_shared(self.concept.val(), keys, values, &|bi, _| last[bi])).into_data().try_to_vec::<f32>().expect("f32 probabilities");
         p.chunks(s).map(<[f32]>::to_vec).collect()
     }
 
