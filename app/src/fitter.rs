@@ -10,36 +10,42 @@
 //! natively with a fake clock.
 
 use classlens_core::fit::study::{StudyFit, StudyFitData, StudyFitSettings, StudyFitStep, fitted_study_pack, prepare_study};
-use classlens_core::fit::{DktFit, DktFitData, DktFitSettings, FitStep, fitted_pack, prepare_dkt};
+use classlens_core::fit::{DktFit, DktFitData, DktFitSettings, FitStep, Verdict, fitted_bkt_pack, fitted_pack, prepare_dkt};
+use classlens_core::models::bkt::BktModel;
 use classlens_core::models::study::net::RecommenderKind;
 use classlens_core::pack::PackAbout;
 use serde::{Deserialize, Serialize};
 
 use crate::classroom::Classroom;
 
-/// Which model a fit trains: DKT for mastery, STUDY or Individual for suggestions.
+/// Which model a fit trains: DKT or BKT for mastery, STUDY or Individual for suggestions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FitKind {
     Dkt,
+    /// BKT per skill, fitted by EM on DKT's split (one step: EM converges in well under a
+    /// second on a school's answers).
+    Bkt,
     Study,
     Individual,
 }
 
 impl FitKind {
-    pub const ALL: [FitKind; 3] = [FitKind::Dkt, FitKind::Study, FitKind::Individual];
+    pub const ALL: [FitKind; 4] = [FitKind::Dkt, FitKind::Bkt, FitKind::Study, FitKind::Individual];
 
     pub fn name(self) -> &'static str {
         match self {
             FitKind::Dkt => "DKT",
+            FitKind::Bkt => "BKT",
             FitKind::Study => "STUDY",
             FitKind::Individual => "Individual",
         }
     }
 
-    /// The form value and file-name part ("dkt", "study", "individual").
+    /// The form value and file-name part ("dkt", "bkt", "study", "individual").
     pub fn id(self) -> &'static str {
         match self {
             FitKind::Dkt => "dkt",
+            FitKind::Bkt => "bkt",
             FitKind::Study => "study",
             FitKind::Individual => "individual",
         }
@@ -64,6 +70,8 @@ pub fn study_settings(kind: RecommenderKind) -> StudyFitSettings {
 #[allow(clippy::large_enum_variant)]
 pub enum FitData {
     Dkt(DktFitData),
+    /// BKT on the split DKT would use.
+    Bkt(DktFitData),
     Study(StudyFitData),
 }
 
@@ -72,6 +80,7 @@ impl FitData {
     pub fn prepare(classroom: &Classroom, kind: FitKind) -> Result<Self, String> {
         let rec = match kind {
             FitKind::Dkt => return prepare_dkt(&classroom.practice, &classroom.source, &dkt_settings()).map(FitData::Dkt),
+            FitKind::Bkt => return prepare_dkt(&classroom.practice, &classroom.source, &dkt_settings()).map(FitData::Bkt),
             FitKind::Study => RecommenderKind::Study,
             FitKind::Individual => RecommenderKind::Individual,
         };
@@ -84,6 +93,7 @@ impl FitData {
     fn kind(&self) -> FitKind {
         match self {
             FitData::Dkt(_) => FitKind::Dkt,
+            FitData::Bkt(_) => FitKind::Bkt,
             FitData::Study(d) if d.settings.kind == RecommenderKind::Study => FitKind::Study,
             FitData::Study(_) => FitKind::Individual,
         }
@@ -169,6 +179,8 @@ pub enum FitEvent {
 #[allow(clippy::large_enum_variant)]
 enum Run<'a> {
     Dkt(&'a DktFitData, DktFit<'a>),
+    /// The fitted model, once its one step has run.
+    Bkt(&'a DktFitData, Option<(BktModel, Verdict)>),
     Study(&'a StudyFitData, StudyFit<'a>),
 }
 
@@ -187,6 +199,7 @@ impl<'a> Fitter<'a> {
     pub fn new(data: &'a FitData, now_ms: f64) -> Result<Self, String> {
         let run = match data {
             FitData::Dkt(d) => Run::Dkt(d, d.start()?),
+            FitData::Bkt(d) => Run::Bkt(d, None),
             FitData::Study(d) => Run::Study(d, d.start()?),
         };
         Ok(Self { run, kind: data.kind(), started_ms: now_ms, steps_done: 0, loss: f64::NAN, done: false })
@@ -196,6 +209,7 @@ impl<'a> Fitter<'a> {
     pub fn total_steps(&self) -> usize {
         match &self.run {
             Run::Dkt(_, f) => f.total_steps(),
+            Run::Bkt(..) => 1,
             Run::Study(_, f) => f.total_steps(),
         }
     }
@@ -212,6 +226,13 @@ impl<'a> Fitter<'a> {
                 });
                 self.loss = loss;
                 Ok(step.map_err(|e| e.to_string())? != FitStep::Finished)
+            }
+            Run::Bkt(data, fitted) => {
+                if fitted.is_some() {
+                    return Ok(false);
+                }
+                *fitted = Some(data.fit_bkt());
+                Ok(true)
             }
             Run::Study(_, fit) => match fit.step() {
                 StudyFitStep::Finished => Ok(false),
@@ -259,6 +280,7 @@ impl<'a> Fitter<'a> {
                 let epochs = d.settings.train.epochs;
                 (Some(((self.steps_done.saturating_sub(1) / per_epoch + 1).min(epochs), epochs)), fit.best_valid_auc().map(|a| ("AUC".to_string(), a)))
             }
+            Run::Bkt(..) => (None, None),
             Run::Study(_, fit) => (None, fit.best().map(|(_, loss, _)| ("loss".to_string(), loss))),
         };
         FitProgress {
@@ -280,6 +302,9 @@ impl<'a> Fitter<'a> {
                 let v = data.verdict(&model);
                 (FitVerdict { kind, about: v.about(), steps, seconds }, v.accept(), fitted_pack(&model, &v))
             }),
+            Run::Bkt(_, fitted) => {
+                fitted.as_ref().map(|(model, v)| (FitVerdict { kind, about: v.about(), steps, seconds }, v.accept(), fitted_bkt_pack(model, v)))
+            }
             Run::Study(data, fit) => fit.best_model().map(|weights| {
                 let v = data.verdict(&weights);
                 let model = data.model(weights);
@@ -383,6 +408,25 @@ mod tests {
             }
             other => panic!("expected a fitted model, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn bkt_fits_in_one_step_on_dkt_s_split_and_gives_a_mastery_pack() {
+        let data = FitData::prepare(&Classroom { source: SKILL_BUILDER_FILE.into(), ..class() }, FitKind::Bkt).unwrap();
+        let (progress, last) = run_to_end(&data);
+        assert!(progress.len() <= 1 && progress.iter().all(|p| p.kind == FitKind::Bkt && p.steps == 1));
+        let FitData::Bkt(d) = &data else { unreachable!() };
+        let (_, want) = d.fit_bkt();
+        match last {
+            FitEvent::Fitted { verdict, pack } => {
+                assert_eq!((verdict.kind, &verdict.about), (FitKind::Bkt, &want.about()));
+                assert!(verdict.summary().starts_with("held-out AUC 0."), "{}", verdict.summary());
+                let opened = crate::packs::open_pack("fitted.pack", &pack, crate::packs::Origin::Fitted).unwrap();
+                assert_eq!(opened.role(), crate::packs::Role::Mastery);
+            }
+            other => panic!("expected a fitted model, got {other:?}"),
+        }
+        assert_eq!(FitKind::from_id("bkt"), Some(FitKind::Bkt));
     }
 
     #[test]

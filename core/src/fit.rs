@@ -1,4 +1,5 @@
-//! Fitting DKT to a teacher's own class, in the page ([`study`] fits STUDY and Individual): the same split, the same fused trainer
+//! Fitting DKT (and BKT, on the same split: [`DktFitData::fit_bkt`]) to a teacher's own class, in
+//! the page ([`study`] fits STUDY and Individual): the same split, the same fused trainer
 //! ([`DktFit`], which `classlens train dkt` drives too) and the same evaluation as the CLI, so a
 //! class fitted in the browser and by `classlens train dkt` with [`DktFitSettings::cli_flags`]
 //! ends with the same held-out AUC.
@@ -15,11 +16,12 @@ pub mod study;
 
 use crate::data::Interactions;
 use crate::metrics::BinaryReport;
+use crate::models::bkt::{BktConfig, BktModel};
 use crate::models::dkt::DktModel;
 use crate::models::dkt::config::DktTrainConfig;
 pub use crate::models::dkt::train::{DktFit, FitStep, Progress};
 use crate::models::dkt::train::{evaluate_dkt, skill_mean_baseline};
-use crate::pack::{HeldOutScore, PackAbout, Quantization, write_dkt_about};
+use crate::pack::{HeldOutScore, PackAbout, Quantization, write_bkt_about, write_dkt_about};
 use crate::sequences::kt::{KtSplits, kt_splits_with};
 use crate::sequences::split::check_fractions;
 
@@ -115,14 +117,30 @@ impl DktFitData {
     /// `model` and the baseline on the held-out test students (never used for training or for
     /// choosing the epoch).
     pub fn verdict(&self, model: &DktModel) -> Verdict {
+        self.judged(evaluate_dkt(&model.weights, &model.vocab, &self.splits.test, self.settings.train.window).overall)
+    }
+
+    /// A model's report on the test students beside the baseline's, on the same answers.
+    fn judged(&self, model: BinaryReport) -> Verdict {
         let s = &self.splits;
         Verdict {
-            model: evaluate_dkt(&model.weights, &model.vocab, &s.test, self.settings.train.window).overall,
+            model,
             baseline: skill_mean_baseline(&s.train, &s.test, s.vocab.len(), self.settings.train.window),
             test_students: s.test.len(),
             train_students: s.train.len(),
             source: self.source.clone(),
         }
+    }
+
+    /// BKT fitted on the same training students (EM to convergence: it has no epoch to choose,
+    /// so the validation students only stay out, as `classlens train bkt` keeps them out) and
+    /// judged as DKT is, on the same test students' answers.
+    pub fn fit_bkt(&self) -> (BktModel, Verdict) {
+        let s = &self.splits;
+        let window = self.settings.train.window;
+        let model = BktModel::fit(&s.train, s.vocab.clone(), window, BktConfig::default());
+        let verdict = self.judged(model.bkt.report(&s.test, window));
+        (model, verdict)
     }
 }
 
@@ -181,6 +199,11 @@ pub fn fitted_pack(model: &DktModel, verdict: &Verdict) -> Result<Vec<u8>, Strin
     write_dkt_about(model, Quantization::None, Some(verdict.about())).map_err(|e| e.to_string())
 }
 
+/// A fitted BKT as a pack (its parameters exact), as `classlens train bkt` + `export` write it.
+pub fn fitted_bkt_pack(model: &BktModel, verdict: &Verdict) -> Result<Vec<u8>, String> {
+    write_bkt_about(model, Some(verdict.about())).map_err(|e| e.to_string())
+}
+
 /// Trains `data` to the end in one call (tests and the CLI-side check; the page steps instead).
 pub fn fit_dkt(data: &DktFitData) -> Result<(DktModel, Verdict), String> {
     let mut fit = data.start()?;
@@ -221,6 +244,19 @@ mod tests {
         // The pack holds the judged weights exactly.
         let back = crate::infer::load_pack(&pack).unwrap().into_dkt().unwrap();
         assert_eq!(data.verdict(&back), verdict);
+    }
+
+    #[test]
+    fn bkt_fits_the_same_split_and_its_pack_holds_what_was_judged() {
+        let data = prepare_dkt(&class(), SKILL_BUILDER_FILE, &DktFitSettings::default()).unwrap();
+        let (model, verdict) = data.fit_bkt();
+        verdict.accept().unwrap();
+        let (_, dkt) = fit_dkt(&data).unwrap();
+        assert_eq!((verdict.model.n, verdict.baseline.auc), (dkt.model.n, dkt.baseline.auc), "the same held-out answers as DKT's verdict");
+        let pack = fitted_bkt_pack(&model, &verdict).unwrap();
+        let crate::pack::LoadedPack::Bkt(back) = crate::infer::load_pack(&pack).unwrap() else { panic!("a bkt pack") };
+        assert_eq!(back, model);
+        assert_eq!(read_meta(&pack).unwrap().0.about.unwrap(), verdict.about());
     }
 
     #[test]

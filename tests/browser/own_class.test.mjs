@@ -296,6 +296,27 @@ test('STUDY is fitted in the page to a school\'s reading log, beats classroom po
   console.log(`# STUDY fit in the page: ${r.steps} steps in ${Number(r.seconds).toFixed(2)} s (the fit loop), ${seconds.toFixed(1)} s from the click to the rescored dashboard`);
 });
 
+test('BKT is fitted in the page on DKT\'s split, shows its parameters, and scores the held-out answers as `classlens train bkt` does', async () => {
+  // The school imported by the test before (its answers); a mastery fit of the other kind.
+  await openPanel();
+  await page.selectOption('[data-testid=fit-kind]', 'bkt');
+  await rescored(() => page.click('button.fit-start'));
+  await page.waitForSelector('[data-testid=fit-result][data-used=true]');
+  const r = await page.$eval('[data-testid=fit-result]', (d) => ({ ...d.dataset }));
+  assert.equal(r.metric, 'AUC');
+  assert.ok(Number(r.score) > Number(r.baseline), `BKT beats each skill's mean: ${JSON.stringify(r)}`);
+  const lines = await modelLines();
+  assert.match(lines[0], /^Mastery: BKT · \d+ skills · trained on .* held-out AUC .*fitted in this page fitted-bkt-\w+\.pack$/);
+  const skills = Number(lines[0].match(/BKT · (\d+) skills/)[1]);
+  assert.equal(await page.locator('[data-testid=bkt-params] tbody tr').count(), skills);
+  // The CLI on the same file, with the page's split (DKT's fit settings: 20% / 20%, seed 42).
+  const run = join(dir, 'cli-bkt');
+  execFileSync(CLI, ['train', 'bkt', '--data', join(dir, 'school', 'skill_builder_data.csv'), '--valid-frac', '0.2', '--test-frac', '0.2', '--seed', '42', '--quiet', '--out', run]);
+  const m = JSON.parse(await readFile(join(run, 'test_metrics.json'), 'utf8'));
+  assert.ok(Math.abs(m.overall.auc - Number(r.score)) <= 1e-9, `page ${r.score} vs CLI ${m.overall.auc}`);
+  assert.ok(Math.abs(m.baseline.auc - Number(r.baseline)) <= 1e-9);
+});
+
 test('axe-core finds no serious violation with the models panel open; no request leaves the origin; no page error', async () => {
   await openPanel();
   await page.addScriptTag({ path: AXE });

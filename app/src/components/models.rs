@@ -103,7 +103,7 @@ pub fn ModelsPanel() -> impl IntoView {
             </label>
             " "
             <button class="fit-start" on:click=start_fit disabled=move || running.get()>"Fit a model to this data"</button>
-            <p class="note">"DKT (mastery) is fitted in this page on most students; some are held out to choose the epoch and others to judge it against each skill's mean. STUDY and Individual (suggestions) are fitted on most classrooms of the reading log; others are held out to choose when to stop and to judge them against classroom popularity. A model that does not beat its baseline is not used."</p>
+            <p class="note">"DKT (mastery) is fitted in this page on most students; some are held out to choose the epoch and others to judge it against each skill's mean. BKT (mastery, four numbers per skill that the panel then shows) is fitted on the same students and judged the same way. STUDY and Individual (suggestions) are fitted on most classrooms of the reading log; others are held out to choose when to stop and to judge them against classroom popularity. A model that does not beat its baseline is not used."</p>
             {outcome}
             {move || error.get().map(|e| view! { <p role="alert" class="error">{e}</p> })}
             <button class="forget-models" on:click=forget disabled=move || !kept.get()>"Forget opened and fitted models"</button>
