@@ -127,7 +127,9 @@ impl FitProgress {
             Some((e, n)) => (format!("epoch {e} of {n}, step {} of {}", self.step, self.steps), "about"),
             None => (format!("step {} of at most {}", self.step, self.steps), "at most"),
         };
-        format!("Fitting {}: {at} · loss {:.3}{valid} · {:.1} s, {left} {:.0} s left", self.kind.name(), self.loss, self.elapsed_s, self.left_s.ceil())
+        // BKT's one EM step has no training loss to show.
+        let loss = if self.loss.is_finite() { format!(" · loss {:.3}", self.loss) } else { String::new() };
+        format!("Fitting {}: {at}{loss}{valid} · {:.1} s, {left} {:.0} s left", self.kind.name(), self.elapsed_s, self.left_s.ceil())
     }
 }
 

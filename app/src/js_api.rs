@@ -57,7 +57,7 @@ pub fn fit_dkt(file_name: &str, bytes: &[u8], settings_json: &str) -> Result<Str
     .to_string())
 }
 
-/// The kind of model a pack holds ("dkt", "akt", "study", "individual"), after checking its envelope.
+/// The kind of model a pack holds ("dkt", "akt", "bkt", "study", "individual"), after checking its envelope.
 #[wasm_bindgen(js_name = packKind)]
 pub fn pack_kind(pack: &[u8]) -> Result<String, JsError> {
     let (meta, _) = classlens_core::pack::read_meta(pack).map_err(js_err)?;

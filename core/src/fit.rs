@@ -84,7 +84,7 @@ pub fn prepare_dkt(data: &Interactions, source: &str, settings: &DktFitSettings)
     }
     if splits.valid.len() < MIN_VALID_STUDENTS || splits.test.len() < MIN_TEST_STUDENTS {
         return Err(format!(
-            "{students} student(s) with answers: a fit holds out {} of them to choose the epoch and {} to judge the model, and needs at least {MIN_VALID_STUDENTS} and {MIN_TEST_STUDENTS} ({} students at these shares); the current model stays in use",
+            "{students} student(s) with answers: a fit holds out {} of them to choose the epoch (DKT; BKT leaves them out too) and {} to judge the model, and needs at least {MIN_VALID_STUDENTS} and {MIN_TEST_STUDENTS} ({} students at these shares); the current model stays in use",
             splits.valid.len(),
             splits.test.len(),
             needed_students(settings).map_or("more".to_string(), |n| format!("at least {n}"))

@@ -1,4 +1,4 @@
-//! "Models": open (pick or drop) `.pack` files, fit DKT, STUDY or Individual to the data shown
+//! "Models": open (pick or drop) `.pack` files, fit DKT, BKT, STUDY or Individual to the data shown
 //! with its progress and a cancel button, the verdict against the baseline (each skill's mean;
 //! classroom popularity), the fitted pack's download, and "forget". It opens by itself when the
 //! data has answers on skills the model does not know.

@@ -1,7 +1,7 @@
 //! The inference API the CLI and the app share.
 //!
 //! Load a pack from bytes ([`load_pack`]), then:
-//! - DKT and the attention model (both [`mastery::Tracer`]s): [`mastery::steps`] turns a student's answers (skill ids as the teacher's data spells
+//! - DKT, the attention model and BKT (all [`mastery::Tracer`]s): [`mastery::steps`] turns a student's answers (skill ids as the teacher's data spells
 //!   them) into model steps, refusing unknown skills; [`mastery::mastery`] gives one student's
 //!   per-skill probabilities, [`mastery::mastery_table`] a whole class in one batched pass, and
 //!   [`mastery::Tracer::trajectory`] a student's mastery after every answer (the "over time"

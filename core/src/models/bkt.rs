@@ -293,9 +293,10 @@ impl BktModel {
             return Err(format!("{} skills in the vocabulary and {} parameter sets, the configuration says {}", vocab.len(), params.len(), config.n_skills));
         }
         for (i, p) in params.iter().enumerate() {
-            let ok = |x: f64, hi: f64| x.is_finite() && (0.0..=hi).contains(&x);
-            if !(ok(p.prior, 1.0) && ok(p.learn, 1.0) && ok(p.guess, 0.5) && ok(p.slip, 0.5)) {
-                return Err(format!("skill {} ('{}'): expected prior and learn in [0, 1], guess and slip in [0, 0.5]; found {p:?}", i, vocab.names()[i]));
+            let unit = |x: f64| (0.0..=1.0).contains(&x);
+            let below_half = |x: f64| (0.0..0.5).contains(&x);
+            if !(unit(p.prior) && unit(p.learn) && below_half(p.guess) && below_half(p.slip)) {
+                return Err(format!("skill {} ('{}'): expected prior and learn in [0, 1], guess and slip in [0, 0.5); found {p:?}", i, vocab.names()[i]));
             }
         }
         Ok(())
@@ -315,7 +316,8 @@ impl BktModel {
         let config: BktRunConfig = read_json(&path)?;
         let vocab = read_json::<SkillVocab>(&dir.join(SKILLS_FILE))?.reindexed();
         let skills: Vec<BktParams> = read_json(&dir.join(PARAMS_FILE))?;
-        Self::check(&config, &vocab, &skills).map_err(|message| TrainError::Corrupt { path: dir.join(PARAMS_FILE).display().to_string(), message })?;
+        // The run's files disagree, or a parameter is out of bounds: the message says which.
+        Self::check(&config, &vocab, &skills).map_err(|message| TrainError::Corrupt { path: dir.display().to_string(), message })?;
         Ok(Self { config, vocab, bkt: Bkt { skills } })
     }
 
@@ -473,7 +475,7 @@ mod tests {
         bad[1].guess = 0.7;
         std::fs::write(dir.join(PARAMS_FILE), serde_json::to_vec(&bad).unwrap()).unwrap();
         let err = BktModel::load(&dir).unwrap_err().to_string();
-        assert!(err.contains("skill 1 ('sub')") && err.contains(PARAMS_FILE), "{err}");
+        assert!(err.contains("skill 1 ('sub')") && err.contains("[0, 0.5)"), "{err}");
         bad.pop();
         assert!(BktModel::check(&m.config, &m.vocab, &bad).unwrap_err().contains("1 parameter sets"));
         std::fs::remove_dir_all(&dir).unwrap();

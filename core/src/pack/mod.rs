@@ -12,7 +12,7 @@
 //! | 16..24 | total length of the pack in bytes |
 //! | 24..28 | length `m` of the metadata |
 //! | 28..28+m | metadata: deflate-compressed JSON [`PackMeta`] (kind, quantization, configuration, vocabulary) |
-//! | 28+m.. | weights: a burnpack (burn-store) of the burn module |
+//! | 28+m.. | weights: a burnpack (burn-store) of the burn module (none for BKT, whose parameters are in the metadata) |
 //!
 //! Why an envelope around burnpack rather than burnpack alone: burnpack carries tensors and
 //! string metadata but no checksum, and a pack travels (downloads, service-worker caches, files

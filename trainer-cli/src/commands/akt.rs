@@ -99,7 +99,6 @@ pub fn train(a: TrainArgs) -> Result<()> {
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
-    /// The report written with --json has every skill's AUC.
     #[command(flatten)]
     pub eval: KtEvalArgs,
     /// Also score the baselines on the same steps, fitted on this file's students (the model's

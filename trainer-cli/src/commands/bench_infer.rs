@@ -23,7 +23,7 @@ pub struct BenchInferArgs {
     /// The pack to measure (`classlens export`).
     #[arg(long)]
     pub pack: PathBuf,
-    /// DKT: students per batch.
+    /// DKT, attention model and BKT: students per batch.
     #[arg(long, default_value_t = 32)]
     pub students: usize,
     /// DKT: answers per student.

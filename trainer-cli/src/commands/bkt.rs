@@ -17,8 +17,8 @@ use super::kt_split::{KtEvalArgs, KtSplitArgs};
 
 #[derive(Args, Debug, Clone)]
 pub struct TrainArgs {
-    /// Data, held-out students (the validation students are scored, and kept out of training so
-    /// that a seed holds out the same test students as `train dkt`'s) and output directory.
+    // The validation students are scored, and kept out of training so that a seed holds out the
+    // same test students as `train dkt`'s.
     #[command(flatten)]
     pub split: KtSplitArgs,
     /// The window of the DKT evaluation BKT's reports line up with (BKT itself reads every
@@ -50,7 +50,9 @@ pub fn train(a: TrainArgs) -> Result<()> {
     let fit = BktConfig { max_iterations: a.max_iterations, tolerance: a.tolerance };
     let model = BktModel::fit(&splits.train, splits.vocab.clone(), a.window, fit);
     model.save(out)?;
-    eprintln!("BKT fitted on {} students ({} skills); model written to {}", splits.train.len(), model.vocab.len(), out.display());
+    if !a.quiet {
+        eprintln!("BKT fitted on {} students ({} skills); model written to {}", splits.train.len(), model.vocab.len(), out.display());
+    }
     let n = model.vocab.len();
     let mut metrics = serde_json::Map::new();
     for (name, seqs) in [("valid", &splits.valid), ("test", &splits.test)] {
@@ -87,5 +89,5 @@ pub fn eval(a: EvalArgs) -> Result<()> {
     let seqs = a.eval.students(&model)?;
     let report = model.bkt.report(&seqs, model.config.window);
     print_report("eval", &report);
-    a.eval.write_json(&report)
+    a.eval.write_json(&serde_json::json!({ "overall": report }))
 }

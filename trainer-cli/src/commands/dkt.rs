@@ -233,7 +233,6 @@ pub enum SplitArg {
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
-    /// The report written with --json has every skill's AUC.
     #[command(flatten)]
     pub eval: KtEvalArgs,
     /// Print every skill's AUC, not only the weakest and strongest five.
@@ -251,7 +250,7 @@ pub(crate) fn split_of(data: &Path, valid_data: Option<&Path>, splits: &classlen
 }
 
 /// The students `which` selects from `data` for scoring `model` (`None`: all of them), refusing
-/// a choice that could score students the model trained on. Shared by `eval dkt` and `eval akt`.
+/// a choice that could score students the model trained on. Shared by `eval dkt`, `eval akt` and `eval bkt`.
 pub(crate) fn held_out(which: SplitArg, model: &Path, data: &Path) -> Result<Option<HashSet<String>>> {
     let split = read_split(model)?;
     Ok(match (which, &split) {

@@ -48,7 +48,12 @@ pub fn run(a: ExportArgs) -> Result<()> {
         RunKind::Dkt => write_dkt_about(&DktModel::load(&a.dir)?, q, about(&a.dir, RunKind::Dkt)?)?,
         RunKind::Akt => write_akt_about(&AktModel::load(&a.dir)?, q, about(&a.dir, RunKind::Akt)?)?,
         // Four exact numbers per skill: --quantize does not apply.
-        RunKind::Bkt => write_bkt_about(&BktModel::load(&a.dir)?, about(&a.dir, RunKind::Bkt)?)?,
+        RunKind::Bkt => {
+            if q != Quantization::None {
+                eprintln!("note: a BKT pack keeps its parameters exact; --quantize {} does not apply", q.as_str());
+            }
+            write_bkt_about(&BktModel::load(&a.dir)?, about(&a.dir, RunKind::Bkt)?)?
+        }
         RunKind::Recommender => write_recommender_about(&StudyModel::load(&a.dir)?, q, about(&a.dir, RunKind::Recommender)?)?,
         RunKind::Mf => bail!("{}: an MF model; packs hold DKT, attention KT, BKT, STUDY and Individual models", a.dir.display()),
     };
@@ -65,7 +70,7 @@ pub fn run(a: ExportArgs) -> Result<()> {
 }
 
 /// What the pack says about where the model came from: the training file's name and students
-/// (`split.json`), and the held-out score beside its baseline (DKT: the test students of
+/// (`split.json`), and the held-out score beside its baseline (DKT, AKT and BKT: the test students of
 /// `test_metrics.json`; STUDY and Individual: all-reads hits@5 of the held-out classrooms in
 /// `report.json`). `None` when the run recorded no split.
 fn about(dir: &std::path::Path, kind: RunKind) -> Result<Option<PackAbout>> {

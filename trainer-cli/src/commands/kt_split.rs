@@ -33,8 +33,9 @@ pub struct KtSplitArgs {
     /// Share of students held out for the final test.
     #[arg(long, default_value_t = 0.1)]
     pub test_frac: f64,
-    /// Output directory (config.json, skills.json, the model's parameters, split.json,
-    /// test_metrics.json, and checkpoints/ for the models trained by epochs).
+    /// Output directory (config.json, skills.json, problems.json for a problem-aware model, the
+    /// model's parameters, split.json, test_metrics.json, and checkpoints/ for the models trained
+    /// by epochs).
     #[arg(long)]
     pub out: PathBuf,
 }
@@ -72,7 +73,8 @@ pub struct KtEvalArgs {
     pub data_args: DataArgs,
     #[arg(long, value_enum, default_value_t = SplitArg::Auto)]
     pub split: SplitArg,
-    /// Write the report as JSON here.
+    /// Write the report as JSON here (`{"overall": …}`; eval dkt and eval akt add every
+    /// skill's AUC).
     #[arg(long)]
     pub json: Option<PathBuf>,
 }

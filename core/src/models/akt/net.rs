@@ -155,7 +155,7 @@ impl Attention {
 }
 
 impl Attention {
-    /// Inference only (no gradient, no dropout): attention from queries and keys already
+    /// Inference only (no gradient; no dropout on the attention weights): attention from queries and keys already
     /// projected, with row `i` of batch element `bi` seeing keys `0..=end(bi, i)`, each `end − j`
     /// steps back. The same numbers as [`Attention::attend`] with the matching mask and
     /// distances, without building them: per batch element and head, one product for the
