@@ -216,19 +216,30 @@ impl Bkt {
 
     /// P(right) at every step of `q`, each from the student's answers before it.
     pub fn predict(&self, q: &KtSequence) -> Vec<f32> {
-        let mut known: Vec<f64> = self.skills.iter().map(|p| p.prior).collect();
+        let mut known = self.priors();
         q.steps
             .iter()
             .map(|step| {
                 let ps: Vec<f64> = step.skills.iter().filter_map(|&s| self.skills.get(s as usize).map(|p| p.p_correct(known[s as usize]))).collect();
-                for &s in &step.skills {
-                    if let Some(p) = self.skills.get(s as usize) {
-                        known[s as usize] = p.update(known[s as usize], step.correct);
-                    }
-                }
+                self.observe(&mut known, step);
                 if ps.is_empty() { 0.5 } else { (ps.iter().sum::<f64>() / ps.len() as f64) as f32 }
             })
             .collect()
+    }
+
+    /// P(known) of every skill before any answer.
+    fn priors(&self) -> Vec<f64> {
+        self.skills.iter().map(|p| p.prior).collect()
+    }
+
+    /// `known` after `step`: each of its skills updated by the answer (skills the model has no
+    /// parameters for are skipped).
+    fn observe(&self, known: &mut [f64], step: &KtStep) {
+        for &s in &step.skills {
+            if let (Some(p), Some(k)) = (self.skills.get(s as usize), known.get_mut(s as usize)) {
+                *k = p.update(*k, step.correct);
+            }
+        }
     }
 
     /// Scored on the steps DKT's evaluation scores with windows of `window` (all but each
@@ -328,19 +339,11 @@ impl BktModel {
 
     /// P(known) of every skill after `history`, updated answer by answer as [`Bkt::predict`] does.
     pub fn known(&self, history: &[KtStep]) -> Vec<f64> {
-        let mut known: Vec<f64> = self.bkt.skills.iter().map(|p| p.prior).collect();
+        let mut known = self.bkt.priors();
         for step in history {
-            self.observe(&mut known, step);
+            self.bkt.observe(&mut known, step);
         }
         known
-    }
-
-    fn observe(&self, known: &mut [f64], step: &KtStep) {
-        for &s in &step.skills {
-            if let (Some(p), Some(k)) = (self.bkt.skills.get(s as usize), known.get_mut(s as usize)) {
-                *k = p.update(*k, step.correct);
-            }
-        }
     }
 
     fn p_correct(&self, known: &[f64]) -> Vec<f32> {
@@ -354,10 +357,10 @@ impl BktModel {
 
     /// [`BktModel::mastery`] after every prefix of `history`, in one pass.
     pub fn trajectory(&self, history: &[KtStep]) -> Vec<Vec<f32>> {
-        let mut known: Vec<f64> = self.bkt.skills.iter().map(|p| p.prior).collect();
+        let mut known = self.bkt.priors();
         let mut out = vec![self.p_correct(&known)];
         for step in history {
-            self.observe(&mut known, step);
+            self.bkt.observe(&mut known, step);
             out.push(self.p_correct(&known));
         }
         out

@@ -138,12 +138,10 @@ impl Attention {
         self.attend(qk.clone(), qk, x, mask, distance, dropout)
     }
 
-    /// Attention from queries and keys already projected (`query_key`): `q` is `[batch or 1,
-    /// queries, dim]` (one set of queries for the whole batch is broadcast), `k` is `[batch,
-    /// keys, dim]`; `v` is projected here.
+    /// Attention from queries and keys already projected (`query_key`): `q` is `[batch,
+    /// queries, dim]`, `k` is `[batch, keys, dim]`; `v` is projected here.
     fn attend(&self, q: Tensor<3>, k: Tensor<3>, v: Tensor<3>, mask: &Tensor<4>, distance: &Tensor<4>, dropout: &Dropout) -> Tensor<3> {
         let ([b, tk, d], tq) = (k.dims(), q.dims()[1]);
-        let q = if q.dims()[0] == b { q } else { q.expand([b, tq, d]) };
         let h = self.heads;
         let split = |x: Tensor<3>, t: usize| x.reshape([b, t, h, d / h]).swap_dims(1, 2);
         let (q, k, v) = (split(q, tq), split(k, tk), split(self.value.forward(v), tk));
