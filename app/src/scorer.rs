@@ -440,7 +440,7 @@ mod tests {
         let akt = AktConfig { n_skills: vocab.len(), n_problems: 0, dim: 8, heads: 2, value_layers: 1, layers: 1, ff: 16, dropout: 0.0 };
         let config = AktRunConfig { model: "akt".into(), akt, train: AktTrainConfig { window: 30, ..Default::default() } };
         let net = akt.init(9, &classlens_core::models::device::reference_device());
-        let m = AktModel { config, vocab, problems: Default::default(), net };
+        let m = AktModel::new(config, vocab, Default::default(), net);
         let bytes = classlens_core::pack::write_akt_about(&m, classlens_core::pack::Quantization::Int8, None).unwrap();
         let opened = crate::packs::open_pack("akt.pack", &bytes, crate::packs::Origin::Opened).unwrap();
         assert_eq!(opened.role(), crate::packs::Role::Mastery);

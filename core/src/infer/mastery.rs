@@ -351,7 +351,7 @@ mod tests {
         let akt = AktConfig { n_skills: 3, n_problems: 0, dim: 8, heads: 2, value_layers: 1, layers: 1, ff: 16, dropout: 0.0 };
         let config = AktRunConfig { model: "akt".into(), akt, train: AktTrainConfig { window: 4, ..Default::default() } };
         let vocab = SkillVocab::new(vec!["add".into(), "sub".into(), "mul".into()]);
-        let m = KtModel::Akt(AktModel { config, vocab, problems: ProblemVocab::default(), net: akt.init(3, &reference_device()) });
+        let m = KtModel::Akt(AktModel::new(config, vocab, ProblemVocab::default(), akt.init(3, &reference_device())));
         assert!(m.dkt().is_none());
         let answers: Vec<Answer> = (0..7).map(|i| answer(["add", "sub", "mul"][i % 3], i % 2 == 0)).collect();
         let h = steps(&m, &answers).unwrap();

@@ -25,3 +25,4 @@ pub mod recurrent_gemm;
 pub mod sgemm;
 pub mod soft_targets;
 pub mod study;
+pub mod vexp;

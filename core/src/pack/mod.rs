@@ -349,7 +349,7 @@ pub fn write_akt_about(model: &AktModel, quantization: Quantization, about: Opti
         model: PackModel::Akt { config: model.config.clone(), skills: model.vocab.clone(), problems: model.problems.clone() },
         about,
     };
-    envelope(&meta, &weights_bytes(model.net.clone(), quantization)?)
+    envelope(&meta, &weights_bytes(model.net().clone(), quantization)?)
 }
 
 /// A BKT pack. Its parameters travel in the metadata as written (there is nothing to quantize:
@@ -448,7 +448,7 @@ pub fn load(bytes: &[u8]) -> Result<LoadedPack, PackError> {
             let (skills, problems) = (skills.reindexed(), problems.reindexed());
             AktModel::check(&config, &skills, &problems).map_err(PackError::Meta)?;
             let net = load_weights(config.akt.init(0, &reference_device()), weights)?;
-            Ok(LoadedPack::Akt(AktModel { config, vocab: skills, problems, net }))
+            Ok(LoadedPack::Akt(AktModel::new(config, skills, problems, net)))
         }
         PackModel::Bkt { config, skills, params } => {
             let skills = skills.reindexed();

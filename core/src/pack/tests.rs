@@ -213,12 +213,12 @@ fn akt_round_trips_in_f32_and_closely_in_int8() {
     // Non-zero difficulties, so the per-problem path is exercised.
     let mu: Vec<f32> = (0..500).map(|i| ((i % 11) as f32 - 5.0) / 4.0).collect();
     net.difficulty = Some(burn::module::Param::from_tensor(burn::tensor::Tensor::from_data(burn::tensor::TensorData::new(mu, [500]), &reference_device())));
-    let m = AktModel {
+    let m = AktModel::new(
         config,
-        vocab: SkillVocab::new((0..30).map(|i| format!("skill-{i}")).collect()),
-        problems: ProblemVocab::from_names((0..500).map(|i| format!("p{i}"))),
+        SkillVocab::new((0..30).map(|i| format!("skill-{i}")).collect()),
+        ProblemVocab::from_names((0..500).map(|i| format!("p{i}"))),
         net,
-    };
+    );
     let h: Vec<Vec<KtStep>> = (0..6)
         .map(|b| {
             let answers: Vec<Answer> = (0..25)

@@ -88,7 +88,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
     }
     if !splits.test.is_empty() {
         let model = AktModel::load(out)?;
-        let ev = evaluate_akt(&model.net, &model.vocab, &splits.test, a.window);
+        let ev = evaluate_akt(model.net(), &model.vocab, &splits.test, a.window);
         print_report("test", &ev.overall);
         let (baseline, bkt, _) = baselines(&splits.train, &splits.test, splits.vocab.len(), a.window, ", test");
         let metrics = serde_json::json!({ "overall": ev.overall, "per_skill": ev.per_skill, "baseline": baseline, "bkt": bkt });
@@ -115,7 +115,7 @@ pub fn eval(a: EvalArgs) -> Result<()> {
     let model = super::load_model::akt(&a.eval.model)?;
     let seqs = a.eval.students(&model)?;
     let window = model.config.train.window;
-    let scored = score_steps(&model.net, &seqs, window);
+    let scored = score_steps(model.net(), &seqs, window);
     let ev = step_report(&model.vocab, &seqs, &scored);
     print_report("eval", &ev.overall);
     if let Some(path) = &a.predictions {

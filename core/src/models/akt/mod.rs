@@ -3,11 +3,14 @@
 //!
 //! - [`net`]: the burn module and its batches (the same [`crate::sequences::kt::KtBatch`] rows
 //!   DKT trains on, so both score exactly the same steps);
+//! - [`infer`]: the mastery call on plain slices (what the dashboard and `classlens mastery`
+//!   run), the same numbers as the burn module;
 //! - [`train`]: training from the CLI like DKT (checkpoints, resume, best-on-validation), the
 //!   run directory, and evaluation.
 //!
-//! Not yet here (issue 16, item 2): a pack kind, the browser's `infer` path and the dashboard.
+//! Its pack kind is `akt` (`crate::pack`); the dashboard scores it through `crate::infer::mastery`.
 
+pub mod infer;
 pub mod net;
 pub mod train;
 

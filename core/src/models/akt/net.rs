@@ -26,7 +26,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::models::init::Init;
-use crate::sequences::kt::{KtBatch, KtSequence, KtStep, Window};
+use crate::sequences::kt::{KtBatch, KtStep};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct AktConfig {
@@ -115,11 +115,11 @@ impl AktConfig {
 #[derive(Module, Debug)]
 pub struct Attention {
     /// Queries and keys share one projection (both are question embeddings).
-    query_key: Linear,
-    value: Linear,
-    out: Linear,
+    pub(super) query_key: Linear,
+    pub(super) value: Linear,
+    pub(super) out: Linear,
     /// Per head: the decay rate before softplus.
-    decay: Param<Tensor<1>>,
+    pub(super) decay: Param<Tensor<1>>,
     heads: usize,
 }
 
@@ -152,84 +152,13 @@ impl Attention {
     }
 }
 
-impl Attention {
-    /// Inference only (no gradient; no dropout on the attention weights): attention from queries and keys already
-    /// projected, with row `i` of batch element `bi` seeing keys `0..=end(bi, i)`, each `end − j`
-    /// steps back. The same numbers as [`Attention::attend`] with the matching mask and
-    /// distances, without building them: per batch element and head, one product for the
-    /// scores, the decay and softmax in place on that small block, one product for the output
-    /// (the generic path writes the whole `[batch, heads, queries, keys]` score tensor several
-    /// times over, which is most of the mastery call's time).
-    fn attend_rows(&self, q: Tensor<3>, k: Tensor<3>, v: Tensor<3>, end: &dyn Fn(usize, usize) -> usize) -> Tensor<3> {
-        let ([b, tk, d], [qb, tq, _]) = (k.dims(), q.dims());
-        let device = k.device();
-        let floats = |t: Tensor<3>| t.into_data().try_to_vec::<f32>().expect("f32 activations");
-        let (qv, kv, vv) = (floats(q), floats(k), floats(self.value.forward(v)));
-        let rate = softplus(self.decay.val(), 1.0).into_data().try_to_vec::<f32>().expect("f32 decay");
-        let out = attention_rows(&qv, &kv, &vv, Shape { b, qb, tq, tk, d, heads: self.heads }, &rate, end);
-        self.out.forward(Tensor::from_data(TensorData::new(out, [b, tq, d]), &device))
-    }
-}
-
-/// The extents of [`attention_rows`]' inputs: `q` is `[qb, tq, d]` (`qb` 1 or `b`: one set of
-/// queries may serve the whole batch), `k` and `v` are `[b, tk, d]`, heads split `d`.
-#[derive(Clone, Copy)]
-struct Shape {
-    b: usize,
-    qb: usize,
-    tq: usize,
-    tk: usize,
-    d: usize,
-    heads: usize,
-}
-
-/// `softmax(q·kᵀ/√dh − rate·(end − j))·v` per head over keys `j ≤ end(bi, i)`, as `[b, tq, d]`.
-fn attention_rows(q: &[f32], k: &[f32], v: &[f32], sh: Shape, rate: &[f32], end: &dyn Fn(usize, usize) -> usize) -> Vec<f32> {
-    use crate::models::sgemm::sgemm;
-    let Shape { b, qb, tq, tk, d, heads } = sh;
-    let dh = d / heads;
-    let scale = 1.0 / (dh as f32).sqrt();
-    let mut out = vec![0.0f32; b * tq * d];
-    let (mut scores, mut head_out) = (vec![0.0f32; tq * tk], vec![0.0f32; tq * dh]);
-    for bi in 0..b {
-        let qo = if qb == 1 { 0 } else { bi * tq * d };
-        for (hh, &rate) in rate.iter().enumerate().take(heads) {
-            let (qs, ks) = (&q[qo + hh * dh..], &k[bi * tk * d + hh * dh..]);
-            // scores[i][j] = q_i · k_j: a is q's rows (stride d), b is kᵀ (k's rows as columns).
-            sgemm(tq, dh, tk, qs, (d, 1), ks, (1, d), 0.0, &mut scores);
-            for (i, row) in scores.chunks_mut(tk).enumerate() {
-                let last = end(bi, i).min(tk - 1);
-                let (seen, hidden) = row.split_at_mut(last + 1);
-                let mut max = f32::NEG_INFINITY;
-                for (j, x) in seen.iter_mut().enumerate() {
-                    *x = *x * scale - rate * (last - j) as f32;
-                    max = max.max(*x);
-                }
-                let mut sum = 0.0;
-                for x in seen.iter_mut() {
-                    *x = (*x - max).exp();
-                    sum += *x;
-                }
-                seen.iter_mut().for_each(|x| *x /= sum);
-                hidden.fill(0.0);
-            }
-            sgemm(tq, tk, dh, &scores, (tk, 1), &v[bi * tk * d + hh * dh..], (d, 1), 0.0, &mut head_out);
-            for (i, row) in head_out.chunks(dh).enumerate() {
-                let at = (bi * tq + i) * d + hh * dh;
-                out[at..at + dh].copy_from_slice(row);
-            }
-        }
-    }
-    out
-}
-
 #[derive(Module, Debug)]
 pub struct Block {
-    attention: Attention,
-    norm1: LayerNorm,
-    ff1: Linear,
-    ff2: Linear,
-    norm2: LayerNorm,
+    pub(super) attention: Attention,
+    pub(super) norm1: LayerNorm,
+    pub(super) ff1: Linear,
+    pub(super) ff2: Linear,
+    pub(super) norm2: LayerNorm,
     dropout: Dropout,
 }
 
@@ -242,22 +171,6 @@ impl Block {
     /// A block whose queries, keys and values are all `x`.
     fn forward_self(&self, x: Tensor<3>, mask: &Tensor<4>, distance: &Tensor<4>) -> Tensor<3> {
         let a = self.attention.forward_self(x.clone(), mask, distance, &self.dropout);
-        self.feed_forward(x, a)
-    }
-
-    /// Inference: a block over queries `q` (`[batch or 1, queries, dim]`; one set of queries for
-    /// the whole batch is projected once) with [`Attention::attend_rows`]' visibility.
-    fn forward_rows(&self, q: Tensor<3>, k: Tensor<3>, v: Tensor<3>, end: &dyn Fn(usize, usize) -> usize) -> Tensor<3> {
-        let a = self.attention.attend_rows(self.attention.query_key.forward(q.clone()), self.attention.query_key.forward(k), v, end);
-        let [b, tq, d] = a.dims();
-        let q = if q.dims()[0] == b { q } else { q.expand([b, tq, d]) };
-        self.feed_forward(q, a)
-    }
-
-    /// Inference: causal self-attention over `x` (step `t` sees steps `0..=t`).
-    fn forward_self_rows(&self, x: Tensor<3>) -> Tensor<3> {
-        let qk = self.attention.query_key.forward(x.clone());
-        let a = self.attention.attend_rows(qk.clone(), qk, x.clone(), &|_, i| i);
         self.feed_forward(x, a)
     }
 
@@ -279,10 +192,10 @@ pub struct Akt {
     pub difficulty: Option<Param<Tensor<1>>>,
     pub concept_variation: Option<Param<Tensor<2>>>,
     pub interaction_variation: Option<Param<Tensor<2>>>,
-    value_blocks: Vec<Block>,
-    blocks: Vec<Block>,
-    out1: Linear,
-    out2: Linear,
+    pub(super) value_blocks: Vec<Block>,
+    pub(super) blocks: Vec<Block>,
+    pub(super) out1: Linear,
+    pub(super) out2: Linear,
     dropout: Dropout,
 }
 
@@ -406,57 +319,12 @@ impl Akt {
         self.out2.forward(self.dropout.forward(relu(self.out1.forward(Tensor::cat(vec![h, query], 2)))))
     }
 
-    /// [`Akt::retrieve`] when every student asks the same `queries` (`[queries, dim]`: mastery
-    /// asks every skill): the work that depends on the queries alone (their projection in the
-    /// first block, and the output MLP's query half with its bias) is done once for the batch.
-    /// The same numbers as `retrieve` on the queries repeated per student, to rounding.
-    fn retrieve_shared(&self, queries: Tensor<2>, keys: Tensor<3>, values: Tensor<3>, end: &dyn Fn(usize, usize) -> usize) -> Tensor<3> {
-        let [s, d] = queries.dims();
-        let b = keys.dims()[0];
-        let mut h = queries.clone().unsqueeze_dim::<3>(0);
-        for block in &self.blocks {
-            h = block.forward_rows(h, keys.clone(), values.clone(), end);
-        }
-        // out1 on [h, query] = h · W_h + (query · W_q + bias), W = [W_h; W_q] ([2d, ff]).
-        let w = self.out1.weight.val();
-        let ff = w.dims()[1];
-        let mut from_query = queries.matmul(w.clone().slice([d..2 * d, 0..ff]));
-        if let Some(bias) = &self.out1.bias {
-            from_query = from_query + bias.val().unsqueeze_dim(0);
-        }
-        let hidden = h.reshape([b * s, d]).matmul(w.slice([0..d, 0..ff])).reshape([b, s, ff]) + from_query.unsqueeze_dim::<3>(0);
-        self.out2.forward(self.dropout.forward(relu(hidden)))
-    }
-
     /// Per-skill P(correct) on each history's next step, for an average problem of the skill
     /// (difficulty 0): `out[student][skill]`. Each history is encoded once and every skill's
     /// question attends to it, as row `len − 1` of a training window would. An empty history
     /// reads one all-zero step (the model's answer when it knows nothing about the student).
-    pub fn mastery(&self, histories: &[&[KtStep]], device: &Device) -> Vec<Vec<f32>> {
-        if histories.is_empty() {
-            return vec![];
-        }
-        let seqs: Vec<KtSequence> = histories.iter().map(|h| KtSequence { student: String::new(), steps: h.to_vec() }).collect();
-        let wins: Vec<Window> = seqs.iter().enumerate().map(|(seq, s)| Window { seq, start: 0, len: s.steps.len() }).collect();
-        let batch = KtBatch::new(&seqs, &wins);
-        let t = batch.steps.max(1);
-        let b = histories.len();
-        let (cells, k, d) = (t * b, batch.slots, self.concept.val().dims()[1]);
-        // No step at all: one all-zero step.
-        let (keys, values) = if batch.steps > 0 {
-            self.keys_values(&AktBatchTensors::new(&batch, device), cells, k)
-        } else {
-            (Tensor::zeros([cells, d], device), Tensor::zeros([cells, d], device))
-        };
-        let (keys, mut values) = (Self::batch_major(keys, t, b), Self::batch_major(values, t, b));
-        for block in &self.value_blocks {
-            values = block.forward_self_rows(values);
-        }
-        // Each student's question rows see the student's steps, counted back from the last one.
-        let last: Vec<usize> = histories.iter().map(|h| h.len().max(1) - 1).collect();
-        let s = self.concept.val().dims()[0];
-        let p = sigmoid(self.retrieve_shared(self.concept.val(), keys, values, &|bi, _| last[bi])).into_data().try_to_vec::<f32>().expect("f32 probabilities");
-        p.chunks(s).map(<[f32]>::to_vec).collect()
+    pub fn mastery(&self, histories: &[&[KtStep]]) -> Vec<Vec<f32>> {
+        super::infer::AktSlices::new(self).mastery(histories)
     }
 
     /// Mean binary cross-entropy over the scored rows, plus `problem_l2` times the mean squared
@@ -523,23 +391,26 @@ mod tests {
         }
     }
 
-    /// Mastery of skill `s` is what a window ending in an (unknown-problem) step on `s` predicts
-    /// for that step, for histories of different lengths in one batch and for an empty one.
+    /// Mastery of skill `s` (the slice path of `infer`) is what a window ending in an
+    /// (unknown-problem) step on `s` predicts for that step (burn's training path), for
+    /// histories of different lengths in one batch, multi-skill steps, an empty history, and
+    /// models of one and of two blocks of each kind.
     #[test]
     fn mastery_is_the_next_step_prediction_for_each_skill() {
-        for n_problems in [0, 5] {
-            let model = cfg(n_problems).init(11, &reference_device());
+        for (n_problems, layers) in [(0, 1), (5, 1), (5, 2)] {
+            let model = AktConfig { value_layers: layers, layers, ..cfg(n_problems) }.init(11, &reference_device());
             let hist = |n: usize| -> Vec<KtStep> {
                 (0..n)
                     .map(|i| {
-                        let mut s = KtStep::new(vec![(i % 4) as u32], i % 3 != 1);
+                        let skills = if i % 4 == 2 { vec![(i % 4) as u32, 0] } else { vec![(i % 4) as u32] };
+                        let mut s = KtStep::new(skills, i % 3 != 1);
                         s.problem = (n_problems > 0).then_some((i % 5) as u32);
                         s
                     })
                     .collect()
             };
             let (a, b) = (hist(5), hist(2));
-            let m = model.mastery(&[&a, &b, &[]], &reference_device());
+            let m = model.mastery(&[&a, &b, &[]]);
             assert_eq!((m.len(), m[0].len()), (3, 4));
             for (h, row) in [(&a, &m[0]), (&b, &m[1])] {
                 for skill in 0..4u32 {
@@ -551,7 +422,7 @@ mod tests {
                 }
             }
             assert!(m[2].iter().all(|p| p.is_finite() && (0.0..=1.0).contains(p)));
-            assert_eq!(m[2], model.mastery(&[&[]], &reference_device())[0], "the empty history's answer does not depend on the batch");
+            assert_eq!(m[2], model.mastery(&[&[]])[0], "the empty history's answer does not depend on the batch");
         }
     }
 

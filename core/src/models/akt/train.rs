@@ -11,6 +11,7 @@ use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 use serde::{Deserialize, Serialize};
 
+use super::infer::AktSlices;
 use super::net::{Akt, AktBatchTensors, AktConfig};
 use crate::metrics::binary_report;
 use crate::models::device::{CpuBackend, reference_device};
@@ -73,7 +74,10 @@ pub struct AktModel {
     pub vocab: SkillVocab,
     /// Empty unless the model is problem-aware.
     pub problems: ProblemVocab,
-    pub net: Akt,
+    net: Akt,
+    /// `net`'s weights as the mastery call reads them, read out once (private with `net`, so
+    /// the two cannot disagree).
+    fast: AktSlices,
 }
 
 impl AktModel {
@@ -85,7 +89,16 @@ impl AktModel {
         let problems = if config.akt.n_problems > 0 { read_json::<ProblemVocab>(&dir.join(PROBLEMS_FILE))?.reindexed() } else { ProblemVocab::default() };
         Self::check(&config, &vocab, &problems).map_err(corrupt)?;
         let net = load_record(config.akt.init(0, &reference_device()), &dir.join(MODEL_FILE))?;
-        Ok(Self { config, vocab, problems, net })
+        Ok(Self::new(config, vocab, problems, net))
+    }
+
+    pub fn new(config: AktRunConfig, vocab: SkillVocab, problems: ProblemVocab, net: Akt) -> Self {
+        let fast = AktSlices::new(&net);
+        Self { config, vocab, problems, net, fast }
+    }
+
+    pub fn net(&self) -> &Akt {
+        &self.net
     }
 
     /// The configuration and vocabularies agree (a model directory or pack that passes this cannot
@@ -119,7 +132,7 @@ impl AktModel {
     /// Per-skill P(correct next) after each history's last `window` steps.
     pub fn mastery_batch(&self, histories: &[&[KtStep]]) -> Vec<Vec<f32>> {
         let recent: Vec<&[KtStep]> = histories.iter().map(|h| self.recent(h)).collect();
-        recent.chunks(64).flat_map(|c| self.net.mastery(c, &reference_device())).collect()
+        recent.chunks(64).flat_map(|c| self.fast.mastery(c)).collect()
     }
 
     /// The model's sequences for `data` (tagged with problems when the model is problem-aware).
