@@ -499,6 +499,12 @@ fn distill_dkt_writes_the_table_and_refuses_another_split() {
     // The student records its teacher, is a normal model directory and exports as a pack.
     assert!(json(&student.join("config.json"))["train"]["distill"]["alpha"].as_f64().unwrap() == 0.7);
     run(&["export", p(&student), "--out", p(&t.path().join("s.pack")), "--quantize", "int8"]);
+    // --seed reseeds the student, not the split: the held-out students stay the teacher's.
+    let seeded = t.path().join("seeded");
+    run(&["distill", "--teacher", p(&teacher), "--student-size", "8", "--data", p(&data), "--out", p(&seeded), "--seed", "11", "--quiet"]);
+    assert_eq!(json(&seeded.join("config.json"))["train"]["seed"].as_u64(), Some(11));
+    assert_ne!(json(&student.join("config.json"))["train"]["seed"].as_u64(), Some(11));
+    assert_eq!(json(&seeded.join("split.json")), json(&teacher.join("split.json")));
     // Another split than the teacher's is refused before anything is trained.
     let other = t.path().join("other");
     let out = bin()
@@ -583,6 +589,16 @@ fn train_bst_then_distill_study_and_mf_on_a_generated_classroom() {
     run(&["distill", "--teacher", p(&mf), "--student-size", "4", "--data", p(&reads), "--out", p(&mf_student), "--quiet"]);
     let rows = json(&mf_student.join("distill.json"))["rows"].as_array().unwrap().clone();
     assert_eq!(rows[1]["size"].as_u64(), Some(4));
+    // MF draws its split with the run's seed, so another student seed is refused, not ignored.
+    let out = bin()
+        .args(["distill", "--teacher", p(&mf), "--student-size", "4", "--data", p(&reads), "--out", p(&t.path().join("mf-seeded")), "--seed", "3"])
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--seed applies to DKT and STUDY"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

@@ -66,6 +66,11 @@ pub struct DistillArgs {
     /// Epochs (DKT, MF) or optimizer steps (STUDY); default: the teacher's.
     #[arg(long)]
     pub epochs: Option<usize>,
+    /// DKT and STUDY: the students' seed (initialisation and batch order; both students get
+    /// it), default the teacher's. The split stays the teacher's whatever this is, so runs
+    /// with several seeds compare on the same held-out students or classrooms.
+    #[arg(long)]
+    pub seed: Option<u64>,
     #[arg(long)]
     pub resume: bool,
     /// Also write the table as JSON here.
@@ -171,6 +176,9 @@ fn dkt(a: &DistillArgs) -> Result<Table> {
     if let Some(e) = a.epochs {
         cfg.epochs = e;
     }
+    if let Some(seed) = a.seed {
+        cfg.seed = seed;
+    }
     let held_out = match &a.eval_data {
         Some(path) => Some(teacher.sequences(&a.data_args.load(path)?).0),
         None => None,
@@ -217,6 +225,10 @@ fn dkt(a: &DistillArgs) -> Result<Table> {
 }
 
 fn mf(a: &DistillArgs) -> Result<Table> {
+    if a.seed.is_some() {
+        // MF draws its held-out ratings with the run's seed: another seed would be another split.
+        bail!("--seed applies to DKT and STUDY students; an MF student keeps the teacher's seed (it also draws the split)");
+    }
     let (teacher, weights) = super::mf::teacher_weights(&a.teacher)?;
     let t_cfg = teacher.run.train;
     // The student redraws the teacher's split from the same data and settings.
@@ -316,6 +328,9 @@ fn study(a: &DistillArgs) -> Result<Table> {
         run.train.steps = steps;
     }
     run.distill = None;
+    if let Some(seed) = a.seed {
+        run.train.seed = seed;
+    }
     let ns = [1usize, 5, 10];
     let request = Request { top: 5, include_read: false, as_of: None };
     let row = |name: &str, m: &StudyModel| -> Result<Row> {
