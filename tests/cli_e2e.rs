@@ -739,6 +739,10 @@ fn train_bkt_holds_out_dkt_s_students_and_exports_a_pack_mastery_reads() {
     let pack = t.path().join("bkt.pack");
     let out = run(&["export", p(&model), "--out", p(&pack)]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("bkt model, none weights"), "{}", String::from_utf8_lossy(&out.stdout));
+    // No --quantize asked, so nothing to say about it; asking for int8 is answered.
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("does not apply"), "{}", String::from_utf8_lossy(&out.stderr));
+    let asked = run(&["export", p(&model), "--out", p(&pack), "--quantize", "int8"]);
+    assert!(String::from_utf8_lossy(&asked.stderr).contains("--quantize int8 does not apply"), "{}", String::from_utf8_lossy(&asked.stderr));
     let table = |m: &Path| String::from_utf8(run(&["mastery", "--model", p(m), "--data", p(&data), "--table", "csv"]).stdout).unwrap();
     let csv = table(&pack);
     assert_eq!(csv, table(&model));

@@ -30,6 +30,9 @@ pub enum Repeats {
     Unfold,
 }
 
+/// The error for [`Repeats::Unfold`] on any other format.
+pub const UNFOLD_ONLY_FOUR_LINE: &str = "unfolding a multi-skill problem's repeated rows (--unfold-multi-skill) applies only to 4-line files (idx,user_id / problem ids / skill ids / answers, AKT's assist2009_pid format); this file is another format";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KtFormat {
     ThreeLine,
@@ -160,6 +163,10 @@ fn read_source<R: Read>(source: Source<R>, format: Option<KtFormat>, repeats: Re
             Some(f) => f,
             None => *format.insert(detect(&head)?),
         };
+        if repeats == Repeats::Unfold && fmt != KtFormat::FourLine {
+            // Only the 4-line format names a problem per position, so only it can repeat one.
+            return Err(DataError::invalid(&file, head_line, UNFOLD_ONLY_FOUR_LINE));
+        }
         match fmt {
             KtFormat::ThreeLine => {
                 head.expect_count(1, "field (the response count)", "")?;
@@ -301,6 +308,11 @@ mod tests {
         let rows = read_kt_lines(text.as_bytes(), "kt.csv", None, Repeats::Unfold).unwrap();
         assert_eq!(rows.events.len(), 7);
         assert_eq!(events(&rows)[..2], [ev("82295", "1366", &["7"], true, 0), ev("82295", "1366", &["9"], true, 1)]);
+        // Other line formats have no problem per position: asking to unfold them is an error.
+        for other in ["3\n1,2,3\n0,1,1\n", "0,1,1\n"] {
+            let e = read_kt_lines(other.as_bytes(), "kt.csv", None, Repeats::Unfold).unwrap_err().to_string();
+            assert!(e.starts_with("kt.csv:1: ") && e.contains("applies only to 4-line files"), "{e}");
+        }
     }
 
     #[test]

@@ -169,6 +169,9 @@ pub fn read<R: Read>(name: &str, mut reader: R, spec: &LoadSpec) -> Result<(Form
         },
         f => f,
     };
+    if spec.repeats == Repeats::Unfold && matches!(format, Format::Assistments | Format::Study | Format::Mapped) {
+        return Err(DataError::invalid(name, 1, crate::data::kt_lines::UNFOLD_ONLY_FOUR_LINE));
+    }
     let mut input = Cursor::new(head).chain(reader);
     let upload = match format {
         Format::Assistments => {
@@ -367,6 +370,10 @@ mod tests {
         let err = by_path(&bad, None).unwrap_err().to_string();
         assert_eq!(err, by_bytes(&bad, None).unwrap_err().to_string());
         assert!(err.contains("bad.csv:3:5 (column 'correct'): expected 0 or 1, found \"maybe\""), "{err}");
+        // Unfolding repeated rows is a 4-line option: on an ASSISTments log it is refused, not ignored.
+        let unfold = LoadSpec { repeats: Repeats::Unfold, ..Default::default() };
+        let err = load(&bad, &unfold).unwrap_err().to_string();
+        assert!(err.starts_with(&format!("{}:1: ", bad.display())) && err.contains("applies only to 4-line files"), "{err}");
 
         // STUDY: a student without an info row is reported the same way by both.
         let files = render_files(&generate(&SynthConfig::small())).unwrap();

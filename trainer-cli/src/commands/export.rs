@@ -36,21 +36,21 @@ pub struct ExportArgs {
     /// The pack file to write.
     #[arg(long)]
     pub out: PathBuf,
-    /// How the weight matrices are stored: int8 (burn Q8S, one f32 scale per 64 values), f16,
-    /// or none (f32 as trained).
-    #[arg(long, value_enum, default_value_t = QuantizeArg::Int8)]
-    pub quantize: QuantizeArg,
+    /// How the weight matrices are stored: int8 (burn Q8S, one f32 scale per 64 values; the
+    /// default), f16, or none (f32 as trained). A BKT pack has no weight matrices.
+    #[arg(long, value_enum)]
+    pub quantize: Option<QuantizeArg>,
 }
 
 pub fn run(a: ExportArgs) -> Result<()> {
-    let q = Quantization::from(a.quantize);
+    let q = Quantization::from(a.quantize.unwrap_or(QuantizeArg::Int8));
     let bytes = match run_kind(&a.dir)? {
         RunKind::Dkt => write_dkt_about(&DktModel::load(&a.dir)?, q, about(&a.dir, RunKind::Dkt)?)?,
         RunKind::Akt => write_akt_about(&AktModel::load(&a.dir)?, q, about(&a.dir, RunKind::Akt)?)?,
         // Four exact numbers per skill: --quantize does not apply.
         RunKind::Bkt => {
-            if q != Quantization::None {
-                eprintln!("note: a BKT pack keeps its parameters exact; --quantize {} does not apply", q.as_str());
+            if let Some(asked) = a.quantize.filter(|&q| q != QuantizeArg::None) {
+                eprintln!("note: a BKT pack keeps its parameters exact; --quantize {} does not apply", Quantization::from(asked).as_str());
             }
             write_bkt_about(&BktModel::load(&a.dir)?, about(&a.dir, RunKind::Bkt)?)?
         }
