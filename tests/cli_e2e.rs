@@ -140,6 +140,32 @@ fn a_resume_keeps_the_runs_input() {
     assert_eq!(history.as_array().unwrap().len(), 2);
 }
 
+/// Multi-skill steps: the fused engine trains the mean probability by default, a run says so,
+/// its resume keeps what it started with, and the burn engines refuse what they do not do.
+#[test]
+fn the_multi_skill_loss_is_the_engines_default_recorded_and_kept_on_resume() {
+    let t = tempfile::tempdir().unwrap();
+    let data = synth(&t.path().join("class"), "9");
+    let config = |d: &Path| json(&d.join("config.json"))["train"].clone();
+    let fused = t.path().join("fused");
+    run(&train_args(p(&data), p(&fused), "1"));
+    assert_eq!(config(&fused)["multi_skill_loss"], "mean-probability");
+    let per_skill = t.path().join("per-skill");
+    let mut args = train_args(p(&data), p(&per_skill), "1");
+    args.extend(["--multi-skill-loss", "per-skill"]);
+    run(&args);
+    assert!(config(&per_skill).get("multi_skill_loss").is_none(), "the old default writes the old bytes");
+    let mut args = train_args(p(&data), p(&per_skill), "2");
+    args.push("--resume");
+    run(&args);
+    assert!(config(&per_skill).get("multi_skill_loss").is_none(), "the resume kept per-skill");
+    let burn = t.path().join("burn");
+    let mut args = train_args(p(&data), p(&burn), "1");
+    args.extend(["--engine", "burn-ndarray", "--embed", "0", "--multi-skill-loss", "mean-probability"]);
+    let out = bin().args(&args).output().unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("fused engine only"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 #[test]
 fn resume_after_a_kill_matches_an_uninterrupted_run() {
     let t = tempfile::tempdir().unwrap();

@@ -18,7 +18,7 @@ use crate::data::Interactions;
 use crate::metrics::BinaryReport;
 use crate::models::bkt::{BktConfig, BktModel};
 use crate::models::dkt::DktModel;
-use crate::models::dkt::config::DktTrainConfig;
+use crate::models::dkt::config::{DktTrainConfig, MultiSkillLoss};
 pub use crate::models::dkt::train::{DktFit, FitStep, Progress};
 use crate::models::dkt::train::{evaluate_dkt, skill_mean_baseline};
 use crate::pack::{HeldOutScore, PackAbout, Quantization, write_bkt_about, write_dkt_about};
@@ -58,8 +58,20 @@ impl DktFitSettings {
     pub fn cli_flags(&self) -> String {
         let t = &self.train;
         format!(
-            "--hidden {} --embed {} --window {} --batch-size {} --epochs {} --lr {} --seed {} --valid-frac {} --test-frac {}",
-            t.hidden, t.embed, t.window, t.batch_size, t.epochs, t.learning_rate, t.seed, self.valid_frac, self.test_frac
+            "--hidden {} --embed {} --multi-skill-loss {} --window {} --batch-size {} --epochs {} --lr {} --seed {} --valid-frac {} --test-frac {}",
+            t.hidden,
+            t.embed,
+            match t.multi_skill_loss {
+                MultiSkillLoss::PerSkill => "per-skill",
+                MultiSkillLoss::MeanProbability => "mean-probability",
+            },
+            t.window,
+            t.batch_size,
+            t.epochs,
+            t.learning_rate,
+            t.seed,
+            self.valid_frac,
+            self.test_frac
         )
     }
 }

@@ -10,7 +10,7 @@ use classlens_core::io::write_atomic;
 use classlens_core::metrics::BinaryReport;
 use classlens_core::models::bkt::{Bkt, BktConfig};
 use classlens_core::models::dkt::train::{evaluate_dkt, skill_mean_baseline, train_dkt};
-use classlens_core::models::dkt::{DktModel, DktRunConfig, DktTrainConfig, Engine};
+use classlens_core::models::dkt::{DktModel, DktRunConfig, DktTrainConfig, Engine, MultiSkillLoss};
 use classlens_core::runs::{CONFIG_FILE, SPLIT_FILE, Split, canonical, read_json, read_split, write_split};
 use classlens_core::sequences::kt::KtSequence;
 
@@ -54,9 +54,30 @@ pub struct TrainArgs {
     /// way. See BENCHMARKS.md for why it is the default.
     #[arg(long)]
     pub embed: Option<usize>,
+    /// How a step with several skills is trained: one loss of the mean of their probabilities,
+    /// the quantity scored (mean-probability, as the PyTorch peer trains; the default with the
+    /// fused engine), or each skill's own loss (per-skill; the burn engines' only choice).
+    /// Single-skill steps train the same either way. See BENCHMARKS.md for how it was chosen.
+    #[arg(long, value_enum)]
+    pub multi_skill_loss: Option<MultiSkillLossArg>,
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MultiSkillLossArg {
+    PerSkill,
+    MeanProbability,
+}
+
+impl From<MultiSkillLossArg> for MultiSkillLoss {
+    fn from(m: MultiSkillLossArg) -> Self {
+        match m {
+            MultiSkillLossArg::PerSkill => MultiSkillLoss::PerSkill,
+            MultiSkillLossArg::MeanProbability => MultiSkillLoss::MeanProbability,
+        }
+    }
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -83,14 +104,25 @@ pub(crate) fn embed_or_default(embed: Option<usize>, engine: EngineArg, hidden: 
     embed.unwrap_or(if engine == EngineArg::Fused { hidden } else { 0 })
 }
 
+/// `--multi-skill-loss` when given; otherwise mean-probability with the fused engine (chosen on
+/// cuts of ASSISTments 2009 `train1`, BENCHMARKS.md) and per-skill with the burn engines.
+pub(crate) fn multi_skill_loss_or_default(m: Option<MultiSkillLossArg>, engine: EngineArg) -> MultiSkillLoss {
+    m.map_or(if engine == EngineArg::Fused { MultiSkillLoss::MeanProbability } else { MultiSkillLoss::PerSkill }, MultiSkillLoss::from)
+}
+
 /// A resumed run without `--embed` keeps the input it was started with: its `config.json`'s
 /// (a run from before `--embed` existed reads as 0, the table). None when there is no run yet.
 fn resumed_embed(out: &Path) -> Result<Option<usize>> {
+    Ok(resumed_config(out)?.map(|c| c.train.embed))
+}
+
+/// The run in `out` being resumed, if there is one.
+fn resumed_config(out: &Path) -> Result<Option<DktRunConfig>> {
     let path = out.join(CONFIG_FILE);
     if !path.exists() {
         return Ok(None);
     }
-    Ok(Some(read_json::<DktRunConfig>(&path)?.train.embed))
+    Ok(Some(read_json::<DktRunConfig>(&path)?))
 }
 
 /// Line formats without problem ids use the skill as the item; a problem-aware model would
@@ -158,6 +190,11 @@ pub fn train(a: TrainArgs) -> Result<()> {
         embed: match (a.embed, a.resume) {
             (None, true) => resumed_embed(out)?.unwrap_or_else(|| embed_or_default(None, a.engine, a.hidden)),
             (embed, _) => embed_or_default(embed, a.engine, a.hidden),
+        },
+        // A resumed run without the flag keeps its own (a run from before it existed: per-skill).
+        multi_skill_loss: match (a.multi_skill_loss, a.resume) {
+            (None, true) => resumed_config(out)?.map_or_else(|| multi_skill_loss_or_default(None, a.engine), |c| c.train.multi_skill_loss),
+            (m, _) => multi_skill_loss_or_default(m, a.engine),
         },
         distill: None,
     };

@@ -20,6 +20,20 @@ pub enum Engine {
     BurnFlex,
 }
 
+/// How a step with several skills is *trained*. It is always *scored* as the mean of its skills'
+/// probabilities (late fusion, as pyKT and the PyTorch peer report).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MultiSkillLoss {
+    /// Each skill's own cross-entropy against the answer, weighted 1/k.
+    #[default]
+    PerSkill,
+    /// One cross-entropy of the mean of the skills' probabilities (clamped to [1e-6, 1 − 1e-6]),
+    /// the quantity that is scored, as the PyTorch peer trains. The same as `PerSkill` on a
+    /// step with one skill.
+    MeanProbability,
+}
+
 /// Hyper-parameters; the defaults are the benchmark protocol's (hidden 100, window 100, batch
 /// 64, Adam 1e-3).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,6 +61,9 @@ pub struct DktTrainConfig {
     /// so a run or pack made without it reads and writes the same bytes as before.
     #[serde(default, skip_serializing_if = "crate::runs::is_default")]
     pub embed: usize,
+    /// See [`MultiSkillLoss`]. Fused engine only; left out of `config.json` at its default.
+    #[serde(default, skip_serializing_if = "crate::runs::is_default")]
+    pub multi_skill_loss: MultiSkillLoss,
     /// Set when the model is a distilled student (`classlens distill`): the teacher it learnt from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distill: Option<DktDistillConfig>,
@@ -74,6 +91,7 @@ impl Default for DktTrainConfig {
             problem_aware: false,
             problem_decay: 0.0,
             embed: 0,
+            multi_skill_loss: MultiSkillLoss::PerSkill,
             distill: None,
         }
     }

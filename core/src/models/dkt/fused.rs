@@ -11,6 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::models::dkt::config::MultiSkillLoss;
 use crate::models::dkt::kernel::{DktWeights, worker_threads};
 use crate::models::dkt::net::DktConfig;
 use crate::models::init::Init;
@@ -42,12 +43,13 @@ pub struct Distill<'a> {
 
 /// Mean BCE of the batch and its gradients with respect to every weight.
 pub fn loss_and_grads(w: &DktWeights, seqs: &[KtSequence], windows: &[Window]) -> BatchGrads {
-    loss_and_grads_with(w, seqs, windows, None)
+    loss_and_grads_with(w, seqs, windows, None, MultiSkillLoss::PerSkill)
 }
 
 /// [`loss_and_grads`], with a distillation term when `distill` is given:
 /// `(1 − α) · BCE(answers) + α · T² · mean over skills of BCE(σ(z_t / T), σ(z_s / T))`, per scored step.
-pub fn loss_and_grads_with(w: &DktWeights, seqs: &[KtSequence], windows: &[Window], distill: Option<Distill<'_>>) -> BatchGrads {
+/// `multi` says how a step with several skills is trained ([`MultiSkillLoss`]).
+pub fn loss_and_grads_with(w: &DktWeights, seqs: &[KtSequence], windows: &[Window], distill: Option<Distill<'_>>, multi: MultiSkillLoss) -> BatchGrads {
     // The teacher's logits for the same windows, computed once for the batch (its own kernel
     // splits the rows over threads).
     let teacher_logits: Vec<Vec<f32>> = match distill {
@@ -61,7 +63,7 @@ pub fn loss_and_grads_with(w: &DktWeights, seqs: &[KtSequence], windows: &[Windo
     let per = windows.len().div_ceil(threads.max(1)).max(1);
     let soft = |k: usize, n: usize| distill.map(|d| (d, &teacher_logits[k * per..k * per + n]));
     let mut parts: Vec<BatchGrads> = if threads <= 1 {
-        vec![rows_loss_and_grads(w, seqs, windows, soft(0, windows.len()))]
+        vec![rows_loss_and_grads(w, seqs, windows, soft(0, windows.len()), multi)]
     } else {
         std::thread::scope(|scope| {
             let hs: Vec<_> = windows
@@ -69,7 +71,7 @@ pub fn loss_and_grads_with(w: &DktWeights, seqs: &[KtSequence], windows: &[Windo
                 .enumerate()
                 .map(|(k, c)| {
                     let soft = soft(k, c.len());
-                    scope.spawn(move || rows_loss_and_grads(w, seqs, c, soft))
+                    scope.spawn(move || rows_loss_and_grads(w, seqs, c, soft, multi))
                 })
                 .collect();
             hs.into_iter().map(|h| h.join().expect("DKT training worker panicked")).collect()
@@ -90,7 +92,13 @@ pub fn loss_and_grads_with(w: &DktWeights, seqs: &[KtSequence], windows: &[Windo
     total
 }
 
-fn rows_loss_and_grads(w: &DktWeights, seqs: &[KtSequence], windows: &[Window], distill: Option<(Distill<'_>, &[Vec<f32>])>) -> BatchGrads {
+fn rows_loss_and_grads(
+    w: &DktWeights,
+    seqs: &[KtSequence],
+    windows: &[Window],
+    distill: Option<(Distill<'_>, &[Vec<f32>])>,
+    multi: MultiSkillLoss,
+) -> BatchGrads {
     let (s_n, h) = (w.config().n_skills, w.config().hidden);
     let g4 = 4 * h;
     let b = windows.len();
@@ -147,20 +155,35 @@ fn rows_loss_and_grads(w: &DktWeights, seqs: &[KtSequence], windows: &[Window], 
             let at = (t * b + row) * h;
             let h_t = &hs[at..at + h];
             let d = w.difficulty(next);
-            for &sk in &next.skills {
-                let sk = sk as usize;
-                let wrow = &out_t[sk * h..(sk + 1) * h];
-                let z = h_t.iter().zip(wrow).map(|(a, b)| a * b).sum::<f32>() + w.output_bias()[sk] + d;
-                let bce = z.max(0.0) - z * y + (-z.abs()).exp().ln_1p();
-                loss_sum += (wk * bce) as f64;
-                weight_sum += share as f64;
-                let dz = wk * (sigmoid(z) - y);
+            let logit = |sk: usize| h_t.iter().zip(&out_t[sk * h..(sk + 1) * h]).map(|(a, b)| a * b).sum::<f32>() + w.output_bias()[sk] + d;
+            // dL/dz per skill of the step; its loss and weight added here.
+            let dzs: Vec<(usize, f32)> = if multi == MultiSkillLoss::MeanProbability && next.skills.len() > 1 {
+                let zs: Vec<(usize, f32)> = next.skills.iter().map(|&sk| (sk as usize, logit(sk as usize))).collect();
+                let mean = zs.iter().map(|&(_, z)| share * sigmoid(z)).sum::<f32>();
+                let p = mean.clamp(1e-6, 1.0 - 1e-6);
+                loss_sum += (hard_weight * -(y * p.ln() + (1.0 - y) * (1.0 - p).ln())) as f64;
+                weight_sum += 1.0;
+                // As a clamp does: no gradient where the mean was clamped.
+                let dp = if p == mean { hard_weight * (p - y) / (p * (1.0 - p)) } else { 0.0 };
+                zs.into_iter().map(|(sk, z)| (sk, dp * share * sigmoid(z) * (1.0 - sigmoid(z)))).collect()
+            } else {
+                next.skills
+                    .iter()
+                    .map(|&sk| {
+                        let z = logit(sk as usize);
+                        loss_sum += (wk * (z.max(0.0) - z * y + (-z.abs()).exp().ln_1p())) as f64;
+                        weight_sum += share as f64;
+                        (sk as usize, wk * (sigmoid(z) - y))
+                    })
+                    .collect()
+            };
+            for (sk, dz) in dzs {
                 g_output_bias[sk] += dz;
                 if let (Some(q), false) = (next.problem, g_difficulty.is_empty()) {
                     g_difficulty[q as usize] += dz;
                 }
                 let dh = &mut dhs[at..at + h];
-                dh.iter_mut().zip(wrow).for_each(|(d, &wv)| *d += dz * wv);
+                dh.iter_mut().zip(&out_t[sk * h..(sk + 1) * h]).for_each(|(d, &wv)| *d += dz * wv);
                 d_out_t[sk * h..(sk + 1) * h].iter_mut().zip(h_t).for_each(|(d, &hv)| *d += dz * hv);
             }
         }
@@ -585,10 +608,10 @@ mod tests {
         let win = windows(&seqs, 8);
         let d = Distill { teacher: &teacher, alpha: 0.6, temperature: 2.0 };
         let loss = |w: &DktWeights| {
-            let g = loss_and_grads_with(w, &seqs, &win, Some(d));
+            let g = loss_and_grads_with(w, &seqs, &win, Some(d), MultiSkillLoss::PerSkill);
             g.loss_sum / g.weight_sum
         };
-        let g = loss_and_grads_with(&w, &seqs, &win, Some(d)).grads;
+        let g = loss_and_grads_with(&w, &seqs, &win, Some(d), MultiSkillLoss::PerSkill).grads;
         let plain = loss_and_grads(&w, &seqs, &win).grads;
         assert_ne!(g.output(), plain.output(), "the soft term changes the gradients");
         let eps = 1e-2f32;
@@ -606,6 +629,42 @@ mod tests {
         }
     }
 
+    /// The mean-probability loss's gradients (chain rule through the mean of the skills'
+    /// sigmoids) against central differences along a random direction in every weight; on
+    /// single-skill steps it is the per-skill loss exactly, on multi-skill steps another loss.
+    #[test]
+    fn mean_probability_gradients_match_finite_differences() {
+        let data = tiny_data();
+        let wins = windows(&data, 5);
+        let config = DktConfig { n_skills: 5, hidden: 3, n_problems: 4 };
+        let w = DktWeights::from_model(&config.init(5, &crate::models::device::reference_device()));
+        let mean = MultiSkillLoss::MeanProbability;
+        let loss = |w: &DktWeights, m: MultiSkillLoss| {
+            let g = loss_and_grads_with(w, &data, &wins, None, m);
+            g.loss_sum / g.weight_sum
+        };
+        let g = loss_and_grads_with(&w, &data, &wins, None, mean).grads;
+        let mut rng = crate::models::init::Init::new(13);
+        let dirs: Vec<Vec<f32>> = g.params().iter().map(|p| rng.uniform(p.len(), 1.0)).collect();
+        let analytic: f64 = g.params().iter().zip(&dirs).flat_map(|(a, d)| a.iter().zip(d).map(|(x, y)| (x * y) as f64)).sum();
+        let eps = 1e-2f32;
+        let moved = |sign: f32| {
+            let mut m = w.clone();
+            m.params_mut().into_iter().zip(&dirs).for_each(|(p, d)| p.iter_mut().zip(d).for_each(|(x, y)| *x += sign * eps * y));
+            loss(&m, mean)
+        };
+        let numeric = (moved(1.0) - moved(-1.0)) / (2.0 * eps as f64);
+        assert!(analytic.abs() > 1e-3);
+        assert!((analytic - numeric).abs() < 0.02 * analytic.abs() + 1e-4, "analytic {analytic}, numeric {numeric}");
+        assert!((loss(&w, mean) - loss(&w, MultiSkillLoss::PerSkill)).abs() > 1e-4, "tiny_data has multi-skill steps");
+        let single: Vec<KtSequence> = data
+            .iter()
+            .map(|s| KtSequence { student: s.student.clone(), steps: s.steps.iter().map(|t| KtStep { skills: vec![t.skills[0]], ..t.clone() }).collect() })
+            .collect();
+        let (a, b) = (loss_and_grads_with(&w, &single, &wins, None, mean), loss_and_grads_with(&w, &single, &wins, None, MultiSkillLoss::PerSkill));
+        assert_eq!((a.loss_sum, a.grads.params()), (b.loss_sum, b.grads.params()));
+    }
+
     #[test]
     fn split_over_threads_equals_one_pass() {
         let cfg = DktConfig { n_skills: 5, hidden: 6, n_problems: 4 };
@@ -613,7 +672,7 @@ mod tests {
         let seqs: Vec<KtSequence> = (0..5).flat_map(|_| tiny_data()).collect();
         let win = windows(&seqs, 8);
         let all = loss_and_grads(&w, &seqs, &win);
-        let one = rows_loss_and_grads(&w, &seqs, &win, None);
+        let one = rows_loss_and_grads(&w, &seqs, &win, None, MultiSkillLoss::PerSkill);
         assert!((all.loss_sum - one.loss_sum).abs() < 1e-6 * one.loss_sum.abs());
         let s = 1.0 / one.weight_sum as f32;
         for (a, b) in all.grads.params().iter().zip(one.grads.params()) {

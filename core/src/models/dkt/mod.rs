@@ -16,6 +16,6 @@ pub mod model;
 pub mod net;
 pub mod train;
 
-pub use config::{DktDistillConfig, DktRunConfig, DktTrainConfig, Engine};
+pub use config::{DktDistillConfig, DktRunConfig, DktTrainConfig, Engine, MultiSkillLoss};
 pub use kernel::DktWeights;
 pub use model::DktModel;

@@ -12,7 +12,7 @@ use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Bytes, Device};
 use serde::{Deserialize, Serialize};
 
-use super::config::{DktRunConfig, DktTrainConfig, Engine};
+use super::config::{DktRunConfig, DktTrainConfig, Engine, MultiSkillLoss};
 use crate::metrics::ranking::auc;
 use crate::metrics::{BinaryReport, binary_report};
 use crate::models::device::{CpuBackend, reference_device};
@@ -55,10 +55,18 @@ impl Trainer {
     /// One optimizer step on `windows`; returns the batch's mean loss and the seconds spent
     /// turning the windows into tensors (the burn engines' loader; the fused engine reads the
     /// sequences in place).
-    fn step(&mut self, seqs: &[KtSequence], windows: &[Window], lr: f64, problem_decay: f64, distill: Option<Distill<'_>>) -> (f64, f64) {
+    fn step(
+        &mut self,
+        seqs: &[KtSequence],
+        windows: &[Window],
+        lr: f64,
+        problem_decay: f64,
+        distill: Option<Distill<'_>>,
+        multi: MultiSkillLoss,
+    ) -> (f64, f64) {
         match self {
             Trainer::Fused { w, adam, input } => {
-                let mut g = loss_and_grads_with(w, seqs, windows, distill);
+                let mut g = loss_and_grads_with(w, seqs, windows, distill, multi);
                 if let Some(input) = input {
                     input.step(adam, w, &mut g.grads, lr);
                 }
@@ -288,6 +296,9 @@ impl<'a> DktFit<'a> {
         if cfg.embed > 0 && cfg.engine != Engine::Fused {
             return Err(TrainError::Invalid("a factorised input (embed > 0) is implemented by the fused engine only".into()));
         }
+        if cfg.multi_skill_loss != MultiSkillLoss::PerSkill && cfg.engine != Engine::Fused {
+            return Err(TrainError::Invalid("the mean-probability loss for multi-skill steps is implemented by the fused engine only".into()));
+        }
         if cfg.problem_aware && problems.is_empty() {
             return Err(TrainError::Invalid("a problem-aware model needs problem ids in the training data".into()));
         }
@@ -349,7 +360,8 @@ impl<'a> DktFit<'a> {
         let chunk = &run.order[bi * self.cfg.batch_size..((bi + 1) * self.cfg.batch_size).min(run.order.len())];
         let picked: Vec<Window> = chunk.iter().map(|&i| self.windows[i]).collect();
         run.sample_seconds += t0.elapsed().as_secs_f64();
-        let (loss_value, loading) = self.trainer.step(self.train, &picked, self.cfg.learning_rate, self.cfg.problem_decay, self.distill);
+        let (loss_value, loading) =
+            self.trainer.step(self.train, &picked, self.cfg.learning_rate, self.cfg.problem_decay, self.distill, self.cfg.multi_skill_loss);
         run.sample_seconds += loading;
         if !loss_value.is_finite() {
             return Err(TrainError::Invalid(format!("loss became {loss_value} at epoch {}, batch {bi}: lower the learning rate", run.epoch)));
@@ -594,7 +606,7 @@ mod tests {
         for epoch in 1..=cfg.epochs {
             for chunk in epoch_order(wins.len(), cfg.seed, epoch).chunks(cfg.batch_size) {
                 let picked: Vec<Window> = chunk.iter().map(|&i| wins[i]).collect();
-                reference.step(&data, &picked, cfg.learning_rate, 0.0, None);
+                reference.step(&data, &picked, cfg.learning_rate, 0.0, None, MultiSkillLoss::PerSkill);
             }
         }
         let mut fit = DktFit::new(&data, &[], &vocab, &none, &cfg, None).unwrap();
