@@ -607,6 +607,8 @@ fn train_bst_then_distill_study_and_mf_on_a_generated_classroom() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("hits@5"));
     let rows = json(&student.join("distill.json"))["rows"].as_array().unwrap().clone();
     assert_eq!(rows.len(), 2);
+    // The student records the teacher's held-out classrooms, so `eval study` never redraws them.
+    assert_eq!(json(&student.join("split.json")), json(&teacher.join("split.json")));
     assert!(rows[1]["params"].as_u64().unwrap() < rows[0]["params"].as_u64().unwrap());
 
     let mf = t.path().join("mf");

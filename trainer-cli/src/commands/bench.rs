@@ -156,7 +156,7 @@ pub fn dkt(a: BenchDktArgs) -> Result<()> {
                 engine: a.engine.into(),
                 problem_aware: a.problems,
                 embed,
-                multi_skill_loss: super::dkt::multi_skill_loss_or_default(None, a.engine),
+                // Per-skill, the loss every engine implements, so engines compare like for like.
                 ..Default::default()
             };
             let mut bar = crate::progress::TrainBar::new(false);

@@ -42,7 +42,8 @@ pub struct DataArgs {
     pub include_scaffolding: bool,
     /// 4-line files (AKT's `assist2009_pid_*.csv`): keep a multi-skill problem's repeated rows as
     /// separate steps, as the AKT authors' loader does. Only to compare with figures published
-    /// that way: each repeated answer is then predicted after the model was given it.
+    /// that way: each repeated answer is then predicted after the model was given it. Any other
+    /// format is refused with this flag.
     #[arg(long)]
     pub unfold_multi_skill: bool,
 }

@@ -4,7 +4,9 @@
 //!
 //! The teacher's directory says what kind of model it is; the student copies every setting of
 //! the teacher's run (data split, seed, window or steps, learning rate) except its size, so the
-//! only differences in the table are the size and the teacher.
+//! only differences in the table are the size and the teacher. `--seed` (DKT, STUDY) changes the
+//! students' seed only: their split is the teacher's, and their `split.json` records it (a
+//! redraw from their own seed would hold out other students or classrooms).
 
 use std::path::{Path, PathBuf};
 
@@ -302,6 +304,21 @@ fn study(a: &DistillArgs) -> Result<Table> {
 
     let teacher = StudyModel::load(&a.teacher)?;
     let t_run = &teacher.run;
+    // The students record the teacher's split: `eval study` reads it instead of redrawing the
+    // held-out classrooms from a student's own seed.
+    let t_split = classlens_core::runs::read_split(&a.teacher)?;
+    if t_split.is_none() && a.seed.is_some_and(|s| s != t_run.train.seed) {
+        bail!(
+            "{}: records no split.json, so a student with another --seed could not tell which classrooms were held out; retrain the teacher",
+            a.teacher.display()
+        );
+    }
+    let record_split = |dir: &Path| -> Result<()> {
+        if let Some(s) = &t_split {
+            classlens_core::runs::write_split(dir, s)?;
+        }
+        Ok(())
+    };
     let all = super::study::load_reads(&a.data_args, &a.data)?;
     let (train_data, valid_data) = match &a.valid_data {
         Some(path) => (all, super::study::load_reads(&a.data_args, path)?),
@@ -355,12 +372,14 @@ fn study(a: &DistillArgs) -> Result<Table> {
     };
     if let Some(dir) = &a.alone {
         train_recommender_with(&train, &valid, None, &vocab, &run, None, dir, a.resume, &mut log)?;
+        record_split(dir)?;
         rows.push(row("student alone", &StudyModel::load(dir)?)?);
     }
     let mut kd = run.clone();
     kd.distill = Some(RecDistillConfig { teacher: a.teacher.display().to_string(), temperature: a.temperature, alpha: a.alpha });
     let t = RecTeacher { model: &teacher.model, config: &teacher.run.model };
     train_recommender_with(&train, &valid, None, &vocab, &kd, Some(&t), &a.out, a.resume, &mut log)?;
+    record_split(&a.out)?;
     rows.push(row("distilled student", &StudyModel::load(&a.out)?)?);
     Ok(Table { kind: "study", teacher: a.teacher.display().to_string(), alpha: a.alpha, temperature: a.temperature, rows })
 }

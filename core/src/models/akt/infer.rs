@@ -1,5 +1,6 @@
 //! The attention model's mastery call on plain `f32` slices: the weights are read out of the
-//! burn module once per call and every layer runs as `sgemm` products and loops over rows.
+//! burn module once (when [`super::AktModel`] is built) and every layer runs as `sgemm`
+//! products and loops over rows.
 //!
 //! Why not burn's graph: the dashboard asks for a class's mastery on every import and every
 //! student view, in CPU-wasm, and the model is small (width 32–64, one block of each kind). At
@@ -10,11 +11,12 @@
 //! - histories are **ragged**: a student's rows are only their own steps (no padding to the
 //!   batch's longest history), so linear layers run on one `[Σ steps, dim]` matrix;
 //! - the skill queries are the same for every student: their projection in the first retriever
-//!   block and the output MLP's query half (with its bias) are computed once per call;
+//!   block and the output MLP's query half (with its bias) are computed once, with the weights;
 //! - attention is per student and head on small blocks (scores, decay and softmax in place).
 //!
 //! The numbers are [`Akt::logits`]' (burn, the training path) to rounding: `mastery` tests
-//! compare the two on every skill, padded and empty histories included.
+//! compare the two on every skill, for histories of different lengths in one call (up to 100
+//! steps) and an empty one.
 
 use burn::module::Param;
 use burn::nn::{LayerNorm, Linear};
@@ -315,14 +317,16 @@ fn attend(q: &[f32], k: &[f32], v: &[f32], sh: Shape, rate: &[f32], end: &dyn Fn
     let scale = 1.0 / (dh as f32).sqrt();
     let (mut scores, mut head_out) = (vec![0.0f32; tq * tk], vec![0.0f32; tq * dh]);
     for (hh, &rate) in rate.iter().enumerate().take(heads) {
-        // A row's logits are reduced by rate · (end − j); softmax ignores a per-row constant, so
-        // adding rate · j instead gives the same weights for every row's end.
-        let ramp: Vec<f32> = (0..tk).map(|j| rate * j as f32).collect();
+        // Row i's logits are reduced by rate · (end(i) − j): one ramp of −rate · (tk − 1 − j)
+        // serves every row, read from its offset tk − 1 − end(i) (0 at the row's last key, where
+        // the weight is, so no precision is lost to a large shared offset).
+        let ramp: Vec<f32> = (0..tk).map(|j| -rate * (tk - 1 - j) as f32).collect();
         // scores[i][j] = q_i · k_j: a is q's rows (stride d), b is kᵀ (k's rows as columns).
         sgemm(tq, dh, tk, &q[hh * dh..], (d, 1), &k[hh * dh..], (1, d), 0.0, &mut scores);
         for (i, row) in scores.chunks_mut(tk).enumerate() {
-            let (seen, hidden) = row.split_at_mut(end(i).min(tk - 1) + 1);
-            softmax_biased(seen, scale, &ramp);
+            let last = end(i).min(tk - 1);
+            let (seen, hidden) = row.split_at_mut(last + 1);
+            softmax_biased(seen, scale, &ramp[tk - 1 - last..]);
             hidden.fill(0.0);
         }
         sgemm(tq, tk, dh, &scores, (tk, 1), &v[hh * dh..], (d, 1), 0.0, &mut head_out);

@@ -323,6 +323,9 @@ impl Akt {
     /// (difficulty 0): `out[student][skill]`. Each history is encoded once and every skill's
     /// question attends to it, as row `len − 1` of a training window would. An empty history
     /// reads one all-zero step (the model's answer when it knows nothing about the student).
+    ///
+    /// Reads every weight out of the module first: for one-off calls and tests. Repeated calls
+    /// go through [`super::AktModel`], which keeps the [`super::infer::AktSlices`].
     pub fn mastery(&self, histories: &[&[KtStep]]) -> Vec<Vec<f32>> {
         super::infer::AktSlices::new(self).mastery(histories)
     }
@@ -361,7 +364,7 @@ mod tests {
     }
 
     fn probs(model: &Akt, seqs: &[KtSequence]) -> Vec<f32> {
-        let b = KtBatch::new(seqs, &windows(seqs, 10));
+        let b = KtBatch::new(seqs, &windows(seqs, 200));
         model.next_step_probabilities(&AktBatchTensors::new(&b, &reference_device())).into_data().try_to_vec::<f32>().unwrap()
     }
 
@@ -409,10 +412,10 @@ mod tests {
                     })
                     .collect()
             };
-            let (a, b) = (hist(5), hist(2));
-            let m = model.mastery(&[&a, &b, &[]]);
-            assert_eq!((m.len(), m[0].len()), (3, 4));
-            for (h, row) in [(&a, &m[0]), (&b, &m[1])] {
+            let (a, b, long) = (hist(5), hist(2), hist(100));
+            let m = model.mastery(&[&a, &b, &[], &long]);
+            assert_eq!((m.len(), m[0].len()), (4, 4));
+            for (h, row) in [(&a, &m[0]), (&b, &m[1]), (&long, &m[3])] {
                 for skill in 0..4u32 {
                     let mut steps = h.clone();
                     steps.push(KtStep::new(vec![skill], true));

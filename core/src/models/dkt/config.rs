@@ -61,7 +61,9 @@ pub struct DktTrainConfig {
     /// so a run or pack made without it reads and writes the same bytes as before.
     #[serde(default, skip_serializing_if = "crate::runs::is_default")]
     pub embed: usize,
-    /// See [`MultiSkillLoss`]. Fused engine only; left out of `config.json` at its default.
+    /// See [`MultiSkillLoss`]. Mean-probability is the fused engine's only. Left out of
+    /// `config.json` at per-skill (the struct's default, and what runs from before this field
+    /// trained with), which is not `classlens train dkt`'s default.
     #[serde(default, skip_serializing_if = "crate::runs::is_default")]
     pub multi_skill_loss: MultiSkillLoss,
     /// Set when the model is a distilled student (`classlens distill`): the teacher it learnt from.

@@ -7,7 +7,9 @@
 //! output layer is evaluated only at the skills that are actually scored (a gather-dot instead of
 //! a full `[steps × skills]` GEMM), and the recurrent weight gradient is one large GEMM over all
 //! steps. Rows of a batch are split across threads. The burn module ([`crate::models::dkt::net::Dkt`]) stays
-//! the reference: a test checks these gradients against burn's autodiff.
+//! the reference: a test checks these gradients against burn's autodiff (for the per-skill loss,
+//! the one burn implements; the mean-probability loss of multi-skill steps is checked against
+//! central differences).
 
 use serde::{Deserialize, Serialize};
 
@@ -143,6 +145,7 @@ fn rows_loss_and_grads(
 
     // ---- loss at the scored skills only, and its gradient into h ----
     let mut dhs = vec![0.0f32; t_n * b * h];
+    let mut dzs: Vec<(usize, f32)> = Vec::new();
     let (mut loss_sum, mut weight_sum) = (0.0f64, 0.0f64);
     let [_, _, g_output, g_output_bias, g_difficulty, _, _] = grads.params_mut();
     for (row, steps) in rows.iter().enumerate() {
@@ -156,28 +159,29 @@ fn rows_loss_and_grads(
             let h_t = &hs[at..at + h];
             let d = w.difficulty(next);
             let logit = |sk: usize| h_t.iter().zip(&out_t[sk * h..(sk + 1) * h]).map(|(a, b)| a * b).sum::<f32>() + w.output_bias()[sk] + d;
-            // dL/dz per skill of the step; its loss and weight added here.
-            let dzs: Vec<(usize, f32)> = if multi == MultiSkillLoss::MeanProbability && next.skills.len() > 1 {
-                let zs: Vec<(usize, f32)> = next.skills.iter().map(|&sk| (sk as usize, logit(sk as usize))).collect();
-                let mean = zs.iter().map(|&(_, z)| share * sigmoid(z)).sum::<f32>();
+            // dL/dz per skill of the step (a buffer reused across steps); its loss and weight
+            // added here.
+            dzs.clear();
+            if multi == MultiSkillLoss::MeanProbability && next.skills.len() > 1 {
+                dzs.extend(next.skills.iter().map(|&sk| (sk as usize, logit(sk as usize))));
+                let mean = dzs.iter().map(|&(_, z)| share * sigmoid(z)).sum::<f32>();
                 let p = mean.clamp(1e-6, 1.0 - 1e-6);
                 loss_sum += (hard_weight * -(y * p.ln() + (1.0 - y) * (1.0 - p).ln())) as f64;
                 weight_sum += 1.0;
-                // As a clamp does: no gradient where the mean was clamped.
+                // As the peer's clamp does: no gradient where the mean was clamped (every skill
+                // saturated towards the wrong answer then teaches nothing; its loss, ~13.8, still
+                // counts).
                 let dp = if p == mean { hard_weight * (p - y) / (p * (1.0 - p)) } else { 0.0 };
-                zs.into_iter().map(|(sk, z)| (sk, dp * share * sigmoid(z) * (1.0 - sigmoid(z)))).collect()
+                dzs.iter_mut().for_each(|(_, z)| *z = dp * share * sigmoid(*z) * (1.0 - sigmoid(*z)));
             } else {
-                next.skills
-                    .iter()
-                    .map(|&sk| {
-                        let z = logit(sk as usize);
-                        loss_sum += (wk * (z.max(0.0) - z * y + (-z.abs()).exp().ln_1p())) as f64;
-                        weight_sum += share as f64;
-                        (sk as usize, wk * (sigmoid(z) - y))
-                    })
-                    .collect()
-            };
-            for (sk, dz) in dzs {
+                for &sk in &next.skills {
+                    let z = logit(sk as usize);
+                    loss_sum += (wk * (z.max(0.0) - z * y + (-z.abs()).exp().ln_1p())) as f64;
+                    weight_sum += share as f64;
+                    dzs.push((sk as usize, wk * (sigmoid(z) - y)));
+                }
+            }
+            for &(sk, dz) in &dzs {
                 g_output_bias[sk] += dz;
                 if let (Some(q), false) = (next.problem, g_difficulty.is_empty()) {
                     g_difficulty[q as usize] += dz;
