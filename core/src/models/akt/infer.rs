@@ -55,11 +55,18 @@ impl Dense {
 
     /// `x` is `[rows, inputs]` row-major; returns `[rows, outputs]`.
     fn forward(&self, x: &[f32], rows: usize) -> Vec<f32> {
+        self.forward_with(x, rows, &self.w)
+    }
+
+    /// `x · w + b` with `w` (`[inputs, outputs]`) given: this layer's weights or a block of
+    /// its rows (`inputs` then being the block's height).
+    fn forward_with(&self, x: &[f32], rows: usize, w: &[f32]) -> Vec<f32> {
+        let inputs = w.len() / self.outputs;
         let mut y = match &self.b {
             Some(b) => b.repeat(rows),
             None => vec![0.0; rows * self.outputs],
         };
-        sgemm(rows, self.inputs, self.outputs, x, (self.inputs, 1), &self.w, (self.outputs, 1), 1.0, &mut y);
+        sgemm(rows, inputs, self.outputs, x, (inputs, 1), w, (self.outputs, 1), 1.0, &mut y);
         y
     }
 }
@@ -174,11 +181,7 @@ impl AktSlices {
         let out1 = Dense::new(&m.out1);
         let ff = out1.outputs;
         let (out1_h, out1_q) = out1.w.split_at(dim * ff);
-        let mut out1_query = match &out1.b {
-            Some(b) => b.repeat(n_skills),
-            None => vec![0.0; n_skills * ff],
-        };
-        sgemm(n_skills, dim, ff, &concept, (dim, 1), out1_q, (ff, 1), 1.0, &mut out1_query);
+        let out1_query = out1.forward_with(&concept, n_skills, out1_q);
         let out2 = Dense::new(&m.out2);
         let rasch = match (&m.difficulty, &m.concept_variation, &m.interaction_variation) {
             (Some(mu), Some(dc), Some(f)) => Some((param(mu), param(dc), param(f))),

@@ -163,8 +163,9 @@ fn rows_loss_and_grads(
             // added here.
             dzs.clear();
             if multi == MultiSkillLoss::MeanProbability && next.skills.len() > 1 {
-                dzs.extend(next.skills.iter().map(|&sk| (sk as usize, logit(sk as usize))));
-                let mean = dzs.iter().map(|&(_, z)| share * sigmoid(z)).sum::<f32>();
+                // Each skill's probability, kept in the buffer until it becomes its dL/dz.
+                dzs.extend(next.skills.iter().map(|&sk| (sk as usize, sigmoid(logit(sk as usize)))));
+                let mean = dzs.iter().map(|&(_, q)| share * q).sum::<f32>();
                 let p = mean.clamp(1e-6, 1.0 - 1e-6);
                 loss_sum += (hard_weight * -(y * p.ln() + (1.0 - y) * (1.0 - p).ln())) as f64;
                 weight_sum += 1.0;
@@ -172,7 +173,7 @@ fn rows_loss_and_grads(
                 // saturated towards the wrong answer then teaches nothing; its loss, ~13.8, still
                 // counts).
                 let dp = if p == mean { hard_weight * (p - y) / (p * (1.0 - p)) } else { 0.0 };
-                dzs.iter_mut().for_each(|(_, z)| *z = dp * share * sigmoid(*z) * (1.0 - sigmoid(*z)));
+                dzs.iter_mut().for_each(|(_, q)| *q = dp * share * *q * (1.0 - *q));
             } else {
                 for &sk in &next.skills {
                     let z = logit(sk as usize);
