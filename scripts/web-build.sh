@@ -47,11 +47,14 @@ PY
 # without trunk, so the tests need no extra tool.
 # The `web` profile (release + LTO), as trunk builds what ships. No wasm-opt: it saved 7% of the
 # gzipped size and made the cold load 1.5x slower (BENCHMARKS.md; scripts/bench-app.sh measures both).
-cargo build --profile web --locked --target wasm32-unknown-unknown -p classlens-app --bin classlens-app
+# Two wasm modules: the page's (renders) and its Web Worker's (every model), side by side in pkg/.
+cargo build --profile web --locked --target wasm32-unknown-unknown -p classlens-app --bin classlens-app --bin classlens-worker
 APP=$WEB/app
 rm -rf "$APP"
 mkdir -p "$APP"
-wasm-bindgen --target web --out-dir "$APP/pkg" target/wasm32-unknown-unknown/web/classlens-app.wasm
+for bin in classlens-app classlens-worker; do
+  wasm-bindgen --target web --out-dir "$APP/pkg" "target/wasm32-unknown-unknown/web/$bin.wasm"
+done
 cp -r public/demo "$APP/demo"
 cp app/style.css public/sw.js "$APP/"
 # index.html is trunk's entry; here its trunk links become plain ones.

@@ -74,15 +74,19 @@ extern "C" {
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(callback: &js_sys::Function, ms: i32);
 
-    /// The address of wasm-bindgen's JavaScript for this module (its `import.meta.url`): the
-    /// worker imports the same module, whatever name trunk gave it.
+    /// The address of wasm-bindgen's JavaScript for the page's module (its `import.meta.url`):
+    /// the worker's module is beside it.
     #[wasm_bindgen(thread_local_v2, js_namespace = ["import", "meta"], js_name = url)]
     static MODULE_URL: String;
 }
 
+/// The worker's module: wasm-bindgen's JavaScript for the `classlens-worker` binary, which trunk
+/// and `scripts/web-build.sh` put beside the page's (`classlens-app.js`).
+pub const WORKER_MODULE: &str = "classlens-worker.js";
+
 #[wasm_bindgen(inline_js = r#"
 export function spawn_module_worker(module) {
-  // The worker runs this module's own wasm: its `main` sees no window and serves messages.
+  // The worker's own wasm: its `main` serves the page's messages.
   const src = `import init from ${JSON.stringify(module)};\ninit();\n`;
   const url = URL.createObjectURL(new Blob([src], { type: 'text/javascript' }));
   return new Worker(url, { type: 'module', name: 'classlens-models' });
@@ -111,7 +115,9 @@ pub async fn load_demo_models(base: &str) -> Result<Models, String> {
 /// `on_message` as bytes, and an error that stops it (its script failing to load, a panic) to
 /// `on_error`.
 pub fn spawn_worker(on_message: impl Fn(Vec<u8>) + 'static, on_error: impl Fn(String) + 'static) -> Result<web_sys::Worker, String> {
-    let module = MODULE_URL.with(String::clone);
+    let page_module = MODULE_URL.with(String::clone);
+    let module =
+        web_sys::Url::new_with_base(WORKER_MODULE, &page_module).map(|u| u.href()).map_err(|e| format!("no address for the worker's module ({e:?})"))?;
     let worker = spawn_module_worker(&module).map_err(|e| format!("this browser could not start a module worker ({e:?})"))?;
     let message = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| on_message(js_sys::Uint8Array::new(&e.data()).to_vec()));
     worker.set_onmessage(Some(message.as_ref().unchecked_ref()));
@@ -179,6 +185,18 @@ pub fn blob_url(bytes: &[u8]) -> Result<String, String> {
     options.set_type("application/octet-stream");
     let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(|e| format!("{e:?}"))?;
     web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))
+}
+
+/// Saves `bytes` as `file` through a temporary download link (made only when asked: "Export
+/// CSV" used to encode the whole table into its link on every change of the view).
+pub fn download(file: &str, bytes: &[u8]) -> Result<(), String> {
+    let url = blob_url(bytes)?;
+    let link: web_sys::HtmlElement = leptos::prelude::document().create_element("a").map_err(|e| format!("{e:?}"))?.unchecked_into();
+    link.set_attribute("href", &url).and_then(|_| link.set_attribute("download", file)).map_err(|e| format!("{e:?}"))?;
+    link.click();
+    // The click has started the download; the object URL is no longer needed.
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
 }
 
 /// The chosen or dropped files' bytes (`Blob.arrayBuffer()`): the loaders decide the encoding.

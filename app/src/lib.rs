@@ -7,8 +7,8 @@
 //!   unit tests.
 //! - [`worker`] (the worker's message loop), [`driver`] (spawning and posting to the worker,
 //!   fetching, reading files, yielding, WebGPU) and [`components`] (Leptos, one per file): the
-//!   thin browser layer of the `classlens-app` binary, which mounts the page or, started as the
-//!   worker, serves it; everything computed by `classlens-core`, in the worker.
+//!   thin browser layer of two binaries, each its own wasm: `classlens-app` mounts the page,
+//!   `classlens-worker` serves it; everything computed by `classlens-core`, in the worker.
 //! - `js_api` (feature `js-api`): the calls page JavaScript makes (the bench page, the browser
 //!   tests, a Worker). It is a feature so the dashboard's wasm does not carry it: every
 //!   `#[wasm_bindgen]` export is kept by the linker, and the STUDY-on-WebGPU session alone pulls

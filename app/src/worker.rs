@@ -3,9 +3,9 @@
 //! prepared classroom ([`Engine`]), scores classes, computes a student's page, fits DKT and
 //! probes WebGPU. It speaks [`crate::protocol`]: one [`ToWorker`] in, [`FromWorker`]s out.
 //!
-//! It is the dashboard's own wasm: the page starts it from wasm-bindgen's module
-//! (`driver::spawn_worker`), and `main` sees that it has no window and calls [`run`] instead of
-//! mounting the page. Long work (a run, a fit) yields between steps and slices, so a newer run,
+//! It is a wasm of its own, the `classlens-worker` binary (`src/bin/classlens-worker.rs`,
+//! which calls [`run`]): the page starts it from wasm-bindgen's module beside the page's
+//! (`driver::spawn_worker`), and the page's wasm keeps no model code. Long work (a run, a fit) yields between steps and slices, so a newer run,
 //! a cancel or a new classroom is heard while it goes on; a run that a newer one replaced stops
 //! at its next step.
 
@@ -22,11 +22,6 @@ use crate::packs::Models;
 use crate::protocol::{self, FromWorker, ToWorker};
 use crate::scorer::ScorerEvent;
 use crate::storage::SavedImport;
-
-/// Whether this code runs in a worker (no window), not in the page.
-pub fn in_worker() -> bool {
-    web_sys::window().is_none()
-}
 
 /// Serves the page's messages from now on, and tells it so.
 pub fn run() {

@@ -6,13 +6,14 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { serve, launch, openPage } from './lib.mjs';
+import { serve, launch, openPage, settled } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('../../target/web/app/', import.meta.url));
 const browsers = [];
 after(async () => Promise.all(browsers.map((b) => b.close())));
 
 async function cells(page) {
+  await settled(page);
   return page.$$eval('table.heatmap tbody tr', (trs) => Object.fromEntries(trs.map((tr) => [tr.querySelector('th').textContent.trim(), [...tr.querySelectorAll('td')].map((td) => Number(td.dataset.p))])));
 }
 
@@ -45,12 +46,12 @@ test('after one visit the app reloads and works with the server gone (service wo
   const browser = await launch();
   browsers.push(browser);
   const { page, errors } = await openPage(browser, `${server.url}/index.html`);
-  await page.waitForSelector('td[role=gridcell]', { timeout: 60000 });
+  await page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]', { timeout: 60000 });
   await page.waitForFunction(() => document.documentElement.dataset.offlineReady === 'true', null, { timeout: 30000 });
   const online = await cells(page);
   await server.close();
   await page.reload();
-  await page.waitForSelector('td[role=gridcell]', { timeout: 60000 });
+  await page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]', { timeout: 60000 });
   assert.deepEqual(await cells(page), online);
   assert.deepEqual(errors, []);
 });

@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { openDashboard } from './lib.mjs';
+import { openDashboard, settled } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('../../target/web/app/', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('../../target/web/fixture/', import.meta.url));
@@ -23,6 +23,7 @@ async function cliTable(path) {
 }
 
 async function heatmapRows() {
+  await settled(page);
   return page.$$eval('table.heatmap tbody tr', (trs) => trs.map((tr) => [tr.querySelector('th').textContent.trim(), [...tr.querySelectorAll('td')].map((td) => Number(td.dataset.p))]));
 }
 
@@ -104,8 +105,28 @@ test('the heatmap is one tab stop whose arrow keys reach every cell (roving tabi
 
 test('sorting by a skill orders students by that skill, lowest first', async () => {
   await page.click('thead th:nth-child(2) button');
+  await page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]');
   const ps = await page.$$eval('table.heatmap tbody tr td:nth-of-type(1)', (tds) => tds.map((td) => Number(td.dataset.p)));
   assert.deepEqual(ps, [...ps].sort((a, b) => a - b));
+});
+
+test('a clicked cell takes the tab stop, and a re-render keeps one stop where it was', async () => {
+  await page.click('#cell-2-3');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'cell-2-3');
+  assert.deepEqual(await page.$$eval('td[role=gridcell][tabindex="0"]', (tds) => tds.map((td) => td.id)), ['cell-2-3']);
+  await page.click('thead th:nth-child(3) button');
+  await page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]');
+  assert.deepEqual(await page.$$eval('td[role=gridcell][tabindex="0"]', (tds) => tds.map((td) => td.id)), ['cell-2-3'], 'after sorting');
+});
+
+test('"Export CSV" saves the table as shown: students in display order, each skill\'s probability', async () => {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('text=Export CSV')]);
+  assert.equal(download.suggestedFilename(), 'mastery.csv');
+  const lines = (await readFile(await download.path(), 'utf8')).trim().split(/\r?\n/);
+  const shown = await heatmapRows();
+  assert.equal(lines.length, shown.length + 1);
+  const students = lines.slice(1).map((l) => l.split(',')[0]);
+  assert.deepEqual(students, shown.map(([s]) => s));
 });
 
 test('the class summaries list weakest skills, next problems and STUDY readings', async () => {
@@ -137,11 +158,11 @@ test('the student view: an SVG chart, the recent answers, what to practise, and 
   await mkdir(SHOTS, { recursive: true });
   await page.screenshot({ path: SHOTS + 'student.png', fullPage: true });
   await page.click('button.back');
-  await page.waitForSelector('td[role=gridcell]');
+  await page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]');
 });
 
 test('thresholds are settings: lowering them moves cells up a level, and they are kept', async () => {
-  const count = async (code) => (await page.$$eval('td[role=gridcell]', (tds) => tds.map((td) => td.textContent.trim()[0]))).filter((c) => c === code).length;
+  const count = async (code) => (await settled(page), await page.$$eval('td[role=gridcell]', (tds) => tds.map((td) => td.textContent.trim()[0]))).filter((c) => c === code).length;
   const before = await count('R');
   await page.click('details.settings summary');
   await page.fill('details.settings input >> nth=0', '60');
@@ -178,7 +199,7 @@ test('import: a CSV replaces the class, a broken one shows file:line and keeps i
   assert.match(await page.textContent('[data-testid=source]'), /^skill_builder_data\.csv/);
 
   await page.reload();
-  await page.waitForSelector('td[role=gridcell]', { timeout: 60000 });
+  await page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]', { timeout: 60000 });
   await page.waitForFunction(() => document.querySelector('[data-testid=source]').textContent.startsWith('skill_builder_data.csv'));
   assertMatches(await heatmapRows(), imported, 30);
 
@@ -215,6 +236,7 @@ test('import: a CSV of unknown columns is refused with its column list, and load
 const scoredWith = (file, n) => page.waitForFunction(([f, k]) =>
   document.querySelector('[data-testid=models] li')?.textContent.endsWith(f)
     && document.querySelector('table.heatmap tbody tr')?.querySelectorAll('td').length === k
+    && !document.querySelector('table.heatmap[aria-busy]')
     && document.querySelector('.progress')?.textContent.includes('30 students scored'), [file, n]);
 
 test('an attention (AKT) pack opened here takes the mastery role: the heatmap is what `classlens mastery` computes with it, on the CPU, with a student view; forget brings the demo DKT back', async () => {
@@ -239,7 +261,7 @@ test('an attention (AKT) pack opened here takes the mastery role: the heatmap is
   assert.equal((await page.textContent('#student-title')).trim(), `Student ${student}`);
   assert.match(await page.getAttribute('svg.chart', 'aria-label'), /Mastery after each of \d+ answers/);
   await page.click('button.back');
-  await page.waitForSelector('td[role=gridcell]');
+  await page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]');
   if (!(await page.$eval('details.models-panel', (d) => d.open))) await page.click('details.models-panel summary');
   await page.click('button.forget-models');
   await scoredWith('demo/dkt.pack', 20);

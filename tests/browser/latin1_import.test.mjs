@@ -12,7 +12,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openDashboard } from './lib.mjs';
+import { openDashboard, settled } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('../../target/web/app/', import.meta.url));
 const CSV = fileURLToPath(new URL('../fixtures/latin1_assistments.csv', import.meta.url));
@@ -31,6 +31,7 @@ after(async () => {
 
 /** The heatmap as a map student → probabilities. */
 async function heatmap() {
+  await settled(page);
   return new Map(await page.$$eval('table.heatmap tbody tr', (trs) => trs.map((tr) => [tr.querySelector('th').textContent.trim(), [...tr.querySelectorAll('td')].map((td) => Number(td.dataset.p))])));
 }
 
@@ -95,12 +96,12 @@ test('a Latin-1 ASSISTments export renders its accented student and skill names,
   assert.deepEqual([...new Set(skills.flatMap((s) => s.split(', ')))].sort(), want);
   assertNoMojibake(await page.textContent('section.student'), 'the student page');
   await page.click('button.back');
-  await page.waitForSelector('td[role=gridcell]');
+  await page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]');
 });
 
 test('the import comes back from localStorage after a reload with the same names', async () => {
   await page.reload();
-  await page.waitForSelector('td[role=gridcell]', { timeout: 60000 });
+  await page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]', { timeout: 60000 });
   await assertImported();
   assert.equal(await page.locator('.notice').count(), 0, 'the kept import was read again, not dropped');
   await page.click('details.import summary');

@@ -64,12 +64,18 @@ export async function openPage(browser, url) {
   return { page, seen, errors };
 }
 
+/** Waits until the heatmap has all its rows: the page adds them a few per task, with
+ * `aria-busy` on the grid until the last (app/src/components/heatmap.rs). */
+export function settled(page) {
+  return page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]', { timeout: 60000 });
+}
+
 /** The dashboard at `root` served, opened in a fresh headless chromium and scored once (its first heatmap cell drawn). */
 export async function openDashboard(root) {
   const server = await serve(root);
   const browser = await launch();
   const { page, seen, errors } = await openPage(browser, `${server.url}/index.html`);
-  await page.waitForSelector('td[role=gridcell]', { timeout: 60000 });
+  await settled(page);
   return { server, browser, page, seen, errors };
 }
 

@@ -18,7 +18,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openDashboard } from './lib.mjs';
+import { openDashboard, settled } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('../../target/web/app/', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('../../target/web/fixture/', import.meta.url));
@@ -50,6 +50,7 @@ async function ownClass(seed, file, classes = 1) {
 }
 
 async function heatmap() {
+  await settled(page);
   return new Map(await page.$$eval('table.heatmap tbody tr', (trs) => trs.map((tr) => [tr.querySelector('th').textContent.trim(), [...tr.querySelectorAll('td')].map((td) => ({ p: Number(td.dataset.p), answers: Number(td.dataset.answers), level: td.dataset.level }))])));
 }
 
@@ -173,7 +174,7 @@ test('a class on skills the demo does not know is offered a fit, fitted in the p
 
 test('the fitted model survives a reload; an opened STUDY pack replaces suggestions only and survives too', async () => {
   await page.reload();
-  await page.waitForSelector('td[role=gridcell]', { timeout: 60000 });
+  await page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]', { timeout: 60000 });
   await page.waitForFunction(() => document.querySelector('[data-testid=models]').textContent.includes('fitted in this page'));
   await openPanel();
   await rescored(() => page.setInputFiles('[data-testid=open-pack]', join(FIXTURE, 'study-int8.pack')));
@@ -182,7 +183,7 @@ test('the fitted model survives a reload; an opened STUDY pack replaces suggesti
   assert.match(lines[1], /^Suggestions: STUDY · \d+ titles · .*opened pack study-int8\.pack$/);
   assert.deepEqual((await keptKeys()).sort(), ['mastery', 'suggestions']);
   await page.reload();
-  await page.waitForSelector('td[role=gridcell]', { timeout: 60000 });
+  await page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]', { timeout: 60000 });
   await page.waitForFunction(() => document.querySelector('[data-testid=models]').textContent.includes('opened pack study-int8.pack'));
 });
 
@@ -232,7 +233,7 @@ test('a full storage quota is said, and the opened pack is used for the visit', 
 
 test('a kept pack that no longer loads is removed once, with the reason, and the demo model is used', async () => {
   await page.reload(); // (drops the full-quota stand-in of the test before)
-  await page.waitForSelector('td[role=gridcell]', { timeout: 60000 });
+  await page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]', { timeout: 60000 });
   await page.evaluate(() => new Promise((ok, fail) => {
     const r = indexedDB.open('classlens', 1);
     r.onsuccess = () => {
@@ -243,7 +244,7 @@ test('a kept pack that no longer loads is removed once, with the reason, and the
     };
   }));
   await page.reload();
-  await page.waitForSelector('td[role=gridcell]', { timeout: 60000 });
+  await page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]', { timeout: 60000 });
   await page.waitForFunction(() => document.querySelector('.notice')?.textContent.includes('stale.pack'));
   assert.match(await page.textContent('.notice'), /A kept pack could not be loaded and was removed: stale\.pack: not a classlens model pack/);
   assert.match((await modelLines())[0], /demo pack demo\/dkt\.pack$/);
@@ -252,14 +253,14 @@ test('a kept pack that no longer loads is removed once, with the reason, and the
 
 test('forget removes opened and fitted models from the browser; the demo packs are back after a reload', async () => {
   await page.reload();
-  await page.waitForSelector('td[role=gridcell]', { timeout: 60000 });
+  await page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]', { timeout: 60000 });
   await openPanel();
   await rescored(() => page.click('button.forget-models'));
   assert.deepEqual(await keptKeys(), []);
   const lines = await modelLines();
   assert.ok(lines.every((l) => l.includes('demo pack')), lines.join('\n'));
   await page.reload();
-  await page.waitForSelector('td[role=gridcell]', { timeout: 60000 });
+  await page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]', { timeout: 60000 });
   assert.ok((await modelLines()).every((l) => l.includes('demo pack')));
 });
 

@@ -83,8 +83,12 @@ impl Store {
                 self.post(&ToWorker::Start { base, saved, notice });
             }
             Effect::Rendered => leptos::task::spawn_local(async {
-                // After a yield the outcome is in the DOM: `classlens-ready` means "rendered".
+                // After a yield the outcome is in the DOM, and once the heatmap has added its
+                // last rows, `classlens-ready` means "rendered".
                 driver::yield_now().await;
+                while !heatmap::settled() {
+                    driver::yield_now().await;
+                }
                 driver::announce_ready();
             }),
             Effect::SaveImport(saved) => {

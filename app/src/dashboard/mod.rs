@@ -6,6 +6,7 @@
 pub mod bkt;
 pub mod colour;
 pub mod export;
+pub mod grid;
 pub mod legend;
 pub mod levels;
 pub mod student;
