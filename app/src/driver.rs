@@ -86,8 +86,30 @@ pub const WORKER_MODULE: &str = "classlens-worker.js";
 
 #[wasm_bindgen(inline_js = r#"
 export function spawn_module_worker(module) {
-  // The worker's own wasm: its `main` serves the page's messages.
-  const src = `import init from ${JSON.stringify(module)};\ninit();\n`;
+  // The worker's own wasm, fetched here so that its bytes can be counted: the page hears
+  // `{ loaded, total }` (plain objects; the worker's own messages are CBOR bytes) at most every
+  // 100 ms and at the end, then the worker's `main` serves the page's messages. Without a
+  // readable body it is fetched as wasm-bindgen's `init()` would.
+  const src = `import init from ${JSON.stringify(module)};
+const url = new URL('classlens-worker_bg.wasm', ${JSON.stringify(module)});
+const res = await fetch(url);
+if (!res.ok || !res.body) {
+  await init({ module_or_path: url });
+} else {
+  const total = Number(res.headers.get('content-length')) || 0;
+  let loaded = 0, last = 0;
+  const counted = res.body.pipeThrough(new TransformStream({
+    transform(chunk, out) {
+      loaded += chunk.byteLength;
+      const now = performance.now();
+      if (now - last > 100) { last = now; postMessage({ loaded, total }); }
+      out.enqueue(chunk);
+    },
+    flush() { postMessage({ loaded, total }); },
+  }));
+  await init({ module_or_path: new Response(counted, { headers: { 'content-type': 'application/wasm' } }) });
+}
+`;
   const url = URL.createObjectURL(new Blob([src], { type: 'text/javascript' }));
   return new Worker(url, { type: 'module', name: 'classlens-models' });
 }
@@ -112,14 +134,29 @@ pub async fn load_demo_models(base: &str) -> Result<Models, String> {
 }
 
 /// Starts the page's Web Worker ([`crate::worker`]): every message it posts goes to
-/// `on_message` as bytes, and an error that stops it (its script failing to load, a panic) to
-/// `on_error`.
-pub fn spawn_worker(on_message: impl Fn(Vec<u8>) + 'static, on_error: impl Fn(String) + 'static) -> Result<web_sys::Worker, String> {
+/// `on_message` as bytes, the count of its wasm's bytes while they download to `on_download`
+/// (loaded, total; 0 when the server gave no size), and an error that stops it (its script
+/// failing to load, a panic) to `on_error`.
+pub fn spawn_worker(
+    on_message: impl Fn(Vec<u8>) + 'static,
+    on_download: impl Fn(u64, u64) + 'static,
+    on_error: impl Fn(String) + 'static,
+) -> Result<web_sys::Worker, String> {
     let page_module = MODULE_URL.with(String::clone);
     let module =
         web_sys::Url::new_with_base(WORKER_MODULE, &page_module).map(|u| u.href()).map_err(|e| format!("no address for the worker's module ({e:?})"))?;
     let worker = spawn_module_worker(&module).map_err(|e| format!("this browser could not start a module worker ({e:?})"))?;
-    let message = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| on_message(js_sys::Uint8Array::new(&e.data()).to_vec()));
+    let message = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+        let data = e.data();
+        match data.dyn_ref::<js_sys::Uint8Array>() {
+            Some(bytes) => on_message(bytes.to_vec()),
+            // The loader's count of the worker's wasm (see `spawn_module_worker`).
+            None => {
+                let field = |name: &str| js_sys::Reflect::get(&data, &name.into()).ok().and_then(|v| v.as_f64()).unwrap_or(0.0) as u64;
+                on_download(field("loaded"), field("total"));
+            }
+        }
+    });
     worker.set_onmessage(Some(message.as_ref().unchecked_ref()));
     message.forget();
     let error = Closure::<dyn Fn(web_sys::Event)>::new(move |e: web_sys::Event| {

@@ -117,6 +117,11 @@ pub enum Action {
     Worker(Box<FromWorker>),
     /// The worker did not start or stopped (its error).
     WorkerFailed(String),
+    /// Bytes of the worker's wasm downloaded so far, of `total` (0: the server did not say).
+    WorkerDownload {
+        loaded: u64,
+        total: u64,
+    },
     ForceCpu(bool),
     /// The class picker's entry, by position.
     PickClass(usize),
@@ -216,6 +221,13 @@ impl AppState {
                 match self.models {
                     Loading::Ready(_) => self.notice = Some(e),
                     _ => self.models = Loading::Failed(e),
+                }
+                Vec::new()
+            }
+            Action::WorkerDownload { loaded, total } => {
+                // Only while the worker has not started: its own stages follow.
+                if matches!(self.models, Loading::Pending) {
+                    self.loading = download_line(loaded, total);
                 }
                 Vec::new()
             }
@@ -551,6 +563,18 @@ pub fn fitted_file_name(kind: FitKind, source: &str) -> String {
     let stem = first.rsplit_once('.').map_or(first, |(s, _)| s);
     let safe: String = stem.chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
     format!("fitted-{}-{}.pack", kind.id(), if safe.is_empty() { "class" } else { &safe })
+}
+
+/// The loading line while the worker's wasm downloads: "Downloading the models' code: 3.2 of
+/// 9.5 MB (34%)…". Without a size, or a size smaller than what came (a compressed
+/// `content-length`), only what came.
+pub fn download_line(loaded: u64, total: u64) -> String {
+    let mb = |b: u64| b as f64 / 1e6;
+    if total > 0 && loaded <= total {
+        format!("Downloading the models' code: {:.1} of {:.1} MB ({:.0}%)…", mb(loaded), mb(total), 100.0 * loaded as f64 / total as f64)
+    } else {
+        format!("Downloading the models' code: {:.1} MB…", mb(loaded))
+    }
 }
 
 #[cfg(test)]
@@ -971,6 +995,15 @@ mod tests {
         state.update(Action::WorkerFailed("out of memory".into()));
         assert_eq!(state.notice.as_deref(), Some("The page's worker stopped: out of memory"));
         let mut fresh = AppState::new(Thresholds::default());
+        fresh.update(Action::WorkerDownload { loaded: 3_200_000, total: 9_500_000 });
+        assert_eq!(fresh.loading, "Downloading the models' code: 3.2 of 9.5 MB (34%)…");
+        fresh.update(Action::WorkerDownload { loaded: 9_500_000, total: 2_100_000 });
+        assert_eq!(fresh.loading, "Downloading the models' code: 9.5 MB…", "a compressed size says nothing of the bytes");
+        fresh.update(Action::WorkerDownload { loaded: 1_000, total: 0 });
+        assert_eq!(fresh.loading, "Downloading the models' code: 0.0 MB…");
+        let loading = state.loading.clone();
+        state.update(Action::WorkerDownload { loaded: 1, total: 2 });
+        assert_eq!(state.loading, loading, "once the models are in, a late count changes nothing");
         fresh.update(Action::WorkerFailed("no module workers".into()));
         assert_eq!(fresh.page(), Page::Failed("The page's worker stopped: no module workers".into()));
     }

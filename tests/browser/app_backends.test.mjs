@@ -46,12 +46,12 @@ test('after one visit the app reloads and works with the server gone (service wo
   const browser = await launch();
   browsers.push(browser);
   const { page, errors } = await openPage(browser, `${server.url}/index.html`);
-  await page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]', { timeout: 60000 });
+  await settled(page);
   await page.waitForFunction(() => document.documentElement.dataset.offlineReady === 'true', null, { timeout: 30000 });
   const online = await cells(page);
   await server.close();
   await page.reload();
-  await page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]', { timeout: 60000 });
+  await settled(page);
   assert.deepEqual(await cells(page), online);
   assert.deepEqual(errors, []);
 });

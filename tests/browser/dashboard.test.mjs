@@ -105,7 +105,7 @@ test('the heatmap is one tab stop whose arrow keys reach every cell (roving tabi
 
 test('sorting by a skill orders students by that skill, lowest first', async () => {
   await page.click('thead th:nth-child(2) button');
-  await page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]');
+  await settled(page);
   const ps = await page.$$eval('table.heatmap tbody tr td:nth-of-type(1)', (tds) => tds.map((td) => Number(td.dataset.p)));
   assert.deepEqual(ps, [...ps].sort((a, b) => a - b));
 });
@@ -115,7 +115,7 @@ test('a clicked cell takes the tab stop, and a re-render keeps one stop where it
   assert.equal(await page.evaluate(() => document.activeElement.id), 'cell-2-3');
   assert.deepEqual(await page.$$eval('td[role=gridcell][tabindex="0"]', (tds) => tds.map((td) => td.id)), ['cell-2-3']);
   await page.click('thead th:nth-child(3) button');
-  await page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]');
+  await settled(page);
   assert.deepEqual(await page.$$eval('td[role=gridcell][tabindex="0"]', (tds) => tds.map((td) => td.id)), ['cell-2-3'], 'after sorting');
 });
 
@@ -158,7 +158,7 @@ test('the student view: an SVG chart, the recent answers, what to practise, and 
   await mkdir(SHOTS, { recursive: true });
   await page.screenshot({ path: SHOTS + 'student.png', fullPage: true });
   await page.click('button.back');
-  await page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]');
+  await settled(page);
 });
 
 test('thresholds are settings: lowering them moves cells up a level, and they are kept', async () => {
@@ -199,7 +199,7 @@ test('import: a CSV replaces the class, a broken one shows file:line and keeps i
   assert.match(await page.textContent('[data-testid=source]'), /^skill_builder_data\.csv/);
 
   await page.reload();
-  await page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]', { timeout: 60000 });
+  await settled(page);
   await page.waitForFunction(() => document.querySelector('[data-testid=source]').textContent.startsWith('skill_builder_data.csv'));
   assertMatches(await heatmapRows(), imported, 30);
 
@@ -261,7 +261,7 @@ test('an attention (AKT) pack opened here takes the mastery role: the heatmap is
   assert.equal((await page.textContent('#student-title')).trim(), `Student ${student}`);
   assert.match(await page.getAttribute('svg.chart', 'aria-label'), /Mastery after each of \d+ answers/);
   await page.click('button.back');
-  await page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]');
+  await settled(page);
   if (!(await page.$eval('details.models-panel', (d) => d.open))) await page.click('details.models-panel summary');
   await page.click('button.forget-models');
   await scoredWith('demo/dkt.pack', 20);
@@ -290,6 +290,26 @@ test('a BKT pack opened here scores the heatmap as `classlens mastery` does and 
   await page.click('button.forget-models');
   await scoredWith('demo/dkt.pack', 20);
   assert.equal(await page.locator('[data-testid=bkt-params]').count(), 0, 'the table goes with the model');
+});
+
+test('while the worker\'s wasm downloads, the loading line counts its bytes', async () => {
+  const other = await browser.newPage();
+  try {
+    await other.addInitScript(() => {
+      window.__lines = [];
+      new MutationObserver(() => {
+        const line = document.querySelector('[data-testid=loading]')?.textContent;
+        if (line && window.__lines.at(-1) !== line) window.__lines.push(line);
+      }).observe(document, { subtree: true, childList: true, characterData: true });
+    });
+    await other.goto(`${server.url}/index.html`);
+    await settled(other);
+    const lines = await other.evaluate(() => window.__lines);
+    assert.ok(lines.some((l) => /^Downloading the models' code: [\d.]+ (of [\d.]+ MB \(\d+%\)|MB)…$/.test(l)), lines.join(' | '));
+    assert.ok(lines.indexOf(lines.find((l) => l.startsWith('Downloading'))) < lines.indexOf(lines.find((l) => l.startsWith('Fetching the demo packs'))), lines.join(' | '));
+  } finally {
+    await other.close();
+  }
 });
 
 test('no request leaves the origin; no page error; a screenshot is saved', async () => {

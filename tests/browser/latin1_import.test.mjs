@@ -96,12 +96,12 @@ test('a Latin-1 ASSISTments export renders its accented student and skill names,
   assert.deepEqual([...new Set(skills.flatMap((s) => s.split(', ')))].sort(), want);
   assertNoMojibake(await page.textContent('section.student'), 'the student page');
   await page.click('button.back');
-  await page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]');
+  await settled(page);
 });
 
 test('the import comes back from localStorage after a reload with the same names', async () => {
   await page.reload();
-  await page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]', { timeout: 60000 });
+  await settled(page);
   await assertImported();
   assert.equal(await page.locator('.notice').count(), 0, 'the kept import was read again, not dropped');
   await page.click('details.import summary');

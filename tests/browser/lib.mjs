@@ -48,6 +48,8 @@ export const CHROMIUM = process.env.CLASSLENS_CHROMIUM ?? '/usr/bin/chromium';
 export async function launch({ webgpu = false } = {}) {
   const args = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
   if (webgpu) args.push('--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader');
+  // Diagnostics only (BENCHMARKS.md says where): extra flags, space-separated.
+  if (process.env.CLASSLENS_CHROMIUM_FLAGS) args.push(...process.env.CLASSLENS_CHROMIUM_FLAGS.split(' ').filter(Boolean));
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
 }
 
@@ -64,10 +66,11 @@ export async function openPage(browser, url) {
   return { page, seen, errors };
 }
 
-/** Waits until the heatmap has all its rows: the page adds them a few per task, with
- * `aria-busy` on the grid until the last (app/src/components/heatmap.rs). */
+/** Waits until the scored class is all there: the page adds the heatmap's rows a few per task
+ * and the summaries in a task of their own, each region `aria-busy` until then
+ * (app/src/components/heatmap.rs, class_panel.rs). */
 export function settled(page) {
-  return page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]', { timeout: 60000 });
+  return page.waitForFunction(() => document.querySelector('table.heatmap td[role=gridcell]') && !document.querySelector('[aria-busy=true]'), null, { timeout: 60000 });
 }
 
 /** The dashboard at `root` served, opened in a fresh headless chromium and scored once (its first heatmap cell drawn). */

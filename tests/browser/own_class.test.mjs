@@ -174,7 +174,7 @@ test('a class on skills the demo does not know is offered a fit, fitted in the p
 
 test('the fitted model survives a reload; an opened STUDY pack replaces suggestions only and survives too', async () => {
   await page.reload();
-  await page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]', { timeout: 60000 });
+  await settled(page);
   await page.waitForFunction(() => document.querySelector('[data-testid=models]').textContent.includes('fitted in this page'));
   await openPanel();
   await rescored(() => page.setInputFiles('[data-testid=open-pack]', join(FIXTURE, 'study-int8.pack')));
@@ -183,7 +183,7 @@ test('the fitted model survives a reload; an opened STUDY pack replaces suggesti
   assert.match(lines[1], /^Suggestions: STUDY · \d+ titles · .*opened pack study-int8\.pack$/);
   assert.deepEqual((await keptKeys()).sort(), ['mastery', 'suggestions']);
   await page.reload();
-  await page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]', { timeout: 60000 });
+  await settled(page);
   await page.waitForFunction(() => document.querySelector('[data-testid=models]').textContent.includes('opened pack study-int8.pack'));
 });
 
@@ -233,7 +233,7 @@ test('a full storage quota is said, and the opened pack is used for the visit', 
 
 test('a kept pack that no longer loads is removed once, with the reason, and the demo model is used', async () => {
   await page.reload(); // (drops the full-quota stand-in of the test before)
-  await page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]', { timeout: 60000 });
+  await settled(page);
   await page.evaluate(() => new Promise((ok, fail) => {
     const r = indexedDB.open('classlens', 1);
     r.onsuccess = () => {
@@ -244,7 +244,7 @@ test('a kept pack that no longer loads is removed once, with the reason, and the
     };
   }));
   await page.reload();
-  await page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]', { timeout: 60000 });
+  await settled(page);
   await page.waitForFunction(() => document.querySelector('.notice')?.textContent.includes('stale.pack'));
   assert.match(await page.textContent('.notice'), /A kept pack could not be loaded and was removed: stale\.pack: not a classlens model pack/);
   assert.match((await modelLines())[0], /demo pack demo\/dkt\.pack$/);
@@ -253,14 +253,14 @@ test('a kept pack that no longer loads is removed once, with the reason, and the
 
 test('forget removes opened and fitted models from the browser; the demo packs are back after a reload', async () => {
   await page.reload();
-  await page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]', { timeout: 60000 });
+  await settled(page);
   await openPanel();
   await rescored(() => page.click('button.forget-models'));
   assert.deepEqual(await keptKeys(), []);
   const lines = await modelLines();
   assert.ok(lines.every((l) => l.includes('demo pack')), lines.join('\n'));
   await page.reload();
-  await page.waitForSelector('table.heatmap:not([aria-busy]) td[role=gridcell]', { timeout: 60000 });
+  await settled(page);
   assert.ok((await modelLines()).every((l) => l.includes('demo pack')));
 });
 

@@ -10,12 +10,10 @@
 //! hears keys, focus and clicks once, here, and keeps the tab stop in the DOM: moving it
 //! retabs the two cells concerned, and a re-render builds the cells with the stop where it is.
 
-use std::cell::Cell;
-
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::store;
+use super::{deferring, done_deferring, store};
 use crate::dashboard::grid;
 use crate::dashboard::view::ClassView;
 use crate::driver;
@@ -24,16 +22,6 @@ use crate::state::Action;
 /// Rows added per main-thread task (30 rows of 20 skills in one task was 64–140 ms of parsing
 /// and a layout of as much again on this machine).
 const ROWS_PER_TASK: usize = 8;
-
-thread_local! {
-    /// Heatmaps still adding rows.
-    static FILLING: Cell<usize> = const { Cell::new(0) };
-}
-
-/// Whether every heatmap has all its rows (`classlens-ready` waits for it).
-pub fn settled() -> bool {
-    FILLING.with(|f| f.get() == 0)
-}
 
 #[component]
 pub fn Heatmap(view: RwSignal<ClassView>) -> impl IntoView {
@@ -101,14 +89,13 @@ pub fn Heatmap(view: RwSignal<ClassView>) -> impl IntoView {
         });
         let mine = generation.get_value() + 1;
         generation.set_value(mine);
-        FILLING.with(|f| f.set(f.get() + 1));
+        deferring();
         let _ = table.set_attribute("aria-busy", "true");
         leptos::task::spawn_local(async move {
             let current = || generation.try_get_value() == Some(mine);
+            // Every piece in a task of its own, the first too: not in the task that built the page.
             for (i, piece) in pieces.iter().enumerate() {
-                if i > 0 {
-                    driver::yield_now().await;
-                }
+                driver::yield_now().await;
                 if !current() {
                     break;
                 }
@@ -121,7 +108,7 @@ pub fn Heatmap(view: RwSignal<ClassView>) -> impl IntoView {
                 }
                 let _ = table.remove_attribute("aria-busy");
             }
-            FILLING.with(|f| f.set(f.get() - 1));
+            done_deferring();
         });
     });
     view! {

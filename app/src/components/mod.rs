@@ -25,6 +25,8 @@ mod weakest;
 
 pub use app::App;
 
+use std::cell::Cell;
+
 use leptos::prelude::*;
 
 use crate::dashboard::levels::Thresholds;
@@ -32,6 +34,41 @@ use crate::driver;
 use crate::protocol::{self, ToWorker};
 use crate::state::{Action, AppState, Effect};
 use crate::storage;
+
+thread_local! {
+    /// Views the page has put off to a later task (heatmap rows, the summaries).
+    static DEFERRED: Cell<usize> = const { Cell::new(0) };
+}
+
+/// A view is put off to a later task; [`settled`] waits for [`done_deferring`].
+fn deferring() {
+    DEFERRED.with(|d| d.set(d.get() + 1));
+}
+
+fn done_deferring() {
+    DEFERRED.with(|d| d.set(d.get() - 1));
+}
+
+/// Whether every put-off view is in the DOM (`classlens-ready` waits for it).
+fn settled() -> bool {
+    DEFERRED.with(|d| d.get() == 0)
+}
+
+/// False now, true one main-thread task later: what a component reads to build part of its
+/// view in a task of its own. A scored class was one task of 110 ms on this machine, 66 ms of
+/// it V8 compiling the wasm functions the view calls for the first time (it compiles lazily, on
+/// the main thread); cut over several tasks, each compiles only its own.
+fn later() -> ReadSignal<bool> {
+    let shown = RwSignal::new(false);
+    deferring();
+    leptos::task::spawn_local(async move {
+        driver::yield_now().await;
+        // (A view replaced meanwhile has disposed the signal; nothing is left to show.)
+        let _ = shown.try_set(true);
+        done_deferring();
+    });
+    shown.read_only()
+}
 
 /// The state, in one signal, and the Web Worker that holds the models (not state: a browser
 /// object).
@@ -53,7 +90,8 @@ impl Store {
             Ok(message) => self.dispatch(Action::Worker(Box::new(message))),
             Err(e) => self.dispatch(Action::WorkerFailed(e)),
         };
-        match driver::spawn_worker(on_message, move |e| self.dispatch(Action::WorkerFailed(e))) {
+        let on_download = move |loaded, total| self.dispatch(Action::WorkerDownload { loaded, total });
+        match driver::spawn_worker(on_message, on_download, move |e| self.dispatch(Action::WorkerFailed(e))) {
             Ok(w) => self.worker.set_value(Some(w)),
             Err(e) => self.dispatch(Action::WorkerFailed(e)),
         }
@@ -83,10 +121,10 @@ impl Store {
                 self.post(&ToWorker::Start { base, saved, notice });
             }
             Effect::Rendered => leptos::task::spawn_local(async {
-                // After a yield the outcome is in the DOM, and once the heatmap has added its
-                // last rows, `classlens-ready` means "rendered".
+                // After a yield the outcome is in the DOM, and once every put-off view (the
+                // heatmap's rows, the summaries) is too, `classlens-ready` means "rendered".
                 driver::yield_now().await;
-                while !heatmap::settled() {
+                while !settled() {
                     driver::yield_now().await;
                 }
                 driver::announce_ready();
