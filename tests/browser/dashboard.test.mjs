@@ -312,6 +312,12 @@ test('while the worker\'s wasm downloads, the loading line counts its bytes', as
   }
 });
 
+test('the page\'s wasm carries no model code (no burn symbol), the worker\'s does (ARCHITECTURE.md)', async () => {
+  const burn = (bytes) => (bytes.toString('latin1').match(/burn_[a-z_]+/g) ?? []).length;
+  assert.equal(burn(await readFile(ROOT + 'pkg/classlens-app_bg.wasm')), 0);
+  assert.ok(burn(await readFile(ROOT + 'pkg/classlens-worker_bg.wasm')) > 0, 'the check reads symbol names (a stripped worker would make it vacuous)');
+});
+
 test('no request leaves the origin; no page error; a screenshot is saved', async () => {
   assert.deepEqual(seen.filter((u) => !u.startsWith(server.url)), []);
   assert.deepEqual(errors, []);
