@@ -79,13 +79,13 @@ pub fn Heatmap(view: RwSignal<ClassView>) -> impl IntoView {
     let generation = StoredValue::new(0u64);
     Effect::new(move |_| {
         let (Some(table), Some(body)) = (table.get(), tbody.get()) else { return };
-        let (pieces, total) = view.with(|v| {
+        let (pieces, total, built_stop) = view.with(|v| {
             // Where the stop is now (clamped: a smaller class than the last still has its one
             // tab stop), read without subscribing: moving it retabs in the DOM.
             let (r, c) = focus.get_value();
             let stop = (r.min(v.students.len().saturating_sub(1)), c.min(v.skill_order.len().saturating_sub(1)));
             focus.set_value(stop);
-            (grid::row_pieces(v, stop, ROWS_PER_TASK), v.students.len())
+            (grid::row_pieces(v, stop, ROWS_PER_TASK), v.students.len(), stop)
         });
         let mine = generation.get_value() + 1;
         generation.set_value(mine);
@@ -107,6 +107,11 @@ pub fn Heatmap(view: RwSignal<ClassView>) -> impl IntoView {
                     rows.item(total as u32).inspect(|row| row.remove());
                 }
                 let _ = table.remove_attribute("aria-busy");
+                // A stop moved while the pieces went in: they were built with the old one.
+                if let Some(stop) = focus.try_get_value().filter(|&stop| stop != built_stop) {
+                    focus.set_value(built_stop);
+                    move_stop(stop);
+                }
             }
             done_deferring();
         });
