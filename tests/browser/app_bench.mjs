@@ -8,24 +8,18 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { serve, launch } from './lib.mjs';
+import { serve, launch, watchTasks } from './lib.mjs';
 
 const [root, runsArg] = process.argv.slice(2);
 const runs = Number(runsArg ?? 5);
 const server = await serve(root);
 const browser = await launch();
-const observe = () => {
-  window.__long = [];
-  window.__ready = 0;
-  addEventListener('classlens-ready', () => { window.__ready += 1; window.__readyAt = performance.now(); });
-  new PerformanceObserver((l) => l.getEntries().forEach((e) => window.__long.push([e.startTime, e.duration]))).observe({ type: 'longtask', buffered: true });
-};
 const loads = [], loadLong = [], switchLong = [], switchMs = [];
 try {
   for (let i = 0; i < runs; i++) {
     const context = await browser.newContext({ serviceWorkers: 'block' });
     const page = await context.newPage();
-    await page.addInitScript(observe);
+    await watchTasks(page);
     await page.goto(`${server.url}/index.html`);
     await page.waitForFunction(() => window.__ready >= 1 && document.querySelectorAll('td[role=gridcell]').length > 0, null, { timeout: 60000, polling: 'raf' });
     loads.push(await page.evaluate(() => window.__readyAt));

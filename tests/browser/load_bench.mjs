@@ -3,7 +3,7 @@
 // in a fresh browser context (no HTTP or service-worker cache), and prints one JSON line per
 // load: milliseconds from navigation to `classlens-ready` (the scored class in the DOM) and the
 // main thread's long tasks (> 50 ms, the browser's `longtask` entries) as [start, duration].
-import { serve, launch } from './lib.mjs';
+import { serve, launch, watchTasks } from './lib.mjs';
 
 const [runs, ...roots] = process.argv.slice(2);
 const browser = await launch();
@@ -13,13 +13,9 @@ try {
       const server = await serve(root);
       const context = await browser.newContext({ serviceWorkers: 'block' });
       const page = await context.newPage();
-      await page.addInitScript(() => {
-        window.__long = [];
-        addEventListener('classlens-ready', () => { window.__readyAt ??= performance.now(); });
-        new PerformanceObserver((l) => l.getEntries().forEach((e) => window.__long.push([Math.round(e.startTime), Math.round(e.duration)]))).observe({ type: 'longtask', buffered: true });
-      });
+      await watchTasks(page);
       await page.goto(`${server.url}/index.html`);
-      await page.waitForFunction(() => window.__readyAt !== undefined, null, { timeout: 60000 });
+      await page.waitForFunction(() => window.__ready >= 1, null, { timeout: 60000 });
       // The frame after ready (its layout) belongs to the load.
       await page.waitForTimeout(300);
       const { ready, long } = await page.evaluate(() => ({ ready: Math.round(window.__readyAt), long: window.__long.filter(([s]) => s <= window.__readyAt + 300) }));
