@@ -8,7 +8,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { serve, launch, watchTasks } from './lib.mjs';
+import { serve, launch, watchedPage } from './lib.mjs';
 
 const [root, runsArg] = process.argv.slice(2);
 const runs = Number(runsArg ?? 5);
@@ -17,9 +17,7 @@ const browser = await launch();
 const loads = [], loadLong = [], switchLong = [], switchMs = [];
 try {
   for (let i = 0; i < runs; i++) {
-    const context = await browser.newContext({ serviceWorkers: 'block' });
-    const page = await context.newPage();
-    await watchTasks(page);
+    const { context, page } = await watchedPage(browser);
     await page.goto(`${server.url}/index.html`);
     await page.waitForFunction(() => window.__ready >= 1 && document.querySelectorAll('td[role=gridcell]').length > 0, null, { timeout: 60000, polling: 'raf' });
     loads.push(await page.evaluate(() => window.__readyAt));

@@ -4,15 +4,13 @@
 // the rendered dashboard, the verdict, and the main thread's long tasks (> 50 ms, the browser's
 // `longtask` entries) from navigation to the first rendered dashboard, during the import's
 // scoring, and during the fit.
-import { serve, launch, watchTasks } from './lib.mjs';
+import { serve, launch, watchedPage } from './lib.mjs';
 
 const [root, csv] = process.argv.slice(2);
 const server = await serve(root);
 const browser = await launch();
 try {
-  const context = await browser.newContext({ serviceWorkers: 'block' });
-  const page = await context.newPage();
-  await watchTasks(page);
+  const { page } = await watchedPage(browser);
   await page.goto(`${server.url}/index.html`);
   await page.waitForFunction(() => window.__ready >= 1, null, { timeout: 60000 });
   const load = await page.evaluate(() => window.__long.splice(0).map(([, d]) => d));

@@ -99,14 +99,18 @@ export async function benchPage(root, path, run, { webgpu = false } = {}) {
   }
 }
 
-/** Before `page` loads anything: records the main thread's long tasks (> 50 ms, the browser's
- * `longtask` entries) in `window.__long` as [start, duration] (ms), counts `classlens-ready`
- * events in `window.__ready` and keeps the latest one's time in `window.__readyAt`. */
-export function watchTasks(page) {
-  return page.addInitScript(() => {
+/** A page in a fresh context of `browser` (no HTTP or service-worker cache) that, before it
+ * loads anything, records the main thread's long tasks (> 50 ms, the browser's `longtask`
+ * entries) in `window.__long` as [start, duration] (ms), counts `classlens-ready` events in
+ * `window.__ready` and keeps the latest one's time in `window.__readyAt`. */
+export async function watchedPage(browser) {
+  const context = await browser.newContext({ serviceWorkers: 'block' });
+  const page = await context.newPage();
+  await page.addInitScript(() => {
     window.__long = [];
     window.__ready = 0;
     addEventListener('classlens-ready', () => { window.__ready += 1; window.__readyAt = performance.now(); });
     new PerformanceObserver((l) => l.getEntries().forEach((e) => window.__long.push([Math.round(e.startTime), Math.round(e.duration)]))).observe({ type: 'longtask', buffered: true });
   });
+  return { context, page };
 }

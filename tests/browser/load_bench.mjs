@@ -3,7 +3,7 @@
 // in a fresh browser context (no HTTP or service-worker cache), and prints one JSON line per
 // load: milliseconds from navigation to `classlens-ready` (the scored class in the DOM) and the
 // main thread's long tasks (> 50 ms, the browser's `longtask` entries) as [start, duration].
-import { serve, launch, watchTasks } from './lib.mjs';
+import { serve, launch, watchedPage } from './lib.mjs';
 
 const [runs, ...roots] = process.argv.slice(2);
 const browser = await launch();
@@ -11,9 +11,7 @@ try {
   for (let i = 0; i < Number(runs); i++) {
     for (const root of roots) {
       const server = await serve(root);
-      const context = await browser.newContext({ serviceWorkers: 'block' });
-      const page = await context.newPage();
-      await watchTasks(page);
+      const { context, page } = await watchedPage(browser);
       await page.goto(`${server.url}/index.html`);
       await page.waitForFunction(() => window.__ready >= 1, null, { timeout: 60000 });
       // The frame after ready (its layout) belongs to the load.

@@ -4,15 +4,13 @@
 // writes it to OUT.json (open it in chrome://tracing or Perfetto, or read it with
 // scripts/trace_tasks.py) and prints the main thread's long tasks (> 50 ms) as [start, duration].
 // Tracing slows the page: time with load_bench.mjs, look inside with this.
-import { serve, launch, watchTasks } from './lib.mjs';
+import { serve, launch, watchedPage } from './lib.mjs';
 
 const [root, out] = process.argv.slice(2);
 const server = await serve(root);
 const browser = await launch();
 try {
-  const context = await browser.newContext({ serviceWorkers: 'block' });
-  const page = await context.newPage();
-  await watchTasks(page);
+  const { page } = await watchedPage(browser);
   await browser.startTracing(page, {
     path: out,
     categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'v8.execute', 'disabled-by-default-v8.compile', 'blink', 'toplevel', 'v8.wasm', 'disabled-by-default-v8.wasm.detailed', 'disabled-by-default-v8.wasm.turbofan'],

@@ -41,23 +41,18 @@ pub fn cell_of_id(id: &str) -> Option<(usize, usize)> {
     Some((r.parse().ok()?, c.parse().ok()?))
 }
 
-/// Every student's row: a row header whose button opens the student's page (`data-row` is the
-/// row), then one grid cell per shown skill, printing its level's code and percentage and
-/// naming student, skill, level and evidence in `title` and `aria-label` (the accessible name
-/// starts with the visible text, WCAG 2.5.3). `stop` is the one cell in the tab order.
-pub fn rows(v: &ClassView, stop: (usize, usize)) -> String {
-    let mut out = String::new();
-    (0..v.students.len()).for_each(|r| row(v, r, stop, &mut out));
-    out
-}
-
-/// [`rows`] cut into pieces of at most `per_piece` rows, for the page to add one piece per task.
+/// Every student's row, cut into pieces of at most `per_piece` rows (at least one) for the page
+/// to add one piece per task: a row header whose button opens the student's page (`data-row`
+/// is the row), then one grid cell per shown skill, printing its level's code and percentage
+/// and naming student, skill, level and evidence in `title` and `aria-label` (the accessible
+/// name starts with the visible text, WCAG 2.5.3). `stop` is the one cell in the tab order.
 pub fn row_pieces(v: &ClassView, stop: (usize, usize), per_piece: usize) -> Vec<String> {
-    let rows: Vec<usize> = (0..v.students.len()).collect();
-    rows.chunks(per_piece.max(1))
-        .map(|piece| {
+    let (n, per_piece) = (v.students.len(), per_piece.max(1));
+    (0..n)
+        .step_by(per_piece)
+        .map(|first| {
             let mut out = String::new();
-            piece.iter().for_each(|&r| row(v, r, stop, &mut out));
+            (first..n.min(first.saturating_add(per_piece))).for_each(|r| row(v, r, stop, &mut out));
             out
         })
         .collect()
@@ -122,6 +117,11 @@ mod tests {
         };
         let seqs = vec![KtSequence { student: "<b>".into(), steps: (0..4).map(|_| KtStep::new(vec![0], true)).collect() }];
         ClassView::new(&table, &seqs, Thresholds::MATHIA)
+    }
+
+    /// Every row, in one piece.
+    fn rows(v: &ClassView, stop: (usize, usize)) -> String {
+        row_pieces(v, stop, usize::MAX).concat()
     }
 
     #[test]
