@@ -20,7 +20,7 @@ C=$R/class40
 [ -f "$C/student_activity.csv" ] || $CL synth --seed 7 --schools 10 --classes-per-school 4 --days 180 --out "$C" > /dev/null 2>&1
 
 # DKT on assist2009: hidden 100 teacher (seed 1, the default), hidden 31 students, scored on valid1.
-$CL train dkt --data "$TRAIN1" --valid-frac 0.1 --test-frac 0 --epochs 20 --embed 0 --multi-skill-loss per-skill --out "$R/a09-dkt" --quiet > /dev/null
+$CL train dkt --data "$TRAIN1" --valid-frac 0.1 --test-frac 0 --epochs 20 --embed 0 --multi-skill-loss per-skill --window-cut fixed --out "$R/a09-dkt" --quiet > /dev/null
 for s in 1 2 3; do
   $CL distill --teacher "$R/a09-dkt" --student-size 31 --data "$TRAIN1" --test-frac 0 --eval-data "$VALID1" --out "$R/a09-dkt-kd31-s$s" \
     --alone "$R/a09-dkt-alone31-s$s" --seed $s --json "$OUT/a09-dkt-s$s.json" --quiet > "$OUT/a09-dkt-s$s.txt"
@@ -28,7 +28,7 @@ done
 
 export RAYON_NUM_THREADS=1  # as scripts/demo-packs.sh and bench-issue6.sh for the built-in classroom
 # DKT on the built-in classroom: the demo's hidden-64 teacher (seed 7), hidden-24 students.
-$CL train dkt --data "$C/skill_builder_data.csv" --out "$R/c40-dkt" --embed 0 --multi-skill-loss per-skill --hidden 64 --epochs 15 --lr 5e-3 --batch-size 32 --seed 7 --quiet > /dev/null
+$CL train dkt --data "$C/skill_builder_data.csv" --out "$R/c40-dkt" --embed 0 --multi-skill-loss per-skill --window-cut fixed --hidden 64 --epochs 15 --lr 5e-3 --batch-size 32 --seed 7 --quiet > /dev/null
 for s in 7 8 9; do
   $CL distill --teacher "$R/c40-dkt" --student-size 24 --data "$C/skill_builder_data.csv" --out "$R/c40-dkt-kd24-s$s" \
     --alone "$R/c40-dkt-alone24-s$s" --seed $s --json "$OUT/c40-dkt-s$s.json" --quiet > "$OUT/c40-dkt-s$s.txt"

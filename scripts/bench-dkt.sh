@@ -13,7 +13,7 @@ cargo test --release --locked --workspace --no-run
 CL=./target/release/classlens
 A=$DATA/assist2009-pid
 # STEPS picks steps (default all): STEPS="2 2c" reruns the accuracy rows and the peer comparison.
-STEPS=${STEPS:-1 1b 2 2c 3 4 5 6}
+STEPS=${STEPS:-1 1b 2 2c 2d 3 4 5 6}
 step() { [[ " $STEPS " == *" $1 "* ]]; }
 
 # 1. Speed: seconds per epoch on train1 (10% of its students held out for model selection),
@@ -36,8 +36,8 @@ fi
 #  b) the issue's protocol: train on train1, select on valid1 (so valid1 is optimistic); the
 #     held-back test fold is what checks it.
 if step 2; then
-# per-skill: the loss these recorded rows were trained with, before mean-probability became the default.
-for variant in "dkt:--multi-skill-loss per-skill" "dktq:--problems --lr 0.002 --multi-skill-loss per-skill"; do
+# per-skill and fixed windows: how these recorded rows were trained, before either default changed.
+for variant in "dkt:--multi-skill-loss per-skill --window-cut fixed" "dktq:--problems --lr 0.002 --multi-skill-loss per-skill --window-cut fixed"; do
   name=${variant%%:*}; flags=${variant#*:}
   $CL train dkt --data $A/assist2009_pid_train1.csv --valid-frac 0.1 --test-frac 0 --epochs ${EPOCHS:-20} $flags --out runs/assist2009-$name --quiet
   $CL eval dkt --model runs/assist2009-$name --data $A/assist2009_pid_valid1.csv --split all --baselines-from $A/assist2009_pid_train1.csv --json $OUT/assist2009-$name-valid1.json
@@ -62,8 +62,9 @@ if [ -f "$PEER" ] && $PEER_PY -c "import torch, sklearn" 2>/dev/null; then
     python3 scripts/kt4_cut.py $A/assist2009_pid_train1.csv $s $C/fit.csv $C/sel.csv
     # table: the input table trained directly (the first report); embed: factorised, each skill
     # of a multi-skill step its own loss (the second); default: factorised, one loss of the mean
-    # probability (the current default).
-    for variant in "table:--embed 0 --multi-skill-loss per-skill" "embed:--multi-skill-loss per-skill" "default:"; do
+    # probability (the third; the default then); shifted: that, with each epoch's windows cut at
+    # fresh points (--window-cut shifted, the current default).
+    for variant in "table:--embed 0 --multi-skill-loss per-skill --window-cut fixed" "embed:--multi-skill-loss per-skill --window-cut fixed" "default:--window-cut fixed" "shifted:"; do
       name=${variant%%:*}; flags=${variant#*:}
       $CL train dkt --data $C/fit.csv --valid-data $C/sel.csv --epochs 20 --seed $s $flags --out $C/dkt-$name --quiet
       $CL eval dkt --model $C/dkt-$name --data $A/assist2009_pid_valid1.csv --split all --json $C/dkt-$name-valid1.json
@@ -79,7 +80,7 @@ rows = []
 for s in (1, 2, 3):
     c = f"runs/assist2009-cut{s}"
     row = {"seed": s}
-    for name in ("table", "embed", "default"):
+    for name in ("table", "embed", "default", "shifted"):
         row[f"classlens_{name}"] = chosen(f"{c}/dkt-{name}", f"{c}/dkt-{name}-valid1.json")
     sel = [json.loads(l) for l in open(f"{c}/peer-sel.jsonl")]
     v1 = [json.loads(l) for l in open(f"{c}/peer-valid1.jsonl")]
@@ -95,9 +96,50 @@ else
 fi
 fi
 
+# 2d. Step 2c's default models (windows cut fixed, as before --window-cut; and shifted, the default
+#     since), scored again as the dashboard predicts (`eval dkt --scoring deployed`: every
+#     step but a student's first, read from the window of steps before it), beside the peer scored
+#     the same way (scripts/peer_dkt_scored.py: the peer's own training loop, imported, which must
+#     repeat 2c's per-epoch AUCs of the peer exactly; checked here). Needs step 2c's runs.
+if step 2d; then
+PEER=$DATA/../peers/peer_dkt_pid_torch.py
+PEER_PY=${PEER_PY:-python3}
+for s in 1 2 3; do
+  C=runs/assist2009-cut$s
+  for name in default shifted; do
+    [ -d $C/dkt-$name ] || { echo "step 2d needs step 2c's $C/dkt-$name"; exit 1; }
+    for sc in windows deployed; do
+      $CL eval dkt --model $C/dkt-$name --data $A/assist2009_pid_valid1.csv --split all --scoring $sc --json $C/dkt-$name-valid1-$sc.json
+    done
+  done
+  $PEER_PY scripts/peer_dkt_scored.py $PEER $C/fit.csv $C/sel.csv $A/assist2009_pid_valid1.csv --epochs 20 > $C/peer-scored.jsonl
+done
+python3 - "$OUT/assist2009-dkt-vs-peer-deployed.json" <<'PY'
+import json, sys
+rows = []
+for s in (1, 2, 3):
+    c = f"runs/assist2009-cut{s}"
+    lines = [json.loads(l) for l in open(f"{c}/peer-scored.jsonl")]
+    epochs, final = lines[:-1], lines[-1]
+    # The imported loop must be the peer's own: the same AUC on valid1 at every epoch as 2c's run.
+    own = [json.loads(l)["test_auc"] for l in open(f"{c}/peer-valid1.jsonl")]
+    if [e["test_auc"] for e in epochs] != own:
+        sys.exit(f"cut {s}: the imported peer loop's valid1 AUCs differ from the peer's own run")
+    row = {"seed": s}
+    for name, cut in (("default", "fixed"), ("shifted", "shifted")):
+        ours = {sc: json.load(open(f"{c}/dkt-{name}-valid1-{sc}.json"))["overall"] for sc in ("windows", "deployed")}
+        row[f"classlens_{cut}"] = {sc: {"auc": r["auc"], "n": r["n"]} for sc, r in ours.items()}
+    row["peer"] = {"epoch": final["chosen_epoch"], "windows": {"auc": final["test_auc_windows"], "n": final["steps_windows"]},
+                   "deployed": {"auc": final["test_auc_deployed"], "n": final["steps_deployed"]}}
+    rows.append(row)
+    print(json.dumps(row))
+json.dump(rows, open(sys.argv[1], "w"), indent=2)
+PY
+fi
+
 # 3. The DKT paper's ASSISTments file (sorted by skill, not time: inflated AUC, see README).
 if step 3; then
-$CL train dkt --data $DATA/assistments/builder_train.csv --format kt3 --valid-frac 0.1 --test-frac 0.2 --epochs ${EPOCHS:-20} --out runs/builder-dkt --quiet
+$CL train dkt --data $DATA/assistments/builder_train.csv --format kt3 --valid-frac 0.1 --test-frac 0.2 --epochs ${EPOCHS:-20} --window-cut fixed --out runs/builder-dkt --quiet
 cp runs/builder-dkt/test_metrics.json $OUT/builder-dkt-test.json
 fi
 
@@ -107,7 +149,7 @@ for v in 0 1 2 3 4; do
   S=$DATA/dkt-synthetic/naive_c5_q50_s4000_v$v.csv
   head -n 2000 "$S" > runs/syn-v$v-train.csv
   tail -n 2000 "$S" > runs/syn-v$v-test.csv
-  $CL train dkt --data runs/syn-v$v-train.csv --format matrix --valid-frac 0.1 --test-frac 0 --epochs ${EPOCHS:-20} --out runs/syn-v$v-dkt --quiet
+  $CL train dkt --data runs/syn-v$v-train.csv --format matrix --valid-frac 0.1 --test-frac 0 --epochs ${EPOCHS:-20} --window-cut fixed --out runs/syn-v$v-dkt --quiet
   $CL eval dkt --model runs/syn-v$v-dkt --data runs/syn-v$v-test.csv --format matrix --split all --json $OUT/synthetic-v$v-dkt-test.json
   $CL influence --model runs/syn-v$v-dkt --concepts $DATA/dkt-synthetic/naive_c5_q50_s4000_v${v}_info.txt --json $OUT/synthetic-v$v-influence.json
 done
@@ -140,7 +182,7 @@ for s in 1 2 3; do
   $CL eval akt --model $C/akt-d32 --data $A/assist2009_pid_valid1.csv --split all --json $C/akt-d32-valid1.json
   $CL eval akt --model $C/akt --data $A/assist2009_pid_valid1.csv --split all --baselines-from $C/fit.csv --json $C/akt-valid1.json
   # per-skill: the loss the recorded problem-aware rows were trained with (BENCHMARKS.md).
-  $CL train dkt --data $C/fit.csv --valid-data $C/sel.csv --epochs 20 --seed $s --problems --lr 0.002 --multi-skill-loss per-skill --out $C/dktq --quiet
+  $CL train dkt --data $C/fit.csv --valid-data $C/sel.csv --epochs 20 --seed $s --problems --lr 0.002 --multi-skill-loss per-skill --window-cut fixed --out $C/dktq --quiet
   $CL eval dkt --model $C/dktq --data $A/assist2009_pid_valid1.csv --split all --json $C/dktq-valid1.json
 done
 python3 - "$OUT/assist2009-akt-vs-dktq.json" <<'PY'

@@ -20,8 +20,8 @@ cp "$D/class/skill_builder_data.csv" "$WEB/fit-class.csv"
 cp "$D/school/skill_builder_data.csv" "$WEB/fit-school.csv"
 # The page's class settings (core/src/fit.rs, DktFitSettings::default; the dashboard test checks
 # that the page's own flags are these).
-CLASS_FLAGS="--hidden 32 --embed 0 --multi-skill-loss per-skill --window 100 --batch-size 4 --epochs 20 --lr 0.003 --seed 42 --valid-frac 0.2 --test-frac 0.2"
-SCHOOL_FLAGS="--hidden 100 --embed 0 --multi-skill-loss per-skill --window 100 --batch-size 64 --epochs 5 --lr 0.001 --seed 42 --valid-frac 0.1 --test-frac 0.1"
+CLASS_FLAGS="--hidden 32 --embed 0 --multi-skill-loss per-skill --window-cut fixed --window 100 --batch-size 4 --epochs 20 --lr 0.003 --seed 42 --valid-frac 0.2 --test-frac 0.2"
+SCHOOL_FLAGS="--hidden 100 --embed 0 --multi-skill-loss per-skill --window-cut fixed --window 100 --batch-size 64 --epochs 5 --lr 0.001 --seed 42 --valid-frac 0.1 --test-frac 0.1"
 SCHOOL_JSON='{"train":{"hidden":100,"window":100,"batch_size":64,"epochs":5,"learning_rate":0.001,"seed":42},"valid_frac":0.1,"test_frac":0.1}'
 PIN=
 native() { # csv flags -> seconds auc (PIN="taskset -c 0": one core, as the page has)

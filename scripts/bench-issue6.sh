@@ -43,11 +43,11 @@ for m in a09-mf-bpr a09-mf-mse c40-mf-bpr; do cp "$R/$m/report.json" "$OUT/$m-re
 
 # 3. DKT: hidden 100 on assist2009 (a student of hidden 31 has a quarter of its parameters);
 # the demo pack's teacher (hidden 64) on the built-in classroom (hidden 24: a quarter).
-$CL train dkt --data "$TRAIN1" --valid-frac 0.1 --test-frac 0 --epochs 20 --embed 0 --multi-skill-loss per-skill --out "$R/a09-dkt" --quiet > /dev/null
+$CL train dkt --data "$TRAIN1" --valid-frac 0.1 --test-frac 0 --epochs 20 --embed 0 --multi-skill-loss per-skill --window-cut fixed --out "$R/a09-dkt" --quiet > /dev/null
 $CL distill --teacher "$R/a09-dkt" --student-size 31 --data "$TRAIN1" --test-frac 0 --eval-data "$VALID1" --out "$R/a09-dkt-kd31" \
   --alone "$R/a09-dkt-alone31" --json "$OUT/distill-a09-dkt.json" --quiet > "$OUT/distill-a09-dkt.txt"
 export RAYON_NUM_THREADS=1  # as scripts/demo-packs.sh, so the built-in classroom's models are the shipped ones
-$CL train dkt --data "$C/skill_builder_data.csv" --out "$R/c40-dkt" --embed 0 --multi-skill-loss per-skill --hidden 64 --epochs 15 --lr 5e-3 --batch-size 32 --seed 7 --quiet > /dev/null
+$CL train dkt --data "$C/skill_builder_data.csv" --out "$R/c40-dkt" --embed 0 --multi-skill-loss per-skill --window-cut fixed --hidden 64 --epochs 15 --lr 5e-3 --batch-size 32 --seed 7 --quiet > /dev/null
 $CL distill --teacher "$R/c40-dkt" --student-size 24 --data "$C/skill_builder_data.csv" --out "$R/c40-dkt-kd24" \
   --alone "$R/c40-dkt-alone24" --json "$OUT/distill-c40-dkt.json" --quiet > "$OUT/distill-c40-dkt.txt"
 

@@ -16,7 +16,7 @@ printf 'hidden\tbatch\tlr\tepochs\tmodel_auc\tbaseline_auc\tseconds\n' > "$OUT"
 for hidden in 16 32 64; do for batch in 4 8; do for lr in 0.003 0.01 0.03; do for epochs in 20 40; do
   sum=0; base=0; t0=$(date +%s.%N)
   for seed in 101 102 103; do
-    "$CLI" train dkt --data "$TMP/w$seed/skill_builder_data.csv" --embed 0 --multi-skill-loss per-skill --hidden $hidden --batch-size $batch --lr $lr --epochs $epochs \
+    "$CLI" train dkt --data "$TMP/w$seed/skill_builder_data.csv" --embed 0 --multi-skill-loss per-skill --window-cut fixed --hidden $hidden --batch-size $batch --lr $lr --epochs $epochs \
       --window 100 --seed 42 --valid-frac 0.2 --test-frac 0.2 --quiet --out "$TMP/run" >/dev/null 2>&1
     m=$(python3 -c "import json;print(json.load(open('$TMP/run/test_metrics.json'))['overall']['auc'])")
     b=$(python3 -c "import json;print(json.load(open('$TMP/run/test_metrics.json'))['baseline']['auc'])")

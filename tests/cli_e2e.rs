@@ -100,6 +100,12 @@ fn train_eval_mastery_on_the_built_in_classroom() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("pass --split all"), "{}", String::from_utf8_lossy(&refused.stderr));
     run(&["eval", "dkt", "--model", p(&pack), "--data", p(&data), "--split", "all"]);
+    // Scored as deployed: every step but a student's first (so at least as many), said in the JSON.
+    let deployed = t.path().join("deployed.json");
+    run(&["eval", "dkt", "--model", p(&model), "--data", p(&data), "--scoring", "deployed", "--json", p(&deployed)]);
+    let dep: serde_json::Value = serde_json::from_slice(&std::fs::read(&deployed).unwrap()).unwrap();
+    assert_eq!((ev["scoring"].as_str(), dep["scoring"].as_str()), (Some("windows"), Some("deployed")));
+    assert!(dep["overall"]["n"].as_u64().unwrap() >= ev["overall"]["n"].as_u64().unwrap());
 
     // mastery as CSV: a header of skills, one row per chosen student, probabilities in [0, 1].
     let first_student = std::fs::read_to_string(&data).unwrap().lines().nth(1).unwrap().split(',').nth(2).unwrap().to_string();
@@ -159,6 +165,18 @@ fn the_multi_skill_loss_is_the_engines_default_recorded_and_kept_on_resume() {
     args.push("--resume");
     run(&args);
     assert!(config(&per_skill).get("multi_skill_loss").is_none(), "the resume kept per-skill");
+    // Windows: shifted by default (recorded), fixed on request (not written: the old bytes), and
+    // a resume keeps the run's own cut.
+    assert_eq!(config(&fused)["shift_windows"], true);
+    let fixed = t.path().join("fixed");
+    let mut args = train_args(p(&data), p(&fixed), "1");
+    args.extend(["--window-cut", "fixed"]);
+    run(&args);
+    assert!(config(&fixed).get("shift_windows").is_none());
+    let mut args = train_args(p(&data), p(&fixed), "2");
+    args.push("--resume");
+    run(&args);
+    assert!(config(&fixed).get("shift_windows").is_none(), "the resume kept the fixed cut");
     let burn = t.path().join("burn");
     let mut args = train_args(p(&data), p(&burn), "1");
     args.extend(["--engine", "burn-ndarray", "--embed", "0", "--multi-skill-loss", "mean-probability"]);

@@ -22,7 +22,7 @@ use crate::models::dkt::config::{DktTrainConfig, MultiSkillLoss};
 pub use crate::models::dkt::train::{DktFit, FitStep, Progress};
 use crate::models::dkt::train::{evaluate_dkt, skill_mean_baseline};
 use crate::pack::{HeldOutScore, PackAbout, Quantization, write_bkt_about, write_dkt_about};
-use crate::sequences::kt::{KtSplits, kt_splits_with};
+use crate::sequences::kt::{KtSplits, Scoring, kt_splits_with};
 use crate::sequences::split::check_fractions;
 
 /// A fit holds out students twice: some to pick the epoch, some to judge the model. Fewer
@@ -58,13 +58,14 @@ impl DktFitSettings {
     pub fn cli_flags(&self) -> String {
         let t = &self.train;
         format!(
-            "--hidden {} --embed {} --multi-skill-loss {} --window {} --batch-size {} --epochs {} --lr {} --seed {} --valid-frac {} --test-frac {}",
+            "--hidden {} --embed {} --multi-skill-loss {} --window-cut {} --window {} --batch-size {} --epochs {} --lr {} --seed {} --valid-frac {} --test-frac {}",
             t.hidden,
             t.embed,
             match t.multi_skill_loss {
                 MultiSkillLoss::PerSkill => "per-skill",
                 MultiSkillLoss::MeanProbability => "mean-probability",
             },
+            if t.shift_windows { "shifted" } else { "fixed" },
             t.window,
             t.batch_size,
             t.epochs,
@@ -129,7 +130,7 @@ impl DktFitData {
     /// `model` and the baseline on the held-out test students (never used for training or for
     /// choosing the epoch).
     pub fn verdict(&self, model: &DktModel) -> Verdict {
-        self.judged(evaluate_dkt(&model.weights, &model.vocab, &self.splits.test, self.settings.train.window).overall)
+        self.judged(evaluate_dkt(&model.weights, &model.vocab, &self.splits.test, Scoring::Windows(self.settings.train.window)).overall)
     }
 
     /// A model's report on the test students beside the baseline's, on the same answers.
@@ -137,7 +138,7 @@ impl DktFitData {
         let s = &self.splits;
         Verdict {
             model,
-            baseline: skill_mean_baseline(&s.train, &s.test, s.vocab.len(), self.settings.train.window),
+            baseline: skill_mean_baseline(&s.train, &s.test, s.vocab.len(), Scoring::Windows(self.settings.train.window)),
             test_students: s.test.len(),
             train_students: s.train.len(),
             source: self.source.clone(),
@@ -151,7 +152,7 @@ impl DktFitData {
         let s = &self.splits;
         let window = self.settings.train.window;
         let model = BktModel::fit(&s.train, s.vocab.clone(), window, BktConfig::default());
-        let verdict = self.judged(model.bkt.report(&s.test, window));
+        let verdict = self.judged(model.bkt.report(&s.test, Scoring::Windows(window)));
         (model, verdict)
     }
 }

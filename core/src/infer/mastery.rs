@@ -336,6 +336,39 @@ mod tests {
         a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.len() == y.len() && x.iter().zip(y).all(|(p, q)| (p - q).abs() < tol))
     }
 
+    /// `eval dkt --scoring deployed` scores what the dashboard shows: each step's probability
+    /// in the student's trajectory, read before the step. (Windows scoring does not, past the
+    /// first window.)
+    #[test]
+    fn deployed_scoring_is_the_dashboards_trajectory() {
+        use crate::metrics::binary_report;
+        use crate::models::dkt::train::evaluate_dkt;
+        use crate::sequences::kt::{KtSequence, Scoring};
+        let m = tiny_model(4);
+        let seqs: Vec<KtSequence> = [11usize, 3, 6]
+            .iter()
+            .enumerate()
+            .map(|(k, &n)| {
+                let answers: Vec<Answer> = (0..n).map(|i| answer(["add", "sub", "mul"][(i + k) % 3], (i * 7 + k) % 3 != 0)).collect();
+                KtSequence { student: k.to_string(), steps: steps(&m, &answers).unwrap() }
+            })
+            .collect();
+        let (mut scores, mut labels) = (vec![], vec![]);
+        for q in &seqs {
+            let t = trajectory(&m, &q.steps);
+            for (i, step) in q.steps.iter().enumerate().skip(1) {
+                scores.push(step.skills.iter().map(|&s| t[i][s as usize]).sum::<f32>() / step.skills.len() as f32);
+                labels.push(step.correct);
+            }
+        }
+        let want = binary_report(&scores, &labels);
+        let got = evaluate_dkt(&m.weights, &m.vocab, &seqs, Scoring::Deployed(4)).overall;
+        assert_eq!(got.n, want.n);
+        assert!((got.log_loss - want.log_loss).abs() < 1e-6 && (got.auc.unwrap() - want.auc.unwrap()).abs() < 1e-9, "{got:?} vs {want:?}");
+        let windows = evaluate_dkt(&m.weights, &m.vocab, &seqs, Scoring::Windows(4)).overall;
+        assert!(windows.n < want.n && (windows.log_loss - want.log_loss).abs() > 1e-6, "windows scoring reads less: {windows:?}");
+    }
+
     #[test]
     fn dkt_s_own_trajectory_agrees_with_the_generic_one_past_its_window() {
         let m = KtModel::Dkt(tiny_model(4));

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::metrics::{BinaryReport, binary_report};
 use crate::runs::{CONFIG_FILE, SKILLS_FILE, TrainError, create_run_dir, json_bytes, read_json, write_run_file};
-use crate::sequences::kt::{KtSequence, KtStep, SkillVocab, windows};
+use crate::sequences::kt::{KtSequence, KtStep, Scoring, SkillVocab, scored_pieces};
 
 /// One skill's parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -242,13 +242,13 @@ impl Bkt {
         }
     }
 
-    /// Scored on the steps DKT's evaluation scores with windows of `window` (all but each
-    /// window's first step).
-    pub fn report(&self, seqs: &[KtSequence], window: usize) -> BinaryReport {
+    /// Scored on the steps DKT's evaluation scores under `scoring` (BKT itself reads every
+    /// earlier answer whatever the scoring).
+    pub fn report(&self, seqs: &[KtSequence], scoring: Scoring) -> BinaryReport {
         let predictions: Vec<Vec<f32>> = seqs.iter().map(|q| self.predict(q)).collect();
         let (mut scores, mut labels) = (Vec::new(), Vec::new());
-        for w in windows(seqs, window) {
-            for t in w.start + 1..w.start + w.len {
+        for w in scored_pieces(seqs, scoring) {
+            for t in w.scored() {
                 scores.push(predictions[w.seq][t]);
                 labels.push(seqs[w.seq].steps[t].correct);
             }
@@ -431,7 +431,7 @@ mod tests {
         let want2 = (p.p_correct(k1) + BktParams::default().p_correct(0.4)) / 2.0;
         assert!((f64::from(got[0]) - 0.55).abs() < 1e-6 && (f64::from(got[1]) - want2).abs() < 1e-6, "{got:?}");
         // A skill never seen in training keeps the defaults; the report scores all but the first step.
-        let report = bkt.report(std::slice::from_ref(&q), 100);
+        let report = bkt.report(std::slice::from_ref(&q), Scoring::Windows(100));
         assert_eq!(report.n, 1);
     }
 
@@ -440,8 +440,8 @@ mod tests {
         let truth = BktParams { prior: 0.2, learn: 0.3, guess: 0.2, slip: 0.1 };
         let (train, test) = (simulate(&truth, 300, 15, 1), simulate(&truth, 100, 15, 2));
         let bkt = Bkt::fit(&train, 1, &BktConfig::default());
-        let ours = bkt.report(&test, 100).auc.unwrap();
-        let mean = crate::models::dkt::train::skill_mean_baseline(&train, &test, 1, 100).auc.unwrap();
+        let ours = bkt.report(&test, Scoring::Windows(100)).auc.unwrap();
+        let mean = crate::models::dkt::train::skill_mean_baseline(&train, &test, 1, Scoring::Windows(100)).auc.unwrap();
         assert!(ours > mean + 0.1, "BKT {ours:.3} vs each skill's mean {mean:.3}");
     }
 

@@ -184,16 +184,102 @@ pub fn windows(seqs: &[KtSequence], len: usize) -> Vec<Window> {
     assert!(len >= 2, "a window needs at least two steps");
     let mut out = Vec::new();
     for (seq, s) in seqs.iter().enumerate() {
-        let mut start = 0;
-        while start < s.steps.len() {
-            let l = len.min(s.steps.len() - start);
-            if l >= 2 {
-                out.push(Window { seq, start, len: l });
-            }
-            start += len;
-        }
+        tile(seq, 0, s.steps.len(), len, &mut out);
     }
     out
+}
+
+/// Windows of at most `len` steps over `from..n` of sequence `seq`, dropping single steps.
+fn tile(seq: usize, from: usize, n: usize, len: usize, out: &mut Vec<Window>) {
+    let mut start = from;
+    while start < n {
+        let l = len.min(n - start);
+        if l >= 2 {
+            out.push(Window { seq, start, len: l });
+        }
+        start += len;
+    }
+}
+
+/// [`windows`], with every history cut at its own seeded offset: the first window holds a
+/// history's first `o` steps (`o` uniform in `0..len`, dropped below two steps), the rest are
+/// `len` long from there. Training on a fresh cut each epoch (`seed` mixed with the epoch) lets
+/// a model start from a zero state at every point of a history, as the dashboard's window of the
+/// last `len` steps does, instead of only at multiples of `len`.
+pub fn shifted_windows(seqs: &[KtSequence], len: usize, seed: u64) -> Vec<Window> {
+    use rand::{Rng, SeedableRng};
+    assert!(len >= 2, "a window needs at least two steps");
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut out = Vec::new();
+    for (seq, s) in seqs.iter().enumerate() {
+        let n = s.steps.len();
+        let o = rng.random_range(0..len).min(n);
+        tile(seq, 0, o, len, &mut out);
+        tile(seq, o, n, len, &mut out);
+    }
+    out
+}
+
+/// Which held-out steps are scored, and what each is predicted from.
+///
+/// `Windows(w)` is the protocol of the DKT papers and of the PyTorch peer: each history cut into
+/// non-overlapping windows of `w` steps ([`windows`]), each window read from a zero state, every
+/// step but a window's first scored. A step past the first window is then predicted from the
+/// steps since its window began (on average half a window), and each later window's first step is
+/// not scored at all. `Deployed(w)` scores what the dashboard shows ([`crate::infer::mastery`]):
+/// every step but a student's first, predicted from the `w` steps before it (all of them within
+/// the first window).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scoring {
+    Windows(usize),
+    Deployed(usize),
+}
+
+impl Scoring {
+    /// The model's training window.
+    pub fn window(self) -> usize {
+        match self {
+            Scoring::Windows(w) | Scoring::Deployed(w) => w,
+        }
+    }
+}
+
+/// Steps `[start, start + len)` of sequence `seq`, read by a model from a zero state; the steps
+/// from offset `first_scored` on (offsets within the piece) are scored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScoredPiece {
+    pub seq: usize,
+    pub start: usize,
+    pub len: usize,
+    pub first_scored: usize,
+}
+
+impl ScoredPiece {
+    /// The scored steps' indices in their sequence.
+    pub fn scored(&self) -> std::ops::Range<usize> {
+        self.start + self.first_scored..self.start + self.len
+    }
+}
+
+/// The pieces `scoring` reads. With `Deployed(w)`: a student's first `w + 1` steps as one piece
+/// (step `t ≤ w` is predicted from steps `0..t`), then one piece of `w + 1` steps per later step,
+/// scoring only its last.
+pub fn scored_pieces(seqs: &[KtSequence], scoring: Scoring) -> Vec<ScoredPiece> {
+    match scoring {
+        Scoring::Windows(w) => windows(seqs, w).into_iter().map(|x| ScoredPiece { seq: x.seq, start: x.start, len: x.len, first_scored: 1 }).collect(),
+        Scoring::Deployed(w) => {
+            assert!(w >= 1, "a model reads at least one step");
+            let mut out = Vec::new();
+            for (seq, s) in seqs.iter().enumerate() {
+                let n = s.steps.len();
+                if n >= 2 {
+                    out.push(ScoredPiece { seq, start: 0, len: n.min(w + 1), first_scored: 1 });
+                }
+                out.extend((w + 1..n).map(|e| ScoredPiece { seq, start: e - w, len: w + 1, first_scored: w }));
+            }
+            out
+        }
+    }
 }
 
 /// A batch laid out time-major (`t`, then batch row `b`, then skill slot `k`), which is the order
@@ -307,6 +393,41 @@ mod tests {
         let s = vec![seq(&[(one, true); 5]), seq(&[(&[1], false)])];
         let w = windows(&s, 2);
         assert_eq!(w, vec![Window { seq: 0, start: 0, len: 2 }, Window { seq: 0, start: 2, len: 2 }]);
+    }
+
+    #[test]
+    fn shifted_windows_tile_each_history_from_a_seeded_cut() {
+        let one: &[u32] = &[0];
+        let s: Vec<KtSequence> = (1..40).map(|n| seq(&vec![(one, true); n])).collect();
+        let cut = |seed| shifted_windows(&s, 5, seed);
+        assert_eq!(cut(3), cut(3), "seeded");
+        assert_ne!(cut(3), cut(4), "another seed, another cut");
+        for (q, hist) in s.iter().enumerate() {
+            let w: Vec<Window> = cut(3).into_iter().filter(|w| w.seq == q).collect();
+            // Consecutive, at most 5 long, at least 2, and only the first may be shorter than 5
+            // unless it is the history's end.
+            assert!(w.iter().all(|x| (2..=5).contains(&x.len)));
+            assert!(w.windows(2).all(|p| p[0].start + p[0].len <= p[1].start && p[1].start - p[0].start <= 5));
+            if let Some(last) = w.last() {
+                assert!(hist.steps.len() - (last.start + last.len) < 2, "nothing scorable left after the last window");
+            }
+        }
+    }
+
+    #[test]
+    fn deployed_scoring_predicts_every_later_step_from_the_window_before_it() {
+        let one: &[u32] = &[0];
+        let s = vec![seq(&[(one, true); 7]), seq(&[(&[1], false)]), seq(&[(one, false); 3])];
+        let p = scored_pieces(&s, Scoring::Deployed(3));
+        // The first four steps in one piece (steps 1..=3 scored), then steps 4, 5, 6 each from
+        // the three steps before it; the one-step history scores nothing.
+        let piece = |seq, start, len, first_scored| ScoredPiece { seq, start, len, first_scored };
+        assert_eq!(p, vec![piece(0, 0, 4, 1), piece(0, 1, 4, 3), piece(0, 2, 4, 3), piece(0, 3, 4, 3), piece(2, 0, 3, 1)]);
+        let scored: Vec<Vec<usize>> = (0..3).map(|q| p.iter().filter(|x| x.seq == q).flat_map(|x| x.scored()).collect()).collect();
+        assert_eq!(scored, vec![vec![1, 2, 3, 4, 5, 6], vec![], vec![1, 2]], "every step but the first, once");
+        // Windows of 3 leave out step 3 (the second window's first) and read step 4 from step 3 only.
+        let w: Vec<usize> = scored_pieces(&s, Scoring::Windows(3)).iter().filter(|x| x.seq == 0).flat_map(|x| x.scored()).collect();
+        assert_eq!(w, vec![1, 2, 4, 5]);
     }
 
     #[test]

@@ -7,8 +7,9 @@ use anyhow::Result;
 use clap::Args;
 use classlens_core::io::write_atomic;
 use classlens_core::models::akt::{AktConfig, AktModel, AktTrainConfig, evaluate_akt, score_steps, step_report, train_akt};
+use classlens_core::sequences::kt::Scoring;
 
-use super::dkt::{baselines, has_problem_ids, print_report};
+use super::dkt::{ScoringArg, baselines, has_problem_ids, print_report};
 use super::kt_split::{KtEvalArgs, KtSplitArgs};
 use super::study::BackendArg;
 use crate::progress::TrainBar;
@@ -88,9 +89,9 @@ pub fn train(a: TrainArgs) -> Result<()> {
     }
     if !splits.test.is_empty() {
         let model = AktModel::load(out)?;
-        let ev = evaluate_akt(model.net(), &model.vocab, &splits.test, a.window);
+        let ev = evaluate_akt(model.net(), &model.vocab, &splits.test, Scoring::Windows(a.window));
         print_report("test", &ev.overall);
-        let (baseline, bkt, _) = baselines(&splits.train, &splits.test, splits.vocab.len(), a.window, ", test");
+        let (baseline, bkt, _) = baselines(&splits.train, &splits.test, splits.vocab.len(), Scoring::Windows(a.window), ", test");
         let metrics = serde_json::json!({ "overall": ev.overall, "per_skill": ev.per_skill, "baseline": baseline, "bkt": bkt });
         write_atomic(&out.join("test_metrics.json"), &serde_json::to_vec_pretty(&metrics)?)?;
     }
@@ -109,13 +110,16 @@ pub struct EvalArgs {
     /// folded sequence), problem, skills (how many the step has), correct, p.
     #[arg(long)]
     pub predictions: Option<PathBuf>,
+    /// Which steps are scored, and from what (as `eval dkt --scoring`).
+    #[arg(long, value_enum, default_value_t = ScoringArg::Windows)]
+    pub scoring: ScoringArg,
 }
 
 pub fn eval(a: EvalArgs) -> Result<()> {
     let model = super::load_model::akt(&a.eval.model)?;
     let seqs = a.eval.students(&model)?;
-    let window = model.config.train.window;
-    let scored = score_steps(model.net(), &seqs, window);
+    let scoring = a.scoring.with_window(model.config.train.window);
+    let scored = score_steps(model.net(), &seqs, scoring);
     let ev = step_report(&model.vocab, &seqs, &scored);
     print_report("eval", &ev.overall);
     if let Some(path) = &a.predictions {
@@ -131,9 +135,10 @@ pub fn eval(a: EvalArgs) -> Result<()> {
         write_atomic(path, &w.into_inner()?)?;
     }
     let mut json = serde_json::to_value(&ev)?;
+    json["scoring"] = serde_json::to_value(format!("{:?}", a.scoring).to_lowercase())?;
     if let Some(path) = &a.baselines_from {
         let (train, _) = model.sequences(&a.eval.data_args.load(path)?);
-        let (baseline, bkt, _) = baselines(&train, &seqs, model.vocab.len(), window, "");
+        let (baseline, bkt, _) = baselines(&train, &seqs, model.vocab.len(), scoring, "");
         json["baseline"] = serde_json::to_value(baseline)?;
         json["bkt"] = serde_json::to_value(bkt)?;
     }

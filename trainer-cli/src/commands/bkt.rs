@@ -11,6 +11,7 @@ use clap::Args;
 use classlens_core::io::write_atomic;
 use classlens_core::models::bkt::{BktConfig, BktModel};
 use classlens_core::models::dkt::train::skill_mean_baseline;
+use classlens_core::sequences::kt::Scoring;
 
 use super::dkt::print_report;
 use super::kt_split::{KtEvalArgs, KtSplitArgs};
@@ -59,8 +60,8 @@ pub fn train(a: TrainArgs) -> Result<()> {
         if seqs.is_empty() {
             continue;
         }
-        let report = model.bkt.report(seqs, a.window);
-        let baseline = skill_mean_baseline(&splits.train, seqs, n, a.window);
+        let report = model.bkt.report(seqs, Scoring::Windows(a.window));
+        let baseline = skill_mean_baseline(&splits.train, seqs, n, Scoring::Windows(a.window));
         print_report(name, &report);
         print_report(&format!("baseline: each skill's mean, {name}"), &baseline);
         if name == "test" {
@@ -87,7 +88,7 @@ pub fn eval(a: EvalArgs) -> Result<()> {
         bail!("{}: not a BKT model (eval dkt and eval akt score the others)", a.eval.model.display());
     };
     let seqs = a.eval.students(&model)?;
-    let report = model.bkt.report(&seqs, model.config.window);
+    let report = model.bkt.report(&seqs, Scoring::Windows(model.config.window));
     print_report("eval", &report);
     a.eval.write_json(&serde_json::json!({ "overall": report }))
 }

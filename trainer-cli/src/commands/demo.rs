@@ -8,7 +8,7 @@ use clap::Args;
 use classlens_core::data::assistments::{AssistmentsOptions, load_assistments};
 use classlens_core::models::dkt::train::{evaluate_dkt, train_dkt};
 use classlens_core::models::dkt::{DktModel, DktTrainConfig};
-use classlens_core::sequences::kt::kt_splits;
+use classlens_core::sequences::kt::{Scoring, kt_splits};
 use classlens_core::synth::{SKILL_BUILDER_FILE, default_classroom, write_dir};
 
 use classlens_core::infer::mastery::mastery_table;
@@ -39,7 +39,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let mut bar = TrainBar::new(false);
     train_dkt(&splits.train, &splits.valid, &splits.vocab, &splits.problems, &cfg, &model_dir, false, &mut |p| bar.update(p))?;
     let model = DktModel::load(&model_dir)?;
-    let test = evaluate_dkt(&model.weights, &model.vocab, &splits.test, cfg.window).overall;
+    let test = evaluate_dkt(&model.weights, &model.vocab, &splits.test, Scoring::Windows(cfg.window)).overall;
     println!(
         "DKT on {} held-out students: AUC {:.3}, accuracy {:.3} (next-step prediction; a constant guess scores AUC 0.5)",
         splits.test.len(),

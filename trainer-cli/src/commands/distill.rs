@@ -20,7 +20,7 @@ use classlens_core::models::mf::train::{Loader, MfDistillConfig, MfModelDir, MfT
 use classlens_core::models::mf::{Mf, MfEvaluation, MfLoss, MfWeights};
 use classlens_core::pack::{Quantization, weights_len, write_dkt};
 use classlens_core::runs::{RunKind, run_kind};
-use classlens_core::sequences::kt::{KtStep, kt_splits_with};
+use classlens_core::sequences::kt::{KtStep, Scoring, kt_splits_with};
 use serde::Serialize;
 
 use super::bench::{quantile, time_it};
@@ -192,7 +192,7 @@ fn dkt(a: &DistillArgs) -> Result<Table> {
     };
     let mut rows = Vec::new();
     let row = |name: &str, m: &DktModel| -> Result<Row> {
-        let ev = evaluate_dkt(&m.weights, &m.vocab, eval_set, m.config.train.window);
+        let ev = evaluate_dkt(&m.weights, &m.vocab, eval_set, Scoring::Windows(m.config.train.window));
         let h = synthetic_histories(m, 32, 100);
         let refs: Vec<&[KtStep]> = h.iter().map(Vec::as_slice).collect();
         Ok(Row {

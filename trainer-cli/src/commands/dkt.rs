@@ -12,7 +12,7 @@ use classlens_core::models::bkt::{Bkt, BktConfig};
 use classlens_core::models::dkt::train::{evaluate_dkt, skill_mean_baseline, train_dkt};
 use classlens_core::models::dkt::{DktModel, DktRunConfig, DktTrainConfig, Engine, MultiSkillLoss};
 use classlens_core::runs::{CONFIG_FILE, SPLIT_FILE, Split, canonical, read_json, read_split, write_split};
-use classlens_core::sequences::kt::KtSequence;
+use classlens_core::sequences::kt::{KtSequence, Scoring};
 
 use super::data_args::DataArgs;
 use super::kt_split::{KtEvalArgs, KtSplitArgs};
@@ -60,6 +60,14 @@ pub struct TrainArgs {
     /// Single-skill steps train the same either way. See BENCHMARKS.md for how it was chosen.
     #[arg(long, value_enum)]
     pub multi_skill_loss: Option<MultiSkillLossArg>,
+    /// How training histories are cut into --window-long windows: `shifted` (the default) at a
+    /// fresh seeded point in each history every epoch, so the model learns to start from a zero
+    /// state anywhere in a history, as the dashboard reads a student's last --window answers;
+    /// `fixed` at multiples of --window every epoch (the DKT papers' and the PyTorch peer's cut,
+    /// and how runs before this option trained). A resumed run keeps its own. See BENCHMARKS.md
+    /// for how the default was chosen.
+    #[arg(long, value_enum)]
+    pub window_cut: Option<WindowCutArg>,
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,
@@ -196,6 +204,11 @@ pub fn train(a: TrainArgs) -> Result<()> {
             (None, true) => resumed_config(out)?.map_or_else(|| multi_skill_loss_or_default(None, a.engine), |c| c.train.multi_skill_loss),
             (m, _) => multi_skill_loss_or_default(m, a.engine),
         },
+        shift_windows: match (a.window_cut, a.resume) {
+            // A run from before the option has none in its config: it trained fixed.
+            (None, true) => resumed_config(out)?.is_none_or(|c| c.train.shift_windows),
+            (cut, _) => cut != Some(WindowCutArg::Fixed),
+        },
         distill: None,
     };
     let mut bar = TrainBar::new(a.quiet);
@@ -205,9 +218,9 @@ pub fn train(a: TrainArgs) -> Result<()> {
     }
     if !splits.test.is_empty() {
         let model = DktModel::load(out)?;
-        let ev = evaluate_dkt(&model.weights, &model.vocab, &splits.test, a.window);
+        let ev = evaluate_dkt(&model.weights, &model.vocab, &splits.test, Scoring::Windows(a.window));
         print_report("test", &ev.overall);
-        let (baseline, bkt_report, bkt) = baselines(&splits.train, &splits.test, splits.vocab.len(), a.window, ", test");
+        let (baseline, bkt_report, bkt) = baselines(&splits.train, &splits.test, splits.vocab.len(), Scoring::Windows(a.window), ", test");
         let bkt_params: serde_json::Map<String, serde_json::Value> =
             splits.vocab.names().iter().zip(&bkt.skills).map(|(skill, p)| (skill.clone(), serde_json::json!(p))).collect();
         let metrics = serde_json::json!({
@@ -221,10 +234,10 @@ pub fn train(a: TrainArgs) -> Result<()> {
 /// The baselines a knowledge-tracing model is judged by, fitted on `train` and scored on exactly
 /// the steps the model's evaluation scores in `seqs`: each skill's mean and BKT per skill (EM).
 /// Printed (names ending in `suffix`) and returned with the fitted BKT.
-pub(crate) fn baselines(train: &[KtSequence], seqs: &[KtSequence], n_skills: usize, window: usize, suffix: &str) -> (BinaryReport, BinaryReport, Bkt) {
-    let baseline = skill_mean_baseline(train, seqs, n_skills, window);
+pub(crate) fn baselines(train: &[KtSequence], seqs: &[KtSequence], n_skills: usize, scoring: Scoring, suffix: &str) -> (BinaryReport, BinaryReport, Bkt) {
+    let baseline = skill_mean_baseline(train, seqs, n_skills, scoring);
     let bkt = Bkt::fit(train, n_skills, &BktConfig::default());
-    let bkt_report = bkt.report(seqs, window);
+    let bkt_report = bkt.report(seqs, scoring);
     print_report(&format!("baseline: each skill's mean{suffix}"), &baseline);
     print_report(&format!("baseline: BKT per skill (EM){suffix}"), &bkt_report);
     (baseline, bkt_report, bkt)
@@ -257,6 +270,12 @@ pub(crate) fn print_report(name: &str, r: &classlens_core::metrics::BinaryReport
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum WindowCutArg {
+    Fixed,
+    Shifted,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum SplitArg {
     /// The model's test students when --data is the file it was trained on; every student of
     /// another file. Refused when that could score students the model trained on: a model
@@ -279,6 +298,27 @@ pub struct EvalArgs {
     /// training data): each skill's mean and BKT per skill (EM).
     #[arg(long)]
     pub baselines_from: Option<PathBuf>,
+    /// Which steps are scored, and from what: `windows` (the DKT papers' protocol and the PyTorch
+    /// peer's: non-overlapping windows of the training window, each read from a zero state, each
+    /// window's first step left out) or `deployed` (what the dashboard shows: every step but a
+    /// student's first, read from the window of steps before it).
+    #[arg(long, value_enum, default_value_t = ScoringArg::Windows)]
+    pub scoring: ScoringArg,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ScoringArg {
+    Windows,
+    Deployed,
+}
+
+impl ScoringArg {
+    pub fn with_window(self, window: usize) -> Scoring {
+        match self {
+            ScoringArg::Windows => Scoring::Windows(window),
+            ScoringArg::Deployed => Scoring::Deployed(window),
+        }
+    }
 }
 
 /// The [`Split`] of `splits`, cut from `data` (and `valid_data`, when the run had one).
@@ -316,13 +356,14 @@ pub(crate) fn held_out(which: SplitArg, model: &Path, data: &Path) -> Result<Opt
 pub fn eval(a: EvalArgs) -> Result<()> {
     let model = super::load_model::dkt(&a.eval.model)?;
     let seqs = a.eval.students(&model)?;
-    let window = model.config.train.window;
-    let ev = evaluate_dkt(&model.weights, &model.vocab, &seqs, window);
+    let scoring = a.scoring.with_window(model.config.train.window);
+    let ev = evaluate_dkt(&model.weights, &model.vocab, &seqs, scoring);
     print_report("eval", &ev.overall);
     let mut json = serde_json::to_value(&ev)?;
+    json["scoring"] = serde_json::to_value(format!("{:?}", a.scoring).to_lowercase())?;
     if let Some(path) = &a.baselines_from {
         let (train, _) = model.sequences(&a.eval.data_args.load(path)?);
-        let (baseline, bkt, _) = baselines(&train, &seqs, model.vocab.len(), window, "");
+        let (baseline, bkt, _) = baselines(&train, &seqs, model.vocab.len(), scoring, "");
         json["baseline"] = serde_json::to_value(baseline)?;
         json["bkt"] = serde_json::to_value(bkt)?;
     }

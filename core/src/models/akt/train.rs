@@ -19,7 +19,7 @@ use crate::models::dkt::train::{DktEvaluation, EpochRecord, Progress, TrainOutco
 use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE, PROBLEMS_FILE, SKILLS_FILE, TrainError};
 use crate::runs::{clear_run_outputs, create_run_dir, epoch_order, json_bytes, latest_checkpoint, load_burn_checkpoint, load_record, read_json};
 use crate::runs::{record_bytes, save_burn_checkpoint, write_run_file};
-use crate::sequences::kt::{KtBatch, KtSequence, KtStep, ProblemVocab, SkillVocab, Window, windows};
+use crate::sequences::kt::{KtBatch, KtSequence, KtStep, ProblemVocab, Scoring, SkillVocab, Window, scored_pieces, windows};
 
 /// The `model` field of an attention run's `config.json`.
 pub const AKT_MODEL: &str = "akt";
@@ -151,11 +151,11 @@ struct CheckpointState {
     history: Vec<EpochRecord>,
 }
 
-/// Scores `seqs` as [`crate::models::dkt::train::evaluate_dkt`] does: every step after the first
-/// of each window, predicted from the window's earlier steps. Per skill, a multi-skill step
-/// counts its one prediction for each of its skills.
-pub fn evaluate_akt(net: &Akt, vocab: &SkillVocab, seqs: &[KtSequence], window: usize) -> DktEvaluation {
-    step_report(vocab, seqs, &score_steps(net, seqs, window))
+/// Scores `seqs` as [`crate::models::dkt::train::evaluate_dkt`] does: the steps `scoring`
+/// scores, each predicted from its piece's earlier steps. Per skill, a multi-skill step counts
+/// its one prediction for each of its skills.
+pub fn evaluate_akt(net: &Akt, vocab: &SkillVocab, seqs: &[KtSequence], scoring: Scoring) -> DktEvaluation {
+    step_report(vocab, seqs, &score_steps(net, seqs, scoring))
 }
 
 /// One scored step: `seqs[seq].steps[step]`, and the model's probability that it is correct.
@@ -166,16 +166,17 @@ pub struct ScoredStep {
     pub p: f32,
 }
 
-/// The steps [`evaluate_akt`] scores, each with its probability, in window order.
-pub fn score_steps(net: &Akt, seqs: &[KtSequence], window: usize) -> Vec<ScoredStep> {
+/// The steps [`evaluate_akt`] scores, each with its probability, in piece order.
+pub fn score_steps(net: &Akt, seqs: &[KtSequence], scoring: Scoring) -> Vec<ScoredStep> {
     let device = reference_device();
     let mut out = Vec::new();
-    let wins = windows(seqs, window);
-    for chunk in wins.chunks(64) {
-        let batch = KtBatch::new(seqs, chunk);
+    let pieces = scored_pieces(seqs, scoring);
+    for chunk in pieces.chunks(64) {
+        let wins: Vec<Window> = chunk.iter().map(|x| Window { seq: x.seq, start: x.start, len: x.len }).collect();
+        let batch = KtBatch::new(seqs, &wins);
         let p = net.next_step_probabilities(&AktBatchTensors::new(&batch, &device)).into_data().try_to_vec::<f32>().expect("f32 probabilities");
         for (row, w) in chunk.iter().enumerate() {
-            out.extend((1..w.len).map(|t| ScoredStep { seq: w.seq, step: w.start + t, p: p[(t - 1) * chunk.len() + row] }));
+            out.extend((w.first_scored..w.len).map(|t| ScoredStep { seq: w.seq, step: w.start + t, p: p[(t - 1) * chunk.len() + row] }));
         }
     }
     out
@@ -299,7 +300,7 @@ pub fn train_akt(
         }
         let seconds = started.elapsed().as_secs_f64();
         let net = model.valid().to_device(&reference_device());
-        let valid_report = (!valid.is_empty()).then(|| evaluate_akt(&net, vocab, valid, cfg.window).overall);
+        let valid_report = (!valid.is_empty()).then(|| evaluate_akt(&net, vocab, valid, Scoring::Windows(cfg.window)).overall);
         let record = EpochRecord { epoch, train_loss: loss_sum / loss_n.max(1) as f64, seconds, sample_seconds: Some(sample_seconds), valid: valid_report };
         let improved = match (record.valid.as_ref().and_then(|v| v.auc), state.best_auc) {
             (Some(a), Some(best)) => a > best,
@@ -371,7 +372,7 @@ mod tests {
         let outcome = train_akt(&data, &valid, &vocab, &problems, shape, &cfg, &whole, false, &mut |_| {}).unwrap();
         assert_eq!(outcome.history.len(), 3);
         let model = AktModel::load(&whole).unwrap();
-        let auc = evaluate_akt(&model.net, &vocab, &valid, cfg.window).overall.auc.unwrap();
+        let auc = evaluate_akt(&model.net, &vocab, &valid, Scoring::Windows(cfg.window)).overall.auc.unwrap();
         assert!(auc > 0.75, "the rule is learnable: AUC {auc}");
 
         // Two epochs, then resumed to three.

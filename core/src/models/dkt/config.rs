@@ -66,6 +66,11 @@ pub struct DktTrainConfig {
     /// trained with), which is not `classlens train dkt`'s default.
     #[serde(default, skip_serializing_if = "crate::runs::is_default")]
     pub multi_skill_loss: MultiSkillLoss,
+    /// Cut every training history at a fresh seeded offset each epoch
+    /// ([`crate::sequences::kt::shifted_windows`]) instead of at multiples of the window. Left
+    /// out of `config.json` when off.
+    #[serde(default, skip_serializing_if = "crate::runs::is_default")]
+    pub shift_windows: bool,
     /// Set when the model is a distilled student (`classlens distill`): the teacher it learnt from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distill: Option<DktDistillConfig>,
@@ -93,6 +98,7 @@ impl Default for DktTrainConfig {
             problem_aware: false,
             problem_decay: 0.0,
             embed: 0,
+            shift_windows: false,
             multi_skill_loss: MultiSkillLoss::PerSkill,
             distill: None,
         }

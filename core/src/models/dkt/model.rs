@@ -67,7 +67,8 @@ impl DktModel {
 impl DktModel {
     /// The part of a history the model reads for a prediction: its last `window` steps. The model
     /// was trained on windows that start from a zero state, so feeding it a longer history than
-    /// it ever saw would ask it to extrapolate; evaluation scores the same windows.
+    /// it ever saw would ask it to extrapolate. `eval dkt --scoring deployed` scores predictions made
+    /// this way ([`crate::sequences::kt::Scoring`]).
     pub fn recent<'a>(&self, steps: &'a [KtStep]) -> &'a [KtStep] {
         &steps[steps.len().saturating_sub(self.config.train.window)..]
     }

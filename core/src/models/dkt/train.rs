@@ -24,7 +24,7 @@ use crate::models::lstm_math::sigmoid;
 pub use crate::runs::TrainError;
 use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE, PROBLEMS_FILE, SKILLS_FILE, create_run_dir, read_bytes, write_run_file};
 use crate::runs::{clear_run_outputs, epoch_order, json_bytes, latest_checkpoint, load_record, prune_checkpoints, read_json, record_bytes};
-use crate::sequences::kt::{KtBatch, KtSequence, KtStep, ProblemVocab, SkillVocab, Window, windows};
+use crate::sequences::kt::{KtBatch, KtSequence, KtStep, ProblemVocab, Scoring, SkillVocab, Window, scored_pieces, shifted_windows, windows};
 
 /// A factorised run's input factors and their moments, in each checkpoint.
 const INPUT_FACTORS_FILE: &str = "input_factors.json";
@@ -350,6 +350,9 @@ impl<'a> DktFit<'a> {
             }
             progress(&Progress::EpochStart { epoch, epochs: self.cfg.epochs, batches: self.batches_per_epoch() });
             let started = Instant::now();
+            if self.cfg.shift_windows {
+                self.windows = shifted_windows(self.train, self.cfg.window, self.cfg.seed ^ (epoch as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
+            }
             let order = epoch_order(self.windows.len(), self.cfg.seed, epoch);
             let sample_seconds = started.elapsed().as_secs_f64();
             self.epoch = Some(EpochRun { epoch, order, next_batch: 0, started, loss_sum: 0.0, loss_n: 0, sample_seconds });
@@ -378,7 +381,7 @@ impl<'a> DktFit<'a> {
         let run = self.epoch.take().expect("an epoch is under way");
         let seconds = run.started.elapsed().as_secs_f64();
         let weights = self.trainer.weights();
-        let valid_report = (!self.valid.is_empty()).then(|| evaluate_dkt(&weights, self.vocab, self.valid, self.cfg.window).overall);
+        let valid_report = (!self.valid.is_empty()).then(|| evaluate_dkt(&weights, self.vocab, self.valid, Scoring::Windows(self.cfg.window)).overall);
         let record = EpochRecord {
             epoch: run.epoch,
             train_loss: run.loss_sum / run.loss_n.max(1) as f64,
@@ -490,8 +493,8 @@ fn save_checkpoint(out: &Path, trainer: &Trainer, state: &mut CheckpointState) -
     prune_checkpoints(&root, 2)
 }
 
-/// Held-out scores: every step after the first of each window, scored by the output after the
-/// step before it (mean of its skills' probabilities, as pyKT reports).
+/// Held-out scores: the steps a [`Scoring`] scores, each by the output after the step before it
+/// (mean of its skills' probabilities, as pyKT reports).
 #[derive(Debug, Clone, Serialize)]
 pub struct DktEvaluation {
     pub overall: BinaryReport,
@@ -505,16 +508,16 @@ pub struct SkillScore {
     pub auc: Option<f64>,
 }
 
-pub fn evaluate_dkt(weights: &DktWeights, vocab: &SkillVocab, seqs: &[KtSequence], window: usize) -> DktEvaluation {
+pub fn evaluate_dkt(weights: &DktWeights, vocab: &SkillVocab, seqs: &[KtSequence], scoring: Scoring) -> DktEvaluation {
     let n_skills = weights.config().n_skills;
     let (mut scores, mut labels) = (Vec::new(), Vec::new());
     let mut per_skill: Vec<(Vec<f32>, Vec<bool>)> = vec![(vec![], vec![]); n_skills];
-    let wins = windows(seqs, window);
-    for chunk in wins.chunks(256) {
+    let pieces = scored_pieces(seqs, scoring);
+    for chunk in pieces.chunks(256) {
         let hist: Vec<&[KtStep]> = chunk.iter().map(|w| &seqs[w.seq].steps[w.start..w.start + w.len]).collect();
         let logits = weights.predict_logits(&hist);
-        for (h, z) in hist.iter().zip(&logits) {
-            for t in 1..h.len() {
+        for ((h, z), piece) in hist.iter().zip(&logits).zip(chunk) {
+            for t in piece.first_scored..h.len() {
                 let row = &z[(t - 1) * n_skills..t * n_skills];
                 let step = &h[t];
                 let d = weights.difficulty(step);
@@ -545,7 +548,7 @@ pub(crate) fn skill_scores(vocab: &SkillVocab, per_skill: &[(Vec<f32>, Vec<bool>
 /// of correct answers among the `train` students (the mean of its skills' shares for a
 /// multi-skill step), scored on exactly the steps [`evaluate_dkt`] scores. A model that does not
 /// beat it has learnt nothing about the students beyond how hard each skill is.
-pub fn skill_mean_baseline(train: &[KtSequence], seqs: &[KtSequence], n_skills: usize, window: usize) -> BinaryReport {
+pub fn skill_mean_baseline(train: &[KtSequence], seqs: &[KtSequence], n_skills: usize, scoring: Scoring) -> BinaryReport {
     let mut counts = vec![(0.0f64, 0.0f64); n_skills];
     for step in train.iter().flat_map(|q| &q.steps) {
         for &s in &step.skills {
@@ -558,8 +561,8 @@ pub fn skill_mean_baseline(train: &[KtSequence], seqs: &[KtSequence], n_skills: 
     let overall = if all_n > 0.0 { all_right / all_n } else { 0.5 };
     let mean: Vec<f32> = counts.iter().map(|&(r, n)| if n > 0.0 { (r / n) as f32 } else { overall as f32 }).collect();
     let (mut scores, mut labels) = (Vec::new(), Vec::new());
-    for w in windows(seqs, window) {
-        for step in &seqs[w.seq].steps[w.start + 1..w.start + w.len] {
+    for piece in scored_pieces(seqs, scoring) {
+        for step in &seqs[piece.seq].steps[piece.scored()] {
             scores.push(step.skills.iter().map(|&s| mean[s as usize]).sum::<f32>() / step.skills.len() as f32);
             labels.push(step.correct);
         }
