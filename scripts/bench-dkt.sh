@@ -13,7 +13,7 @@ cargo test --release --locked --workspace --no-run
 CL=./target/release/classlens
 A=$DATA/assist2009-pid
 # STEPS picks steps (default all): STEPS="2 2c" reruns the accuracy rows and the peer comparison.
-STEPS=${STEPS:-1 1b 2 2c 2d 3 4 5 6}
+STEPS=${STEPS:-1 1b 2 2c 2d 3 4 5 5d 6}
 step() { [[ " $STEPS " == *" $1 "* ]]; }
 
 # 1. Speed: seconds per epoch on train1 (10% of its students held out for model selection),
@@ -200,6 +200,29 @@ for s in (1, 2, 3):
             row["bkt_valid1_auc"] = ev["bkt"]["auc"]
     rows.append(row)
     print(json.dumps(row))
+json.dump(rows, open(sys.argv[1], "w"), indent=2)
+PY
+fi
+
+# 5d. Step 5's models (attention dim 64 and dim 32, problem-aware DKT) scored again both ways:
+#     the papers' windows and as the dashboard predicts (`--scoring deployed`). Needs step 5's runs.
+if step 5d; then
+for s in 1 2 3; do
+  C=runs/assist2009-cut$s
+  for m in akt akt-d32 dktq; do
+    kind=akt; [ $m = dktq ] && kind=dkt
+    [ -d $C/$m ] || { echo "step 5d needs step 5's $C/$m"; exit 1; }
+    for sc in windows deployed; do
+      $CL eval $kind --model $C/$m --data $A/assist2009_pid_valid1.csv --split all --scoring $sc --json $C/$m-valid1-$sc.json
+    done
+  done
+done
+python3 - "$OUT/assist2009-akt-deployed.json" <<'PY'
+import json, sys
+rows = [{"seed": s, **{m: {sc: json.load(open(f"runs/assist2009-cut{s}/{m}-valid1-{sc}.json"))["overall"] for sc in ("windows", "deployed")}
+                       for m in ("akt", "akt-d32", "dktq")}} for s in (1, 2, 3)]
+for r in rows:
+    print(json.dumps({"seed": r["seed"], **{m: {sc: round(r[m][sc]["auc"], 4) for sc in ("windows", "deployed")} for m in ("akt", "akt-d32", "dktq")}}))
 json.dump(rows, open(sys.argv[1], "w"), indent=2)
 PY
 fi

@@ -8,11 +8,11 @@ use crate::driver;
 
 #[component]
 pub fn TableTools(view: RwSignal<ClassView>) -> impl IntoView {
-    // Written when clicked, not on every change of the view.
+    // Written when clicked, not on every change of the view; a failure is said beside the button.
+    let failed = RwSignal::new(None::<String>);
     let export = move |_| {
-        if let Some(csv) = view.with(|v| mastery_csv(&v.to_table()).ok()) {
-            let _ = driver::download("mastery.csv", csv.as_bytes());
-        }
+        let written = view.with(|v| mastery_csv(&v.to_table())).map_err(|e| e.to_string()).and_then(|csv| driver::download("mastery.csv", csv.as_bytes()));
+        failed.set(written.err().map(|e| format!("Export CSV failed: {e}")));
     };
     view! {
         <section class="controls" aria-label="Table tools">
@@ -20,6 +20,7 @@ pub fn TableTools(view: RwSignal<ClassView>) -> impl IntoView {
             <button on:click=move |_| view.update(|v| v.sort_skills(false))>"Skills: by name"</button>
             <button on:click=export>"Export CSV"</button>
             <button onclick="window.print()">"Print"</button>
+            {move || failed.get().map(|e| view! { <p role="alert" class="error">{e}</p> })}
         </section>
     }
 }
