@@ -104,10 +104,14 @@ fi
 if step 2d; then
 PEER=$DATA/../peers/peer_dkt_pid_torch.py
 PEER_PY=${PEER_PY:-python3}
+if [ ! -f "$PEER" ] || ! $PEER_PY -c "import torch, sklearn" 2>/dev/null; then
+  echo "step 2d skipped: no $PEER or no torch and scikit-learn in $PEER_PY (set PEER_PY)"
+elif [ ! -d runs/assist2009-cut3/dkt-shifted ]; then
+  echo "step 2d skipped: it needs step 2c's runs (STEPS=\"2c 2d\")"
+else
 for s in 1 2 3; do
   C=runs/assist2009-cut$s
   for name in default shifted; do
-    [ -d $C/dkt-$name ] || { echo "step 2d needs step 2c's $C/dkt-$name"; exit 1; }
     for sc in windows deployed; do
       $CL eval dkt --model $C/dkt-$name --data $A/assist2009_pid_valid1.csv --split all --scoring $sc --json $C/dkt-$name-valid1-$sc.json
     done
@@ -135,6 +139,7 @@ for s in (1, 2, 3):
     print(json.dumps(row))
 json.dump(rows, open(sys.argv[1], "w"), indent=2)
 PY
+fi
 fi
 
 # 3. The DKT paper's ASSISTments file (sorted by skill, not time: inflated AUC, see README).

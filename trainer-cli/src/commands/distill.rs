@@ -170,6 +170,7 @@ fn dkt(a: &DistillArgs) -> Result<Table> {
     if splits.vocab.names() != teacher.vocab.names() {
         bail!("{}: the teacher's skills differ from this data's: pass the data it was trained on", a.teacher.display());
     }
+    // The students train as the teacher did (its window cut included), at their own size.
     let mut cfg = t_cfg.clone();
     cfg.hidden = a.student_size;
     // The student trains its input as the teacher did: factorised at its own size, or the table.

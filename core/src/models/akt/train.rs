@@ -1,6 +1,7 @@
 //! Training and evaluating the attention model the way DKT is trained (see
-//! [`crate::models::dkt::train`]): the same windows and seeded epoch shuffles, a checkpoint per
-//! epoch (model, optimizer, then `state.json`), exact resume, best-on-validation selection, and
+//! [`crate::models::dkt::train`]): the same windows (cut at multiples of the window: no shifted
+//! cut here yet) and seeded epoch shuffles, a checkpoint per epoch (model, optimizer, then
+//! `state.json`), exact resume, best-on-validation selection, and
 //! the same run-directory files (`config.json`, `skills.json`, `problems.json`, `model.bpk`,
 //! `history.json`). Gradients come from burn's autodiff on a CPU backend.
 
@@ -124,7 +125,7 @@ impl AktModel {
     }
 
     /// The last `window` steps of `steps`: what the model reads (it was trained on windows of
-    /// that length; evaluation scores the same windows).
+    /// that length). `eval akt --scoring deployed` scores predictions made this way.
     pub fn recent<'a>(&self, steps: &'a [KtStep]) -> &'a [KtStep] {
         &steps[steps.len().saturating_sub(self.config.train.window)..]
     }

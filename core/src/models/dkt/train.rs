@@ -1,8 +1,8 @@
 //! Training and evaluating DKT: seeded shuffles, Adam, a checkpoint per epoch, resume after a
 //! kill, best-on-validation model selection.
 //!
-//! Resuming is exact: epoch `e` shuffles with a generator seeded from `(seed, e)` and the
-//! optimizer's moments are checkpointed, so a run killed after epoch 3 and resumed ends with the
+//! Resuming is exact: epoch `e` cuts its windows (when they are shifted) and shuffles them with
+//! generators seeded from `(seed, e)`, and the optimizer's moments are checkpointed, so a run killed after epoch 3 and resumed ends with the
 //! same weights as an uninterrupted one.
 
 use std::path::Path;
@@ -325,12 +325,12 @@ impl<'a> DktFit<'a> {
         })
     }
 
-    /// Optimizer steps in one epoch.
+    /// Optimizer steps in one epoch (with shifted windows: the epoch under way, or the last cut).
     pub fn batches_per_epoch(&self) -> usize {
         self.windows.len().div_ceil(self.cfg.batch_size)
     }
 
-    /// Optimizer steps in the whole run.
+    /// Optimizer steps in the whole run (an estimate with shifted windows, whose count varies by epoch).
     pub fn total_steps(&self) -> usize {
         self.batches_per_epoch() * self.cfg.epochs
     }
@@ -348,11 +348,12 @@ impl<'a> DktFit<'a> {
             if epoch > self.cfg.epochs {
                 return Ok(FitStep::Finished);
             }
-            progress(&Progress::EpochStart { epoch, epochs: self.cfg.epochs, batches: self.batches_per_epoch() });
             let started = Instant::now();
             if self.cfg.shift_windows {
                 self.windows = shifted_windows(self.train, self.cfg.window, self.cfg.seed ^ (epoch as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
             }
+            // After the cut: a shifted epoch has its own number of windows.
+            progress(&Progress::EpochStart { epoch, epochs: self.cfg.epochs, batches: self.batches_per_epoch() });
             let order = epoch_order(self.windows.len(), self.cfg.seed, epoch);
             let sample_seconds = started.elapsed().as_secs_f64();
             self.epoch = Some(EpochRun { epoch, order, next_batch: 0, started, loss_sum: 0.0, loss_n: 0, sample_seconds });
