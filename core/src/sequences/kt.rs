@@ -228,21 +228,12 @@ pub fn shifted_windows(seqs: &[KtSequence], len: usize, seed: u64) -> Vec<Window
 /// steps since its window began (on average half a window), and each later window's first step is
 /// not scored at all. `Deployed(w)` scores what the dashboard shows ([`crate::infer::mastery`]):
 /// every step but a student's first, predicted from the `w` steps before it (all of them within
-/// the first window): the dashboard's context. (A problem-aware model's score also adds the
-/// answered problem's difficulty, which the per-skill mastery shown does not.)
+/// the first window), the context the dashboard reads. (A problem-aware model's score also adds
+/// the answered problem's difficulty, which the per-skill mastery shown does not.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scoring {
     Windows(usize),
     Deployed(usize),
-}
-
-impl Scoring {
-    /// The model's training window.
-    pub fn window(self) -> usize {
-        match self {
-            Scoring::Windows(w) | Scoring::Deployed(w) => w,
-        }
-    }
 }
 
 /// Steps `[start, start + len)` of sequence `seq`, read by a model from a zero state; the steps

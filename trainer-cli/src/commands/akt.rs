@@ -135,7 +135,7 @@ pub fn eval(a: EvalArgs) -> Result<()> {
         write_atomic(path, &w.into_inner()?)?;
     }
     let mut json = serde_json::to_value(&ev)?;
-    json["scoring"] = serde_json::to_value(format!("{:?}", a.scoring).to_lowercase())?;
+    json["scoring"] = a.scoring.name().into();
     if let Some(path) = &a.baselines_from {
         let (train, _) = model.sequences(&a.eval.data_args.load(path)?);
         let (baseline, bkt, _) = baselines(&train, &seqs, model.vocab.len(), scoring, "");

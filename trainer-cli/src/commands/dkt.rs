@@ -120,10 +120,6 @@ pub(crate) fn multi_skill_loss_or_default(m: Option<MultiSkillLossArg>, engine: 
 
 /// A resumed run without `--embed` keeps the input it was started with: its `config.json`'s
 /// (a run from before `--embed` existed reads as 0, the table). None when there is no run yet.
-fn resumed_embed(out: &Path) -> Result<Option<usize>> {
-    Ok(resumed_config(out)?.map(|c| c.train.embed))
-}
-
 /// The run in `out` being resumed, if there is one.
 fn resumed_config(out: &Path) -> Result<Option<DktRunConfig>> {
     let path = out.join(CONFIG_FILE);
@@ -185,6 +181,8 @@ pub fn train(a: TrainArgs) -> Result<()> {
         Ok(a.problems)
     })?;
     let out = &a.split.out;
+    // A resumed run keeps its own settings where no flag is given.
+    let resumed = if a.resume { resumed_config(out)? } else { None };
     let cfg = DktTrainConfig {
         hidden: a.hidden,
         window: a.window,
@@ -196,17 +194,17 @@ pub fn train(a: TrainArgs) -> Result<()> {
         problem_aware: a.problems,
         problem_decay: a.problem_decay,
         embed: match (a.embed, a.resume) {
-            (None, true) => resumed_embed(out)?.unwrap_or_else(|| embed_or_default(None, a.engine, a.hidden)),
+            (None, true) => resumed.as_ref().map_or_else(|| embed_or_default(None, a.engine, a.hidden), |c| c.train.embed),
             (embed, _) => embed_or_default(embed, a.engine, a.hidden),
         },
         // A resumed run without the flag keeps its own (a run from before it existed: per-skill).
         multi_skill_loss: match (a.multi_skill_loss, a.resume) {
-            (None, true) => resumed_config(out)?.map_or_else(|| multi_skill_loss_or_default(None, a.engine), |c| c.train.multi_skill_loss),
+            (None, true) => resumed.as_ref().map_or_else(|| multi_skill_loss_or_default(None, a.engine), |c| c.train.multi_skill_loss),
             (m, _) => multi_skill_loss_or_default(m, a.engine),
         },
         shift_windows: match (a.window_cut, a.resume) {
             // A run from before the option has none in its config: it trained fixed.
-            (None, true) => resumed_config(out)?.is_none_or(|c| c.train.shift_windows),
+            (None, true) => resumed.as_ref().is_none_or(|c| c.train.shift_windows),
             (cut, _) => cut != Some(WindowCutArg::Fixed),
         },
         distill: None,
@@ -313,6 +311,11 @@ pub enum ScoringArg {
 }
 
 impl ScoringArg {
+    /// As on the command line (clap's name for it), for the JSON reports.
+    pub fn name(self) -> String {
+        self.to_possible_value().expect("no variant is skipped").get_name().to_owned()
+    }
+
     pub fn with_window(self, window: usize) -> Scoring {
         match self {
             ScoringArg::Windows => Scoring::Windows(window),
@@ -360,7 +363,7 @@ pub fn eval(a: EvalArgs) -> Result<()> {
     let ev = evaluate_dkt(&model.weights, &model.vocab, &seqs, scoring);
     print_report("eval", &ev.overall);
     let mut json = serde_json::to_value(&ev)?;
-    json["scoring"] = serde_json::to_value(format!("{:?}", a.scoring).to_lowercase())?;
+    json["scoring"] = a.scoring.name().into();
     if let Some(path) = &a.baselines_from {
         let (train, _) = model.sequences(&a.eval.data_args.load(path)?);
         let (baseline, bkt, _) = baselines(&train, &seqs, model.vocab.len(), scoring, "");
