@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests, the browser tests and the demo need, and nothing twice: rustfmt and
-# clippy, the wasm32 target, wasm-bindgen-cli 0.2.130 (the version the app links), Debian's chromium, and the npm
+# clippy, the wasm32 target, wasm-bindgen-cli 0.2.130 (the version the app links), Debian's chromium,
+# Debian's mesa-vulkan-drivers (lavapipe: the WGSL kernels' parity tests run on Vulkan on the CPU), and the npm
 # packages of tests/browser (playwright-core, axe-core, and binaryen for wasm-opt; pinned by
 # tests/browser/package-lock.json).
 # Nothing is downloaded at build or test time after this.
@@ -18,6 +19,7 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN\$"; then
 fi
 PKGS=""
 [ -x /usr/bin/chromium ] || PKGS="$PKGS chromium"
+ls /usr/share/vulkan/icd.d/lvp_icd.*.json >/dev/null 2>&1 || PKGS="$PKGS mesa-vulkan-drivers"
 if [ -n "$PKGS" ]; then
   SUDO=""
   [ "$(id -u)" = 0 ] || SUDO=sudo

@@ -250,6 +250,69 @@ impl GpuDktSession {
     }
 }
 
+/// A class's reading log parsed, then the suggestions of one of the GPU paths `run` as a promise
+/// of their JSON text (what [`RecSession::recommend_from_csv`] returns).
+#[cfg(target_arch = "wasm32")]
+fn recommend_promise<F, Fut>(activity_csv: String, info_csv: String, top: usize, run: F) -> js_sys::Promise
+where
+    F: FnOnce(classlens_core::data::Interactions, Request) -> Fut + 'static,
+    Fut: std::future::Future<Output = Result<(Vec<classlens_core::infer::recommend::StudentSuggestions>, Vec<String>), classlens_core::infer::InferError>>
+        + 'static,
+{
+    wasm_bindgen_futures::future_to_promise(async move {
+        let fail = |e: String| JsValue::from(JsError::new(&e));
+        let data = study_log(&activity_csv, &info_csv).map_err(fail)?;
+        let (found, _) = run(data, Request { top, include_read: false, as_of: None }).await.map_err(|e| fail(e.to_string()))?;
+        Ok(JsValue::from_str(&serde_json::to_string(&found).map_err(|e| fail(e.to_string()))?))
+    })
+}
+
+/// A STUDY or Individual pack on the browser's WebGPU as the hand-written WGSL kernels
+/// (`classlens_core::infer::webgpu::study`): a few dispatches per layer instead of burn's many.
+/// `create` fails (and the page keeps [`RecSession`]) when the browser offers no adapter.
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen]
+pub struct WgslRecSession {
+    inner: std::rc::Rc<(StudyModel, classlens_core::infer::webgpu::study::GpuRecommender)>,
+}
+
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen]
+impl WgslRecSession {
+    pub async fn create(pack: Vec<u8>) -> Result<WgslRecSession, JsError> {
+        let cpu = load_pack(&pack).and_then(|p| p.into_recommender()).map_err(js_err)?;
+        let gpu = classlens_core::infer::webgpu::study::GpuRecommender::for_model(&cpu).await.map_err(js_err)?;
+        Ok(Self { inner: std::rc::Rc::new((cpu, gpu)) })
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn adapter(&self) -> String {
+        self.inner.1.adapter().to_string()
+    }
+
+    /// Compute dispatches per batch of rows.
+    #[wasm_bindgen(getter)]
+    pub fn dispatches(&self) -> usize {
+        self.inner.1.dispatches()
+    }
+
+    /// `[rows, row length, queries]` of the last batch run (a peer is timed on the same shape).
+    #[wasm_bindgen(getter, js_name = lastShape)]
+    pub fn last_shape(&self) -> Vec<usize> {
+        self.inner.1.last_shape().to_vec()
+    }
+
+    /// As [`RecSession::recommend_from_csv`], on the GPU (resolves to the JSON text).
+    #[wasm_bindgen(js_name = recommendFromCsv)]
+    pub fn recommend_from_csv(&self, activity_csv: String, info_csv: String, top: usize) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        recommend_promise(activity_csv, info_csv, top, move |data, request| async move {
+            let (model, gpu) = &*inner;
+            classlens_core::infer::recommend::recommend_gpu(model, gpu, &data, &[], &request).await
+        })
+    }
+}
+
 #[cfg(target_arch = "wasm32")]
 thread_local! {
     static BURN_WEBGPU: std::cell::RefCell<Option<burn::tensor::Device>> = const { std::cell::RefCell::new(None) };
@@ -290,13 +353,9 @@ impl GpuRecSession {
     #[wasm_bindgen(js_name = recommendFromCsv)]
     pub fn recommend_from_csv(&self, activity_csv: String, info_csv: String, top: usize) -> js_sys::Promise {
         let inner = self.inner.clone();
-        wasm_bindgen_futures::future_to_promise(async move {
-            let fail = |e: String| JsValue::from(JsError::new(&e));
-            let data = study_log(&activity_csv, &info_csv).map_err(fail)?;
+        recommend_promise(activity_csv, info_csv, top, move |data, request| async move {
             let (model, gpu, device) = &*inner;
-            let request = Request { top, include_read: false, as_of: None };
-            let (found, _) = classlens_core::infer::recommend::recommend_on(model, gpu, device, &data, &[], &request).await.map_err(|e| fail(e.to_string()))?;
-            Ok(JsValue::from_str(&serde_json::to_string(&found).map_err(|e| fail(e.to_string()))?))
+            classlens_core::infer::recommend::recommend_on(model, gpu, device, &data, &[], &request).await
         })
     }
 }

@@ -1,6 +1,6 @@
 // The page side of the wasm bench and of the parity tests: everything runs through the
 // `classlens_web` module (classlens-core compiled to WebAssembly).
-import init, { AktSession, DktSession, GpuDktSession, GpuRecSession, RecSession, fitDkt, packKind } from './pkg/classlens_web.js';
+import init, { AktSession, DktSession, GpuDktSession, GpuRecSession, RecSession, WgslRecSession, fitDkt, packKind } from './pkg/classlens_web.js';
 
 const t0 = performance.now();
 const ready = init().then(() => performance.now() - t0);
@@ -94,7 +94,9 @@ window.studyBothBackends = async (pack, activity, info, top) => {
   const [act, inf] = await Promise.all([fetch(activity).then((r) => r.text()), fetch(info).then((r) => r.text())]);
   const cpu = JSON.parse(new RecSession(bytes).recommendFromCsv(act, inf, top));
   const gpu = JSON.parse(await (await GpuRecSession.create(bytes)).recommendFromCsv(act, inf, top));
-  return { cpu, gpu };
+  const wgslSession = await WgslRecSession.create(bytes);
+  const wgsl = JSON.parse(await wgslSession.recommendFromCsv(act, inf, top));
+  return { cpu, gpu, wgsl, adapter: wgslSession.adapter, dispatches: wgslSession.dispatches };
 };
 
 /** The error a page without WebGPU gets when it asks for the GPU path (it then uses the CPU). */
@@ -113,11 +115,12 @@ window.benchStudy = async ({ pack, activity, info, top = 5, reps = 20, backend =
   const bytes = await fetchBytes(pack);
   const [act, inf] = await Promise.all([fetch(activity).then((r) => r.text()), fetch(info).then((r) => r.text())]);
   const l0 = performance.now();
-  const session = backend === 'webgpu' ? await GpuRecSession.create(bytes) : new RecSession(bytes);
+  const session = backend === 'webgpu' ? await GpuRecSession.create(bytes) : backend === 'wgsl' ? await WgslRecSession.create(bytes) : new RecSession(bytes);
   const loadMs = performance.now() - l0;
   const f0 = performance.now();
   const first = JSON.parse(await session.recommendFromCsv(act, inf, top));
   const firstMs = performance.now() - f0;
+  if (backend === 'wgsl') window.lastWgslShape = session.lastShape;
   const times = [];
   for (let i = 0; i < reps; i++) {
     const s = performance.now();
@@ -126,7 +129,7 @@ window.benchStudy = async ({ pack, activity, info, top = 5, reps = 20, backend =
   }
   times.sort((a, b) => a - b);
   return publish({
-    model: 'study', backend, pack, pack_bytes: bytes.length, students: first.length, wasm_init_ms: initMs, pack_load_ms: loadMs, first_ms: firstMs,
+    model: 'study', backend, pack, pack_bytes: bytes.length, ...(backend === 'wgsl' ? { adapter: session.adapter, dispatches_per_batch: session.dispatches } : {}), students: first.length, wasm_init_ms: initMs, pack_load_ms: loadMs, first_ms: firstMs,
     steady_median_ms: percentile(times, 0.5), steady_p90_ms: percentile(times, 0.9), reps,
   });
 };

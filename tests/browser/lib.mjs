@@ -14,6 +14,7 @@ const TYPES = {
   '.json': 'application/json',
   '.csv': 'text/csv',
   '.pack': 'application/octet-stream',
+  '.onnx': 'application/octet-stream',
 };
 
 /** Serves `root` on 127.0.0.1 (random port); `requests` lists every path asked for. */

@@ -88,7 +88,7 @@ test('no request leaves the origin and the page raised no error', () => {
   assert.deepEqual(errors, []);
 });
 
-test('WebGPU (chromium --enable-unsafe-webgpu; SwiftShader here) gives the CPU-wasm results: DKT to 1e-4, STUDY the same suggestions', async () => {
+test('WebGPU (chromium --enable-unsafe-webgpu; SwiftShader here) gives the CPU-wasm results: DKT to 1e-4, STUDY the same suggestions (burn\'s wgpu path and the WGSL kernels)', async () => {
   const gpuBrowser = await launch({ webgpu: true });
   try {
     const { page: gpuPage, errors: gpuErrors } = await openPage(gpuBrowser, `${server.url}/bench.html`);
@@ -107,6 +107,13 @@ test('WebGPU (chromium --enable-unsafe-webgpu; SwiftShader here) gives the CPU-w
       for (const [k, c] of r.cpu.entries()) {
         assert.deepEqual(r.gpu[k].suggestions.map((s) => s.title), c.suggestions.map((s) => s.title), c.student);
         assert.ok(maxDiff(r.gpu[k].suggestions.map((s) => s.score), c.suggestions.map((s) => s.score)) <= 1e-4, c.student);
+      }
+      // The same through the WGSL kernels: every student's top 5, a handful of dispatches a layer.
+      assert.ok(r.dispatches <= 12, `${r.dispatches} dispatches per batch`);
+      assert.deepEqual(r.wgsl.map((s) => s.student), r.cpu.map((s) => s.student));
+      for (const [k, c] of r.cpu.entries()) {
+        assert.deepEqual(r.wgsl[k].suggestions.map((s) => s.title), c.suggestions.map((s) => s.title), c.student);
+        assert.ok(maxDiff(r.wgsl[k].suggestions.map((s) => s.score), c.suggestions.map((s) => s.score)) <= 1e-4, c.student);
       }
     }
     assert.deepEqual(gpuErrors, []);

@@ -11,13 +11,13 @@
 //!
 //! These calls are synchronous and run on the CPU: DKT on the fused kernel
 //! ([`crate::models::dkt::kernel`]), the recommenders on burn's NdArray device. The same calls
-//! compile to WebAssembly unchanged. In WebAssembly, `webgpu` adds DKT on the browser's WebGPU
-//! (async, as every GPU read in a browser must be); the page picks it at run time when the
-//! browser offers an adapter and falls back to the CPU otherwise.
+//! compile to WebAssembly unchanged. [`webgpu`] runs DKT and STUDY/Individual as WGSL kernels
+//! (async, as every GPU read in a browser must be): on the browser's WebGPU in WebAssembly, where
+//! the page picks it at run time when the browser offers an adapter and falls back to the CPU
+//! otherwise, and on Vulkan natively (the parity tests on lavapipe, GPU timings).
 
 pub mod mastery;
 pub mod recommend;
-#[cfg(target_arch = "wasm32")]
 pub mod webgpu;
 
 pub use crate::pack::{LoadedPack, ModelKind, PackError, load as load_pack};

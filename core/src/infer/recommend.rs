@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::InferError;
+use super::webgpu::study::GpuRecommender;
 use crate::data::Interactions;
 use crate::models::device::reference_device;
 use crate::models::study::StudyModel;
@@ -83,6 +84,32 @@ pub async fn recommend_on(
     let built = build_study(data, &model.vocab, &model.run.pack);
     let (ids, options) = prepare(data, &built, students, request)?;
     let out = recommend_next_async(gpu_model, &model.run.model, &model.vocab, &built, &ids, &options, device).await.map_err(InferError::Invalid)?;
+    Ok(by_name(data, ids, out))
+}
+
+/// [`recommend`] with the network on the WGSL kernels; `gpu` was made from `model`
+/// ([`GpuRecommender::for_model`]).
+pub async fn recommend_gpu(
+    model: &StudyModel,
+    gpu: &GpuRecommender,
+    data: &Interactions,
+    students: &[String],
+    request: &Request,
+) -> Result<(Vec<StudentSuggestions>, Vec<String>), InferError> {
+    recommend_in_gpu(model, gpu, data, &ReadingLog::new(model, data), students, request).await
+}
+
+/// [`recommend_in`] on the WGSL kernels.
+pub async fn recommend_in_gpu(
+    model: &StudyModel,
+    gpu: &GpuRecommender,
+    data: &Interactions,
+    log: &ReadingLog,
+    students: &[String],
+    request: &Request,
+) -> Result<(Vec<StudentSuggestions>, Vec<String>), InferError> {
+    let (ids, options) = prepare(data, &log.built, students, request)?;
+    let out = gpu.recommend_next(&model.vocab, &log.built, &ids, &options).await.map_err(|e| InferError::Invalid(e.to_string()))?;
     Ok(by_name(data, ids, out))
 }
 

@@ -40,6 +40,16 @@ pub struct BenchInferArgs {
     /// Also write the report as JSON here.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// `gpu`: DKT and STUDY/Individual on the WGSL kernels (`classlens_core::infer::webgpu`)
+    /// through Vulkan: a real GPU when the machine has one, Mesa's lavapipe otherwise.
+    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+    pub device: DeviceArg,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeviceArg {
+    Cpu,
+    Gpu,
 }
 
 #[derive(Serialize)]
@@ -53,6 +63,14 @@ struct InferBenchReport {
     load_ms: f64,
     /// What one call computes.
     workload: String,
+    /// `cpu`, or the GPU adapter in words.
+    device: String,
+    /// GPU only: compute dispatches per batch, and whether the suggestions (STUDY) or the
+    /// probabilities to 1e-4 (DKT) equal the CPU's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dispatches_per_batch: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    same_as_cpu: Option<bool>,
     /// The first call after loading, then the steady state.
     latency: Latency,
 }
@@ -84,26 +102,31 @@ pub fn infer(a: BenchInferArgs) -> Result<()> {
         })
         .collect::<Result<_, _>>()?;
     let model = load_pack(&bytes)?;
+    let gpu = if a.device == DeviceArg::Gpu { Some(gpu_timing(&model, &a)?) } else { None };
+    let (device, dispatches, same) = gpu.as_ref().map_or(("cpu".to_string(), None, None), |g| (g.adapter.clone(), Some(g.dispatches), Some(g.same_as_cpu)));
     // `time_it` times the first call after loading apart from the steady ones.
-    let (workload, timing) = match &model {
-        LoadedPack::Dkt(m) => {
-            let h = synthetic_histories(m, a.students, a.steps);
-            let refs: Vec<&[KtStep]> = h.iter().map(Vec::as_slice).collect();
-            (
-                format!("{} students x {} steps, all steps' probabilities", a.students, a.steps),
-                latency(a.students, a.steps, time_it(a.repeats, || drop(m.weights.predict(&refs)))),
-            )
-        }
-        LoadedPack::Akt(m) => mastery_timing(m, &a),
-        LoadedPack::Bkt(m) => mastery_timing(m, &a),
-        LoadedPack::Recommender(m) => {
-            let Some(path) = &a.data else { bail!("--data (one classroom's reading log) is needed for a {} pack", meta.kind()) };
-            let data = a.data_args.load(path)?;
-            let request = Request { top: 5, include_read: false, as_of: None };
-            let (out, _) = recommend(m, &data, &[], &request)?;
-            let timing = time_it(a.repeats, || drop(recommend(m, &data, &[], &request)));
-            (format!("next reads (top 5) of the {} students of {}", out.len(), path.display()), latency(out.len(), 1, timing))
-        }
+    let (workload, timing) = match (gpu, &model) {
+        (Some(g), _) => (g.workload, g.latency),
+        (None, model) => match model {
+            LoadedPack::Dkt(m) => {
+                let h = synthetic_histories(m, a.students, a.steps);
+                let refs: Vec<&[KtStep]> = h.iter().map(Vec::as_slice).collect();
+                (
+                    format!("{} students x {} steps, all steps' probabilities", a.students, a.steps),
+                    latency(a.students, a.steps, time_it(a.repeats, || drop(m.weights.predict(&refs)))),
+                )
+            }
+            LoadedPack::Akt(m) => mastery_timing(m, &a),
+            LoadedPack::Bkt(m) => mastery_timing(m, &a),
+            LoadedPack::Recommender(m) => {
+                let Some(path) = &a.data else { bail!("--data (one classroom's reading log) is needed for a {} pack", meta.kind()) };
+                let data = a.data_args.load(path)?;
+                let request = Request { top: 5, include_read: false, as_of: None };
+                let (out, _) = recommend(m, &data, &[], &request)?;
+                let timing = time_it(a.repeats, || drop(recommend(m, &data, &[], &request)));
+                (format!("next reads (top 5) of the {} students of {}", out.len(), path.display()), latency(out.len(), 1, timing))
+            }
+        },
     };
     let report = InferBenchReport {
         pack: a.pack.display().to_string(),
@@ -113,7 +136,53 @@ pub fn infer(a: BenchInferArgs) -> Result<()> {
         machine: cpu_name(),
         load_ms: quantile(&loads, 0.5).expect("ten loads"),
         workload,
+        device,
+        dispatches_per_batch: dispatches,
+        same_as_cpu: same,
         latency: timing,
     };
     emit_json(&report, a.json.as_deref())
+}
+
+/// One workload timed on the WGSL kernels.
+struct GpuRun {
+    adapter: String,
+    dispatches: usize,
+    same_as_cpu: bool,
+    workload: String,
+    latency: Latency,
+}
+
+/// The CPU's workloads on the WGSL kernels, checked against the CPU's answers first.
+fn gpu_timing(model: &LoadedPack, a: &BenchInferArgs) -> Result<GpuRun> {
+    use classlens_core::infer::recommend::recommend_gpu;
+    use classlens_core::infer::webgpu::{GpuDkt, block_on, study::GpuRecommender};
+    match model {
+        LoadedPack::Dkt(m) => {
+            let gpu = block_on(GpuDkt::new(&m.weights))?;
+            let h = synthetic_histories(m, a.students, a.steps);
+            let refs: Vec<&[KtStep]> = h.iter().map(Vec::as_slice).collect();
+            let (cpu, on_gpu) = (m.weights.predict(&refs), block_on(gpu.predict(&refs))?);
+            let same = cpu.iter().flatten().zip(on_gpu.iter().flatten()).all(|(x, y)| (x - y).abs() < 1e-4);
+            let timing = latency(a.students, a.steps, time_it(a.repeats, || drop(block_on(gpu.predict(&refs)))));
+            let workload = format!("{} students x {} steps, all steps' probabilities", a.students, a.steps);
+            Ok(GpuRun { adapter: gpu.adapter().to_string(), dispatches: 2, same_as_cpu: same, workload, latency: timing })
+        }
+        LoadedPack::Recommender(m) => {
+            let Some(path) = &a.data else { bail!("--data (one classroom's reading log) is needed for a recommender pack") };
+            let data = a.data_args.load(path)?;
+            let gpu = block_on(GpuRecommender::for_model(m))?;
+            let request = Request { top: 5, include_read: false, as_of: None };
+            let (cpu, _) = recommend(m, &data, &[], &request)?;
+            let (out, _) = block_on(recommend_gpu(m, &gpu, &data, &[], &request))?;
+            let titles = |s: &[classlens_core::infer::recommend::StudentSuggestions]| -> Vec<Vec<String>> {
+                s.iter().map(|x| x.suggestions.iter().map(|t| t.title.clone()).collect()).collect()
+            };
+            let same = titles(&cpu) == titles(&out);
+            let timing = time_it(a.repeats, || drop(block_on(recommend_gpu(m, &gpu, &data, &[], &request))));
+            let workload = format!("next reads (top 5) of the {} students of {}", out.len(), path.display());
+            Ok(GpuRun { adapter: gpu.adapter().to_string(), dispatches: gpu.dispatches(), same_as_cpu: same, workload, latency: latency(out.len(), 1, timing) })
+        }
+        LoadedPack::Akt(_) | LoadedPack::Bkt(_) => bail!("--device gpu: the attention model and BKT have no GPU path (DKT, STUDY and Individual do)"),
+    }
 }

@@ -144,9 +144,9 @@ pub async fn recommend_next_async(
 }
 
 /// The batches [`recommend_next`] runs and what it needs to turn their logits into suggestions:
-/// split so that the model call can be synchronous (CPU) or awaited (GPU) with one copy of the
-/// masking and ranking rules.
-struct NextPlan<'d> {
+/// split so that the model call can be synchronous (CPU), awaited (burn on WebGPU) or on the WGSL
+/// kernels ([`crate::infer::webgpu::study`]) with one copy of the masking and ranking rules.
+pub struct NextPlan<'d> {
     config: &'d RecommenderConfig,
     data: &'d StudyData,
     ctx: CountContext,
@@ -159,7 +159,7 @@ struct NextPlan<'d> {
 }
 
 impl<'d> NextPlan<'d> {
-    fn new(model: &Recommender, config: &'d RecommenderConfig, data: &'d StudyData, students: &[u32], options: &NextOptions) -> Self {
+    pub fn new(model: &Recommender, config: &'d RecommenderConfig, data: &'d StudyData, students: &[u32], options: &NextOptions) -> Self {
         let ctx = CountContext::new(&data.seqs, &data.classrooms).for_model(model);
         // The token to read for each chosen student: (student, position of their last read).
         let wanted: HashSet<u32> = students.iter().copied().collect();
@@ -185,8 +185,13 @@ impl<'d> NextPlan<'d> {
         row.tokens.get(i).is_some_and(|t| t.is_read() && last.get(&t.student) == Some(&t.position))
     }
 
+    /// The batches to run, in order.
+    pub fn batches(&self) -> &[RecBatch] {
+        &self.batches
+    }
+
     /// Suggestions from each batch's logits (one `vocab_size` slice per query).
-    fn finish(self, vocab: &TitleVocab, logits: Vec<Vec<f32>>) -> Vec<NextRead> {
+    pub fn finish(self, vocab: &TitleVocab, logits: Vec<Vec<f32>>) -> Vec<NextRead> {
         let (config, options, as_of) = (self.config, &self.options, self.options.as_of);
         let by_student: HashMap<u32, &StudentReads> = self.data.seqs.iter().map(|s| (s.student, s)).collect();
         let mut found: BTreeMap<u32, NextRead> = BTreeMap::new();

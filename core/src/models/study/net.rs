@@ -241,6 +241,46 @@ pub struct Recommender {
     num_grade_levels: usize,
 }
 
+/// A [`Recommender`]'s parameters as flat row-major arrays ([`Recommender::weights`]).
+#[derive(Debug, Clone)]
+pub struct RecWeights {
+    /// `[vocab, d]`.
+    pub titles: Vec<f32>,
+    pub durations: bool,
+    pub times: bool,
+    /// The input features' weights, the duration rows then the day rows (`[features, d]`), and
+    /// their biases summed (`[d]`).
+    pub features: Vec<f32>,
+    pub features_bias: Vec<f32>,
+    pub layers: Vec<LayerWeights>,
+    /// The final LayerNorm: gamma then beta.
+    pub norm: Vec<f32>,
+    /// `[d, vocab]` and `[vocab]`.
+    pub head: Vec<f32>,
+    pub head_bias: Vec<f32>,
+}
+
+/// One pre-norm transformer layer's parameters ([`RecWeights`]); LayerNorms as gamma then beta.
+#[derive(Debug, Clone)]
+pub struct LayerWeights {
+    pub attn_norm: Vec<f32>,
+    /// Query, key and value side by side, `[d, 3d]`, and their biases `[3d]`.
+    pub qkv: Vec<f32>,
+    pub qkv_bias: Vec<f32>,
+    pub out: Vec<f32>,
+    pub out_bias: Vec<f32>,
+    pub ff_norm: Vec<f32>,
+    pub ff_in: Vec<f32>,
+    pub ff_in_bias: Vec<f32>,
+    pub ff_out: Vec<f32>,
+    pub ff_out_bias: Vec<f32>,
+}
+
+/// burn's `softplus(x, beta)` (with its threshold of 20), on the host.
+fn softplus_host(x: f32, beta: f32) -> f32 {
+    if beta * x > 20.0 { x } else { (beta * x).exp().ln_1p() / beta }
+}
+
 /// Run seconds in one-hot buckets of `RUN_BUCKET_SECONDS` (the last one open-ended), plus the
 /// session's ln(1 + seconds) / 8. Buckets rather than one scaled number: "finished" is a
 /// threshold that differs per title, which the feed-forward layers can read off a (title,
@@ -479,6 +519,29 @@ pub struct RecBatch {
     /// `queries * vocab`: 1 for the titles the student has not read up to the query's read
     /// (those the app may suggest); with the co-read channel only.
     unread: Vec<bool>,
+    /// Per token: what the attention rule reads, so a GPU kernel can compute the mask instead of
+    /// uploading `blocked` ([`Self::mask_follows_meta`] checks the two agree).
+    meta: Vec<TokenMeta>,
+}
+
+/// What decides, for one token, which tokens it sees: its student and position (own earlier
+/// reads), and its classmates' cutoff (their reads strictly before it; the token's own time,
+/// or "now" for a next-read query).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenMeta {
+    pub student: u32,
+    pub position: u32,
+    pub time: i64,
+    pub cutoff: i64,
+    pub read: bool,
+}
+
+impl TokenMeta {
+    /// The attention rule of both models in terms of this metadata: `social` lets a token see
+    /// classmates' reads before its cutoff (STUDY).
+    pub fn sees(&self, other: &TokenMeta, social: bool) -> bool {
+        self.read && other.read && if self.student == other.student { other.position <= self.position } else { social && other.time < self.cutoff }
+    }
 }
 
 /// Which tokens of a batch to read outputs from.
@@ -530,6 +593,7 @@ impl RecBatch {
             current_title: Vec::new(),
             coread: Vec::new(),
             unread: Vec::new(),
+            meta: Vec::with_capacity(rows.len() * len),
         };
         assert!(!config.coread || ctx.coread.is_some(), "a model with the co-read channel needs its table in the CountContext (CountContext::for_model)");
         let v = config.vocab_size;
@@ -542,6 +606,7 @@ impl RecBatch {
             let row_start = row.tokens.iter().filter(|t| t.is_read()).map(|t| t.time).min().unwrap_or(0);
             for (i, t) in row.tokens.iter().enumerate() {
                 b.titles.push(t.title as i64);
+                b.meta.push(TokenMeta { student: t.student, position: t.position, time: t.time, cutoff: cutoff(row, i), read: t.is_read() });
                 let at = (r * len + i) * d;
                 sinusoid(t.position, &mut b.positions[at..at + d]);
                 b.durations.extend(duration_features(t));
@@ -614,6 +679,35 @@ impl RecBatch {
     pub(crate) fn unread_of(&self, k: usize) -> &[bool] {
         let v = self.unread.len() / self.query.len().max(1);
         &self.unread[k * v..(k + 1) * v]
+    }
+
+    /// Whether every entry of the attention mask is [`TokenMeta::sees`] of the tokens' metadata
+    /// (`social` for STUDY): the condition for computing the mask from the metadata.
+    pub fn mask_follows_meta(&self, social: bool) -> bool {
+        let l = self.len;
+        (0..self.rows * l).all(|a| {
+            let row = a / l * l;
+            (0..l).all(|j| self.blocked[a * l + j] != self.meta[a].sees(&self.meta[row + j], social))
+        })
+    }
+
+    /// Per token: title id, metadata, and the input features a GPU kernel adds to the title's
+    /// embedding: its `d_model` position sinusoids, then the duration features (when
+    /// `durations`), then the day sinusoids (when `times`).
+    pub fn token_inputs(&self, durations: bool, times: bool) -> (Vec<u32>, &[TokenMeta], Vec<f32>) {
+        let d = self.d_model;
+        let width = d + if durations { DURATION_FEATURES } else { 0 } + if times { TIME_FEATURES } else { 0 };
+        let mut features = Vec::with_capacity(self.titles.len() * width);
+        for t in 0..self.titles.len() {
+            features.extend_from_slice(&self.positions[t * d..(t + 1) * d]);
+            if durations {
+                features.extend_from_slice(&self.durations[t * DURATION_FEATURES..(t + 1) * DURATION_FEATURES]);
+            }
+            if times {
+                features.extend_from_slice(&self.times[t * TIME_FEATURES..(t + 1) * TIME_FEATURES]);
+            }
+        }
+        (self.titles.iter().map(|&t| t as u32).collect(), &self.meta, features)
     }
 
     pub fn tensors(&self, device: &Device) -> RecTensors {
@@ -700,6 +794,104 @@ impl Recommender {
             logits = logits + scores * (w.val() * COUNT_PARAM_SCALE).reshape([1, 1]);
         }
         logits
+    }
+
+    /// The parameters as flat row-major arrays (`[in, out]`, as burn's `Linear` keeps them), for
+    /// the WGSL path ([`crate::infer::webgpu::study`]). Read once when a GPU model is made.
+    pub fn weights(&self) -> RecWeights {
+        let flat = |t: Tensor<2>| -> Vec<f32> { t.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 weights") };
+        let flat1 = |t: Tensor<1>| -> Vec<f32> { t.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 weights") };
+        let bias = |l: &Linear| l.bias.as_ref().map(|b| flat1(b.val())).unwrap_or_else(|| vec![0.0; l.weight.dims()[1]]);
+        let norm = |n: &LayerNorm| {
+            let mut v = flat1(n.gamma.val());
+            v.extend(n.beta.as_ref().map(|b| flat1(b.val())).unwrap_or_else(|| vec![0.0; n.gamma.dims()[0]]));
+            v
+        };
+        let d = self.titles.weight.dims()[1];
+        let (mut features, mut features_bias) = (Vec::new(), vec![0.0; d]);
+        for linear in [&self.durations, &self.times].into_iter().flatten() {
+            features.extend(flat(linear.weight.val()));
+            features_bias.iter_mut().zip(bias(linear)).for_each(|(a, b)| *a += b);
+        }
+        let layers = self
+            .encoder
+            .layers
+            .iter()
+            .map(|layer| {
+                let (q, k, v) = (flat(layer.mha.query.weight.val()), flat(layer.mha.key.weight.val()), flat(layer.mha.value.weight.val()));
+                let qkv = (0..d).flat_map(|r| [&q, &k, &v].into_iter().flat_map(move |m| m[r * d..(r + 1) * d].iter().copied())).collect();
+                let qkv_bias = [&layer.mha.query, &layer.mha.key, &layer.mha.value].into_iter().flat_map(bias).collect();
+                LayerWeights {
+                    // burn's pre-norm layer normalises with `norm_2` before attention and `norm_1`
+                    // before the feed-forward block.
+                    attn_norm: norm(&layer.norm_2),
+                    qkv,
+                    qkv_bias,
+                    out: flat(layer.mha.output.weight.val()),
+                    out_bias: bias(&layer.mha.output),
+                    ff_norm: norm(&layer.norm_1),
+                    ff_in: flat(layer.pwff.linear_inner.weight.val()),
+                    ff_in_bias: bias(&layer.pwff.linear_inner),
+                    ff_out: flat(layer.pwff.linear_outer.weight.val()),
+                    ff_out_bias: bias(&layer.pwff.linear_outer),
+                }
+            })
+            .collect();
+        RecWeights {
+            titles: flat(self.titles.weight.val()),
+            durations: self.durations.is_some(),
+            times: self.times.is_some(),
+            features,
+            features_bias,
+            layers,
+            norm: norm(&self.norm),
+            head: flat(self.head.weight.val()),
+            head_bias: bias(&self.head),
+        }
+    }
+
+    /// What [`Self::logits`] adds to the output layer's logits, `[queries, vocab]`, computed on
+    /// the host: the grade bias, the count channels, the continuation bias and finishing penalty,
+    /// and the co-read channel. The GPU path adds it in its output kernel; the CPU path computes
+    /// the same terms as tensors (the parity tests compare the two).
+    pub fn extra_logits(&self, batch: &RecBatch) -> Vec<f32> {
+        let values = |p: &Param<Tensor<1>>| -> Vec<f32> { p.val().into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 weights") };
+        let q = batch.query.len();
+        let v = self.head.weight.dims()[1];
+        let mut out = vec![0.0f32; q * v];
+        if let Some(bias) = &self.grade_bias {
+            let w: Vec<f32> = bias.weight.val().into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 weights");
+            for (k, &g) in batch.query_grade.iter().enumerate() {
+                out[k * v..(k + 1) * v].iter_mut().zip(&w[g as usize * v..(g as usize + 1) * v]).for_each(|(o, b)| *o += b);
+            }
+        }
+        if let (Some(w), Some(cont)) = (&self.count_weights, &self.continue_bias)
+            && !batch.counts.is_empty()
+        {
+            let w: Vec<f32> = values(w).iter().map(|x| x * COUNT_PARAM_SCALE).collect();
+            let cont: Vec<f32> = values(cont).iter().map(|x| x * COUNT_PARAM_SCALE).collect();
+            let finish = match (&self.title_length, &self.finish_rate) {
+                (Some(length), Some(rate)) => Some((values(length), softplus_host(values(rate)[0] * COUNT_PARAM_SCALE, 1.0))),
+                _ => None,
+            };
+            for k in 0..q {
+                let row = &mut out[k * v..(k + 1) * v];
+                for (c, w) in w.iter().enumerate() {
+                    row.iter_mut().zip(&batch.counts[(c * q + k) * v..(c * q + k + 1) * v]).for_each(|(o, n)| *o += n * w);
+                }
+                let penalty = finish.as_ref().map_or(0.0, |(length, rate)| {
+                    let ln_length = length[batch.current_title[k] as usize] * 3.0 + FINISH_CENTER;
+                    softplus_host(batch.current_run[k] - ln_length, 4.0) * rate
+                });
+                let continuing = cont[batch.current_bucket[k] as usize];
+                row.iter_mut().zip(&batch.current[k * v..(k + 1) * v]).for_each(|(o, c)| *o += c * continuing - c * penalty);
+            }
+        }
+        if let Some(w) = &self.coread_weight {
+            let w = values(w)[0] * COUNT_PARAM_SCALE;
+            out.iter_mut().zip(&batch.coread).for_each(|(o, s)| *o += s * w);
+        }
+        out
     }
 
     /// The co-read table this model reads (set by training and by loading).

@@ -13,30 +13,20 @@
 //! a multi-skill step's token rows, `μ_q · V[token]` for known problems); the browser tests check
 //! both give the same probabilities.
 //!
-//! Only in WebAssembly builds: natively the fused CPU kernel is faster than any GPU for a class,
-//! and this machine has no GPU to test a native path on.
+//! The dashboard runs it on the browser's WebGPU; natively the same WGSL runs on Vulkan
+//! ([`super::Gpu::request`]), which is how CI checks it on Mesa's lavapipe.
 
 use std::borrow::Cow;
 
 use wgpu::util::DeviceExt;
+
+use super::{Gpu, GpuError, read_f32};
 
 use crate::models::dkt::kernel::DktWeights;
 use crate::sequences::kt::KtStep;
 
 /// The largest hidden size one workgroup can hold (WebGPU guarantees 256 invocations).
 pub const MAX_HIDDEN: usize = 256;
-
-#[derive(Debug, thiserror::Error)]
-pub enum GpuError {
-    #[error("this browser offers no WebGPU adapter ({0})")]
-    NoAdapter(String),
-    #[error("WebGPU device: {0}")]
-    Device(String),
-    #[error("hidden size {0} is above the {MAX_HIDDEN} one workgroup holds; use the CPU path")]
-    TooWide(usize),
-    #[error("reading results back from the GPU failed")]
-    Readback,
-}
 
 const RECURRENCE: &str = r#"
 struct Params { b: u32, t: u32, has_var: u32, pad: u32 }
@@ -140,14 +130,7 @@ pub struct GpuDkt {
     n_skills: usize,
     hidden: usize,
     adapter: String,
-}
-
-fn bytes(v: &[f32]) -> Vec<u8> {
-    v.iter().flat_map(|x| x.to_le_bytes()).collect()
-}
-
-fn u32_bytes(v: &[u32]) -> Vec<u8> {
-    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+    software: bool,
 }
 
 impl GpuDkt {
@@ -157,19 +140,7 @@ impl GpuDkt {
         if h > MAX_HIDDEN {
             return Err(GpuError::TooWide(h));
         }
-        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
-            backends: wgpu::Backends::BROWSER_WEBGPU,
-            ..wgpu::InstanceDescriptor::new_without_display_handle()
-        });
-        let adapter = instance
-            .request_adapter(&wgpu::RequestAdapterOptions { power_preference: wgpu::PowerPreference::HighPerformance, ..Default::default() })
-            .await
-            .map_err(|e| GpuError::NoAdapter(e.to_string()))?;
-        let info = adapter.get_info();
-        let (device, queue) = adapter
-            .request_device(&wgpu::DeviceDescriptor { label: Some("classlens"), ..Default::default() })
-            .await
-            .map_err(|e| GpuError::Device(e.to_string()))?;
+        let Gpu { device, queue, adapter, software } = Gpu::request().await?;
         // Shader and pipeline errors surface here, not as silent zeros at the first read.
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
         let workgroup = h.div_ceil(32) * 32;
@@ -205,11 +176,11 @@ impl GpuDkt {
         };
         let has_variation = !w.input_variation().is_empty() && !w.problem_scale().is_empty();
         Ok(Self {
-            input_gates: storage("input gates", &bytes(w.input_gates())),
-            variation: storage("input variation", &bytes(if has_variation { w.input_variation() } else { &[] })),
-            recurrent: storage("recurrent", &bytes(w.recurrent())),
-            output_weights: storage("output", &bytes(w.output())),
-            output_bias: storage("output bias", &bytes(w.output_bias())),
+            input_gates: storage("input gates", bytemuck::cast_slice(w.input_gates())),
+            variation: storage("input variation", bytemuck::cast_slice(if has_variation { w.input_variation() } else { &[] })),
+            recurrent: storage("recurrent", bytemuck::cast_slice(w.recurrent())),
+            output_weights: storage("output", bytemuck::cast_slice(w.output())),
+            output_bias: storage("output bias", bytemuck::cast_slice(w.output_bias())),
             prior: w.mastery(&[]),
             has_variation,
             recurrence,
@@ -218,7 +189,8 @@ impl GpuDkt {
             queue,
             n_skills: s,
             hidden: h,
-            adapter: format!("{} ({:?}, {})", info.name, info.backend, info.driver),
+            adapter,
+            software,
             problem_scale: if has_variation { w.problem_scale().to_vec() } else { Vec::new() },
         })
     }
@@ -226,6 +198,11 @@ impl GpuDkt {
     /// What the browser gave us, for the header and the bench.
     pub fn adapter(&self) -> &str {
         &self.adapter
+    }
+
+    /// Whether the adapter is a software one ([`Gpu::software`]).
+    pub fn software(&self) -> bool {
+        self.software
     }
 
     /// Per-skill probabilities after every step of every history, as
@@ -265,11 +242,11 @@ impl GpuDkt {
             dev.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents: data, usage })
         };
         let n = t_max * b;
-        let offsets = init("offsets", &u32_bytes(&offsets), wgpu::BufferUsages::STORAGE);
-        let toks = init("tokens", &u32_bytes(&toks), wgpu::BufferUsages::STORAGE);
-        let coefs = init("coefficients", &bytes(&coefs), wgpu::BufferUsages::STORAGE);
-        let params = init("recurrence params", &u32_bytes(&[b as u32, t_max as u32, u32::from(self.has_variation), 0]), wgpu::BufferUsages::UNIFORM);
-        let out_params = init("output params", &u32_bytes(&[n as u32, 0, 0, 0]), wgpu::BufferUsages::UNIFORM);
+        let offsets = init("offsets", bytemuck::cast_slice(&offsets), wgpu::BufferUsages::STORAGE);
+        let toks = init("tokens", bytemuck::cast_slice(&toks), wgpu::BufferUsages::STORAGE);
+        let coefs = init("coefficients", bytemuck::cast_slice(&coefs), wgpu::BufferUsages::STORAGE);
+        let params = init("recurrence params", bytemuck::cast_slice(&[b as u32, t_max as u32, u32::from(self.has_variation), 0]), wgpu::BufferUsages::UNIFORM);
+        let out_params = init("output params", bytemuck::cast_slice(&[n as u32, 0, 0, 0]), wgpu::BufferUsages::UNIFORM);
         let hs = dev.create_buffer(&wgpu::BufferDescriptor {
             label: Some("hidden states"),
             size: (n * h * 4) as u64,
@@ -315,16 +292,7 @@ impl GpuDkt {
         if let Some(e) = scope.pop().await {
             return Err(GpuError::Device(e.to_string()));
         }
-        let (tx, rx) = futures_channel::oneshot::channel();
-        staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
-        rx.await.map_err(|_| GpuError::Readback)?.map_err(|_| GpuError::Readback)?;
-        let probs: Vec<f32> = {
-            let view = staging.slice(..).get_mapped_range().map_err(|_| GpuError::Readback)?;
-            view.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
-        };
-        staging.unmap();
+        let probs = read_f32(dev, &staging).await?;
         Ok(histories
             .iter()
             .enumerate()
@@ -343,5 +311,44 @@ impl GpuDkt {
     pub async fn mastery_batch(&self, histories: &[&[KtStep]]) -> Result<Vec<Vec<f32>>, GpuError> {
         let s = self.n_skills;
         Ok(self.predict(histories).await?.into_iter().map(|all| if all.is_empty() { self.prior.clone() } else { all[all.len() - s..].to_vec() }).collect())
+    }
+}
+
+/// The kernel natively on Vulkan (lavapipe on CI), against the fused CPU kernel; the browser
+/// tests check the same on SwiftShader.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::infer::webgpu::block_on;
+    use crate::models::device::reference_device;
+    use crate::models::dkt::net::DktConfig;
+
+    #[test]
+    fn probabilities_match_the_cpu_kernel_with_and_without_problems() {
+        if std::env::var("CLASSLENS_SKIP_GPU").is_ok_and(|v| v == "1") {
+            return eprintln!("CLASSLENS_SKIP_GPU=1: GPU parity not checked");
+        }
+        for n_problems in [0, 9] {
+            let w = DktWeights::from_model(&DktConfig { n_skills: 7, hidden: 24, n_problems }.init(3, &reference_device()));
+            let gpu =
+                block_on(GpuDkt::new(&w)).unwrap_or_else(|e| panic!("{e}: install a Vulkan driver (Debian: mesa-vulkan-drivers) or set CLASSLENS_SKIP_GPU=1"));
+            // Ragged histories, multi-skill steps, known and unknown problems.
+            let histories: Vec<Vec<KtStep>> = (0..5u32)
+                .map(|b| {
+                    (0..(6 + 5 * b))
+                        .map(|t| KtStep {
+                            skills: if t % 4 == 0 { vec![(b + t) % 7, (b + 2 * t + 1) % 7] } else { vec![(b * 3 + t) % 7] },
+                            correct: (b + t) % 3 != 0,
+                            problem: (n_problems > 0 && t % 2 == 0).then_some((b + t) % 9),
+                        })
+                        .collect()
+                })
+                .collect();
+            let refs: Vec<&[KtStep]> = histories.iter().map(Vec::as_slice).collect();
+            let (cpu, on_gpu) = (w.predict(&refs), block_on(gpu.predict(&refs)).unwrap());
+            assert_eq!(cpu.iter().map(Vec::len).collect::<Vec<_>>(), on_gpu.iter().map(Vec::len).collect::<Vec<_>>());
+            let worst = cpu.iter().flatten().zip(on_gpu.iter().flatten()).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+            assert!(worst < 1e-5, "problems {n_problems}: largest difference {worst} ({})", gpu.adapter());
+        }
     }
 }
