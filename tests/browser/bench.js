@@ -99,6 +99,16 @@ window.studyBothBackends = async (pack, activity, info, top) => {
   return { cpu, gpu, wgsl, adapter: wgslSession.adapter, dispatches: wgslSession.dispatches };
 };
 
+/** CPU-wasm and WGSL-kernel suggestions for the same classroom (without burn's slow path). */
+window.studyWgslAndCpu = async (pack, activity, info, top) => {
+  await ready;
+  const bytes = await fetchBytes(pack);
+  const [act, inf] = await Promise.all([fetch(activity).then((r) => r.text()), fetch(info).then((r) => r.text())]);
+  const cpu = JSON.parse(new RecSession(bytes).recommendFromCsv(act, inf, top));
+  const wgsl = JSON.parse(await (await WgslRecSession.create(bytes)).recommendFromCsv(act, inf, top));
+  return { cpu, wgsl };
+};
+
 /** The error a page without WebGPU gets when it asks for the GPU path (it then uses the CPU). */
 window.webgpuError = async (pack) => {
   await ready;
@@ -120,6 +130,8 @@ window.benchStudy = async ({ pack, activity, info, top = 5, reps = 20, backend =
   const f0 = performance.now();
   const first = JSON.parse(await session.recommendFromCsv(act, inf, top));
   const firstMs = performance.now() - f0;
+  // What was suggested, so a driver can check two backends agree.
+  const suggested = first.map((s) => `${s.student}:${s.suggestions.map((t) => t.title).join(',')}`).join(' ');
   if (backend === 'wgsl') window.lastWgslShape = session.lastShape;
   const times = [];
   for (let i = 0; i < reps; i++) {
@@ -130,7 +142,7 @@ window.benchStudy = async ({ pack, activity, info, top = 5, reps = 20, backend =
   times.sort((a, b) => a - b);
   return publish({
     model: 'study', backend, pack, pack_bytes: bytes.length, ...(backend === 'wgsl' ? { adapter: session.adapter, dispatches_per_batch: session.dispatches } : {}), students: first.length, wasm_init_ms: initMs, pack_load_ms: loadMs, first_ms: firstMs,
-    steady_median_ms: percentile(times, 0.5), steady_p90_ms: percentile(times, 0.9), reps,
+    steady_median_ms: percentile(times, 0.5), steady_p90_ms: percentile(times, 0.9), reps, suggested,
   });
 };
 

@@ -116,6 +116,15 @@ test('WebGPU (chromium --enable-unsafe-webgpu; SwiftShader here) gives the CPU-w
         assert.ok(maxDiff(r.wgsl[k].suggestions.map((s) => s.score), c.suggestions.map((s) => s.score)) <= 1e-4, c.student);
       }
     }
+    // The demo pack on the built-in classroom: wider layers than the fixture's (more than 64
+    // output columns per invocation group), which is where SwiftShader once kept a loop's sums.
+    const demo = await gpuPage.evaluate(([p, a, i]) => window.studyWgslAndCpu(p, a, i, 5), ['/app/demo/study.pack', `/${F}/classroom/student_activity.csv`, `/${F}/classroom/student_info.csv`]);
+    assert.equal(demo.cpu.length, 120);
+    assert.deepEqual(demo.wgsl.map((s) => s.student), demo.cpu.map((s) => s.student));
+    for (const [k, c] of demo.cpu.entries()) {
+      assert.deepEqual(demo.wgsl[k].suggestions.map((s) => s.title), c.suggestions.map((s) => s.title), c.student);
+      assert.ok(maxDiff(demo.wgsl[k].suggestions.map((s) => s.score), c.suggestions.map((s) => s.score)) <= 1e-4, c.student);
+    }
     assert.deepEqual(gpuErrors, []);
   } finally {
     await gpuBrowser.close();

@@ -15,17 +15,23 @@ try {
   await peer.waitForFunction(() => document.getElementById('out').textContent === 'ready');
   const run = (backend) =>
     ours.evaluate(([p, a, i, b]) => window.benchStudy({ pack: p, activity: a, info: i, backend: b, reps: 10 }), [`/${pack}`, `/${activity}`, `/${info}`, backend]);
+  // Each GPU run's suggestions are checked against the CPU's of the same round (`same_as_cpu`).
+  const line = (r, o, cpu) => {
+    const { suggested, ...rest } = o;
+    console.log(JSON.stringify({ round: r, ...rest, ...(cpu && suggested ? { same_as_cpu: suggested === cpu.suggested } : {}) }));
+  };
   for (let r = 0; r < Number(rounds); r++) {
+    const cpu = await run('cpu');
     // The shape our kernels ran, for the peer.
     const wgsl = await run('wgsl');
     const shape = await ours.evaluate(() => window.lastWgslShape);
-    console.log(JSON.stringify({ round: r, ...wgsl, shape }));
+    line(r, { ...wgsl, shape }, cpu);
     for (const ep of ['webgpu', 'wasm']) {
       const o = await peer.evaluate((args) => window.benchOrt(args), { model: `/${onnx}`, ep, rows: shape[0], len: shape[1], queries: shape[2], d: Number(d), vocab: Number(vocab), reps: 10 });
-      console.log(JSON.stringify({ round: r, ...o }));
+      line(r, o);
     }
-    console.log(JSON.stringify({ round: r, ...(await run('cpu')) }));
-    if (r === 0) console.log(JSON.stringify({ round: r, ...(await run('webgpu')) }));
+    line(r, cpu);
+    if (r === 0) line(r, await run('webgpu'), cpu);
   }
   if (errors.length) console.log(JSON.stringify({ page_errors: errors }));
   console.log(JSON.stringify({ browser: browser.version(), offsite_requests: [...seen, ...peerSeen].filter((u) => !u.startsWith(server.url)).length }));

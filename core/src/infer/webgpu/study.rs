@@ -148,7 +148,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     workgroupBarrier();
   }
   for (var c = lid; c < p.n; c = c + 64u) {
+    // Zeroed by hand: a `var` in a loop body is zero again at each iteration by the WGSL spec,
+    // but SwiftShader (Chromium 156) kept the previous column's sums (found by the browser
+    // parity test; lavapipe was right).
     var acc: array<f32, ROWS>;
+    for (var rr = 0u; rr < ROWSu; rr = rr + 1u) { acc[rr] = 0.0; }
     for (var k = 0u; k < p.k; k = k + 1u) {
       let wv = w[k * p.n + c];
       for (var rr = 0u; rr < ROWSu; rr = rr + 1u) { acc[rr] = acc[rr] + xs[rr * p.k + k] * wv; }
