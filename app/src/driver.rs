@@ -5,14 +5,15 @@
 //! [`Scorer`] or a [`Fitter`] one step or slice at a time with a yield in between (so a newer
 //! message, a cancel or a newer run, is heard).
 //!
-//! DKT on WebGPU lives here and only here, behind `#[cfg(target_arch = "wasm32")]`: `core`'s
-//! kernel exists only in a browser build, so the native build (the unit tests) simply has no
-//! WebGPU variant of [`Dkt`] and its probe answers that there is none.
+//! WebGPU lives here and only here, behind `#[cfg(target_arch = "wasm32")]`: the native build
+//! (the unit tests) has no WebGPU variant of [`Dkt`] and its probe answers that there is none.
 
 use std::rc::Rc;
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
+
+use classlens_core::infer::webgpu::study::GpuRecommender;
 
 use crate::classroom::UploadedFile;
 use crate::fitter::{FitData, FitEvent, FitKind, Fitter};
@@ -23,8 +24,6 @@ pub const DKT_PACK: &str = "demo/dkt.pack";
 pub const STUDY_PACK: &str = "demo/study.pack";
 
 /// Where DKT runs (the attention model and BKT always run on the CPU: the WebGPU kernel is DKT's).
-/// STUDY always runs on the CPU: on an emulated adapter burn's many small
-/// kernels are 140× slower (BENCHMARKS.md).
 #[derive(Clone)]
 pub enum Dkt {
     Cpu,
@@ -32,16 +31,39 @@ pub enum Dkt {
     WebGpu(Rc<classlens_core::infer::webgpu::GpuDkt>),
 }
 
+/// What the probe made on the browser's WebGPU: DKT's kernel and, with a STUDY or Individual
+/// pack, the decoder's ([`classlens_core::infer::webgpu::study`]), both compiled and their
+/// weights uploaded while the page loads, not at the first click.
+#[derive(Clone)]
+pub struct OnGpu {
+    pub dkt: Dkt,
+    pub study: Option<Rc<GpuRecommender>>,
+    /// Why STUDY's kernels could not be made (STUDY then stays on the CPU).
+    pub study_error: Option<String>,
+    /// The adapter is a software fallback (SwiftShader): the CPU is faster there.
+    pub software: bool,
+}
+
 impl Dkt {
-    /// The browser's WebGPU, when it offers an adapter; otherwise why not.
-    pub async fn probe(models: &Models) -> Result<Dkt, String> {
+    /// The browser's WebGPU, when it offers an adapter; otherwise why not. STUDY's kernels are
+    /// made too when there is a pack for it; if they fail, STUDY stays on the CPU.
+    pub async fn probe(models: &Models) -> Result<OnGpu, String> {
         #[cfg(target_arch = "wasm32")]
         {
             let Some(dkt) = models.kt.dkt() else {
                 let model = if models.kt.bkt().is_some() { "BKT" } else { "the attention model" };
                 return Err(format!("not for {model} (the WebGPU kernel is DKT's)"));
             };
-            classlens_core::infer::webgpu::GpuDkt::new(&dkt.weights).await.map(|g| Dkt::WebGpu(Rc::new(g))).map_err(|e| e.to_string())
+            let gpu = classlens_core::infer::webgpu::GpuDkt::new(&dkt.weights).await.map_err(|e| e.to_string())?;
+            let software = gpu.software();
+            let (study, study_error) = match &models.study {
+                Some(m) => match GpuRecommender::for_model(m).await {
+                    Ok(g) => (Some(Rc::new(g)), None),
+                    Err(e) => (None, Some(e.to_string())),
+                },
+                None => (None, None),
+            };
+            Ok(OnGpu { dkt: Dkt::WebGpu(Rc::new(gpu)), study, study_error, software })
         }
         #[cfg(not(target_arch = "wasm32"))]
         {
@@ -247,26 +269,54 @@ pub async fn read_files(list: web_sys::FileList) -> Result<Vec<UploadedFile>, St
     Ok(out)
 }
 
-/// Runs `request` to its end on `dkt`, handing each event to `emit` with a yield after it;
-/// stops early when `emit` answers `false` (a newer run has made this one stale).
-pub async fn score(models: Rc<Models>, data: Rc<Prepared>, request: ScoreRequest, dkt: Dkt, mut emit: impl FnMut(ScorerEvent) -> bool) {
+/// Runs `request` to its end on `dkt` (and STUDY on `study`'s kernels when given), handing each
+/// event to `emit` with a yield after it; stops early when `emit` answers `false` (a newer run
+/// has made this one stale). A GPU call that fails (device lost, say) is redone on the CPU, which
+/// then runs the rest, and the result says so and why.
+// Natively (the unit tests) there is no WebGPU variant to read `dkt` back for.
+#[cfg_attr(not(target_arch = "wasm32"), allow(unused_assignments))]
+pub async fn score(
+    models: Rc<Models>,
+    data: Rc<Prepared>,
+    request: ScoreRequest,
+    mut dkt: Dkt,
+    mut study: Option<Rc<GpuRecommender>>,
+    mut emit: impl FnMut(ScorerEvent) -> bool,
+) {
     let mut scorer = Scorer::new(&models, &data, &request);
     if let Some(adapter) = dkt.adapter() {
-        scorer.set_backend(format!("WebGPU ({adapter})"));
+        let what = if study.is_some() { "DKT and STUDY" } else { "DKT" };
+        scorer.set_backend(format!("WebGPU ({adapter}), {what}"));
     }
     loop {
-        let event = match &dkt {
-            Dkt::Cpu => scorer.step(),
-            #[cfg(target_arch = "wasm32")]
-            Dkt::WebGpu(g) => match scorer.pending_histories() {
-                Some(batch) => {
-                    let probabilities = g.mastery_batch(&batch).await.map_err(|e| format!("WebGPU: {e}"));
-                    Some(scorer.put_mastery(probabilities))
+        let mut event = None;
+        if let Some(gpu) = study.clone()
+            && let Some((model, reads, log, students, request)) = scorer.pending_readings()
+        {
+            match classlens_core::infer::recommend::recommend_in_gpu(model, &gpu, reads, log, students, &request).await {
+                Ok((found, _)) => event = Some(scorer.put_readings(Ok(found))),
+                Err(e) => {
+                    study = None;
+                    dkt = Dkt::Cpu;
+                    scorer.set_backend(format!("CPU (WebAssembly) · WebGPU failed: {e}"));
                 }
-                None => scorer.step(),
-            },
-        };
-        let Some(event) = event else { return };
+            }
+        }
+        #[cfg(target_arch = "wasm32")]
+        if event.is_none()
+            && let Dkt::WebGpu(g) = dkt.clone()
+            && let Some(batch) = scorer.pending_histories()
+        {
+            match g.mastery_batch(&batch).await {
+                Ok(p) => event = Some(scorer.put_mastery(Ok(p))),
+                Err(e) => {
+                    study = None;
+                    dkt = Dkt::Cpu;
+                    scorer.set_backend(format!("CPU (WebAssembly) · WebGPU failed: {e}"));
+                }
+            }
+        }
+        let Some(event) = event.or_else(|| scorer.step()) else { return };
         let last = matches!(event, ScorerEvent::Scored(_) | ScorerEvent::Failed(_));
         if !emit(event) || last {
             return;

@@ -97,8 +97,8 @@ pub enum FromWorker {
         error: String,
     },
     PackRefused(String),
-    /// WebGPU's adapter for the DKT in use, or why there is none.
-    GpuProbed(Result<String, String>),
+    /// WebGPU's adapter for the models in use, or why there is none.
+    GpuProbed(Result<GpuFound, String>),
     Scorer {
         run: u64,
         event: ScorerEvent,
@@ -114,6 +114,19 @@ pub enum FromWorker {
 }
 
 /// What the page shows of the models in use.
+/// What the worker's WebGPU probe found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GpuFound {
+    pub adapter: String,
+    /// A software fallback adapter (SwiftShader): the CPU is faster, so it is not used by default.
+    pub software: bool,
+    /// STUDY's kernels were made too (there is a STUDY or Individual pack).
+    pub study: bool,
+    /// Why they were not, when there is a pack for them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub study_error: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelsShown {
     /// The knowledge-tracing model of the heatmap (DKT, AKT or BKT).
@@ -197,6 +210,7 @@ mod tests {
             FromWorker::Ready,
             FromWorker::Loaded { models: models.shown(), classroom: ClassroomShown::of(&data), notice: Some("é".into()), saved_failed: false },
             FromWorker::GpuProbed(Err("none".into())),
+            FromWorker::GpuProbed(Ok(GpuFound { adapter: "SwiftShader".into(), software: true, study: false, study_error: Some("é".into()) })),
             FromWorker::Models { models: models.shown(), classroom: ClassroomShown::of(&data), change: Change::Forgotten { removed: Err("quota".into()) } },
             FromWorker::NotKept { file: "a.pack".into(), error: "quota".into() },
         ];

@@ -14,8 +14,10 @@
 
 use std::collections::HashMap;
 
+use classlens_core::data::Interactions;
 use classlens_core::infer::mastery::{MasteryTable, Tracer, mastery_table};
 use classlens_core::infer::recommend::{ReadingLog, Request, StudentSuggestions, recommend_in};
+use classlens_core::models::study::StudyModel;
 use classlens_core::sequences::kt::{KtBuildReport, KtSequence, KtStep};
 use serde::{Deserialize, Serialize};
 
@@ -180,20 +182,12 @@ impl<'a> Scorer<'a> {
                     Err(e) => Some(self.fail(format!("mastery model: {e}"))),
                 }
             }
-            Next::Readings(from) => {
-                let to = (from + BATCH).min(self.with_reads.len());
-                let (Some(study), Some(reads), Some(log)) = (&self.models.study, &self.data.classroom.reads, &self.data.reading_log) else {
-                    unreachable!("readings are scheduled only with a model and a log")
+            Next::Readings(_) => {
+                let found = {
+                    let (study, reads, log, students, request) = self.pending_readings().expect("the next step is a readings batch");
+                    recommend_in(study, reads, log, students, &request).map(|(found, _)| found).map_err(|e| e.to_string())
                 };
-                let request = Request { top: TOP, include_read: false, as_of: None };
-                match recommend_in(study, reads, log, &self.with_reads[from..to], &request) {
-                    Ok((found, _)) => {
-                        self.found.extend(found);
-                        self.next = if to < self.with_reads.len() { Next::Readings(to) } else { Next::Finish };
-                        Some(ScorerEvent::Progress { stage: Stage::Readings, done: to, total: self.with_reads.len() })
-                    }
-                    Err(e) => Some(self.fail(format!("STUDY: {e}"))),
-                }
+                Some(self.put_readings(found))
             }
             Next::Finish => {
                 self.next = Next::Done;
@@ -220,6 +214,33 @@ impl<'a> Scorer<'a> {
             Ok(p) if p.len() == (from + BATCH).min(self.total()) - from => self.accept(p),
             Ok(p) => self.fail(format!("mastery model: {} rows for a batch of {}", p.len(), (from + BATCH).min(self.total()) - from)),
             Err(e) => self.fail(e),
+        }
+    }
+
+    /// The next readings batch, when the next step is one, for a caller that runs STUDY itself
+    /// (on the GPU): the model, the reads, their arranged log, the batch's students and the
+    /// request. The answer goes to [`Scorer::put_readings`].
+    pub fn pending_readings(&self) -> Option<(&StudyModel, &Interactions, &ReadingLog, &[String], Request)> {
+        let Next::Readings(from) = self.next else { return None };
+        let to = (from + BATCH).min(self.with_reads.len());
+        let (Some(study), Some(reads), Some(log)) = (&self.models.study, &self.data.classroom.reads, &self.data.reading_log) else {
+            unreachable!("readings are scheduled only with a model and a log")
+        };
+        Some((&**study, reads, log, &self.with_reads[from..to], Request { top: TOP, include_read: false, as_of: None }))
+    }
+
+    /// Takes the suggestions for the batch [`Scorer::pending_readings`] gave, or the error
+    /// computing them, and says what happened.
+    pub fn put_readings(&mut self, found: Result<Vec<StudentSuggestions>, String>) -> ScorerEvent {
+        let Next::Readings(from) = self.next else { return self.fail("a readings batch nobody asked for".into()) };
+        let to = (from + BATCH).min(self.with_reads.len());
+        match found {
+            Ok(found) => {
+                self.found.extend(found);
+                self.next = if to < self.with_reads.len() { Next::Readings(to) } else { Next::Finish };
+                ScorerEvent::Progress { stage: Stage::Readings, done: to, total: self.with_reads.len() }
+            }
+            Err(e) => self.fail(format!("STUDY: {e}")),
         }
     }
 

@@ -19,7 +19,7 @@ use crate::dashboard::levels::Thresholds;
 use crate::dashboard::student::StudentView;
 use crate::fitter::{FitEvent, FitKind, FitProgress, FitVerdict};
 use crate::packs::{Origin, Role};
-use crate::protocol::{Change, ClassroomShown, FromWorker, ModelsShown, ToWorker};
+use crate::protocol::{Change, ClassroomShown, FromWorker, GpuFound, ModelsShown, ToWorker};
 use crate::scorer::{ClassResult, ScoreRequest, ScorerEvent, Stage};
 use crate::storage::SavedImport;
 
@@ -34,11 +34,11 @@ pub enum Loading<T> {
     Failed(String),
 }
 
-/// Whether DKT can run on WebGPU.
+/// Whether the models can run on WebGPU.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GpuStatus {
     Probing,
-    Ready { adapter: String },
+    Ready(GpuFound),
     Unavailable(String),
 }
 
@@ -58,8 +58,9 @@ pub struct AppState {
     pub notice: Option<String>,
     pub thresholds: Thresholds,
     pub gpu: GpuStatus,
-    /// The teacher's "Use the CPU only".
-    pub force_cpu: bool,
+    /// The teacher's switch: against the default of the adapter found ("Use the CPU only" on a
+    /// hardware adapter, "Use WebGPU anyway" on a software fallback).
+    pub gpu_switch: bool,
     pub class: Option<ClassKey>,
     /// (done, total) of the running run's mastery stage.
     pub progress: (usize, usize),
@@ -122,7 +123,7 @@ pub enum Action {
         loaded: u64,
         total: u64,
     },
-    ForceCpu(bool),
+    GpuSwitch(bool),
     /// The class picker's entry, by position.
     PickClass(usize),
     SetThresholds(Thresholds),
@@ -197,7 +198,7 @@ impl AppState {
             notice: None,
             thresholds,
             gpu: GpuStatus::Probing,
-            force_cpu: false,
+            gpu_switch: false,
             class: None,
             progress: (0, 0),
             outcome: None,
@@ -231,8 +232,8 @@ impl AppState {
                 }
                 Vec::new()
             }
-            Action::ForceCpu(on) => {
-                self.force_cpu = on;
+            Action::GpuSwitch(on) => {
+                self.gpu_switch = on;
                 self.rescore()
             }
             Action::PickClass(i) => {
@@ -332,7 +333,7 @@ impl AppState {
             }
             FromWorker::GpuProbed(probe) => {
                 self.gpu = match probe {
-                    Ok(adapter) => GpuStatus::Ready { adapter },
+                    Ok(found) => GpuStatus::Ready(found),
                     Err(e) => GpuStatus::Unavailable(e),
                 };
                 self.rescore()
@@ -481,7 +482,7 @@ impl AppState {
         let (Loading::Ready(_), Some(_), Some(class)) = (&self.models, &self.data, self.class) else { return Vec::new() };
         let gpu = match &self.gpu {
             GpuStatus::Probing => return Vec::new(),
-            GpuStatus::Ready { .. } => !self.force_cpu,
+            GpuStatus::Ready(_) => self.uses_gpu(),
             GpuStatus::Unavailable(_) => false,
         };
         self.run += 1;
@@ -504,19 +505,48 @@ impl AppState {
         }
     }
 
-    /// The header's line about where the models run.
+    /// Whether the models run on WebGPU: by default on a hardware adapter and not on a software
+    /// fallback (slower than the CPU there, BENCHMARKS.md); the teacher's switch turns that over.
+    pub fn uses_gpu(&self) -> bool {
+        match &self.gpu {
+            GpuStatus::Ready(found) => found.software == self.gpu_switch,
+            _ => false,
+        }
+    }
+
+    /// The header's line about where the models run, and why.
     pub fn backend_line(&self) -> String {
-        match (&self.gpu, self.force_cpu) {
-            (GpuStatus::Probing, _) => "Looking for WebGPU…".to_string(),
-            (GpuStatus::Ready { adapter }, false) => format!("DKT on WebGPU ({adapter}) · STUDY on the CPU"),
-            (GpuStatus::Ready { .. }, true) => "CPU (WebAssembly), forced".to_string(),
+        match &self.gpu {
+            GpuStatus::Probing => "Looking for WebGPU…".to_string(),
+            GpuStatus::Ready(found) => {
+                let on = if found.study { "DKT and STUDY" } else { "DKT" };
+                let rest = match (&found.study_error, found.study) {
+                    (_, true) => String::new(),
+                    (Some(e), false) => format!(" · STUDY on the CPU ({e})"),
+                    (None, false) => " · STUDY on the CPU".to_string(),
+                };
+                match (found.software, self.gpu_switch) {
+                    (false, false) => format!("{on} on WebGPU ({}){rest}", found.adapter),
+                    (false, true) => "CPU (WebAssembly), chosen over WebGPU".to_string(),
+                    (true, false) => format!("CPU (WebAssembly) · this browser's WebGPU is a software fallback ({}), slower than the CPU", found.adapter),
+                    (true, true) => format!("{on} on WebGPU ({}, a software fallback), chosen over the CPU{rest}", found.adapter),
+                }
+            }
             // The adapter error's first clause; the rest lists every backend wgpu tried.
-            (GpuStatus::Unavailable(e), _) => format!("CPU (WebAssembly) · no WebGPU: {}", e.split(" (").next().unwrap_or(e)),
+            GpuStatus::Unavailable(e) => format!("CPU (WebAssembly) · no WebGPU: {}", e.split(" (").next().unwrap_or(e)),
+        }
+    }
+
+    /// The switch's label: it turns the adapter's default over.
+    pub fn gpu_switch_label(&self) -> &'static str {
+        match &self.gpu {
+            GpuStatus::Ready(found) if found.software => " Use WebGPU anyway",
+            _ => " Use the CPU only",
         }
     }
 
     pub fn gpu_ready(&self) -> bool {
-        matches!(self.gpu, GpuStatus::Ready { .. })
+        matches!(self.gpu, GpuStatus::Ready(_))
     }
 
     pub fn source_line(&self) -> String {
@@ -594,12 +624,12 @@ mod tests {
         /// Messages to the worker not yet answered.
         posted: Vec<ToWorker>,
         /// The adapter (or why none) every probe finds.
-        gpu: Result<String, String>,
+        gpu: Result<GpuFound, String>,
     }
 
     impl Sim {
         /// The page's start: the worker says it is ready, loads, probes; the first run is posted.
-        fn started(gpu: Result<String, String>) -> Self {
+        fn started(gpu: Result<GpuFound, String>) -> Self {
             let (engine, started) = Engine::start(demo_models(), Vec::new(), None, Vec::new());
             let mut sim = Sim { state: AppState::new(Thresholds::default()), engine, posted: Vec::new(), gpu };
             assert_eq!(sim.state.page(), Page::Loading);
@@ -737,21 +767,31 @@ mod tests {
     }
 
     #[test]
-    fn webgpu_is_used_when_probed_unless_the_cpu_is_forced() {
-        let mut s = Sim::started(Ok("SwiftShader".into()));
+    fn webgpu_is_used_on_hardware_not_on_a_software_fallback_and_the_switch_turns_that_over() {
+        let hardware = GpuFound { adapter: "Vendor GPU".into(), software: false, study: true, study_error: None };
+        let mut s = Sim::started(Ok(hardware));
         assert!(s.take_score().2);
-        assert!(s.state.gpu_ready());
-        assert_eq!(s.state.backend_line(), "DKT on WebGPU (SwiftShader) · STUDY on the CPU");
-        s.act(Action::ForceCpu(true));
+        assert!(s.state.gpu_ready() && s.state.uses_gpu());
+        assert_eq!(s.state.backend_line(), "DKT and STUDY on WebGPU (Vendor GPU)");
+        assert_eq!(s.state.gpu_switch_label(), " Use the CPU only");
+        s.act(Action::GpuSwitch(true));
         let cpu = s.take_score();
         assert!(!cpu.2 && cpu.0 == 2);
-        assert_eq!(s.state.backend_line(), "CPU (WebAssembly), forced");
-        s.act(Action::ForceCpu(false));
+        assert_eq!(s.state.backend_line(), "CPU (WebAssembly), chosen over WebGPU");
+        s.act(Action::GpuSwitch(false));
         assert!(s.take_score().2);
+        // A software fallback (SwiftShader): the CPU by default, WebGPU when asked.
+        let mut s = Sim::started(Ok(GpuFound { adapter: "SwiftShader".into(), software: true, study: false, study_error: Some("rows of 4096 tokens".into()) }));
+        assert!(!s.take_score().2);
+        assert_eq!(s.state.backend_line(), "CPU (WebAssembly) · this browser's WebGPU is a software fallback (SwiftShader), slower than the CPU");
+        assert_eq!(s.state.gpu_switch_label(), " Use WebGPU anyway");
+        s.act(Action::GpuSwitch(true));
+        assert!(s.take_score().2);
+        assert_eq!(s.state.backend_line(), "DKT on WebGPU (SwiftShader, a software fallback), chosen over the CPU · STUDY on the CPU (rows of 4096 tokens)");
         let mut probing = AppState::new(Thresholds::default());
         assert_eq!(probing.backend_line(), "Looking for WebGPU…");
-        assert!(!probing.gpu_ready());
-        assert!(probing.update(Action::ForceCpu(true)).is_empty(), "nothing to score yet");
+        assert!(!probing.gpu_ready() && !probing.uses_gpu());
+        assert!(probing.update(Action::GpuSwitch(true)).is_empty(), "nothing to score yet");
     }
 
     #[test]

@@ -15,11 +15,11 @@ use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
-use crate::driver::{self, Dkt};
+use crate::driver::{self, Dkt, OnGpu};
 use crate::engine::Engine;
 use crate::pack_store;
 use crate::packs::Models;
-use crate::protocol::{self, FromWorker, ToWorker};
+use crate::protocol::{self, FromWorker, GpuFound, ToWorker};
 use crate::scorer::ScorerEvent;
 use crate::storage::SavedImport;
 
@@ -51,8 +51,8 @@ struct Worker {
     engine: RefCell<Option<Engine>>,
     /// The demo's models, for "forget".
     demo: RefCell<Option<Models>>,
-    /// WebGPU's DKT for the models in use, when the probe found an adapter.
-    dkt: RefCell<Option<Dkt>>,
+    /// WebGPU's DKT (and STUDY) for the models in use, when the probe found an adapter.
+    gpu: RefCell<Option<OnGpu>>,
     /// The newest scoring run: an older one stops at its next step.
     run: Cell<u64>,
     /// Counts model changes: a probe of models no longer in use is dropped.
@@ -102,11 +102,12 @@ impl Worker {
             ToWorker::Score { run, request, gpu, student } => {
                 self.run.set(run);
                 let (models, data) = (engine.models.clone(), engine.data.clone());
-                let dkt = self.dkt.borrow().clone().filter(|_| gpu).unwrap_or(Dkt::Cpu);
+                let on_gpu = self.gpu.borrow().clone().filter(|_| gpu);
+                let (dkt, study) = on_gpu.map_or((Dkt::Cpu, None), |g| (g.dkt, g.study));
                 drop(slot);
                 wasm_bindgen_futures::spawn_local(async move {
                     let mut scored = false;
-                    driver::score(models, data, request, dkt, |event| {
+                    driver::score(models, data, request, dkt, study, |event| {
                         if self.run.get() != run {
                             return false;
                         }
@@ -162,8 +163,8 @@ impl Worker {
     fn probe(self: Rc<Self>) {
         let generation = self.generation.get() + 1;
         self.generation.set(generation);
-        // The handle holds the old weights: no run may use it until the probe answers.
-        *self.dkt.borrow_mut() = None;
+        // The handles hold the old weights: no run may use them until the probe answers.
+        *self.gpu.borrow_mut() = None;
         let Some(models) = self.engine.borrow().as_ref().map(|e| e.models.clone()) else { return };
         wasm_bindgen_futures::spawn_local(async move {
             let probe = Dkt::probe(&models).await;
@@ -171,13 +172,18 @@ impl Worker {
                 return;
             }
             let answer = match probe {
-                Ok(dkt) => {
-                    let adapter = dkt.adapter().unwrap_or_default();
-                    *self.dkt.borrow_mut() = Some(dkt);
-                    Ok(adapter)
+                Ok(on_gpu) => {
+                    let found = GpuFound {
+                        adapter: on_gpu.dkt.adapter().unwrap_or_default(),
+                        software: on_gpu.software,
+                        study: on_gpu.study.is_some(),
+                        study_error: on_gpu.study_error.clone(),
+                    };
+                    *self.gpu.borrow_mut() = Some(on_gpu);
+                    Ok(found)
                 }
                 Err(e) => {
-                    *self.dkt.borrow_mut() = None;
+                    *self.gpu.borrow_mut() = None;
                     Err(e)
                 }
             };

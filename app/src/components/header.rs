@@ -1,5 +1,7 @@
 //! The header: where the data came from, which models are in use (kind, what they know, what
-//! they were trained on, their held-out score), where they run, and the "CPU only" switch.
+//! they were trained on, their held-out score), where they run and why, and the switch that turns
+//! the adapter's default over ("Use the CPU only" on a GPU, "Use WebGPU anyway" on a software
+//! fallback).
 
 use leptos::prelude::*;
 
@@ -11,7 +13,8 @@ pub fn Header() -> impl IntoView {
     let store = store();
     let source = store.select(|s| s.source_line());
     let backend = store.select(|s| s.backend_line());
-    let force_cpu = store.select(|s| s.force_cpu);
+    let gpu_switch = store.select(|s| s.gpu_switch);
+    let switch_label = store.select(|s| s.gpu_switch_label());
     let gpu_ready = store.select(|s| s.gpu_ready());
     let models = store.select(|s| s.model_lines());
     view! {
@@ -23,8 +26,8 @@ pub fn Header() -> impl IntoView {
             </ul>
             <p class="backend" data-testid="backend">{move || backend.get()}
                 <label class="force-cpu">
-                    <input type="checkbox" prop:checked=move || force_cpu.get() on:change=move |ev| store.dispatch(Action::ForceCpu(event_target_checked(&ev))) disabled=move || !gpu_ready.get()/>
-                    " Use the CPU only"
+                    <input type="checkbox" prop:checked=move || gpu_switch.get() on:change=move |ev| store.dispatch(Action::GpuSwitch(event_target_checked(&ev))) disabled=move || !gpu_ready.get()/>
+                    {move || switch_label.get()}
                 </label>
             </p>
         </header>
