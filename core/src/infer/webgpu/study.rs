@@ -16,8 +16,9 @@
 //! hundreds per layer through burn's generic wgpu path.
 //!
 //! **The mask is computed in the kernel** from each token's student, position and times
-//! ([`TokenMeta::sees`]), never uploaded as a dense `rows × len × len` matrix. Times go up as
-//! their rank among the batch's times and cutoffs (exact order, 32 bits whatever the dates). Every
+//! ([`crate::models::study::net::TokenMeta::sees`]), never uploaded as a dense
+//! `rows × len × len` matrix. Times go up as their rank among the batch's times and cutoffs
+//! (exact order, 32 bits whatever the dates). Every
 //! call first checks on the host that the batch's mask *is* that rule (a batch built with another
 //! rule is refused, not silently run with the wrong one).
 //!
