@@ -439,6 +439,41 @@ mod tests {
     }
 
     #[test]
+    fn a_caller_may_run_study_itself_and_gets_the_same_result() {
+        let models = demo_models();
+        let data = demo_data(&models);
+        let req = request(&data, 1);
+        let cpu = Scorer::new(&models, &data, &req).last();
+        let mut s = Scorer::new(&models, &data, &req);
+        assert!(s.pending_readings().is_none(), "mastery comes first");
+        assert!(matches!(s.put_readings(Ok(Vec::new())), ScorerEvent::Failed(e) if e == "a readings batch nobody asked for"));
+        let mut s = Scorer::new(&models, &data, &req);
+        let (mut batches, mut last) = (0, None);
+        loop {
+            let e = match s.pending_readings() {
+                Some((model, reads, log, students, request)) => {
+                    batches += 1;
+                    let found = recommend_in(model, reads, log, students, &request).map(|(f, _)| f).map_err(|e| e.to_string());
+                    Some(s.put_readings(found))
+                }
+                None => s.step(),
+            };
+            let Some(e) = e else { break };
+            last = Some(e);
+        }
+        assert!(batches >= 2, "the class's readers in batches");
+        let (Some(ScorerEvent::Scored(a)), Some(ScorerEvent::Scored(b))) = (cpu, last) else { panic!("both runs end scored") };
+        assert_eq!(a.found, b.found);
+        // An error ends the run with it, said as STUDY's.
+        let mut s = Scorer::new(&models, &data, &req);
+        while s.pending_readings().is_none() {
+            s.step();
+        }
+        assert_eq!(s.put_readings(Err("WebGPU: lost".into())), ScorerEvent::Failed("STUDY: WebGPU: lost".into()));
+        assert_eq!(s.next(), None);
+    }
+
+    #[test]
     fn without_study_or_students_the_run_is_mastery_only() {
         let mut models = demo_models();
         models.study = None;
