@@ -295,11 +295,7 @@ pub async fn score(
         {
             match classlens_core::infer::recommend::recommend_in_gpu(model, &gpu, reads, log, students, &request).await {
                 Ok((found, _)) => event = Some(scorer.put_readings(Ok(found))),
-                Err(e) => {
-                    study = None;
-                    dkt = Dkt::Cpu;
-                    scorer.set_backend(format!("CPU (WebAssembly) · WebGPU failed: {e}"));
-                }
+                Err(e) => (dkt, study) = cpu_from_now(&mut scorer, e),
             }
         }
         #[cfg(target_arch = "wasm32")]
@@ -309,11 +305,7 @@ pub async fn score(
         {
             match g.mastery_batch(&batch).await {
                 Ok(p) => event = Some(scorer.put_mastery(Ok(p))),
-                Err(e) => {
-                    study = None;
-                    dkt = Dkt::Cpu;
-                    scorer.set_backend(format!("CPU (WebAssembly) · WebGPU failed: {e}"));
-                }
+                Err(e) => (dkt, study) = cpu_from_now(&mut scorer, e),
             }
         }
         let Some(event) = event.or_else(|| scorer.step()) else { return };
@@ -323,6 +315,13 @@ pub async fn score(
         }
         yield_now().await;
     }
+}
+
+/// After a failed GPU call: the CPU for the rest of the run (the failed batch included), and the
+/// result says why.
+fn cpu_from_now(scorer: &mut Scorer, error: impl std::fmt::Display) -> (Dkt, Option<Rc<GpuRecommender>>) {
+    scorer.set_backend(format!("CPU (WebAssembly) · WebGPU failed: {error}"));
+    (Dkt::Cpu, None)
 }
 
 /// Tells the page the scores are in the DOM (`classlens-ready`: the service worker caches the

@@ -76,13 +76,14 @@ struct InferBenchReport {
 }
 
 /// The dashboard's mastery call of a knowledge-tracing model on synthetic histories.
-fn mastery_timing(m: &dyn Tracer, a: &BenchInferArgs) -> (String, Latency) {
+fn mastery_timing(m: &dyn Tracer, a: &BenchInferArgs) -> Timed {
     let h = synthetic_histories(m, a.students, a.steps);
     let refs: Vec<&[KtStep]> = h.iter().map(Vec::as_slice).collect();
-    (
-        format!("{} students x {} steps, every skill's probability after the last step (mastery)", a.students, a.steps),
-        latency(a.students, a.steps, time_it(a.repeats, || drop(m.mastery_batch(&refs)))),
-    )
+    Timed {
+        workload: format!("{} students x {} steps, every skill's probability after the last step (mastery)", a.students, a.steps),
+        latency: latency(a.students, a.steps, time_it(a.repeats, || drop(m.mastery_batch(&refs)))),
+        gpu: None,
+    }
 }
 
 fn ms(t: Instant) -> f64 {
@@ -102,32 +103,9 @@ pub fn infer(a: BenchInferArgs) -> Result<()> {
         })
         .collect::<Result<_, _>>()?;
     let model = load_pack(&bytes)?;
-    let gpu = if a.device == DeviceArg::Gpu { Some(gpu_timing(&model, &a)?) } else { None };
-    let (device, dispatches, same) = gpu.as_ref().map_or(("cpu".to_string(), None, None), |g| (g.adapter.clone(), Some(g.dispatches), Some(g.same_as_cpu)));
     // `time_it` times the first call after loading apart from the steady ones.
-    let (workload, timing) = match (gpu, &model) {
-        (Some(g), _) => (g.workload, g.latency),
-        (None, model) => match model {
-            LoadedPack::Dkt(m) => {
-                let h = synthetic_histories(m, a.students, a.steps);
-                let refs: Vec<&[KtStep]> = h.iter().map(Vec::as_slice).collect();
-                (
-                    format!("{} students x {} steps, all steps' probabilities", a.students, a.steps),
-                    latency(a.students, a.steps, time_it(a.repeats, || drop(m.weights.predict(&refs)))),
-                )
-            }
-            LoadedPack::Akt(m) => mastery_timing(m, &a),
-            LoadedPack::Bkt(m) => mastery_timing(m, &a),
-            LoadedPack::Recommender(m) => {
-                let Some(path) = &a.data else { bail!("--data (one classroom's reading log) is needed for a {} pack", meta.kind()) };
-                let data = a.data_args.load(path)?;
-                let request = Request { top: 5, include_read: false, as_of: None };
-                let (out, _) = recommend(m, &data, &[], &request)?;
-                let timing = time_it(a.repeats, || drop(recommend(m, &data, &[], &request)));
-                (format!("next reads (top 5) of the {} students of {}", out.len(), path.display()), latency(out.len(), 1, timing))
-            }
-        },
-    };
+    let timed = timing(&model, &a, meta.kind().as_str())?;
+    let (device, dispatches, same) = timed.gpu.map_or(("cpu".to_string(), None, None), |g| (g.adapter, Some(g.dispatches), Some(g.same_as_cpu)));
     let report = InferBenchReport {
         pack: a.pack.display().to_string(),
         kind: meta.kind().to_string(),
@@ -135,54 +113,69 @@ pub fn infer(a: BenchInferArgs) -> Result<()> {
         pack_bytes: bytes.len(),
         machine: cpu_name(),
         load_ms: quantile(&loads, 0.5).expect("ten loads"),
-        workload,
+        workload: timed.workload,
         device,
         dispatches_per_batch: dispatches,
         same_as_cpu: same,
-        latency: timing,
+        latency: timed.latency,
     };
     emit_json(&report, a.json.as_deref())
 }
 
-/// One workload timed on the WGSL kernels.
-struct GpuRun {
+/// What one call computes and how long it took, on the CPU or (`--device gpu`) the WGSL kernels.
+struct Timed {
+    workload: String,
+    latency: Latency,
+    gpu: Option<GpuSide>,
+}
+
+/// The GPU run's adapter, dispatches per batch, and whether it answered as the CPU does.
+struct GpuSide {
     adapter: String,
     dispatches: usize,
     same_as_cpu: bool,
-    workload: String,
-    latency: Latency,
 }
 
-/// The CPU's workloads on the WGSL kernels, checked against the CPU's answers first.
-fn gpu_timing(model: &LoadedPack, a: &BenchInferArgs) -> Result<GpuRun> {
-    use classlens_core::infer::recommend::recommend_gpu;
+/// Times the pack's workload on `a.device`; on the GPU the answers are first checked against the
+/// CPU's.
+fn timing(model: &LoadedPack, a: &BenchInferArgs, kind: &str) -> Result<Timed> {
+    use classlens_core::infer::recommend::{StudentSuggestions, recommend_gpu};
     use classlens_core::infer::webgpu::{GpuDkt, block_on, study::GpuRecommender};
+    let on_gpu = a.device == DeviceArg::Gpu;
     match model {
         LoadedPack::Dkt(m) => {
-            let gpu = block_on(GpuDkt::new(&m.weights))?;
             let h = synthetic_histories(m, a.students, a.steps);
             let refs: Vec<&[KtStep]> = h.iter().map(Vec::as_slice).collect();
-            let (cpu, on_gpu) = (m.weights.predict(&refs), block_on(gpu.predict(&refs))?);
-            let same = cpu.iter().flatten().zip(on_gpu.iter().flatten()).all(|(x, y)| (x - y).abs() < 1e-4);
-            let timing = latency(a.students, a.steps, time_it(a.repeats, || drop(block_on(gpu.predict(&refs)))));
             let workload = format!("{} students x {} steps, all steps' probabilities", a.students, a.steps);
-            Ok(GpuRun { adapter: gpu.adapter().to_string(), dispatches: 2, same_as_cpu: same, workload, latency: timing })
+            if !on_gpu {
+                let latency = latency(a.students, a.steps, time_it(a.repeats, || drop(m.weights.predict(&refs))));
+                return Ok(Timed { workload, latency, gpu: None });
+            }
+            let gpu = block_on(GpuDkt::new(&m.weights))?;
+            let (cpu, out) = (m.weights.predict(&refs), block_on(gpu.predict(&refs))?);
+            let same_as_cpu = cpu.iter().flatten().zip(out.iter().flatten()).all(|(x, y)| (x - y).abs() < 1e-4);
+            let latency = latency(a.students, a.steps, time_it(a.repeats, || drop(block_on(gpu.predict(&refs)))));
+            Ok(Timed { workload, latency, gpu: Some(GpuSide { adapter: gpu.adapter().to_string(), dispatches: 2, same_as_cpu }) })
         }
+        LoadedPack::Akt(_) | LoadedPack::Bkt(_) if on_gpu => bail!("--device gpu: the attention model and BKT have no GPU path (DKT, STUDY and Individual do)"),
+        LoadedPack::Akt(m) => Ok(mastery_timing(m, a)),
+        LoadedPack::Bkt(m) => Ok(mastery_timing(m, a)),
         LoadedPack::Recommender(m) => {
-            let Some(path) = &a.data else { bail!("--data (one classroom's reading log) is needed for a recommender pack") };
+            let Some(path) = &a.data else { bail!("--data (one classroom's reading log) is needed for a {kind} pack") };
             let data = a.data_args.load(path)?;
-            let gpu = block_on(GpuRecommender::for_model(m))?;
             let request = Request { top: 5, include_read: false, as_of: None };
             let (cpu, _) = recommend(m, &data, &[], &request)?;
+            let workload = format!("next reads (top 5) of the {} students of {}", cpu.len(), path.display());
+            if !on_gpu {
+                let latency = latency(cpu.len(), 1, time_it(a.repeats, || drop(recommend(m, &data, &[], &request))));
+                return Ok(Timed { workload, latency, gpu: None });
+            }
+            let gpu = block_on(GpuRecommender::for_model(m))?;
             let (out, _) = block_on(recommend_gpu(m, &gpu, &data, &[], &request))?;
-            let titles = |s: &[classlens_core::infer::recommend::StudentSuggestions]| -> Vec<Vec<String>> {
-                s.iter().map(|x| x.suggestions.iter().map(|t| t.title.clone()).collect()).collect()
-            };
-            let same = titles(&cpu) == titles(&out);
-            let timing = time_it(a.repeats, || drop(block_on(recommend_gpu(m, &gpu, &data, &[], &request))));
-            let workload = format!("next reads (top 5) of the {} students of {}", out.len(), path.display());
-            Ok(GpuRun { adapter: gpu.adapter().to_string(), dispatches: gpu.dispatches(), same_as_cpu: same, workload, latency: latency(out.len(), 1, timing) })
+            let titles = |s: &[StudentSuggestions]| -> Vec<Vec<String>> { s.iter().map(|x| x.suggestions.iter().map(|t| t.title.clone()).collect()).collect() };
+            let same_as_cpu = titles(&cpu) == titles(&out);
+            let latency = latency(out.len(), 1, time_it(a.repeats, || drop(block_on(recommend_gpu(m, &gpu, &data, &[], &request)))));
+            Ok(Timed { workload, latency, gpu: Some(GpuSide { adapter: gpu.adapter().to_string(), dispatches: gpu.dispatches(), same_as_cpu }) })
         }
-        LoadedPack::Akt(_) | LoadedPack::Bkt(_) => bail!("--device gpu: the attention model and BKT have no GPU path (DKT, STUDY and Individual do)"),
     }
 }

@@ -16,11 +16,7 @@
 //! The dashboard runs it on the browser's WebGPU; natively the same WGSL runs on Vulkan
 //! ([`super::Gpu::request`]), which is how CI checks it on Mesa's lavapipe.
 
-use std::borrow::Cow;
-
-use wgpu::util::DeviceExt;
-
-use super::{Gpu, GpuError, read_f32};
+use super::{Gpu, GpuError, bind, buffer, pipeline, read_f32, scratch};
 
 use crate::models::dkt::kernel::DktWeights;
 use crate::sequences::kt::KtStep;
@@ -151,36 +147,21 @@ impl GpuDkt {
                 .replace("HIDDEN", &format!("{h}u"))
                 .replace("SKILLS", &format!("{s}u"));
             // `array<f32, HIDDEN>` needs a plain integer literal.
-            let text = text.replace(&format!("array<f32, {h}u>"), &format!("array<f32, {h}>"));
-            device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some(label), source: wgpu::ShaderSource::Wgsl(Cow::Owned(text)) })
+            pipeline(&device, text.replace(&format!("array<f32, {h}u>"), &format!("array<f32, {h}>")), label)
         };
-        let pipeline = |module: &wgpu::ShaderModule, label: &str| {
-            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(label),
-                layout: None,
-                module,
-                entry_point: Some("main"),
-                compilation_options: Default::default(),
-                cache: None,
-            })
-        };
-        let recurrence = pipeline(&shader(RECURRENCE, "dkt recurrence"), "dkt recurrence");
-        let output = pipeline(&shader(OUTPUT, "dkt output"), "dkt output");
+        let recurrence = shader(RECURRENCE, "dkt recurrence");
+        let output = shader(OUTPUT, "dkt output");
         if let Some(e) = scope.pop().await {
             return Err(GpuError::Device(e.to_string()));
         }
-        let storage = |label: &str, data: &[u8]| {
-            // WebGPU refuses empty bindings.
-            let data = if data.is_empty() { &[0u8; 4][..] } else { data };
-            device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents: data, usage: wgpu::BufferUsages::STORAGE })
-        };
+        let storage = |label: &str, data: &[f32]| buffer(&device, label, bytemuck::cast_slice(data), wgpu::BufferUsages::STORAGE);
         let has_variation = !w.input_variation().is_empty() && !w.problem_scale().is_empty();
         Ok(Self {
-            input_gates: storage("input gates", bytemuck::cast_slice(w.input_gates())),
-            variation: storage("input variation", bytemuck::cast_slice(if has_variation { w.input_variation() } else { &[] })),
-            recurrent: storage("recurrent", bytemuck::cast_slice(w.recurrent())),
-            output_weights: storage("output", bytemuck::cast_slice(w.output())),
-            output_bias: storage("output bias", bytemuck::cast_slice(w.output_bias())),
+            input_gates: storage("input gates", w.input_gates()),
+            variation: storage("input variation", if has_variation { w.input_variation() } else { &[] }),
+            recurrent: storage("recurrent", w.recurrent()),
+            output_weights: storage("output", w.output()),
+            output_bias: storage("output bias", w.output_bias()),
             prior: w.mastery(&[]),
             has_variation,
             recurrence,
@@ -237,42 +218,19 @@ impl GpuDkt {
         }
         let dev = &self.device;
         let scope = dev.push_error_scope(wgpu::ErrorFilter::Validation);
-        let init = |label: &str, data: &[u8], usage: wgpu::BufferUsages| {
-            let data = if data.is_empty() { &[0u8; 8][..] } else { data };
-            dev.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents: data, usage })
-        };
+        let init = |label: &str, data: &[u8], usage: wgpu::BufferUsages| buffer(dev, label, data, usage);
         let n = t_max * b;
         let offsets = init("offsets", bytemuck::cast_slice(&offsets), wgpu::BufferUsages::STORAGE);
         let toks = init("tokens", bytemuck::cast_slice(&toks), wgpu::BufferUsages::STORAGE);
         let coefs = init("coefficients", bytemuck::cast_slice(&coefs), wgpu::BufferUsages::STORAGE);
         let params = init("recurrence params", bytemuck::cast_slice(&[b as u32, t_max as u32, u32::from(self.has_variation), 0]), wgpu::BufferUsages::UNIFORM);
         let out_params = init("output params", bytemuck::cast_slice(&[n as u32, 0, 0, 0]), wgpu::BufferUsages::UNIFORM);
-        let hs = dev.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("hidden states"),
-            size: (n * h * 4) as u64,
-            usage: wgpu::BufferUsages::STORAGE,
-            mapped_at_creation: false,
-        });
-        let out_size = (n * s * 4) as u64;
-        let out = dev.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("probabilities"),
-            size: out_size,
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-            mapped_at_creation: false,
-        });
-        let staging = dev.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("readback"),
-            size: out_size,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let bind = |pipeline: &wgpu::ComputePipeline, buffers: &[&wgpu::Buffer]| {
-            let entries: Vec<wgpu::BindGroupEntry> =
-                buffers.iter().enumerate().map(|(i, buf)| wgpu::BindGroupEntry { binding: i as u32, resource: buf.as_entire_binding() }).collect();
-            dev.create_bind_group(&wgpu::BindGroupDescriptor { label: None, layout: &pipeline.get_bind_group_layout(0), entries: &entries })
-        };
-        let rec_group = bind(&self.recurrence, &[&self.input_gates, &self.variation, &self.recurrent, &offsets, &toks, &coefs, &hs, &params]);
-        let out_group = bind(&self.output, &[&hs, &self.output_weights, &self.output_bias, &out, &out_params]);
+        let hs = scratch(dev, "hidden states", n * h * 4, wgpu::BufferUsages::STORAGE);
+        let out_size = n * s * 4;
+        let out = scratch(dev, "probabilities", out_size, wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC);
+        let staging = scratch(dev, "readback", out_size, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
+        let rec_group = bind(dev, &self.recurrence, &[&self.input_gates, &self.variation, &self.recurrent, &offsets, &toks, &coefs, &hs, &params]);
+        let out_group = bind(dev, &self.output, &[&hs, &self.output_weights, &self.output_bias, &out, &out_params]);
         let mut encoder = dev.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("dkt") });
         {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("recurrence"), timestamp_writes: None });
@@ -287,7 +245,7 @@ impl GpuDkt {
             let rows = n as u32;
             pass.dispatch_workgroups(s.div_ceil(64) as u32, rows.min(65_535), rows.div_ceil(65_535));
         }
-        encoder.copy_buffer_to_buffer(&out, 0, &staging, 0, out_size);
+        encoder.copy_buffer_to_buffer(&out, 0, &staging, 0, out_size as u64);
         self.queue.submit([encoder.finish()]);
         if let Some(e) = scope.pop().await {
             return Err(GpuError::Device(e.to_string()));
@@ -325,8 +283,8 @@ mod tests {
 
     #[test]
     fn probabilities_match_the_cpu_kernel_with_and_without_problems() {
-        if std::env::var("CLASSLENS_SKIP_GPU").is_ok_and(|v| v == "1") {
-            return eprintln!("CLASSLENS_SKIP_GPU=1: GPU parity not checked");
+        if crate::infer::webgpu::gpu_tests_skipped() {
+            return;
         }
         for n_problems in [0, 9] {
             let w = DktWeights::from_model(&DktConfig { n_skills: 7, hidden: 24, n_problems }.init(3, &reference_device()));

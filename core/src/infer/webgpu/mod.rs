@@ -9,7 +9,7 @@
 //! One WGSL source, two ways to run it: in WebAssembly on the browser's WebGPU, natively on
 //! Vulkan through the same `wgpu` calls. The native path is the harness: CI runs the parity
 //! tests on Mesa's lavapipe (Vulkan on the CPU, Debian's `mesa-vulkan-drivers`), and a machine
-//! with a GPU can time the kernels without a browser (`classlens bench study-gpu`).
+//! with a GPU can time the kernels without a browser (`classlens bench infer --device gpu`).
 
 pub mod dkt;
 pub mod study;
@@ -70,6 +70,50 @@ impl Gpu {
         };
         Ok(Self { device, queue, adapter, software })
     }
+}
+
+/// A compute pipeline from WGSL text (entry point `main`, its layout derived from the shader).
+pub(crate) fn pipeline(device: &wgpu::Device, wgsl: String, label: &str) -> wgpu::ComputePipeline {
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some(label), source: wgpu::ShaderSource::Wgsl(wgsl.into()) });
+    device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: Some(label),
+        layout: None,
+        module: &module,
+        entry_point: Some("main"),
+        compilation_options: Default::default(),
+        cache: None,
+    })
+}
+
+/// A buffer holding `data`. WebGPU refuses empty bindings, so an empty one holds 8 zero bytes.
+pub(crate) fn buffer(device: &wgpu::Device, label: &str, data: &[u8], usage: wgpu::BufferUsages) -> wgpu::Buffer {
+    use wgpu::util::DeviceExt;
+    let data = if data.is_empty() { &[0u8; 8][..] } else { data };
+    device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents: data, usage })
+}
+
+/// A buffer of `bytes` (at least 4) a kernel writes; `MAP_READ | COPY_DST` makes it the one
+/// results are copied into and read back from.
+pub(crate) fn scratch(device: &wgpu::Device, label: &str, bytes: usize, usage: wgpu::BufferUsages) -> wgpu::Buffer {
+    device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size: bytes.max(4) as u64, usage, mapped_at_creation: false })
+}
+
+/// `buffers` bound at 0, 1, … of `pipeline`'s group 0.
+pub(crate) fn bind(device: &wgpu::Device, pipeline: &wgpu::ComputePipeline, buffers: &[&wgpu::Buffer]) -> wgpu::BindGroup {
+    let entries: Vec<wgpu::BindGroupEntry> =
+        buffers.iter().enumerate().map(|(i, buf)| wgpu::BindGroupEntry { binding: i as u32, resource: buf.as_entire_binding() }).collect();
+    device.create_bind_group(&wgpu::BindGroupDescriptor { label: None, layout: &pipeline.get_bind_group_layout(0), entries: &entries })
+}
+
+/// The parity tests run on whatever Vulkan adapter there is (lavapipe on CI) and fail without
+/// one; `CLASSLENS_SKIP_GPU=1` skips them, saying so, on a machine that cannot have one.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) fn gpu_tests_skipped() -> bool {
+    let skip = std::env::var("CLASSLENS_SKIP_GPU").is_ok_and(|v| v == "1");
+    if skip {
+        eprintln!("CLASSLENS_SKIP_GPU=1: GPU parity not checked");
+    }
+    skip
 }
 
 /// Blocks on a GPU future natively (tests, the CLI's bench); in a browser, await it instead.

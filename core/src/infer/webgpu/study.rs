@@ -10,7 +10,7 @@
 //!   head)); the output projection plus residual; LayerNorm, the first feed-forward layer and
 //!   ReLU; the second plus residual;
 //! - the output: the query tokens gathered, the final LayerNorm, the vocabulary layer and the
-//!   host-computed count, grade and co-read terms ([`Recommender::extra_logits`]) added.
+//!   host-computed count, grade and co-read terms ([`HostTerms::extra_logits`]) added.
 //!
 //! So `2 + 5 · layers` dispatches per batch (12 for the 2-layer benchmark shape), against
 //! hundreds per layer through burn's generic wgpu path.
@@ -27,12 +27,8 @@
 //! logit). Top-k on the GPU is not done: the logits of a class (30 × vocabulary) are one small
 //! read.
 
-use std::borrow::Cow;
-
-use wgpu::util::DeviceExt;
-
-use super::{Gpu, GpuError, read_f32};
-use crate::models::study::net::{RecBatch, RecWeights, Recommender, RecommenderConfig, RecommenderKind};
+use super::{Gpu, GpuError, bind, buffer, pipeline, read_f32, scratch};
+use crate::models::study::net::{HostTerms, RecBatch, RecWeights, Recommender, RecommenderConfig, RecommenderKind};
 
 /// Invocations per workgroup in every kernel here.
 const WG: u32 = 64;
@@ -256,8 +252,9 @@ pub struct GpuRecommender {
     layers: Vec<Layer>,
     head: Dense,
     dummy: wgpu::Buffer,
-    /// The CPU model: the count features' weights and the co-read re-ranking are applied on the
-    /// host.
+    /// The count, grade and co-read terms' parameters, read once.
+    host: HostTerms,
+    /// The CPU model: batches are planned (its co-read table) and re-ranked (its boost) with it.
     model: Recommender,
     config: RecommenderConfig,
     n_features: usize,
@@ -292,28 +289,12 @@ impl GpuRecommender {
                 .replace("ROWSu", &format!("{rows_per_group}u"))
                 .replace("ROWS", &rows_per_group.to_string())
                 .replace("LMAX", &max_row.max(1).to_string());
-            let module = device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some(label), source: wgpu::ShaderSource::Wgsl(Cow::Owned(text)) });
-            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(label),
-                layout: None,
-                module: &module,
-                entry_point: Some("main"),
-                compilation_options: Default::default(),
-                cache: None,
-            })
+            pipeline(device, text, label)
         };
         let embed = shader(EMBED, "study embed");
         let row_matmul = shader(ROW_MATMUL, "study row matmul");
         let attention = shader(ATTENTION, "study attention");
-        let storage = |label: &str, data: &[f32]| {
-            // WebGPU refuses empty bindings.
-            let data = if data.is_empty() { &[0.0f32][..] } else { data };
-            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some(label),
-                contents: bytemuck::cast_slice(data),
-                usage: wgpu::BufferUsages::STORAGE,
-            })
-        };
+        let storage = |label: &str, data: &[f32]| buffer(device, label, bytemuck::cast_slice(data), wgpu::BufferUsages::STORAGE);
         let dense = |label: &str, weights: &[f32], bias: &[f32], norm: Option<&[f32]>| {
             let mut aux = bias.to_vec();
             aux.extend_from_slice(norm.unwrap_or_default());
@@ -341,6 +322,7 @@ impl GpuRecommender {
             layers,
             head: dense("output", &w.head, &w.head_bias, Some(&w.norm)),
             dummy: storage("unused", &[0.0; 4]),
+            host: w.host,
             model: model.clone(),
             config: *config,
             n_features,
@@ -418,7 +400,7 @@ impl GpuRecommender {
         let rank = |t: i64| times.binary_search(&t).unwrap_or(0) as u32;
         let meta: Vec<u32> = meta.iter().flat_map(|m| [m.student, m.position, rank(m.time), rank(m.cutoff), u32::from(m.read)]).collect();
         let query: Vec<u32> = batch.query.iter().map(|&i| i as u32).collect();
-        let mut extra = self.model.extra_logits(batch);
+        let mut extra = self.host.extra_logits(batch);
         let has_extra = extra.iter().any(|&x| x != 0.0);
         if !has_extra {
             extra = vec![0.0];
@@ -426,41 +408,22 @@ impl GpuRecommender {
 
         let dev = &self.gpu.device;
         let scope = dev.push_error_scope(wgpu::ErrorFilter::Validation);
-        let init = |label: &str, data: &[u8], usage: wgpu::BufferUsages| {
-            dev.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents: data, usage })
-        };
+        let init = |label: &str, data: &[u8], usage: wgpu::BufferUsages| buffer(dev, label, data, usage);
         let st = wgpu::BufferUsages::STORAGE;
-        let scratch = |label: &str, floats: usize, extra_usage: wgpu::BufferUsages| {
-            dev.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size: (floats.max(1) * 4) as u64,
-                usage: st | extra_usage,
-                mapped_at_creation: false,
-            })
-        };
         let titles = init("titles", bytemuck::cast_slice(&titles), st);
         let feats = init("token features", bytemuck::cast_slice(&feats), st);
         let meta = init("token metadata", bytemuck::cast_slice(&meta), st);
         let query = init("queries", bytemuck::cast_slice(&query), st);
         let extra = init("extra logits", bytemuck::cast_slice(&extra), st);
-        let h_a = scratch("hidden a", tokens * d, wgpu::BufferUsages::empty());
-        let h_b = scratch("hidden b", tokens * d, wgpu::BufferUsages::empty());
-        let qkv = scratch("qkv", tokens * 3 * d, wgpu::BufferUsages::empty());
-        let ctx = scratch("attention", tokens * d, wgpu::BufferUsages::empty());
-        let ff = scratch("feed-forward", tokens * cfg.d_ff, wgpu::BufferUsages::empty());
-        let logits = scratch("logits", q * v, wgpu::BufferUsages::COPY_SRC);
-        let staging = dev.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("readback"),
-            size: (q * v * 4) as u64,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        let h_a = scratch(dev, "hidden a", tokens * d * 4, st);
+        let h_b = scratch(dev, "hidden b", tokens * d * 4, st);
+        let qkv = scratch(dev, "qkv", tokens * 3 * d * 4, st);
+        let ctx = scratch(dev, "attention", tokens * d * 4, st);
+        let ff = scratch(dev, "feed-forward", tokens * cfg.d_ff * 4, st);
+        let logits = scratch(dev, "logits", q * v * 4, st | wgpu::BufferUsages::COPY_SRC);
+        let staging = scratch(dev, "readback", q * v * 4, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
         let uniform = |values: &[u32]| init("params", bytemuck::cast_slice(values), wgpu::BufferUsages::UNIFORM);
-        let bind = |pipeline: &wgpu::ComputePipeline, buffers: &[&wgpu::Buffer]| {
-            let entries: Vec<wgpu::BindGroupEntry> =
-                buffers.iter().enumerate().map(|(i, buf)| wgpu::BindGroupEntry { binding: i as u32, resource: buf.as_entire_binding() }).collect();
-            dev.create_bind_group(&wgpu::BindGroupDescriptor { label: None, layout: &pipeline.get_bind_group_layout(0), entries: &entries })
-        };
+        let bind = |pipeline: &wgpu::ComputePipeline, buffers: &[&wgpu::Buffer]| bind(dev, pipeline, buffers);
         // (pipeline, bind group, workgroups) in order.
         let mut steps: Vec<(&wgpu::ComputePipeline, wgpu::BindGroup, usize)> = Vec::new();
         let params = uniform(&[tokens as u32, d as u32, self.n_features as u32, 0]);
@@ -527,8 +490,7 @@ mod tests {
     use crate::synth::{STUDENT_ACTIVITY_FILE, STUDENT_INFO_FILE, SynthConfig, generate, render_files};
 
     fn gpu_or_skip(model: &Recommender, config: &RecommenderConfig, max_row: usize) -> Option<GpuRecommender> {
-        if std::env::var("CLASSLENS_SKIP_GPU").is_ok_and(|v| v == "1") {
-            eprintln!("CLASSLENS_SKIP_GPU=1: GPU parity not checked");
+        if crate::infer::webgpu::gpu_tests_skipped() {
             return None;
         }
         match block_on(GpuRecommender::new(model, config, max_row)) {

@@ -258,6 +258,8 @@ pub struct RecWeights {
     /// `[d, vocab]` and `[vocab]`.
     pub head: Vec<f32>,
     pub head_bias: Vec<f32>,
+    /// What the logits get on top of the output layer, computed on the host.
+    pub host: HostTerms,
 }
 
 /// One pre-norm transformer layer's parameters ([`RecWeights`]); LayerNorms as gamma then beta.
@@ -274,6 +276,53 @@ pub struct LayerWeights {
     pub ff_in_bias: Vec<f32>,
     pub ff_out: Vec<f32>,
     pub ff_out_bias: Vec<f32>,
+}
+
+/// What [`Recommender::logits`] adds to the output layer's logits, with its parameters read to
+/// the host once ([`Recommender::host_terms`]): the grade bias, the count channels' weights and
+/// the continuation bias (scaled as there), the titles' finishing lengths with the penalty's
+/// rate, and the co-read weight. The GPU path adds [`Self::extra_logits`] in its output kernel;
+/// the CPU path computes the same terms as tensors (the parity tests compare the two).
+#[derive(Debug, Clone)]
+pub struct HostTerms {
+    vocab: usize,
+    grade_bias: Option<Vec<f32>>,
+    counts: Option<(Vec<f32>, Vec<f32>)>,
+    finish: Option<(Vec<f32>, f32)>,
+    coread: Option<f32>,
+}
+
+impl HostTerms {
+    /// The terms for `batch`'s queries, `[queries, vocab]`.
+    pub fn extra_logits(&self, batch: &RecBatch) -> Vec<f32> {
+        let (q, v) = (batch.query.len(), self.vocab);
+        let mut out = vec![0.0f32; q * v];
+        if let Some(w) = &self.grade_bias {
+            for (k, &g) in batch.query_grade.iter().enumerate() {
+                out[k * v..(k + 1) * v].iter_mut().zip(&w[g as usize * v..(g as usize + 1) * v]).for_each(|(o, b)| *o += b);
+            }
+        }
+        if let Some((w, cont)) = &self.counts
+            && !batch.counts.is_empty()
+        {
+            for k in 0..q {
+                let row = &mut out[k * v..(k + 1) * v];
+                for (c, w) in w.iter().enumerate() {
+                    row.iter_mut().zip(&batch.counts[(c * q + k) * v..(c * q + k + 1) * v]).for_each(|(o, n)| *o += n * w);
+                }
+                let penalty = self.finish.as_ref().map_or(0.0, |(length, rate)| {
+                    let ln_length = length[batch.current_title[k] as usize] * 3.0 + FINISH_CENTER;
+                    softplus_host(batch.current_run[k] - ln_length, 4.0) * rate
+                });
+                let continuing = cont[batch.current_bucket[k] as usize];
+                row.iter_mut().zip(&batch.current[k * v..(k + 1) * v]).for_each(|(o, c)| *o += c * continuing - c * penalty);
+            }
+        }
+        if let Some(w) = self.coread {
+            out.iter_mut().zip(&batch.coread).for_each(|(o, s)| *o += s * w);
+        }
+        out
+    }
 }
 
 /// burn's `softplus(x, beta)` (with its threshold of 20), on the host.
@@ -847,51 +896,22 @@ impl Recommender {
             norm: norm(&self.norm),
             head: flat(self.head.weight.val()),
             head_bias: bias(&self.head),
+            host: self.host_terms(),
         }
     }
 
-    /// What [`Self::logits`] adds to the output layer's logits, `[queries, vocab]`, computed on
-    /// the host: the grade bias, the count channels, the continuation bias and finishing penalty,
-    /// and the co-read channel. The GPU path adds it in its output kernel; the CPU path computes
-    /// the same terms as tensors (the parity tests compare the two).
-    pub fn extra_logits(&self, batch: &RecBatch) -> Vec<f32> {
+    /// The parameters of what [`Self::logits`] adds to the output layer's logits, read to the
+    /// host once ([`HostTerms::extra_logits`] applies them).
+    pub fn host_terms(&self) -> HostTerms {
         let values = |p: &Param<Tensor<1>>| -> Vec<f32> { p.val().into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 weights") };
-        let q = batch.query.len();
-        let v = self.head.weight.dims()[1];
-        let mut out = vec![0.0f32; q * v];
-        if let Some(bias) = &self.grade_bias {
-            let w: Vec<f32> = bias.weight.val().into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 weights");
-            for (k, &g) in batch.query_grade.iter().enumerate() {
-                out[k * v..(k + 1) * v].iter_mut().zip(&w[g as usize * v..(g as usize + 1) * v]).for_each(|(o, b)| *o += b);
-            }
+        let scaled = |p: &Param<Tensor<1>>| -> Vec<f32> { values(p).iter().map(|x| x * COUNT_PARAM_SCALE).collect() };
+        HostTerms {
+            vocab: self.head.weight.dims()[1],
+            grade_bias: self.grade_bias.as_ref().map(|b| b.weight.val().into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 weights")),
+            counts: self.count_weights.as_ref().zip(self.continue_bias.as_ref()).map(|(w, cont)| (scaled(w), scaled(cont))),
+            finish: self.title_length.as_ref().zip(self.finish_rate.as_ref()).map(|(length, rate)| (values(length), softplus_host(scaled(rate)[0], 1.0))),
+            coread: self.coread_weight.as_ref().map(|w| scaled(w)[0]),
         }
-        if let (Some(w), Some(cont)) = (&self.count_weights, &self.continue_bias)
-            && !batch.counts.is_empty()
-        {
-            let w: Vec<f32> = values(w).iter().map(|x| x * COUNT_PARAM_SCALE).collect();
-            let cont: Vec<f32> = values(cont).iter().map(|x| x * COUNT_PARAM_SCALE).collect();
-            let finish = match (&self.title_length, &self.finish_rate) {
-                (Some(length), Some(rate)) => Some((values(length), softplus_host(values(rate)[0] * COUNT_PARAM_SCALE, 1.0))),
-                _ => None,
-            };
-            for k in 0..q {
-                let row = &mut out[k * v..(k + 1) * v];
-                for (c, w) in w.iter().enumerate() {
-                    row.iter_mut().zip(&batch.counts[(c * q + k) * v..(c * q + k + 1) * v]).for_each(|(o, n)| *o += n * w);
-                }
-                let penalty = finish.as_ref().map_or(0.0, |(length, rate)| {
-                    let ln_length = length[batch.current_title[k] as usize] * 3.0 + FINISH_CENTER;
-                    softplus_host(batch.current_run[k] - ln_length, 4.0) * rate
-                });
-                let continuing = cont[batch.current_bucket[k] as usize];
-                row.iter_mut().zip(&batch.current[k * v..(k + 1) * v]).for_each(|(o, c)| *o += c * continuing - c * penalty);
-            }
-        }
-        if let Some(w) = &self.coread_weight {
-            let w = values(w)[0] * COUNT_PARAM_SCALE;
-            out.iter_mut().zip(&batch.coread).for_each(|(o, s)| *o += s * w);
-        }
-        out
     }
 
     /// The co-read table this model reads (set by training and by loading).
