@@ -21,6 +21,7 @@ pub mod dkt;
 pub mod init;
 pub mod lstm_math;
 pub mod mf;
+pub mod panel_gemm;
 pub mod recurrent_gemm;
 pub mod sgemm;
 pub mod soft_targets;

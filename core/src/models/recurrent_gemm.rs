@@ -4,10 +4,12 @@
 //! per thread and step) packing plus its buffer allocation cost half as much as the arithmetic
 //! (perf: 18% packing, ~8% page faults, 30% kernel). Where the CPU has AVX-512, `W_hh` is packed
 //! once per batch into 32-column panels and a 4 × 32 register tile (8 zmm accumulators) is
-//! accumulated over `k` with explicit FMA intrinsics. Elsewhere (AVX2 machines, WebAssembly)
-//! matrixmultiply is used, through the checked [`sgemm`]: a plain-Rust AVX2 tile measured slower
-//! than its kernels (criterion: 19.8 vs 16.2 µs per step).
+//! accumulated over `k` with explicit FMA intrinsics. In WebAssembly `W` is packed once per batch
+//! into the 8-column [`Panels`] of [`crate::models::panel_gemm`] (its 4 × 8 SIMD tile). Elsewhere
+//! (AVX2 machines) matrixmultiply is used, through the checked [`sgemm`]: a plain-Rust AVX2 tile
+//! measured slower than its kernels (criterion: 19.8 vs 16.2 µs per step).
 
+use crate::models::panel_gemm::Panels;
 use crate::models::sgemm::sgemm;
 
 const NR: usize = 32;
@@ -19,6 +21,10 @@ pub struct RecurrentWeights<'w> {
     w: &'w [f32],
     k: usize,
     n: usize,
+    /// Where `W`'s element `(l, j)` is: `w[l * strides.0 + j * strides.1]`.
+    strides: (usize, usize),
+    /// `W` packed for the WebAssembly SIMD tile; present only in wasm builds with `simd128`.
+    simd128: Option<Panels>,
     /// Column panels of width 32 (zero-padded), present when the AVX-512 path is taken.
     #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     panels: Option<Vec<f32>>,
@@ -40,7 +46,18 @@ impl<'w> RecurrentWeights<'w> {
             }
             p
         });
-        Self { w, k, n, panels }
+        Self { w, k, n, strides: (n, 1), simd128: Self::simd128(w, k, n, (n, 1)), panels }
+    }
+
+    /// `W = Mᵀ` for `M` (`n × k`, row-major, the values `m` holds): the backward product
+    /// `dh = dgates · W_hhᵀ`. Panics unless `m` holds exactly `k × n` values.
+    pub fn transposed(m: &'w [f32], k: usize, n: usize) -> Self {
+        assert!(k.checked_mul(n) == Some(m.len()), "weight shape: {} values for {n} × {k}", m.len());
+        Self { w: m, k, n, strides: (1, k), simd128: Self::simd128(m, k, n, (1, k)), panels: None }
+    }
+
+    fn simd128(w: &[f32], k: usize, n: usize, strides: (usize, usize)) -> Option<Panels> {
+        cfg!(all(target_arch = "wasm32", target_feature = "simd128")).then(|| Panels::pack(w, k, n, strides))
     }
 
     /// `c (m × n) += a (m × k) · W`, row-major (the first `m × k` values of `a` and `m × n` of
@@ -53,6 +70,10 @@ impl<'w> RecurrentWeights<'w> {
             // Nothing to add (and `chunks_exact(k * NR)` below needs a non-zero size).
             return;
         }
+        if let Some(panels) = &self.simd128 {
+            panels.accumulate(m, a, (k, 1), c);
+            return;
+        }
         #[cfg(target_arch = "x86_64")]
         if let Some(panels) = &self.panels {
             // SAFETY: `gemm_acc`'s one requirement is AVX-512F, and `panels` exists only when
@@ -61,7 +82,7 @@ impl<'w> RecurrentWeights<'w> {
             unsafe { avx512::gemm_acc(a, m, k, n, panels, c) };
             return;
         }
-        sgemm(m, k, n, a, (k, 1), self.w, (n, 1), 1.0, c);
+        sgemm(m, k, n, a, (k, 1), self.w, self.strides, 1.0, c);
     }
 }
 
@@ -129,6 +150,7 @@ mod avx512 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::sgemm::tests::naive;
 
     #[test]
     fn empty_shapes_add_nothing() {
@@ -154,15 +176,17 @@ mod tests {
     #[test]
     fn matches_a_naive_product_on_ragged_shapes() {
         let mut init = crate::models::init::Init::new(1);
-        for (m, k, n) in [(1, 1, 1), (3, 5, 7), (16, 100, 400), (17, 33, 45), (5, 8, 64)] {
-            let a = init.uniform(m * k, 1.0);
-            let w = init.uniform(k * n, 1.0);
-            let mut c = vec![0.5f32; m * n];
-            RecurrentWeights::new(&w, k, n).accumulate(&a, m, &mut c);
-            for i in 0..m {
-                for j in 0..n {
-                    let want: f32 = 0.5 + (0..k).map(|kk| a[i * k + kk] * w[kk * n + j]).sum::<f32>();
-                    assert!((c[i * n + j] - want).abs() < 1e-4, "{m}x{k}x{n} at ({i},{j})");
+        for (m, k, n) in [(1, 1, 1), (3, 5, 7), (16, 100, 400), (17, 33, 45), (5, 8, 64), (16, 400, 100)] {
+            for transposed in [false, true] {
+                let a = init.uniform(m * k, 1.0);
+                let w = init.uniform(k * n, 1.0);
+                let c0 = vec![0.5f32; m * n];
+                let mut c = c0.clone();
+                let (weights, strides) = if transposed { (RecurrentWeights::transposed(&w, k, n), (1, k)) } else { (RecurrentWeights::new(&w, k, n), (n, 1)) };
+                weights.accumulate(&a, m, &mut c);
+                let want = naive(m, k, n, &a, (k, 1), &w, strides, 1.0, &c0);
+                for (i, (got, want)) in c.iter().zip(&want).enumerate() {
+                    assert!((got - want).abs() < 1e-3, "{m}x{k}x{n} transposed {transposed} at {i}");
                 }
             }
         }

@@ -1,5 +1,5 @@
-//! The one safe entry to matrixmultiply's SGEMM, which every kernel calls instead of the
-//! `unsafe` function.
+//! The one safe entry to SGEMM, which every kernel calls: matrixmultiply's natively (instead of
+//! its `unsafe` function), the packed-panel kernel of [`super::panel_gemm`] in WebAssembly.
 //!
 //! `matrixmultiply::sgemm` takes raw pointers and strides and reads or writes wherever they
 //! point. [`sgemm`] takes slices and checks, with `assert!` (so also in release builds, which is
@@ -27,13 +27,26 @@ pub fn sgemm(m: usize, k: usize, n: usize, a: &[f32], (rsa, csa): (usize, usize)
         let b_last = last_index(k, n, rsb, csb).expect("sgemm: b's extent overflows usize");
         assert!(b_last < b.len(), "sgemm: b holds {} values, a {k} × {n} matrix with strides ({rsb}, {csb}) reaches index {b_last}", b.len());
     }
+    // In the browser, the packed-panel kernel (its module says why).
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        crate::models::panel_gemm::gemm(m, k, n, a, (rsa, csa), b, (rsb, csb), beta, c);
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    matrixmultiply_sgemm(m, k, n, a, (rsa, csa), b, (rsb, csb), beta, c);
+}
+
+/// [`sgemm`] through matrixmultiply, after [`sgemm`]'s checks.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[allow(clippy::too_many_arguments)]
+fn matrixmultiply_sgemm(m: usize, k: usize, n: usize, a: &[f32], (rsa, csa): (usize, usize), b: &[f32], (rsb, csb): (usize, usize), beta: f32, c: &mut [f32]) {
     // Every stride is at most an in-bounds offset of a slice, and slices hold at most
     // `isize::MAX` bytes, so the casts below are exact; kept as checks for the empty cases.
     let stride = |s: usize| isize::try_from(s).expect("sgemm: stride overflows isize");
     let (rsa, csa, rsb, csb, rsc) = (stride(rsa), stride(csa), stride(rsb), stride(csb), stride(n));
     // SAFETY: matrixmultiply reads `a` at offsets `i * rsa + l * csa` (i < m, l < k) and `b` at
     // `l * rsb + j * csb` (l < k, j < n), and only when m, k and n are all non-zero; the largest
-    // such offsets were checked above to lie inside `a` and `b`. It writes `c` at `i * n + j`
+    // such offsets were checked by `sgemm` to lie inside `a` and `b`. It writes `c` at `i * n + j`
     // (i < m, j < n), below `m * n <= c.len()`; with m or n zero it writes nothing. `c` is a
     // `&mut` borrow, so it overlaps neither `a` nor `b`.
     unsafe {
@@ -48,12 +61,23 @@ fn last_index(rows: usize, cols: usize, row_stride: usize, col_stride: usize) ->
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    /// `a · b + beta · c` the slow way, with the same strides.
+    /// `a · b + beta · c` the slow way, with the same strides (also the reference of
+    /// `panel_gemm`'s and `recurrent_gemm`'s tests).
     #[allow(clippy::too_many_arguments)]
-    fn naive(m: usize, k: usize, n: usize, a: &[f32], (rsa, csa): (usize, usize), b: &[f32], (rsb, csb): (usize, usize), beta: f32, c: &[f32]) -> Vec<f32> {
+    pub(crate) fn naive(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: &[f32],
+        (rsa, csa): (usize, usize),
+        b: &[f32],
+        (rsb, csb): (usize, usize),
+        beta: f32,
+        c: &[f32],
+    ) -> Vec<f32> {
         (0..m * n)
             .map(|x| (x / n, x % n))
             .map(|(i, j)| beta * c[i * n + j] + (0..k).map(|l| a[i * rsa + l * csa] * b[l * rsb + j * csb]).sum::<f32>())

@@ -118,6 +118,7 @@ fn rows_loss_and_grads(
     let hard_weight = distill.map_or(1.0, |(d, _)| 1.0 - d.alpha);
 
     let recurrent = RecurrentWeights::new(w.recurrent(), h, g4);
+    let recurrent_t = RecurrentWeights::transposed(w.recurrent(), g4, h);
 
     // ---- forward: keep activations for the backward pass (time-major) ----
     let mut acts = vec![0.0f32; t_n * b * g4];
@@ -227,7 +228,8 @@ fn rows_loss_and_grads(
         }
         if t > 0 {
             // dh_{t-1} = dgates_t · W_hhᵀ  (W_hh is h × 4h; its transpose read with swapped strides).
-            gemm(b, g4, h, dg_t, (g4, 1), w.recurrent(), (1, g4), 0.0, &mut dh_next);
+            dh_next.fill(0.0);
+            recurrent_t.accumulate(dg_t, b, &mut dh_next);
         }
     }
     if t_n > 1 {
