@@ -59,7 +59,8 @@ for regime in $REGIMES; do
       --n_recommendations 1,3,5,10,20 --seed "$SEED") > "$RUNS/$name-ref.log" 2>&1
   echo "{\"wall_seconds\": $(( $(date +%s) - start ))}" > "$OUT/$name-ref-wall.json"
   cp "$ref_out/aggregate.csv" "$OUT/$name-ref-aggregate.csv"
-  grep '^STEP_TIME' "$RUNS/$name-ref.log" > "$OUT/$name-ref-steps.txt"
+  grep '^STEP_TIME' "$RUNS/$name-ref.log" > "$OUT/$name-ref-steps.txt" \
+    || { echo "no STEP_TIME lines: the reference did not train, see $RUNS/$name-ref.log" >&2; exit 1; }
 done
 python3 scripts/study_ref_tables.py "$OUT" "$RUNS" "$REF_STEPS" $REGIMES --seed "$SEED" > bench/results/study-reference.md
 cat bench/results/study-reference.md

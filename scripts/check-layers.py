@@ -41,7 +41,7 @@ TRAINING = re.compile(r"models::(dkt|study|bst|mf)::train\b|models::dkt::fused\b
 # Where the browser's code lives (relative to the root): all of it is checked by rule 3.
 BROWSER_DIRS = ["app/src", "core/src/infer", "core/src/pack", "core/src/fit.rs", "core/src/fit", "core/src/eval"]
 # Inference files of the models (and what they share) the browser runs, by name under core/src/models.
-BROWSER_MODEL_FILES = re.compile(r"(^|/)(model|kernel|net|config|infer|mod|sgemm|recurrent_gemm|lstm_math|init|baselines)\.rs$")
+BROWSER_MODEL_FILES = re.compile(r"(^|/)(model|kernel|net|config|infer|mod|sgemm|panel_gemm|recurrent_gemm|lstm_math|init|baselines)\.rs$")
 WASM_FORBIDDEN = re.compile(r"\bstd::fs\b|\bfs::(read|write|File|create_dir|rename|remove)|\bInstant\b|\bSystemTime\b|\bstd::thread\b|\bthread::(spawn|scope)\b")
 MODELS_FORBIDDEN = re.compile(r"\bstd::fs\b|\bfs::\w|\bstd::time::(Instant|SystemTime)\b|\bcrate::io::")
 WASM_CFG = re.compile(r"target_family\s*=\s*\"wasm\"|target_os\s*=\s*\"unknown\"")

@@ -41,7 +41,9 @@ impl Panels {
         if k == 0 || n == 0 {
             return Self { data: Vec::new(), k, n };
         }
-        let mut data = vec![0.0f32; n.div_ceil(NR) * k * NR];
+        // Checked: the tile trusts `k × 8` to be the panels' length, so it must not wrap.
+        let len = n.div_ceil(NR).checked_mul(k).and_then(|x| x.checked_mul(NR)).expect("panels: k × n overflows usize");
+        let mut data = vec![0.0f32; len];
         for (p, panel) in data.chunks_exact_mut(k * NR).enumerate() {
             let cols = NR.min(n - p * NR);
             for (l, row) in panel.chunks_exact_mut(NR).enumerate() {
@@ -191,6 +193,13 @@ mod tests {
     #[should_panic(expected = "panels: a holds 7 values")]
     fn a_short_a_panics_before_reading() {
         Panels::pack(&[1.0; 6], 2, 3, (3, 1)).accumulate(4, &[1.0; 7], (2, 1), &mut [0.0; 12]);
+    }
+
+    #[test]
+    #[should_panic(expected = "panels: k × n overflows usize")]
+    fn a_size_that_overflows_panics_before_packing() {
+        // Strides of 0 let one value stand for any extent: only the size check can refuse it.
+        Panels::pack(&[1.0], usize::MAX / 4, 9, (0, 0));
     }
 
     #[test]
