@@ -22,7 +22,8 @@ cp "$D/school/skill_builder_data.csv" "$WEB/fit-school.csv"
 # that the page's own flags are these).
 CLASS_FLAGS="--hidden 32 --embed 0 --multi-skill-loss per-skill --window-cut fixed --window 100 --batch-size 4 --epochs 20 --lr 0.003 --seed 42 --valid-frac 0.2 --test-frac 0.2"
 SCHOOL_FLAGS="--hidden 100 --embed 0 --multi-skill-loss per-skill --window-cut fixed --window 100 --batch-size 64 --epochs 5 --lr 0.001 --seed 42 --valid-frac 0.1 --test-frac 0.1"
-SCHOOL_JSON='{"train":{"hidden":100,"window":100,"batch_size":64,"epochs":5,"learning_rate":0.001,"seed":42},"valid_frac":0.1,"test_frac":0.1}'
+# The same settings for the page (a DktFitSettings; bench-wasm-ab.sh and fit_profile.mjs read it too).
+SCHOOL_JSON=$(cat scripts/school-fit.json)
 PIN=
 native() { # csv flags -> seconds auc (PIN="taskset -c 0": one core, as the page has)
   local t0 t1

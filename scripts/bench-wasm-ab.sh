@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OLD=$1 NEW=$2 ROUNDS=$3
 shift 3
-SCHOOL_JSON='{"train":{"hidden":100,"window":100,"batch_size":64,"epochs":5,"learning_rate":0.001,"seed":42},"valid_frac":0.1,"test_frac":0.1}'
+SCHOOL_JSON=$(cat scripts/school-fit.json)
 for round in $(seq "$ROUNDS"); do
   for root in "$OLD" "$NEW"; do
     which=$([ "$root" = "$OLD" ] && echo old || echo new)

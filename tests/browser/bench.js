@@ -87,26 +87,17 @@ window.dktBothBackends = async (pack, students, steps) => {
   return { adapter: gpu.adapter, cpu: Array.from(cpu.predict(batch)), gpu: Array.from(await gpu.predict(batch)) };
 };
 
-/** CPU and WebGPU suggestions for the same classroom (the WebGPU parity test for STUDY). */
-window.studyBothBackends = async (pack, activity, info, top) => {
+/** CPU and WebGPU suggestions for the same classroom (the WebGPU parity test for STUDY): the WGSL
+ * kernels' and, unless `burn` is false (burn's wgpu path is slow on wide layers), burn's. */
+window.studyBothBackends = async (pack, activity, info, top, { burn = true } = {}) => {
   await ready;
   const bytes = await fetchBytes(pack);
   const [act, inf] = await Promise.all([fetch(activity).then((r) => r.text()), fetch(info).then((r) => r.text())]);
   const cpu = JSON.parse(new RecSession(bytes).recommendFromCsv(act, inf, top));
-  const gpu = JSON.parse(await (await GpuRecSession.create(bytes)).recommendFromCsv(act, inf, top));
+  const gpu = burn ? JSON.parse(await (await GpuRecSession.create(bytes)).recommendFromCsv(act, inf, top)) : undefined;
   const wgslSession = await WgslRecSession.create(bytes);
   const wgsl = JSON.parse(await wgslSession.recommendFromCsv(act, inf, top));
   return { cpu, gpu, wgsl, adapter: wgslSession.adapter, dispatches: wgslSession.dispatches };
-};
-
-/** CPU-wasm and WGSL-kernel suggestions for the same classroom (without burn's slow path). */
-window.studyWgslAndCpu = async (pack, activity, info, top) => {
-  await ready;
-  const bytes = await fetchBytes(pack);
-  const [act, inf] = await Promise.all([fetch(activity).then((r) => r.text()), fetch(info).then((r) => r.text())]);
-  const cpu = JSON.parse(new RecSession(bytes).recommendFromCsv(act, inf, top));
-  const wgsl = JSON.parse(await (await WgslRecSession.create(bytes)).recommendFromCsv(act, inf, top));
-  return { cpu, wgsl };
 };
 
 /** The error a page without WebGPU gets when it asks for the GPU path (it then uses the CPU). */

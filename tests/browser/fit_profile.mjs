@@ -2,6 +2,7 @@
 // out by scripts/web-build.sh, CSV a path under it; scripts/bench-fit.sh writes fit-school.csv)
 // fits the school settings of bench-fit.sh once under Chromium's sampling profiler and prints the
 // seconds, then the 40 functions with the most self time (wasm names come from the name section).
+import { readFileSync } from 'node:fs';
 import { serve, launch, openPage } from './lib.mjs';
 const [root, csv] = process.argv.slice(2);
 const server = await serve(root);
@@ -11,7 +12,7 @@ const cdp = await page.context().newCDPSession(page);
 await cdp.send('Profiler.enable');
 await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
 await cdp.send('Profiler.start');
-const SCHOOL_JSON='{"train":{"hidden":100,"window":100,"batch_size":64,"epochs":5,"learning_rate":0.001,"seed":42},"valid_frac":0.1,"test_frac":0.1}';
+const SCHOOL_JSON = readFileSync(new URL('../../scripts/school-fit.json', import.meta.url), 'utf8').trim();
 const r = await page.evaluate(([c, s]) => window.benchFit({ csv: c, settings: s, reps: 1 }), [`/${csv}`, SCHOOL_JSON]);
 const { profile } = await cdp.send('Profiler.stop');
 console.log(JSON.stringify(r.seconds));
