@@ -419,6 +419,23 @@ fn train_individual_resumes_and_bad_reading_input_writes_nothing() {
     let steps: Vec<u64> = history.as_array().unwrap().iter().map(|r| r["step"].as_u64().unwrap()).collect();
     assert_eq!(steps, [10, 20], "the resumed run continues after step 10");
 
+    // Going on on a GPU (burn's wgpu runtime; lavapipe in CI) is the same run on another device.
+    let mut args = train_study_args("individual", p(&activity), p(&model), "30");
+    args.extend(["--resume", "--device", "wgpu"]);
+    if cfg!(feature = "wgpu") {
+        if std::env::var("CLASSLENS_SKIP_GPU").is_ok_and(|v| v == "1") {
+            eprintln!("CLASSLENS_SKIP_GPU=1: --device wgpu not checked");
+        } else {
+            run(&args);
+            let history: serde_json::Value = serde_json::from_slice(&std::fs::read(model.join("history.json")).unwrap()).unwrap();
+            assert_eq!(history.as_array().unwrap().last().unwrap()["step"], 30, "resumed on the GPU");
+        }
+    } else {
+        let out = bin().args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains("built without GPU training"), "{err}");
+    }
+
     // A date that is not a date: file, line and column; no output directory.
     let bad = t.path().join("bad_activity.csv");
     std::fs::write(&bad, "StudentID,SHLF_NUM,Date,Seconds Read\n1,HB11,2020-12-12,891\n1,HB12,12/30/2020,743\n").unwrap();

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::Interactions;
 use crate::eval::hits::EvalType;
 use crate::eval::report::{model_hits, popularity};
-use crate::models::device::CpuBackend;
+use crate::models::device::BurnBackend;
 use crate::models::device::reference_device;
 use crate::models::study::config::{RecRunConfig, RecTrainConfig};
 use crate::models::study::model::StudyModel;
@@ -97,7 +97,7 @@ impl StudyFitSettings {
             seed: self.seed,
             eval_every: self.eval_every,
             save_every: self.steps.max(1),
-            backend: CpuBackend::Flex,
+            backend: BurnBackend::Flex,
             ..Default::default()
         };
         Ok(RecRunConfig::new(model, pack, train))

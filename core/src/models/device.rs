@@ -1,26 +1,34 @@
-//! Choosing a CPU backend at run time.
+//! Choosing the burn backend a trainer runs on, at run time.
 //!
 //! burn 0.22 marks NdArray deprecated in favour of Flex; both are kept because which one is
 //! faster for these small recurrent shapes is measured (`classlens bench dkt --backend ...`),
-//! not assumed.
+//! not assumed. With the `wgpu-train` feature, burn's own wgpu runtime (Vulkan, Metal, DX12, or
+//! Mesa's lavapipe on a machine without a GPU) trains the same modules: classlens writes no GPU
+//! training code of its own, the backend is a value in the run's config like the CPU ones.
 
 use burn::tensor::Device;
 
-/// Which CPU backend burn runs on (a trainer's `backend` setting; `"ndarray"` or `"flex"` in a
-/// run's config.json).
+/// Which burn backend a trainer runs on (a run's `backend` setting; `"ndarray"`, `"flex"` or,
+/// in builds with the `wgpu-train` feature, `"wgpu"` in its config.json). A build without the
+/// feature refuses a config naming `"wgpu"` when it is read (serde's unknown-variant error).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum CpuBackend {
+pub enum BurnBackend {
     Ndarray,
     Flex,
+    /// burn's wgpu runtime on the default adapter (`CUBECL_WGPU_DEFAULT_DEVICE` picks another).
+    #[cfg(feature = "wgpu-train")]
+    Wgpu,
 }
 
-impl CpuBackend {
+impl BurnBackend {
     pub fn device(self) -> Device {
         match self {
             #[allow(deprecated)]
-            CpuBackend::Ndarray => Device::ndarray(),
-            CpuBackend::Flex => Device::flex(),
+            BurnBackend::Ndarray => Device::ndarray(),
+            BurnBackend::Flex => Device::flex(),
+            #[cfg(feature = "wgpu-train")]
+            BurnBackend::Wgpu => Device::wgpu(burn::tensor::DeviceKind::DefaultDevice),
         }
     }
 }
@@ -28,7 +36,7 @@ impl CpuBackend {
 /// The CPU device used to hold weights when they are saved, loaded or checked against the
 /// reference graph: NdArray, the backend the brief names for CPU inference.
 pub fn reference_device() -> Device {
-    CpuBackend::Ndarray.device()
+    BurnBackend::Ndarray.device()
 }
 
 /// burn seeds one generator per device kind for the whole process: tests that train (and so

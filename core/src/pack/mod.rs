@@ -281,7 +281,7 @@ impl burn::module::ModuleMapper for StableParamIds {
 /// The device packs are written and read on: Flex, because burn's NdArray has no f16 tensors,
 /// and it quantizes and dequantizes like any other backend.
 fn pack_device() -> burn::tensor::Device {
-    crate::models::device::CpuBackend::Flex.device()
+    crate::models::device::BurnBackend::Flex.device()
 }
 
 /// Applies burnpack `bytes` to a freshly initialised `module` and returns it in f32 on the

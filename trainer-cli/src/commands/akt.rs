@@ -11,7 +11,7 @@ use classlens_core::sequences::kt::Scoring;
 
 use super::dkt::{ScoringArg, baselines, has_problem_ids, print_report};
 use super::kt_split::{KtEvalArgs, KtSplitArgs};
-use super::study::BackendArg;
+use super::study::{BackendArg, DeviceArg, burn_backend};
 use crate::progress::TrainBar;
 
 #[derive(Args, Debug, Clone)]
@@ -58,9 +58,12 @@ pub struct TrainArgs {
     /// the data has problem ids).
     #[arg(long)]
     pub no_problems: bool,
-    /// burn backend for autodiff.
+    /// burn CPU backend for autodiff (with `--device cpu`).
     #[arg(long, value_enum, default_value_t = BackendArg::Ndarray)]
     pub backend: BackendArg,
+    /// Train on the CPU or through burn's wgpu runtime (builds with the `wgpu` feature).
+    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+    pub device: DeviceArg,
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,
@@ -80,7 +83,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
         problem_l2: a.problem_l2,
         seed: a.seed,
         problem_aware: problems,
-        backend: a.backend.into(),
+        backend: burn_backend(a.device, a.backend)?,
     };
     let mut bar = TrainBar::new(a.quiet);
     let outcome = train_akt(&splits.train, &splits.valid, &splits.vocab, &splits.problems, shape, &cfg, out, a.resume, &mut |p| bar.update(p))?;

@@ -153,7 +153,7 @@ pub fn dkt(a: BenchDktArgs) -> Result<()> {
                 epochs: a.epochs,
                 learning_rate: 1e-3,
                 seed: 42,
-                engine: a.engine.into(),
+                engine: a.engine.engine()?,
                 problem_aware: a.problems,
                 embed,
                 // Per-skill, the loss every engine implements, so engines compare like for like.

@@ -107,10 +107,11 @@ pub fn sampler(a: BenchSamplerArgs) -> Result<()> {
                 l2: 1e-4,
                 seed: 0,
                 k: 10,
+                device: super::study::DeviceArg::Cpu,
                 quiet: true,
             };
             let loader = if a.loader == LoaderArg::PerItem { Loader::PerItem } else { Loader::Batch };
-            let report = super::mf::fit(&args, args.train_config(loader), None)?;
+            let report = super::mf::fit(&args, args.train_config(loader)?, None)?;
             let setup = format!("mf {}, dim {}, batch {}, loader {:?}, {} training cells", report.loss, a.dim, args.batch_size, a.loader, report.train_cells)
                 .to_lowercase();
             // MF's epoch seconds include the held-out report; the share is over the epoch loop.
@@ -128,7 +129,7 @@ pub fn sampler(a: BenchSamplerArgs) -> Result<()> {
             let data = a.data_args.load(&a.data)?;
             let splits = kt_splits_with(&data, None, 0.1, 0.0, 42, false);
             let batch = a.batch_size.unwrap_or(64);
-            let cfg = DktTrainConfig { batch_size: batch, epochs: a.epochs, engine: a.engine.into(), ..Default::default() };
+            let cfg = DktTrainConfig { batch_size: batch, epochs: a.epochs, engine: a.engine.engine()?, ..Default::default() };
             let out = train_dkt(&splits.train, &splits.valid, &splits.vocab, &splits.problems, &cfg, tmp.path(), false, &mut |_| {})?;
             let epochs = out
                 .history

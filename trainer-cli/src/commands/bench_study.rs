@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::bench::{Latency, cpu_name, emit_json, latency, peak_rss_mib, time_it};
 use super::data_args::DataArgs;
-use super::study::BackendArg;
+use super::study::{BackendArg, DeviceArg, burn_backend};
 
 #[derive(Args, Debug)]
 pub struct BenchStudyArgs {
@@ -34,6 +34,9 @@ pub struct BenchStudyArgs {
     pub student_chunk_size: usize,
     #[arg(long, value_enum, default_value_t = BackendArg::Flex)]
     pub backend: BackendArg,
+    /// Train on the CPU or through burn's wgpu runtime (builds with the `wgpu` feature).
+    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+    pub device: DeviceArg,
     /// Time `recommend` with this model directory instead of the one trained here.
     #[arg(long)]
     pub model: Option<PathBuf>,
@@ -73,7 +76,7 @@ pub fn study(a: BenchStudyArgs) -> Result<()> {
     let tmp = tempfile::tempdir()?;
     let vocab = TitleVocab::from_training(&data, 2000);
     let built = build_study(&data, &vocab, &pack);
-    let backend = a.backend.into();
+    let backend = burn_backend(a.device, a.backend)?;
     let model = RecommenderConfig::new(RecommenderKind::Study, vocab.len());
     let train = RecTrainConfig { steps: a.steps, batch_size: a.batch_size, eval_every: a.steps, save_every: a.steps, backend, ..Default::default() };
     let run = RecRunConfig::new(model, pack, train);
@@ -109,7 +112,7 @@ pub fn study(a: BenchStudyArgs) -> Result<()> {
         data: a.data.display().to_string(),
         machine: cpu_name(),
         threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-        backend: format!("{:?}", a.backend).to_lowercase(),
+        backend: format!("{backend:?}").to_lowercase(),
         d_model: model.d_model,
         heads: model.n_heads,
         layers: model.n_layers,

@@ -14,7 +14,7 @@ use classlens_core::sequences::study::{PackConfig, TitleVocab, build_study, spli
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::data_args::DataArgs;
-use super::study::{check_ns, load_reads, warn_report};
+use super::study::{DeviceArg, check_ns, device_backend, load_reads, warn_report};
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum PositionsArg {
@@ -90,6 +90,9 @@ pub struct TrainArgs {
     pub seed: u64,
     #[arg(long, value_delimiter = ',', default_value = "1,3,5,10,20")]
     pub n_recommendations: Vec<usize>,
+    /// Train on the CPU or through burn's wgpu runtime (builds with the `wgpu` feature).
+    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+    pub device: DeviceArg,
     #[arg(long)]
     pub quiet: bool,
 }
@@ -155,6 +158,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
         clip: (!a.no_clip).then_some(a.clip),
         seed: a.seed,
         select_frac: a.select_frac,
+        backend: device_backend(a.device)?,
     };
     train_cfg.validate().map_err(anyhow::Error::msg)?;
     let run = BstRunConfig::new(model, train_cfg);

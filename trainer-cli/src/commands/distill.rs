@@ -253,6 +253,7 @@ fn mf(a: &DistillArgs) -> Result<Table> {
         l2: t_cfg.l2,
         seed: t_cfg.seed,
         k: t_cfg.k,
+        device: super::study::DeviceArg::Cpu,
         quiet: a.quiet,
     };
     let mut cfg = t_cfg;

@@ -93,15 +93,22 @@ pub enum EngineArg {
     Fused,
     BurnNdarray,
     BurnFlex,
+    /// burn's engine on a GPU through burn's wgpu runtime (builds with the `wgpu` feature).
+    BurnWgpu,
 }
 
-impl From<EngineArg> for Engine {
-    fn from(e: EngineArg) -> Self {
-        match e {
+impl EngineArg {
+    /// The core's engine; a GPU engine in a build without GPU training says how to get one.
+    pub fn engine(self) -> anyhow::Result<Engine> {
+        Ok(match self {
             EngineArg::Fused => Engine::Fused,
             EngineArg::BurnNdarray => Engine::BurnNdarray,
             EngineArg::BurnFlex => Engine::BurnFlex,
-        }
+            #[cfg(feature = "wgpu")]
+            EngineArg::BurnWgpu => Engine::BurnWgpu,
+            #[cfg(not(feature = "wgpu"))]
+            EngineArg::BurnWgpu => anyhow::bail!("--engine burn-wgpu: {}", super::study::NO_GPU_BUILD),
+        })
     }
 }
 
@@ -190,7 +197,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
         epochs: a.epochs,
         learning_rate: a.lr,
         seed: a.seed,
-        engine: a.engine.into(),
+        engine: a.engine.engine()?,
         problem_aware: a.problems,
         problem_decay: a.problem_decay,
         embed: match (a.embed, a.resume) {

@@ -12,6 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use super::data_args::DataArgs;
+use super::study::{DeviceArg, device_backend};
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum LossArg {
@@ -64,12 +65,15 @@ pub struct TrainArgs {
     /// The k of Recall@k and NDCG@k.
     #[arg(long, default_value_t = 10)]
     pub k: usize,
+    /// Train on the CPU or through burn's wgpu runtime (builds with the `wgpu` feature).
+    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+    pub device: DeviceArg,
     #[arg(long)]
     pub quiet: bool,
 }
 
 impl TrainArgs {
-    pub fn train_config(&self, loader: Loader) -> MfTrainConfig {
+    pub fn train_config(&self, loader: Loader) -> Result<MfTrainConfig> {
         let loss = match self.loss {
             LossArg::Mse => MfLoss::Mse,
             LossArg::Bpr => MfLoss::Bpr,
@@ -79,7 +83,7 @@ impl TrainArgs {
             (Some(RatingArg::Seconds), _) => RatingKind::Seconds,
             (Some(RatingArg::Implicit), _) | (None, MfLoss::Bpr) => RatingKind::Implicit,
         };
-        MfTrainConfig {
+        Ok(MfTrainConfig {
             loss,
             rating,
             test_frac: self.test_frac,
@@ -90,7 +94,8 @@ impl TrainArgs {
             seed: self.seed,
             k: self.k,
             loader,
-        }
+            backend: device_backend(self.device)?,
+        })
     }
 }
 
@@ -200,7 +205,7 @@ pub fn fit(a: &TrainArgs, cfg: MfTrainConfig, teacher: Option<&MfTeacher<'_>>) -
 }
 
 pub fn train(a: TrainArgs) -> Result<()> {
-    fit(&a, a.train_config(Loader::Batch), None).map(|_| ())
+    fit(&a, a.train_config(Loader::Batch)?, None).map(|_| ())
 }
 
 /// The teacher's weights for `distill`.

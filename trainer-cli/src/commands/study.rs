@@ -12,7 +12,7 @@ use classlens_core::eval::hits::{aggregate_csv, per_student_csv};
 use classlens_core::eval::report::{MethodHits, baselines, comparison_table, model_hits};
 use classlens_core::infer::recommend::{Request, recommend as infer_recommend};
 use classlens_core::io::write_atomic;
-use classlens_core::models::device::CpuBackend;
+use classlens_core::models::device::BurnBackend;
 use classlens_core::models::device::reference_device;
 use classlens_core::models::study::net::{RecommenderConfig, RecommenderKind};
 use classlens_core::models::study::train::{RecProgress, train_recommender_with};
@@ -30,12 +30,46 @@ pub enum BackendArg {
     Ndarray,
 }
 
-impl From<BackendArg> for CpuBackend {
+impl From<BackendArg> for BurnBackend {
     fn from(b: BackendArg) -> Self {
         match b {
-            BackendArg::Flex => CpuBackend::Flex,
-            BackendArg::Ndarray => CpuBackend::Ndarray,
+            BackendArg::Flex => BurnBackend::Flex,
+            BackendArg::Ndarray => BurnBackend::Ndarray,
         }
+    }
+}
+
+/// Where a burn trainer runs: the CPU (on `--backend`'s backend) or a GPU through burn's wgpu
+/// runtime. Always listed, so a build without GPU training says how to get one instead of
+/// "invalid value".
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DeviceArg {
+    Cpu,
+    Wgpu,
+}
+
+/// Why a GPU option is refused by a default build.
+#[cfg_attr(feature = "wgpu", allow(dead_code))]
+pub const NO_GPU_BUILD: &str =
+    "this classlens was built without GPU training (`--no-default-features`); build it with its default features (the `wgpu` feature)";
+
+/// The burn backend `--device` asks for instead of a trainer's own CPU backend (`None` for the
+/// CPU), for the trainers without `--backend`.
+pub fn device_backend(device: DeviceArg) -> Result<Option<BurnBackend>> {
+    match device {
+        DeviceArg::Cpu => Ok(None),
+        DeviceArg::Wgpu => burn_backend(device, BackendArg::Flex).map(Some),
+    }
+}
+
+/// The burn backend for `--device` and `--backend`.
+pub fn burn_backend(device: DeviceArg, backend: BackendArg) -> Result<BurnBackend> {
+    match device {
+        DeviceArg::Cpu => Ok(backend.into()),
+        #[cfg(feature = "wgpu")]
+        DeviceArg::Wgpu => Ok(BurnBackend::Wgpu),
+        #[cfg(not(feature = "wgpu"))]
+        DeviceArg::Wgpu => bail!("--device wgpu: {NO_GPU_BUILD}"),
     }
 }
 
@@ -124,9 +158,12 @@ pub struct TrainArgs {
     pub eval_every: usize,
     #[arg(long, default_value_t = 250)]
     pub save_every: usize,
-    /// burn CPU backend for training.
+    /// burn CPU backend for training (with `--device cpu`).
     #[arg(long, value_enum, default_value_t = BackendArg::Flex)]
     pub backend: BackendArg,
+    /// Train on the CPU or on a GPU through burn's wgpu runtime (builds with the `wgpu` feature).
+    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+    pub device: DeviceArg,
     /// The n of hits@n.
     #[arg(long, value_delimiter = ',', default_value = "1,3,5,10,20")]
     pub n_recommendations: Vec<usize>,
@@ -242,7 +279,7 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
         ..RecommenderConfig::new(kind, vocab.len())
     };
     model.validate().map_err(anyhow::Error::msg)?;
-    let backend = a.backend.into();
+    let backend = burn_backend(a.device, a.backend)?;
     let train_cfg = RecTrainConfig {
         steps: a.steps,
         batch_size: a.batch_size,

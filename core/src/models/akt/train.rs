@@ -3,7 +3,8 @@
 //! cut here yet) and seeded epoch shuffles, a checkpoint per epoch (model, optimizer, then
 //! `state.json`), exact resume, best-on-validation selection, and
 //! the same run-directory files (`config.json`, `skills.json`, `problems.json`, `model.bpk`,
-//! `history.json`). Gradients come from burn's autodiff on a CPU backend.
+//! `history.json`). Gradients come from burn's autodiff on a CPU backend, or on a GPU through
+//! burn's wgpu runtime in builds with the `wgpu-train` feature.
 
 use std::path::Path;
 use web_time::Instant;
@@ -15,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::infer::AktSlices;
 use super::net::{Akt, AktBatchTensors, AktConfig};
 use crate::metrics::binary_report;
-use crate::models::device::{CpuBackend, reference_device};
+use crate::models::device::{BurnBackend, reference_device};
 use crate::models::dkt::train::{DktEvaluation, EpochRecord, Progress, TrainOutcome, skill_scores};
 use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE, PROBLEMS_FILE, SKILLS_FILE, TrainError};
 use crate::runs::{clear_run_outputs, create_run_dir, epoch_order, json_bytes, latest_checkpoint, load_burn_checkpoint, load_record, read_json};
@@ -40,8 +41,8 @@ pub struct AktTrainConfig {
     pub seed: u64,
     /// Learn a difficulty per training problem.
     pub problem_aware: bool,
-    /// The CPU backend burn's autodiff trains on.
-    pub backend: CpuBackend,
+    /// The backend burn's autodiff trains on (not part of the model: a resume may change it).
+    pub backend: BurnBackend,
 }
 
 impl Default for AktTrainConfig {
@@ -55,7 +56,7 @@ impl Default for AktTrainConfig {
             problem_l2: 0.0,
             seed: 42,
             problem_aware: true,
-            backend: CpuBackend::Ndarray,
+            backend: BurnBackend::Ndarray,
         }
     }
 }
@@ -249,9 +250,10 @@ pub fn train_akt(
     if resume && let Some((ckpt, saved)) = latest_checkpoint(out, |s: &CheckpointState| s.epoch) {
         let mut saved_cfg: AktRunConfig = read_json(&out.join(CONFIG_FILE))?;
         saved_cfg.train.epochs = cfg.epochs;
+        saved_cfg.train.backend = cfg.backend;
         if saved_cfg != run_cfg {
             return Err(TrainError::Invalid(format!(
-                "{}: was trained with a different configuration; resume needs the same one (only --epochs may change)",
+                "{}: was trained with a different configuration; resume needs the same one (only --epochs, --device and --backend may change)",
                 out.display()
             )));
         }
@@ -355,7 +357,7 @@ mod tests {
         let shape = AktConfig { n_skills: 0, n_problems: 0, dim: 8, heads: 2, value_layers: 1, layers: 1, ff: 16, dropout: 0.1 };
         // Flex, whose generator only tests holding `SEEDING` reseed (the unlocked model tests
         // elsewhere initialise on NdArray): dropout's draws stay this test's own.
-        (shape, AktTrainConfig { window: 10, batch_size: 8, epochs: 3, learning_rate: 1e-2, backend: CpuBackend::Flex, ..Default::default() })
+        (shape, AktTrainConfig { window: 10, batch_size: 8, epochs: 3, learning_rate: 1e-2, backend: BurnBackend::Flex, ..Default::default() })
     }
 
     fn vocabs() -> (SkillVocab, ProblemVocab) {

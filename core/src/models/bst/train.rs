@@ -24,7 +24,7 @@ use crate::data::{Interactions, StudentInfo};
 use crate::metrics::ranking::{hit, rank_of};
 use crate::models::baselines::PerRead;
 use crate::models::bst::net::{Bst, BstBatch, BstConfig, CONTEXT_FEATURES};
-use crate::models::device::{CpuBackend, reference_device};
+use crate::models::device::{BurnBackend, reference_device};
 use crate::models::study::infer::top_titles;
 use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE, VOCAB_FILE, create_run_dir, write_run_file};
 use crate::runs::{
@@ -132,6 +132,10 @@ pub struct BstTrainConfig {
     /// and then left out of `config.json` as those runs wrote it).
     #[serde(default, skip_serializing_if = "crate::runs::is_default")]
     pub select_frac: f64,
+    /// Another burn backend than the trainer's own (Flex), e.g. a GPU's (`--device wgpu`). Not
+    /// part of the model: a resume may change it; left out of `config.json` when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<BurnBackend>,
 }
 
 impl Default for BstTrainConfig {
@@ -146,6 +150,7 @@ impl Default for BstTrainConfig {
             clip: Some(1.0),
             seed: 0,
             select_frac: 0.0,
+            backend: None,
         }
     }
 }
@@ -313,7 +318,7 @@ pub fn train_bst(
     let cfg = &run.train;
     // Flex, as for STUDY: measured faster there, and its reductions run in a fixed order, so a
     // resumed run ends with the uninterrupted run's weights.
-    let device = CpuBackend::Flex.device().autodiff();
+    let device = cfg.backend.unwrap_or(BurnBackend::Flex).device().autodiff();
     let mut model = run.model.init(cfg.seed, &device);
     let mut optim = AdamWConfig::new().with_weight_decay(cfg.weight_decay as f32).init();
     let mut state = CheckpointState { epoch: 0, clip: cfg.clip, best_epoch: None, best_loss: None, history: Vec::new() };
@@ -322,9 +327,10 @@ pub fn train_bst(
     if let Some((ckpt, saved)) = resumed {
         let mut saved_cfg: BstRunConfig = read_json(&out.join(CONFIG_FILE))?;
         saved_cfg.train.epochs = cfg.epochs;
+        saved_cfg.train.backend = cfg.backend;
         if &saved_cfg != run {
             return Err(TrainError::Invalid(format!(
-                "{}: was trained with a different configuration; resume needs the same one (only --epochs may change)",
+                "{}: was trained with a different configuration; resume needs the same one (only --epochs and --device may change)",
                 out.display()
             )));
         }

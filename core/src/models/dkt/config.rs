@@ -18,6 +18,23 @@ pub enum Engine {
     BurnNdarray,
     /// burn autodiff on the Flex backend.
     BurnFlex,
+    /// burn autodiff on a GPU through burn's wgpu runtime (builds with the `wgpu-train` feature).
+    #[cfg(feature = "wgpu-train")]
+    BurnWgpu,
+}
+
+impl Engine {
+    /// The burn backend of a burn engine; `None` for the fused one.
+    pub fn burn_backend(self) -> Option<crate::models::device::BurnBackend> {
+        use crate::models::device::BurnBackend;
+        match self {
+            Engine::Fused => None,
+            Engine::BurnNdarray => Some(BurnBackend::Ndarray),
+            Engine::BurnFlex => Some(BurnBackend::Flex),
+            #[cfg(feature = "wgpu-train")]
+            Engine::BurnWgpu => Some(BurnBackend::Wgpu),
+        }
+    }
 }
 
 /// How a step with several skills is *trained*. It is always *scored* as the mean of its skills'

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::config::{DktRunConfig, DktTrainConfig, Engine, MultiSkillLoss};
 use crate::metrics::ranking::auc;
 use crate::metrics::{BinaryReport, binary_report};
-use crate::models::device::{CpuBackend, reference_device};
+use crate::models::device::reference_device;
 use crate::models::dkt::fused::{Adam, Distill, FactoredInput, InputFactors, loss_and_grads_with};
 use crate::models::dkt::kernel::DktWeights;
 use crate::models::dkt::model::DktModel;
@@ -43,8 +43,8 @@ impl Trainer {
                 let input = (cfg.embed > 0).then(|| FactoredInput::new(InputFactors::init(dkt, cfg.embed, cfg.seed), &mut w));
                 Trainer::Fused { adam: Adam::new(&w), w, input }
             }
-            Engine::BurnNdarray | Engine::BurnFlex => {
-                let backend = if cfg.engine == Engine::BurnFlex { CpuBackend::Flex } else { CpuBackend::Ndarray };
+            engine => {
+                let backend = engine.burn_backend().expect("every other engine is burn's");
                 let device = backend.device().autodiff();
                 // PyTorch's epsilon, so both engines run the same optimizer.
                 Trainer::Burn { model: dkt.init(cfg.seed, &device), optim: AdamConfig::new().with_epsilon(1e-8).init(), device }

@@ -52,6 +52,10 @@ pub struct MfTrainConfig {
     pub k: usize,
     #[serde(default)]
     pub loader: Loader,
+    /// Another burn backend than the trainer's own (NdArray), e.g. a GPU's (`--device wgpu`).
+    /// Not part of the model: a resume may change it; left out of `config.json` when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<crate::models::device::BurnBackend>,
 }
 
 impl Default for MfTrainConfig {
@@ -67,6 +71,7 @@ impl Default for MfTrainConfig {
             seed: 0,
             k: 10,
             loader: Loader::Batch,
+            backend: None,
         }
     }
 }
@@ -173,7 +178,7 @@ pub fn train_mf(
     {
         return Err(TrainError::Invalid("the teacher was trained on other students or items: distil on the teacher's data".into()));
     }
-    let device = reference_device().autodiff();
+    let device = cfg.backend.map_or_else(reference_device, |b| b.device()).autodiff();
     let mean = if cfg.loss == MfLoss::Mse { split.train.mean_rating() } else { 0.0 };
     let mut model = run.model.init(cfg.seed, mean, &device);
     let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
@@ -183,9 +188,10 @@ pub fn train_mf(
     if let Some((ckpt, saved)) = resumed {
         let mut saved_cfg: MfRunConfig = read_json(&out.join(CONFIG_FILE))?;
         saved_cfg.train.epochs = cfg.epochs;
+        saved_cfg.train.backend = cfg.backend;
         if &saved_cfg != run {
             return Err(TrainError::Invalid(format!(
-                "{}: was trained with a different configuration; resume needs the same one (only --epochs may change)",
+                "{}: was trained with a different configuration; resume needs the same one (only --epochs and --device may change)",
                 out.display()
             )));
         }

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::net::RecommenderConfig;
-use crate::models::device::CpuBackend;
+use crate::models::device::BurnBackend;
 use crate::sequences::study::PackConfig;
 
 /// The `format` and `version` a model directory's config must name to be read by this build.
@@ -25,7 +25,7 @@ pub struct RecTrainConfig {
     pub seed: u64,
     pub eval_every: usize,
     pub save_every: usize,
-    pub backend: CpuBackend,
+    pub backend: BurnBackend,
     /// Share of the training classrooms held out to choose the step kept (the lowest loss on
     /// them, scored every `eval_every` steps); 0 keeps the last step. Recorded so a resume
     /// checks it; the CLI makes the cut. Left out of `config.json` when 0, so a run without
@@ -49,7 +49,7 @@ impl Default for RecTrainConfig {
             seed: 0,
             eval_every: 250,
             save_every: 250,
-            backend: CpuBackend::Flex,
+            backend: BurnBackend::Flex,
             select_frac: 0.0,
             patience: 0,
         }
