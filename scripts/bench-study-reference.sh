@@ -23,8 +23,7 @@
 # chosen on these worlds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-: "${REF_DIR:?set REF_DIR to the folder holding study_recommend/}"
-: "${REF_PY:?set REF_PY to a Python that can import it}"
+source scripts/study-ref-common.sh
 CL=./target/release/classlens
 OUT=bench/results/study-reference
 RUNS=runs/study-reference
@@ -47,16 +46,7 @@ for regime in $REGIMES; do
   ref_out=$HERE/$RUNS/$name-ref
   rm -rf "$ref_out"
   start=$(date +%s)
-  (cd "$REF_DIR" && PYTHONPATH="$REF_DIR" STUDY_STEP_TIMING=1 \
-    STUDY_CFG_OVERRIDES='{"num_layers":2,"num_heads":4,"emb_dim":128,"qkv_dim":128,"mlp_dim":512,"use_bfloat16":false,"save_checkpoints":false,"reference_train_batch_size":1024,"reference_valid_batch_size":1024}' \
-    "$REF_PY" "$HERE/scripts/study_ref_run.py" --model study \
-      --train_data_path "$HERE/$RUNS/$name-ref-data/train_activity.csv" \
-      --valid_data_path "$HERE/$RUNS/$name-ref-data/valid_activity.csv" \
-      --student_info_path "$HERE/$RUNS/$name-ref-data/student_info.csv" \
-      --output_path "$ref_out" --classroom_grouping school_year --vocab_size 2000 \
-      --seq_len 65 --student_chunk_size 65 --per_device_batch_size 32 --learning_rate 0.0016 \
-      --n_steps "$REF_STEPS" --eval_every 100000 --save_every 100000 \
-      --n_recommendations 1,3,5,10,20 --seed "$SEED") > "$RUNS/$name-ref.log" 2>&1
+  study_ref_train "$HERE/$RUNS/$name-ref-data" "$ref_out" "$REF_STEPS" "$SEED" > "$RUNS/$name-ref.log"
   echo "{\"wall_seconds\": $(( $(date +%s) - start ))}" > "$OUT/$name-ref-wall.json"
   cp "$ref_out/aggregate.csv" "$OUT/$name-ref-aggregate.csv"
   grep '^STEP_TIME' "$RUNS/$name-ref.log" > "$OUT/$name-ref-steps.txt" \

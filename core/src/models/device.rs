@@ -33,6 +33,22 @@ impl BurnBackend {
     }
 }
 
+/// Draws every parameter's initial value now. burn initialises a parameter lazily, on the
+/// device and from the generator of its first use; a model that is forked or shared between
+/// threads before that use would draw its weights in an order that depends on who comes first.
+pub fn draw_initial_weights<M: burn::module::Module>(model: &M) {
+    struct Draw;
+    impl burn::module::ModuleVisitor for Draw {
+        fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<burn::tensor::Tensor<D>>) {
+            let _ = param.val();
+        }
+        fn visit_int<const D: usize>(&mut self, param: &burn::module::Param<burn::tensor::Tensor<D, burn::tensor::Int>>) {
+            let _ = param.val();
+        }
+    }
+    model.visit(&mut Draw);
+}
+
 /// The CPU device used to hold weights when they are saved, loaded or checked against the
 /// reference graph: NdArray, the backend the brief names for CPU inference.
 pub fn reference_device() -> Device {

@@ -37,6 +37,9 @@ pub struct BenchStudyArgs {
     /// Train on the CPU or through burn's wgpu runtime (builds with the `wgpu` feature).
     #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
     pub device: DeviceArg,
+    /// Threads sharing each step's rows (`train study --workers`).
+    #[arg(long, default_value_t = 1)]
+    pub workers: usize,
     /// Time `recommend` with this model directory instead of the one trained here.
     #[arg(long)]
     pub model: Option<PathBuf>,
@@ -55,6 +58,7 @@ struct StudyBenchReport {
     machine: String,
     threads: usize,
     backend: String,
+    workers: usize,
     d_model: usize,
     heads: usize,
     layers: usize,
@@ -78,7 +82,15 @@ pub fn study(a: BenchStudyArgs) -> Result<()> {
     let built = build_study(&data, &vocab, &pack);
     let backend = burn_backend(a.device, a.backend)?;
     let model = RecommenderConfig::new(RecommenderKind::Study, vocab.len());
-    let train = RecTrainConfig { steps: a.steps, batch_size: a.batch_size, eval_every: a.steps, save_every: a.steps, backend, ..Default::default() };
+    let train = RecTrainConfig {
+        steps: a.steps,
+        batch_size: a.batch_size,
+        eval_every: a.steps,
+        save_every: a.steps,
+        backend,
+        workers: a.workers,
+        ..Default::default()
+    };
     let run = RecRunConfig::new(model, pack, train);
     // Validation on a handful of rows only: evaluation is not what is timed.
     let valid = classlens_core::sequences::study::StudyData { rows: built.rows[..built.rows.len().min(4)].to_vec(), ..built.clone() };
@@ -113,6 +125,7 @@ pub fn study(a: BenchStudyArgs) -> Result<()> {
         machine: cpu_name(),
         threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         backend: format!("{backend:?}").to_lowercase(),
+        workers: a.workers,
         d_model: model.d_model,
         heads: model.n_heads,
         layers: model.n_layers,

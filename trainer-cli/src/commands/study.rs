@@ -164,6 +164,11 @@ pub struct TrainArgs {
     /// Train on the CPU or on a GPU through burn's wgpu runtime (builds with the `wgpu` feature).
     #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
     pub device: DeviceArg,
+    /// Threads that each compute a share of every step's rows, gradients added (data parallel
+    /// on one device: burn's Flex backend uses one core per thread). Above 1 a run is not
+    /// bit-for-bit repeatable (dropout's draws interleave).
+    #[arg(long, default_value_t = 1)]
+    pub workers: usize,
     /// The n of hits@n.
     #[arg(long, value_delimiter = ',', default_value = "1,3,5,10,20")]
     pub n_recommendations: Vec<usize>,
@@ -292,6 +297,7 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
         backend,
         select_frac: a.select_frac,
         patience: if select.is_some() { a.patience } else { 0 },
+        workers: a.workers,
     };
     train_cfg.validate().map_err(anyhow::Error::msg)?;
     let run = RecRunConfig::new(model, pack, train_cfg);

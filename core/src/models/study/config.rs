@@ -36,6 +36,19 @@ pub struct RecTrainConfig {
     /// Stop after this many scores without a lower loss on the selection classrooms (0: never).
     #[serde(default, skip_serializing_if = "crate::runs::is_default")]
     pub patience: usize,
+    /// Threads that each compute a share of every step's rows, their gradients added before
+    /// one optimizer step ([`crate::models::study::train::RecStepper::step`]). Not part of the
+    /// model: a resume may change it. Left out of `config.json` when 1.
+    #[serde(default = "one_worker", skip_serializing_if = "is_one_worker")]
+    pub workers: usize,
+}
+
+fn one_worker() -> usize {
+    1
+}
+
+fn is_one_worker(n: &usize) -> bool {
+    *n == 1
 }
 
 impl Default for RecTrainConfig {
@@ -52,6 +65,7 @@ impl Default for RecTrainConfig {
             backend: BurnBackend::Flex,
             select_frac: 0.0,
             patience: 0,
+            workers: 1,
         }
     }
 }
@@ -66,6 +80,9 @@ impl RecTrainConfig {
         }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
             return Err(format!("--learning-rate must be positive, got {}", self.learning_rate));
+        }
+        if self.workers == 0 {
+            return Err("--workers must be at least 1".into());
         }
         if !(0.0..1.0).contains(&self.select_frac) {
             return Err(format!("--select-frac must be in [0, 1), got {}", self.select_frac));

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use web_time::Instant;
 
 use burn::module::Module;
-use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{AdamWConfig, GradientsAccumulator, GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
@@ -333,6 +333,10 @@ impl<'a> RecStepper<'a> {
         }
         let device = run.train.backend.device().autodiff();
         let mut model = run.model.init(run.train.seed, &device);
+        if run.train.workers > 1 {
+            // Before any thread forks it (one worker keeps burn's lazy draw, as runs always did).
+            crate::models::device::draw_initial_weights(&model);
+        }
         let mut ctx = CountContext::new(&train.seqs, &train.classrooms);
         if run.model.coread {
             model = model.with_coread_table(Some(Arc::new(fit_coread(&train.seqs, vocab))));
@@ -349,31 +353,76 @@ impl<'a> RecStepper<'a> {
     }
 
     /// Optimizer step `step` (0-based) on its seeded rows; `None` when those rows have no target.
+    ///
+    /// With `workers` > 1 the rows are cut into that many shares, each share's loss and gradients
+    /// are computed on its own thread (forward and backward on the run's device, each thread its
+    /// own autodiff graph over the same weights), each loss weighted by its share of the step's
+    /// queries so the sum is the whole batch's mean, and burn's `GradientsAccumulator` adds the
+    /// gradients before one optimizer step: the same update as one thread up to f32 rounding
+    /// (a test checks it). Dropout's masks then come from the device's one generator in whatever
+    /// order the threads ask, so such a run is not bit-for-bit repeatable (a resume is exact only
+    /// with one worker).
     pub fn step(&mut self, step: usize) -> Option<Stepped> {
         let cfg = &self.run.train;
         let picked = step_rows(self.rows.len(), cfg.batch_size, cfg.seed, step);
         let rows: Vec<&Row> = picked.iter().map(|&i| &self.rows[i]).collect();
-        let batch = RecBatch::new(&rows, &self.run.model, Queries::Targets, &self.ctx);
-        if batch.query.is_empty() {
+        let shares: Vec<(&[&Row], RecBatch)> = rows
+            .chunks(rows.len().div_ceil(cfg.workers.max(1)).max(1))
+            .map(|share| (share, RecBatch::new(share, &self.run.model, Queries::Targets, &self.ctx)))
+            .filter(|(_, b)| !b.query.is_empty())
+            .collect();
+        let queries: usize = shares.iter().map(|(_, b)| b.query.len()).sum();
+        if queries == 0 {
             return None;
         }
-        let soft = self.distill.as_ref().map(|(t, _)| {
-            // The teacher's logits for the same queries, from its own inputs (its positions
-            // have its width), as plain data: no gradient flows into the teacher.
-            let tb = RecBatch::new(&rows, t.config, Queries::Targets, &self.ctx);
-            burn::tensor::Tensor::<2>::from_data(t.model.logits(&tb.tensors(&reference_device())).into_data(), &self.device)
-        });
         self.device.seed(cfg.seed ^ (step as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
-        let x = batch.tensors(&self.device);
         let model = self.model.take().expect("the model is put back after every step");
-        let loss = match (&self.distill, soft) {
-            (Some((_, d)), Some(t)) => model.distillation_loss(&x, t, d.temperature, d.alpha),
-            _ => model.loss(&x),
+        let share_of = |(share, b): &(&[&Row], RecBatch), model: &Recommender| {
+            let x = b.tensors(&self.device);
+            let loss = match &self.distill {
+                Some((t, d)) => {
+                    // The teacher's logits for the same queries, from its own inputs (its
+                    // positions have its width), as plain data: no gradient flows into the teacher.
+                    let tb = RecBatch::new(share, t.config, Queries::Targets, &self.ctx);
+                    let soft = burn::tensor::Tensor::<2>::from_data(t.model.logits(&tb.tensors(&reference_device())).into_data(), &self.device);
+                    model.distillation_loss(&x, soft, d.temperature, d.alpha)
+                }
+                None => model.loss(&x),
+            };
+            let loss = if shares.len() > 1 { loss * (b.query.len() as f64 / queries as f64) } else { loss };
+            let value = loss.clone().into_scalar::<f32>() as f64;
+            (value, GradientsParams::from_grads(loss.backward(), model))
         };
-        let value = loss.clone().into_scalar::<f32>() as f64;
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        let parts: Vec<(f64, GradientsParams)> = if shares.len() == 1 {
+            vec![share_of(&shares[0], &model)]
+        } else {
+            std::thread::scope(|scope| {
+                let running: Vec<_> = shares
+                    .iter()
+                    .map(|share| {
+                        // Forked: the same weights as fresh autodiff leaves, so each thread's
+                        // graph is its own (burn merges graphs that share a node under one lock,
+                        // which would run the backward passes one after the other); the
+                        // parameter ids stay, so the gradients add up by parameter.
+                        let model = model.clone().fork(&self.device);
+                        scope.spawn(move || share_of(share, &model))
+                    })
+                    .collect();
+                running.into_iter().map(|h| h.join().expect("a training thread panicked")).collect()
+            })
+        };
+        let loss = parts.iter().map(|(v, _)| v).sum();
+        let grads = if parts.len() == 1 {
+            parts.into_iter().next().expect("one part").1
+        } else {
+            let mut sum = GradientsAccumulator::new();
+            for (_, g) in parts {
+                sum.accumulate(&model, g);
+            }
+            sum.grads()
+        };
         self.model = Some(self.optim.step(cfg.lr_at(step), model, grads));
-        Some(Stepped { loss: value, rows: rows.len(), reads: rows.iter().map(|r| r.reads()).sum() })
+        Some(Stepped { loss, rows: rows.len(), reads: rows.iter().map(|r| r.reads()).sum() })
     }
 
     /// [`monitor`] of the current weights on `data`.
@@ -414,6 +463,7 @@ pub fn train_recommender_with(
         // Where the run goes on is not part of the model: a run started on a GPU may resume on
         // the CPU and back (the checkpoint's record is read onto this run's device).
         saved_cfg.train.backend = cfg.backend;
+        saved_cfg.train.workers = cfg.workers;
         if &saved_cfg != run {
             return Err(TrainError::Invalid(format!(
                 "{}: was trained with a different configuration; resume needs the same one (only --steps, --device and --backend may change)",
@@ -704,6 +754,29 @@ mod tests {
         assert!(fs::read_dir(dir.path()).unwrap().next().is_none(), "nothing written");
     }
 
+    /// The small run with dropout off (each backend or thread would draw its own masks) and
+    /// the co-read channel on: runs that differ only in where they compute compute the same
+    /// function.
+    fn same_function_setup() -> (TitleVocab, StudyData, RecRunConfig) {
+        let (vocab, rows, mut run) = tiny();
+        run.model.dropout = 0.0;
+        run.model.coread = true;
+        (vocab, rows, run)
+    }
+
+    /// `steps` training losses and the held-out loss after them, from fixed starting weights.
+    /// burn draws a parameter's initial value lazily, on the device that first uses it and from
+    /// that device's generator: every run compared starts from these weights, drawn on Flex.
+    fn loss_curve(vocab: &TitleVocab, rows: &StudyData, run: &RecRunConfig, steps: usize) -> (Vec<f64>, f64) {
+        let start = run.model.init(7, &crate::models::device::BurnBackend::Flex.device().autodiff());
+        crate::models::device::draw_initial_weights(&start);
+        let mut stepper = RecStepper::new(rows, vocab, run, None).unwrap();
+        let table = stepper.model().coread_table().cloned();
+        stepper.model = Some(start.fork(&stepper.device).with_coread_table(table));
+        let losses: Vec<f64> = (0..steps).filter_map(|step| stepper.step(step)).map(|s| s.loss).collect();
+        (losses, stepper.monitor(vocab, rows).unwrap().loss)
+    }
+
     /// issue 18 item 3: STUDY on burn's wgpu runtime (lavapipe in CI) follows the Flex run's
     /// loss curve. Dropout is off so both runs compute the same function (each backend draws
     /// its own masks); the weights start equal and the batches are the same seeded rows, so
@@ -717,28 +790,8 @@ mod tests {
             return;
         }
         let _turn = SEEDING.lock().unwrap_or_else(|e| e.into_inner());
-        let (vocab, rows, mut run) = tiny();
-        run.model.dropout = 0.0;
-        run.model.coread = true;
-        struct Draw;
-        impl burn::module::ModuleVisitor for Draw {
-            fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<burn::tensor::Tensor<D>>) {
-                let _ = param.val();
-            }
-        }
-        let start = run.model.init(7, &BurnBackend::Flex.device().autodiff());
-        start.visit(&mut Draw);
-        let curve = |backend: BurnBackend| {
-            let mut run = run.clone();
-            run.train.backend = backend;
-            let mut stepper = RecStepper::new(&rows, &vocab, &run, None).unwrap();
-            // burn draws a parameter's initial value lazily, on the device that first uses it
-            // and from that device's generator: start both runs from the same weights.
-            let table = stepper.model().coread_table().cloned();
-            stepper.model = Some(start.clone().fork(&stepper.device).with_coread_table(table));
-            let losses: Vec<f64> = (0..20).filter_map(|step| stepper.step(step)).map(|s| s.loss).collect();
-            (losses, stepper.monitor(&vocab, &rows).unwrap().loss)
-        };
+        let (vocab, rows, run) = same_function_setup();
+        let curve = |backend: BurnBackend| loss_curve(&vocab, &rows, &RecRunConfig { train: RecTrainConfig { backend, ..run.train }, ..run.clone() }, 20);
         let (cpu, cpu_valid) = curve(BurnBackend::Flex);
         let (gpu, gpu_valid) = curve(BurnBackend::Wgpu);
         assert_eq!(cpu.len(), gpu.len());
@@ -749,5 +802,27 @@ mod tests {
             assert!((c - g).abs() <= 1e-4 * c.abs().max(1.0), "step {step}: CPU loss {c}, wgpu loss {g}\n{cpu:?}\n{gpu:?}");
         }
         assert!((cpu_valid - gpu_valid).abs() <= 1e-4 * cpu_valid.max(1.0), "held-out loss: CPU {cpu_valid}, wgpu {gpu_valid}");
+    }
+
+    /// Issue 18 item 3's "two devices match one on the same global batch", on the CPU: two
+    /// workers (each a share of the step's rows on its own thread, gradients added) make the
+    /// update one worker makes, up to f32 rounding. Dropout off, same starting weights.
+    #[test]
+    fn two_workers_make_the_one_worker_update() {
+        let _turn = SEEDING.lock().unwrap_or_else(|e| e.into_inner());
+        let (vocab, rows, run) = same_function_setup();
+        let curve = |workers: usize| loss_curve(&vocab, &rows, &RecRunConfig { train: RecTrainConfig { workers, ..run.train }, ..run.clone() }, 12);
+        let (one, one_valid) = curve(1);
+        let (two, two_valid) = curve(2);
+        let (three, _) = curve(3);
+        assert_eq!(one.len(), two.len());
+        assert!(one.last() < one.first(), "the run learns: {one:?}");
+        for (w, other) in [(2, &two), (3, &three)] {
+            for (step, (a, b)) in one.iter().zip(other).enumerate() {
+                assert!((a - b).abs() <= 1e-4 * a.abs().max(1.0), "{w} workers, step {step}: {a} vs {b}\n{one:?}\n{other:?}");
+            }
+        }
+        assert!((one_valid - two_valid).abs() <= 1e-4 * one_valid.max(1.0), "held-out loss: {one_valid} vs {two_valid}");
+        assert!(RecTrainConfig { workers: 0, ..run.train }.validate().is_err());
     }
 }
