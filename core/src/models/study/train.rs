@@ -396,6 +396,8 @@ impl<'a> RecStepper<'a> {
         let parts: Vec<(f64, GradientsParams)> = if shares.len() == 1 {
             vec![share_of(&shares[0], &model)]
         } else {
+            // wasm: the page's fit always runs one worker (`RecTrainConfig::default`), so no
+            // thread is started there.
             std::thread::scope(|scope| {
                 let running: Vec<_> = shares
                     .iter()
