@@ -780,7 +780,7 @@ mod tests {
     }
 
     /// issue 18 item 3: STUDY on burn's wgpu runtime (lavapipe in CI) follows the Flex run's
-    /// loss curve. Dropout is off so both runs compute the same function (each backend draws
+    /// loss curve, with one worker and with two sharing the device. Dropout is off so both runs compute the same function (each backend draws
     /// its own masks); the weights start equal and the batches are the same seeded rows, so
     /// what is left is f32 rounding in different kernels.
     #[cfg(feature = "wgpu-train")]
@@ -793,9 +793,16 @@ mod tests {
         }
         let _turn = SEEDING.lock().unwrap_or_else(|e| e.into_inner());
         let (vocab, rows, run) = same_function_setup();
-        let curve = |backend: BurnBackend| loss_curve(&vocab, &rows, &RecRunConfig { train: RecTrainConfig { backend, ..run.train }, ..run.clone() }, 20);
-        let (cpu, cpu_valid) = curve(BurnBackend::Flex);
-        let (gpu, gpu_valid) = curve(BurnBackend::Wgpu);
+        let curve = |backend: BurnBackend, workers: usize| {
+            loss_curve(&vocab, &rows, &RecRunConfig { train: RecTrainConfig { backend, workers, ..run.train }, ..run.clone() }, 20)
+        };
+        let (cpu, cpu_valid) = curve(BurnBackend::Flex, 1);
+        let (gpu, gpu_valid) = curve(BurnBackend::Wgpu, 1);
+        // Two workers on the one device (two threads sharing the adapter) make the same update.
+        let (gpu2, _) = curve(BurnBackend::Wgpu, 2);
+        for (step, (c, g)) in cpu.iter().zip(&gpu2).enumerate() {
+            assert!((c - g).abs() <= 1e-4 * c.abs().max(1.0), "two wgpu workers, step {step}: CPU loss {c}, wgpu loss {g}\n{cpu:?}\n{gpu2:?}");
+        }
         assert_eq!(cpu.len(), gpu.len());
         assert!(cpu.last() < cpu.first(), "the CPU run learns: {cpu:?}");
         let worst = cpu.iter().zip(&gpu).map(|(c, g)| (c - g).abs()).fold(0.0, f64::max);
