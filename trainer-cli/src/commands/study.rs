@@ -58,19 +58,16 @@ pub const NO_GPU_BUILD: &str =
 pub fn device_backend(device: DeviceArg) -> Result<Option<BurnBackend>> {
     match device {
         DeviceArg::Cpu => Ok(None),
-        DeviceArg::Wgpu => burn_backend(device, BackendArg::Flex).map(Some),
+        #[cfg(feature = "wgpu")]
+        DeviceArg::Wgpu => Ok(Some(BurnBackend::Wgpu)),
+        #[cfg(not(feature = "wgpu"))]
+        DeviceArg::Wgpu => bail!("--device wgpu: {NO_GPU_BUILD}"),
     }
 }
 
 /// The burn backend for `--device` and `--backend`.
 pub fn burn_backend(device: DeviceArg, backend: BackendArg) -> Result<BurnBackend> {
-    match device {
-        DeviceArg::Cpu => Ok(backend.into()),
-        #[cfg(feature = "wgpu")]
-        DeviceArg::Wgpu => Ok(BurnBackend::Wgpu),
-        #[cfg(not(feature = "wgpu"))]
-        DeviceArg::Wgpu => bail!("--device wgpu: {NO_GPU_BUILD}"),
-    }
+    Ok(device_backend(device)?.unwrap_or_else(|| backend.into()))
 }
 
 /// What `train` writes after training; a fresh run removes an earlier run's copies first, so a

@@ -468,7 +468,7 @@ pub fn train_recommender_with(
         saved_cfg.train.workers = cfg.workers;
         if &saved_cfg != run {
             return Err(TrainError::Invalid(format!(
-                "{}: was trained with a different configuration; resume needs the same one (only --steps, --device and --backend may change)",
+                "{}: was trained with a different configuration; resume needs the same one (only --steps, --device, --backend and --workers may change)",
                 out.display()
             )));
         }
@@ -779,16 +779,23 @@ mod tests {
         (losses, stepper.monitor(vocab, rows).unwrap().loss)
     }
 
+    /// Two loss curves of the same length whose every step agrees to 1e-4 (relative above 1).
+    fn assert_same_curve(what: &str, expected: &[f64], got: &[f64]) {
+        assert_eq!(expected.len(), got.len(), "{what}: {expected:?}\n{got:?}");
+        for (step, (e, g)) in expected.iter().zip(got).enumerate() {
+            assert!((e - g).abs() <= 1e-4 * e.abs().max(1.0), "{what}, step {step}: {e} vs {g}\n{expected:?}\n{got:?}");
+        }
+    }
+
     /// issue 18 item 3: STUDY on burn's wgpu runtime (lavapipe in CI) follows the Flex run's
-    /// loss curve, with one worker and with two sharing the device. Dropout is off so both runs compute the same function (each backend draws
-    /// its own masks); the weights start equal and the batches are the same seeded rows, so
-    /// what is left is f32 rounding in different kernels.
+    /// loss curve, with one worker and with two sharing the device. Dropout is off so both runs
+    /// compute the same function (each backend draws its own masks); the weights start equal and
+    /// the batches are the same seeded rows, so what is left is f32 rounding in different kernels.
     #[cfg(feature = "wgpu-train")]
     #[test]
     fn wgpu_training_follows_the_cpu_loss_curve() {
         use crate::models::device::BurnBackend;
-        if std::env::var("CLASSLENS_SKIP_GPU").is_ok_and(|v| v == "1") {
-            eprintln!("CLASSLENS_SKIP_GPU=1: GPU training not checked");
+        if crate::infer::webgpu::gpu_tests_skipped() {
             return;
         }
         let _turn = SEEDING.lock().unwrap_or_else(|e| e.into_inner());
@@ -800,16 +807,11 @@ mod tests {
         let (gpu, gpu_valid) = curve(BurnBackend::Wgpu, 1);
         // Two workers on the one device (two threads sharing the adapter) make the same update.
         let (gpu2, _) = curve(BurnBackend::Wgpu, 2);
-        for (step, (c, g)) in cpu.iter().zip(&gpu2).enumerate() {
-            assert!((c - g).abs() <= 1e-4 * c.abs().max(1.0), "two wgpu workers, step {step}: CPU loss {c}, wgpu loss {g}\n{cpu:?}\n{gpu2:?}");
-        }
-        assert_eq!(cpu.len(), gpu.len());
         assert!(cpu.last() < cpu.first(), "the CPU run learns: {cpu:?}");
         let worst = cpu.iter().zip(&gpu).map(|(c, g)| (c - g).abs()).fold(0.0, f64::max);
         eprintln!("wgpu vs Flex over {} steps: largest loss difference {worst:.2e}; held-out {cpu_valid} vs {gpu_valid}", cpu.len());
-        for (step, (c, g)) in cpu.iter().zip(&gpu).enumerate() {
-            assert!((c - g).abs() <= 1e-4 * c.abs().max(1.0), "step {step}: CPU loss {c}, wgpu loss {g}\n{cpu:?}\n{gpu:?}");
-        }
+        assert_same_curve("wgpu against Flex", &cpu, &gpu);
+        assert_same_curve("two wgpu workers against Flex", &cpu, &gpu2);
         assert!((cpu_valid - gpu_valid).abs() <= 1e-4 * cpu_valid.max(1.0), "held-out loss: CPU {cpu_valid}, wgpu {gpu_valid}");
     }
 
@@ -824,13 +826,9 @@ mod tests {
         let (one, one_valid) = curve(1);
         let (two, two_valid) = curve(2);
         let (three, _) = curve(3);
-        assert_eq!(one.len(), two.len());
         assert!(one.last() < one.first(), "the run learns: {one:?}");
-        for (w, other) in [(2, &two), (3, &three)] {
-            for (step, (a, b)) in one.iter().zip(other).enumerate() {
-                assert!((a - b).abs() <= 1e-4 * a.abs().max(1.0), "{w} workers, step {step}: {a} vs {b}\n{one:?}\n{other:?}");
-            }
-        }
+        assert_same_curve("two workers against one", &one, &two);
+        assert_same_curve("three workers against one", &one, &three);
         assert!((one_valid - two_valid).abs() <= 1e-4 * one_valid.max(1.0), "held-out loss: {one_valid} vs {two_valid}");
         assert!(RecTrainConfig { workers: 0, ..run.train }.validate().is_err());
     }
