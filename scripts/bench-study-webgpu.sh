@@ -6,7 +6,8 @@
 # not what a real GPU would give.
 # Also the native harness: the same WGSL on Vulkan (`classlens bench infer --device gpu`; Mesa's
 # lavapipe here, a real GPU on a machine that has one) beside the native CPU.
-# Usage: scripts/bench-study-webgpu.sh [ROUNDS]. Needs scripts/web-build.sh's target/web and
+# Usage: scripts/bench-study-webgpu.sh [ROUNDS]. Needs target/web from
+# `CLASSLENS_WEB_FEATURES=burn-webgpu bash scripts/web-build.sh` (burn's path is in no other build) and
 # `pip install onnx numpy` for the peer's graph (PEER_PY names that Python; default python3).
 # onnxruntime-web 1.30.0 is installed from npm into target/ortweb (never committed).
 set -euo pipefail
@@ -16,7 +17,8 @@ PY=${PEER_PY:-python3}
 CL=./target/release/classlens
 WEB=target/web
 B=$WEB/study-webgpu
-[ -f "$WEB/bench.html" ] || { echo "run scripts/web-build.sh first" >&2; exit 1; }
+grep -q GpuRecSession "$WEB/pkg/classlens_web.js" 2>/dev/null ||
+  { echo "run CLASSLENS_WEB_FEATURES=burn-webgpu bash scripts/web-build.sh first (the bench page with burn's wgpu path)" >&2; exit 1; }
 rm -rf "$B" && mkdir -p "$B"
 cp tests/browser/ort_study.html "$WEB/"
 # The shape: 2 layers, 4 heads, 128 dimensions, feed-forward 512, rows of 65; weights from

@@ -2,10 +2,13 @@
 # Builds classlens-core's WebAssembly surface (app/src/js_api.rs, feature js-api) and lays out target/web/: the
 # bench page, the wasm module, and a fixture of packs made by the CLI with their native outputs.
 # Used by scripts/test.sh (browser tests) and scripts/bench-infer.sh. Assumes scripts/setup.sh.
+# CLASSLENS_WEB_FEATURES=burn-webgpu adds burn's generic wgpu path for STUDY (`GpuRecSession`) to
+# the bench page, for scripts/bench-study-webgpu.sh; the tests' build leaves it out (cubecl for
+# wasm32 is most of this build's time, and that path ships nowhere).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WEB=target/web
-cargo build --release --locked --target wasm32-unknown-unknown -p classlens-app --lib --features js-api
+cargo build --release --locked --target wasm32-unknown-unknown -p classlens-app --lib --features "${CLASSLENS_WEB_FEATURES:-js-api}"
 rm -rf "$WEB/pkg"
 wasm-bindgen --target web --out-dir "$WEB/pkg" target/wasm32-unknown-unknown/release/classlens_web.wasm
 cp tests/browser/bench.html tests/browser/bench.js "$WEB/"

@@ -313,14 +313,14 @@ impl WgslRecSession {
     }
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "burn-webgpu"))]
 thread_local! {
     static BURN_WEBGPU: std::cell::RefCell<Option<burn::tensor::Device>> = const { std::cell::RefCell::new(None) };
 }
 
 /// burn's wgpu runtime for this page: it can be initialised once per page, so every session
 /// shares the device of the first.
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "burn-webgpu"))]
 async fn burn_webgpu() -> Result<burn::tensor::Device, JsError> {
     if let Some(d) = BURN_WEBGPU.with(|c| c.borrow().clone()) {
         return Ok(d);
@@ -331,14 +331,15 @@ async fn burn_webgpu() -> Result<burn::tensor::Device, JsError> {
 }
 
 /// A STUDY or Individual pack on the browser's WebGPU through burn's wgpu runtime. `create`
-/// fails (and the page keeps [`RecSession`]) when the browser offers no adapter.
-#[cfg(target_arch = "wasm32")]
+/// fails (and the page keeps [`RecSession`]) when the browser offers no adapter. Feature
+/// `burn-webgpu` only: a comparison for the bench, not a path of the product.
+#[cfg(all(target_arch = "wasm32", feature = "burn-webgpu"))]
 #[wasm_bindgen]
 pub struct GpuRecSession {
     inner: std::rc::Rc<(StudyModel, classlens_core::models::study::net::Recommender, burn::tensor::Device)>,
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "burn-webgpu"))]
 #[wasm_bindgen]
 impl GpuRecSession {
     pub async fn create(pack: Vec<u8>) -> Result<GpuRecSession, JsError> {

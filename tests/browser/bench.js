@@ -1,6 +1,14 @@
 // The page side of the wasm bench and of the parity tests: everything runs through the
 // `classlens_web` module (classlens-core compiled to WebAssembly).
-import init, { AktSession, DktSession, GpuDktSession, GpuRecSession, RecSession, WgslRecSession, fitDkt, packKind } from './pkg/classlens_web.js';
+import init, * as wasm from './pkg/classlens_web.js';
+
+const { AktSession, DktSession, GpuDktSession, RecSession, WgslRecSession, fitDkt, packKind } = wasm;
+
+/** burn's generic wgpu path for STUDY: only in a build with the `burn-webgpu` feature (the bench's). */
+async function burnRecSession(bytes) {
+  if (!wasm.GpuRecSession) throw new Error("this build has no burn wgpu path: CLASSLENS_WEB_FEATURES=burn-webgpu bash scripts/web-build.sh");
+  return wasm.GpuRecSession.create(bytes);
+}
 
 const t0 = performance.now();
 const ready = init().then(() => performance.now() - t0);
@@ -88,13 +96,13 @@ window.dktBothBackends = async (pack, students, steps) => {
 };
 
 /** CPU and WebGPU suggestions for the same classroom (the WebGPU parity test for STUDY): the WGSL
- * kernels' and, unless `burn` is false (burn's wgpu path is slow on wide layers), burn's. */
-window.studyBothBackends = async (pack, activity, info, top, { burn = true } = {}) => {
+ * kernels' and, when `burn` is true (a `burn-webgpu` build), burn's generic wgpu path's. */
+window.studyBothBackends = async (pack, activity, info, top, { burn = false } = {}) => {
   await ready;
   const bytes = await fetchBytes(pack);
   const [act, inf] = await Promise.all([fetch(activity).then((r) => r.text()), fetch(info).then((r) => r.text())]);
   const cpu = JSON.parse(new RecSession(bytes).recommendFromCsv(act, inf, top));
-  const gpu = burn ? JSON.parse(await (await GpuRecSession.create(bytes)).recommendFromCsv(act, inf, top)) : undefined;
+  const gpu = burn ? JSON.parse(await (await burnRecSession(bytes)).recommendFromCsv(act, inf, top)) : undefined;
   const wgslSession = await WgslRecSession.create(bytes);
   const wgsl = JSON.parse(await wgslSession.recommendFromCsv(act, inf, top));
   return { cpu, gpu, wgsl, adapter: wgslSession.adapter, dispatches: wgslSession.dispatches };
@@ -116,7 +124,7 @@ window.benchStudy = async ({ pack, activity, info, top = 5, reps = 20, backend =
   const bytes = await fetchBytes(pack);
   const [act, inf] = await Promise.all([fetch(activity).then((r) => r.text()), fetch(info).then((r) => r.text())]);
   const l0 = performance.now();
-  const session = backend === 'webgpu' ? await GpuRecSession.create(bytes) : backend === 'wgsl' ? await WgslRecSession.create(bytes) : new RecSession(bytes);
+  const session = backend === 'webgpu' ? await burnRecSession(bytes) : backend === 'wgsl' ? await WgslRecSession.create(bytes) : new RecSession(bytes);
   const loadMs = performance.now() - l0;
   const f0 = performance.now();
   const first = JSON.parse(await session.recommendFromCsv(act, inf, top));

@@ -97,7 +97,7 @@ test('no request leaves the origin and the page raised no error', () => {
   assert.deepEqual(errors, []);
 });
 
-test('WebGPU (chromium --enable-unsafe-webgpu; SwiftShader here) gives the CPU-wasm results: DKT to 1e-4, STUDY the same suggestions (burn\'s wgpu path and the WGSL kernels)', async () => {
+test('WebGPU (chromium --enable-unsafe-webgpu; SwiftShader here) gives the CPU-wasm results: DKT to 1e-4, STUDY the same suggestions (the WGSL kernels)', async () => {
   const gpuBrowser = await launch({ webgpu: true });
   try {
     const { page: gpuPage, errors: gpuErrors } = await openPage(gpuBrowser, `${server.url}/bench.html`);
@@ -108,18 +108,18 @@ test('WebGPU (chromium --enable-unsafe-webgpu; SwiftShader here) gives the CPU-w
       assert.ok(worst <= 1e-4, `${q}: max |webgpu - cpu| = ${worst}`);
       assert.ok(r.gpu.some((x) => x > 0.01), 'real probabilities, not an empty buffer');
     }
-    // STUDY through burn's wgpu runtime: the same suggestions in the same order.
+    // STUDY through the WGSL kernels: every student's top 5 in the same order, a handful of
+    // dispatches a layer. (burn's generic wgpu path is not in this build: see the `burn-webgpu`
+    // feature in app/Cargo.toml; scripts/bench-study-webgpu.sh compares it with the CPU.)
     for (const q of ['none', 'int8']) {
       const r = await gpuPage.evaluate(([p, a, i]) => window.studyBothBackends(p, a, i, 5), [`/${F}/study-${q}.pack`, `/${F}/reads/student_activity.csv`, `/${F}/reads/student_info.csv`]);
       assert.ok(r.cpu.length > 10);
-      sameSuggestions(r.gpu, r.cpu);
-      // The same through the WGSL kernels: every student's top 5, a handful of dispatches a layer.
       assert.ok(r.dispatches <= 12, `${r.dispatches} dispatches per batch`);
       sameSuggestions(r.wgsl, r.cpu);
     }
     // The demo pack on the built-in classroom: wider layers than the fixture's (more than 64
     // output columns per invocation group), which is where SwiftShader once kept a loop's sums.
-    const demo = await gpuPage.evaluate(([p, a, i]) => window.studyBothBackends(p, a, i, 5, { burn: false }), ['/app/demo/study.pack', `/${F}/classroom/student_activity.csv`, `/${F}/classroom/student_info.csv`]);
+    const demo = await gpuPage.evaluate(([p, a, i]) => window.studyBothBackends(p, a, i, 5), ['/app/demo/study.pack', `/${F}/classroom/student_activity.csv`, `/${F}/classroom/student_info.csv`]);
     assert.equal(demo.cpu.length, 120);
     sameSuggestions(demo.wgsl, demo.cpu);
     assert.deepEqual(gpuErrors, []);
