@@ -445,6 +445,28 @@ fn train_individual_resumes_and_bad_reading_input_writes_nothing() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad_activity.csv:3:"), "{err}");
     assert!(!out_dir.exists(), "nothing half-written");
+
+    // Two devices of a CPU backend: refused before anything is written, pointing at --workers.
+    let mut args = train_study_args("individual", p(&activity), p(&out_dir), "5");
+    args.extend(["--devices", "2"]);
+    let out = bin().args(&args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("use --workers 2"), "{err}");
+    assert!(!out_dir.exists(), "nothing half-written");
+
+    // CUDA: a default build says how to get it; a CUDA build on a machine without an NVIDIA
+    // driver says there is no GPU, before anything is written.
+    let mut args = train_study_args("individual", p(&activity), p(&out_dir), "5");
+    args.extend(["--device", "cuda"]);
+    let out = bin().args(&args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    if !cfg!(feature = "cuda") {
+        assert!(!out.status.success() && err.contains("built without CUDA"), "{err}");
+        assert!(!out_dir.exists(), "nothing half-written");
+    } else if !out.status.success() {
+        assert!(err.contains("CUDA GPU(s) wanted"), "{err}");
+        assert!(!out_dir.exists(), "nothing half-written");
+    }
 }
 
 #[test]

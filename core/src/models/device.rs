@@ -19,6 +19,9 @@ pub enum BurnBackend {
     /// burn's wgpu runtime on the default adapter (`CUBECL_WGPU_DEFAULT_DEVICE` picks another).
     #[cfg(feature = "wgpu-train")]
     Wgpu,
+    /// burn's CUDA runtime on the first NVIDIA GPU (`cuda-train` feature).
+    #[cfg(feature = "cuda-train")]
+    Cuda,
 }
 
 impl BurnBackend {
@@ -29,6 +32,58 @@ impl BurnBackend {
             BurnBackend::Flex => Device::flex(),
             #[cfg(feature = "wgpu-train")]
             BurnBackend::Wgpu => Device::wgpu(burn::tensor::DeviceKind::DefaultDevice),
+            #[cfg(feature = "cuda-train")]
+            BurnBackend::Cuda => Device::cuda(0),
+        }
+    }
+
+    /// The devices a data-parallel run spreads each step over (`--devices n`): the backend's one
+    /// device when `n` is 1; on wgpu, the first `n` discrete GPUs the Vulkan driver lists
+    /// (burn's `DiscreteGpu(i)`). The CPU backends have one device each (`--workers` spreads a
+    /// step over cores instead), and asking for more GPUs than there are is an error listing
+    /// what there is. On CUDA, the first `n` GPUs the driver lists (checked for `n` = 1 too:
+    /// burn's CUDA runtime panics on first use where there is no driver).
+    pub fn devices(self, n: usize) -> Result<Vec<Device>, String> {
+        #[cfg(feature = "cuda-train")]
+        if self == BurnBackend::Cuda {
+            let found = Device::enumerate(burn::tensor::DeviceType::Cuda);
+            if found.len() < n.max(1) {
+                return Err(format!(
+                    "--device cuda: {} CUDA GPU(s) wanted, the NVIDIA driver lists {} (none where no driver is installed)",
+                    n.max(1),
+                    found.len()
+                ));
+            }
+            return Ok(found.into_iter().take(n.max(1)).collect());
+        }
+        if n <= 1 {
+            return Ok(vec![self.device()]);
+        }
+        match self {
+            BurnBackend::Ndarray | BurnBackend::Flex => {
+                Err(format!("--devices {n}: a CPU backend is one device; use --workers {n} to spread each step over cores, or --device wgpu"))
+            }
+            #[cfg(feature = "wgpu-train")]
+            BurnBackend::Wgpu => {
+                let adapters = futures_executor::block_on(async {
+                    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+                        backends: wgpu::Backends::VULKAN,
+                        ..wgpu::InstanceDescriptor::new_without_display_handle()
+                    });
+                    instance.enumerate_adapters(wgpu::Backends::VULKAN).await.into_iter().map(|a| a.get_info()).collect::<Vec<_>>()
+                });
+                let discrete = adapters.iter().filter(|a| a.device_type == wgpu::DeviceType::DiscreteGpu).count();
+                if discrete < n {
+                    let seen: Vec<String> = adapters.iter().map(|a| format!("{} ({:?})", a.name, a.device_type)).collect();
+                    return Err(format!(
+                        "--devices {n} needs {n} discrete GPUs; the Vulkan driver lists {discrete} among: {}",
+                        if seen.is_empty() { "none".into() } else { seen.join(", ") }
+                    ));
+                }
+                Ok((0..n).map(|i| Device::wgpu(burn::tensor::DeviceKind::DiscreteGpu(i))).collect())
+            }
+            #[cfg(feature = "cuda-train")]
+            BurnBackend::Cuda => unreachable!("listed above"),
         }
     }
 }

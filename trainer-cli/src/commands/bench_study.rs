@@ -40,6 +40,9 @@ pub struct BenchStudyArgs {
     /// Threads sharing each step's rows (`train study --workers`).
     #[arg(long, default_value_t = 1)]
     pub workers: usize,
+    /// GPUs sharing each step's rows (`train study --devices`; with `--device wgpu`).
+    #[arg(long, default_value_t = 1)]
+    pub devices: usize,
     /// Time `recommend` with this model directory instead of the one trained here.
     #[arg(long)]
     pub model: Option<PathBuf>,
@@ -59,6 +62,7 @@ struct StudyBenchReport {
     threads: usize,
     backend: String,
     workers: usize,
+    devices: usize,
     d_model: usize,
     heads: usize,
     layers: usize,
@@ -89,6 +93,7 @@ pub fn study(a: BenchStudyArgs) -> Result<()> {
         save_every: a.steps,
         backend,
         workers: a.workers,
+        devices: a.devices,
         ..Default::default()
     };
     let run = RecRunConfig::new(model, pack, train);
@@ -126,6 +131,7 @@ pub fn study(a: BenchStudyArgs) -> Result<()> {
         threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         backend: format!("{backend:?}").to_lowercase(),
         workers: a.workers,
+        devices: a.devices,
         d_model: model.d_model,
         heads: model.n_heads,
         layers: model.n_layers,

@@ -95,6 +95,8 @@ pub enum EngineArg {
     BurnFlex,
     /// burn's engine on a GPU through burn's wgpu runtime (builds with the `wgpu` feature).
     BurnWgpu,
+    /// burn's engine on an NVIDIA GPU through burn's CUDA runtime (builds with the `cuda` feature).
+    BurnCuda,
 }
 
 impl EngineArg {
@@ -108,6 +110,13 @@ impl EngineArg {
             EngineArg::BurnWgpu => Engine::BurnWgpu,
             #[cfg(not(feature = "wgpu"))]
             EngineArg::BurnWgpu => anyhow::bail!("--engine burn-wgpu: {}", super::study::NO_GPU_BUILD),
+            #[cfg(feature = "cuda")]
+            EngineArg::BurnCuda => {
+                classlens_core::models::device::BurnBackend::Cuda.devices(1).map_err(anyhow::Error::msg)?;
+                Engine::BurnCuda
+            }
+            #[cfg(not(feature = "cuda"))]
+            EngineArg::BurnCuda => anyhow::bail!("--engine burn-cuda: {}", super::study::NO_CUDA_BUILD),
         })
     }
 }

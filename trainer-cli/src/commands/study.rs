@@ -46,7 +46,13 @@ impl From<BackendArg> for BurnBackend {
 pub enum DeviceArg {
     Cpu,
     Wgpu,
+    /// burn's CUDA runtime (builds with the `cuda` feature).
+    Cuda,
 }
+
+/// Why `--device cuda` is refused by a build without the `cuda` feature (the default).
+#[cfg_attr(feature = "cuda", allow(dead_code))]
+pub const NO_CUDA_BUILD: &str = "this classlens was built without CUDA; build it with `--features classlens-cli/cuda` (README, \"Training on a GPU\")";
 
 /// Why a GPU option is refused by a default build.
 #[cfg_attr(feature = "wgpu", allow(dead_code))]
@@ -62,6 +68,11 @@ pub fn device_backend(device: DeviceArg) -> Result<Option<BurnBackend>> {
         DeviceArg::Wgpu => Ok(Some(BurnBackend::Wgpu)),
         #[cfg(not(feature = "wgpu"))]
         DeviceArg::Wgpu => bail!("--device wgpu: {NO_GPU_BUILD}"),
+        // Checked here for every trainer: burn's CUDA runtime panics on first use without a driver.
+        #[cfg(feature = "cuda")]
+        DeviceArg::Cuda => BurnBackend::Cuda.devices(1).map(|_| Some(BurnBackend::Cuda)).map_err(anyhow::Error::msg),
+        #[cfg(not(feature = "cuda"))]
+        DeviceArg::Cuda => bail!("--device cuda: {NO_CUDA_BUILD}"),
     }
 }
 
@@ -166,6 +177,11 @@ pub struct TrainArgs {
     /// bit-for-bit repeatable (dropout's draws interleave).
     #[arg(long, default_value_t = 1)]
     pub workers: usize,
+    /// GPUs each step is spread over (with `--device wgpu`: the first N discrete GPUs), share i of
+    /// the rows on GPU i mod N, gradients gathered and added on the first before one optimizer
+    /// step. Combine with --workers for more shares than GPUs.
+    #[arg(long, default_value_t = 1)]
+    pub devices: usize,
     /// The n of hits@n.
     #[arg(long, value_delimiter = ',', default_value = "1,3,5,10,20")]
     pub n_recommendations: Vec<usize>,
@@ -242,15 +258,6 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
         valid: readers(&valid_data),
         test: Vec::new(),
     };
-    match (a.resume, read_split(&a.out)?) {
-        (true, Some(saved)) if saved != split => {
-            bail!("{}: {SPLIT_FILE} differs from this data, --valid-frac and seed; resume needs the same ones", a.out.display())
-        }
-        _ => {
-            std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
-            write_split(&a.out, &split)?;
-        }
-    }
     let train = build_study(&fit_data, &vocab, &pack);
     let valid = build_study(&valid_data, &vocab, &pack);
     let select = build_study(&select_data, &vocab, &pack);
@@ -295,8 +302,21 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
         select_frac: a.select_frac,
         patience: if select.is_some() { a.patience } else { 0 },
         workers: a.workers,
+        devices: a.devices,
     };
     train_cfg.validate().map_err(anyhow::Error::msg)?;
+    // The devices exist before anything is written (the trainer asks for them again).
+    backend.devices(a.devices).map_err(anyhow::Error::msg)?;
+    // Every setting checked: the split is the first file of the run.
+    match (a.resume, read_split(&a.out)?) {
+        (true, Some(saved)) if saved != split => {
+            bail!("{}: {SPLIT_FILE} differs from this data, --valid-frac and seed; resume needs the same ones", a.out.display())
+        }
+        _ => {
+            std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+            write_split(&a.out, &split)?;
+        }
+    }
     let run = RecRunConfig::new(model, pack, train_cfg);
     if !a.quiet {
         let (t, v) = (&train.report, &valid.report);

@@ -21,6 +21,9 @@ pub enum Engine {
     /// burn autodiff on a GPU through burn's wgpu runtime (builds with the `wgpu-train` feature).
     #[cfg(feature = "wgpu-train")]
     BurnWgpu,
+    /// burn autodiff on an NVIDIA GPU through burn's CUDA runtime (`cuda-train` feature).
+    #[cfg(feature = "cuda-train")]
+    BurnCuda,
 }
 
 impl Engine {
@@ -33,6 +36,8 @@ impl Engine {
             Engine::BurnFlex => Some(BurnBackend::Flex),
             #[cfg(feature = "wgpu-train")]
             Engine::BurnWgpu => Some(BurnBackend::Wgpu),
+            #[cfg(feature = "cuda-train")]
+            Engine::BurnCuda => Some(BurnBackend::Cuda),
         }
     }
 }

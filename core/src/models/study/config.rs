@@ -41,6 +41,12 @@ pub struct RecTrainConfig {
     /// model: a resume may change it. Left out of `config.json` when 1.
     #[serde(default = "one_worker", skip_serializing_if = "is_one_worker")]
     pub workers: usize,
+    /// Devices each step is spread over ([`BurnBackend::devices`]): share `i` of the rows runs
+    /// on device `i mod devices`, its gradients are moved to the first device and added there
+    /// before one optimizer step, and the next step forks the weights back out. Not part of the
+    /// model: a resume may change it. Left out of `config.json` when 1.
+    #[serde(default = "one_worker", skip_serializing_if = "is_one_worker")]
+    pub devices: usize,
 }
 
 fn one_worker() -> usize {
@@ -66,6 +72,7 @@ impl Default for RecTrainConfig {
             select_frac: 0.0,
             patience: 0,
             workers: 1,
+            devices: 1,
         }
     }
 }
@@ -81,8 +88,8 @@ impl RecTrainConfig {
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
             return Err(format!("--learning-rate must be positive, got {}", self.learning_rate));
         }
-        if self.workers == 0 {
-            return Err("--workers must be at least 1".into());
+        if self.workers == 0 || self.devices == 0 {
+            return Err("--workers and --devices must be at least 1".into());
         }
         if !(0.0..1.0).contains(&self.select_frac) {
             return Err(format!("--select-frac must be in [0, 1), got {}", self.select_frac));

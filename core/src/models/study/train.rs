@@ -291,7 +291,10 @@ pub struct RecStepper<'a> {
     run: &'a RecRunConfig,
     rows: &'a [Row],
     ctx: CountContext,
+    /// Where the weights and the optimizer live: `devices[0]`.
     device: Device,
+    /// Every device a step is spread over (`run.train.devices` of them; just `device` for one).
+    devices: Vec<Device>,
     distill: Option<(&'a RecTeacher<'a>, RecDistillConfig)>,
     /// Always `Some` between calls: the optimizer takes the model by value.
     model: Option<Recommender>,
@@ -331,9 +334,10 @@ impl<'a> RecStepper<'a> {
         if train.rows.iter().all(|r| r.targets().iter().all(|&t| t == crate::sequences::study::PAD)) {
             return Err(TrainError::Invalid("the training data has no student with two or more dated reads: nothing to learn from".into()));
         }
-        let device = run.train.backend.device().autodiff();
+        let devices: Vec<Device> = run.train.backend.devices(run.train.devices).map_err(TrainError::Invalid)?.into_iter().map(|d| d.autodiff()).collect();
+        let device = devices[0].clone();
         let mut model = run.model.init(run.train.seed, &device);
-        if run.train.workers > 1 {
+        if run.train.workers > 1 || devices.len() > 1 {
             // Before any thread forks it (one worker keeps burn's lazy draw, as runs always did).
             crate::models::device::draw_initial_weights(&model);
         }
@@ -345,7 +349,7 @@ impl<'a> RecStepper<'a> {
             ctx = ctx.with_cross_fitted_coread(&train.seqs, &train.classrooms, vocab);
         }
         let optim = AdamWConfig::new().with_weight_decay(run.train.weight_decay as f32).init();
-        Ok(Self { run, rows: &train.rows, ctx, device, distill, model: Some(model), optim })
+        Ok(Self { run, rows: &train.rows, ctx, device, devices, distill, model: Some(model), optim })
     }
 
     fn model(&self) -> &Recommender {
@@ -362,12 +366,18 @@ impl<'a> RecStepper<'a> {
     /// (a test checks it). Dropout's masks then come from the device's one generator in whatever
     /// order the threads ask, so such a run is not bit-for-bit repeatable (a resume is exact only
     /// with one worker).
+    ///
+    /// With several devices there are at least as many shares as devices, share `i` on device
+    /// `i mod devices`: the weights are forked onto it, its gradients moved back to the first
+    /// device (burn's `GradientsParams::to_device`) and added there. burn 0.22's collective
+    /// `all_reduce` would keep them on the devices, but cubecl 0.11 implements it for CUDA only
+    /// (NCCL; wgpu's server answers `NoDeviceTransport`), so the sum is gathered on one device.
     pub fn step(&mut self, step: usize) -> Option<Stepped> {
         let cfg = &self.run.train;
         let picked = step_rows(self.rows.len(), cfg.batch_size, cfg.seed, step);
         let rows: Vec<&Row> = picked.iter().map(|&i| &self.rows[i]).collect();
         let shares: Vec<(&[&Row], RecBatch)> = rows
-            .chunks(rows.len().div_ceil(cfg.workers.max(1)).max(1))
+            .chunks(rows.len().div_ceil(cfg.workers.max(self.devices.len()).max(1)).max(1))
             .map(|share| (share, RecBatch::new(share, &self.run.model, Queries::Targets, &self.ctx)))
             .filter(|(_, b)| !b.query.is_empty())
             .collect();
@@ -375,39 +385,43 @@ impl<'a> RecStepper<'a> {
         if queries == 0 {
             return None;
         }
-        self.device.seed(cfg.seed ^ (step as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
+        for device in &self.devices {
+            device.seed(cfg.seed ^ (step as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
+        }
         let model = self.model.take().expect("the model is put back after every step");
-        let share_of = |(share, b): &(&[&Row], RecBatch), model: &Recommender| {
-            let x = b.tensors(&self.device);
+        let share_of = |(share, b): &(&[&Row], RecBatch), model: &Recommender, device: &Device| {
+            let x = b.tensors(device);
             let loss = match &self.distill {
                 Some((t, d)) => {
                     // The teacher's logits for the same queries, from its own inputs (its
                     // positions have its width), as plain data: no gradient flows into the teacher.
                     let tb = RecBatch::new(share, t.config, Queries::Targets, &self.ctx);
-                    let soft = burn::tensor::Tensor::<2>::from_data(t.model.logits(&tb.tensors(&reference_device())).into_data(), &self.device);
+                    let soft = burn::tensor::Tensor::<2>::from_data(t.model.logits(&tb.tensors(&reference_device())).into_data(), device);
                     model.distillation_loss(&x, soft, d.temperature, d.alpha)
                 }
                 None => model.loss(&x),
             };
             let loss = if shares.len() > 1 { loss * (b.query.len() as f64 / queries as f64) } else { loss };
             let value = loss.clone().into_scalar::<f32>() as f64;
-            (value, GradientsParams::from_grads(loss.backward(), model))
+            let grads = GradientsParams::from_grads(loss.backward(), model);
+            (value, if device == &self.device { grads } else { grads.to_device(&self.device, model) })
         };
         let parts: Vec<(f64, GradientsParams)> = if shares.len() == 1 {
-            vec![share_of(&shares[0], &model)]
+            vec![share_of(&shares[0], &model, &self.device)]
         } else {
             // wasm: the page's fit always runs one worker (`RecTrainConfig::default`), so no
             // thread is started there.
             std::thread::scope(|scope| {
                 let running: Vec<_> = shares
                     .iter()
-                    .map(|share| {
+                    .zip(self.devices.iter().cycle())
+                    .map(|(share, device)| {
                         // Forked: the same weights as fresh autodiff leaves, so each thread's
                         // graph is its own (burn merges graphs that share a node under one lock,
                         // which would run the backward passes one after the other); the
                         // parameter ids stay, so the gradients add up by parameter.
-                        let model = model.clone().fork(&self.device);
-                        scope.spawn(move || share_of(share, &model))
+                        let model = model.clone().fork(device);
+                        scope.spawn(move || share_of(share, &model, device))
                     })
                     .collect();
                 running.into_iter().map(|h| h.join().expect("a training thread panicked")).collect()
@@ -466,9 +480,10 @@ pub fn train_recommender_with(
         // the CPU and back (the checkpoint's record is read onto this run's device).
         saved_cfg.train.backend = cfg.backend;
         saved_cfg.train.workers = cfg.workers;
+        saved_cfg.train.devices = cfg.devices;
         if &saved_cfg != run {
             return Err(TrainError::Invalid(format!(
-                "{}: was trained with a different configuration; resume needs the same one (only --steps, --device, --backend and --workers may change)",
+                "{}: was trained with a different configuration; resume needs the same one (only --steps, --device, --backend, --workers and --devices may change)",
                 out.display()
             )));
         }
@@ -770,9 +785,17 @@ mod tests {
     /// burn draws a parameter's initial value lazily, on the device that first uses it and from
     /// that device's generator: every run compared starts from these weights, drawn on Flex.
     fn loss_curve(vocab: &TitleVocab, rows: &StudyData, run: &RecRunConfig, steps: usize) -> (Vec<f64>, f64) {
+        loss_curve_on(vocab, rows, run, steps, &[])
+    }
+
+    /// [`loss_curve`] with `more` devices after the run's own (a data-parallel run over devices
+    /// that [`BurnBackend::devices`](crate::models::device::BurnBackend::devices) would not list
+    /// on this machine, such as a second wgpu device on lavapipe's one adapter).
+    fn loss_curve_on(vocab: &TitleVocab, rows: &StudyData, run: &RecRunConfig, steps: usize, more: &[Device]) -> (Vec<f64>, f64) {
         let start = run.model.init(7, &crate::models::device::BurnBackend::Flex.device().autodiff());
         crate::models::device::draw_initial_weights(&start);
         let mut stepper = RecStepper::new(rows, vocab, run, None).unwrap();
+        stepper.devices.extend(more.iter().map(|d| d.clone().autodiff()));
         let table = stepper.model().coread_table().cloned();
         stepper.model = Some(start.fork(&stepper.device).with_coread_table(table));
         let losses: Vec<f64> = (0..steps).filter_map(|step| stepper.step(step)).map(|s| s.loss).collect();
@@ -807,12 +830,25 @@ mod tests {
         let (gpu, gpu_valid) = curve(BurnBackend::Wgpu, 1);
         // Two workers on the one device (two threads sharing the adapter) make the same update.
         let (gpu2, _) = curve(BurnBackend::Wgpu, 2);
+        // So do two devices: burn's default wgpu device and its `Cpu` one are two wgpu devices
+        // (two cubecl clients, each with its own memory) on lavapipe's one adapter. Each step's
+        // second share runs on the second, its gradients moved to the first and added there.
+        let second = Device::wgpu(burn::tensor::DeviceKind::Cpu);
+        let two_devices = RecRunConfig { train: RecTrainConfig { backend: BurnBackend::Wgpu, ..run.train }, ..run.clone() };
+        let (gpus, gpus_valid) = loss_curve_on(&vocab, &rows, &two_devices, 20, &[second]);
         assert!(cpu.last() < cpu.first(), "the CPU run learns: {cpu:?}");
         let worst = cpu.iter().zip(&gpu).map(|(c, g)| (c - g).abs()).fold(0.0, f64::max);
         eprintln!("wgpu vs Flex over {} steps: largest loss difference {worst:.2e}; held-out {cpu_valid} vs {gpu_valid}", cpu.len());
         assert_same_curve("wgpu against Flex", &cpu, &gpu);
         assert_same_curve("two wgpu workers against Flex", &cpu, &gpu2);
+        assert_same_curve("two wgpu devices against Flex", &cpu, &gpus);
         assert!((cpu_valid - gpu_valid).abs() <= 1e-4 * cpu_valid.max(1.0), "held-out loss: CPU {cpu_valid}, wgpu {gpu_valid}");
+        assert!((cpu_valid - gpus_valid).abs() <= 1e-4 * cpu_valid.max(1.0), "held-out loss: CPU {cpu_valid}, two wgpu devices {gpus_valid}");
+        // `--devices 2` lists discrete GPUs only: here (lavapipe) it says what the driver has.
+        match BurnBackend::Wgpu.devices(2) {
+            Ok(devices) => assert_eq!(devices.len(), 2),
+            Err(e) => assert!(e.contains("needs 2 discrete GPUs"), "{e}"),
+        }
     }
 
     /// Issue 18 item 3's "two devices match one on the same global batch", on the CPU: two
@@ -831,5 +867,10 @@ mod tests {
         assert_same_curve("three workers against one", &one, &three);
         assert!((one_valid - two_valid).abs() <= 1e-4 * one_valid.max(1.0), "held-out loss: {one_valid} vs {two_valid}");
         assert!(RecTrainConfig { workers: 0, ..run.train }.validate().is_err());
+        assert!(RecTrainConfig { devices: 0, ..run.train }.validate().is_err());
+        // A CPU backend is one device: more is refused at the start, pointing at --workers.
+        let err =
+            RecStepper::new(&rows, &vocab, &RecRunConfig { train: RecTrainConfig { devices: 2, ..run.train }, ..run.clone() }, None).err().expect("refused");
+        assert!(err.to_string().contains("--workers 2"), "{err}");
     }
 }
