@@ -44,25 +44,13 @@ impl BurnBackend {
     /// what there is. On CUDA, the first `n` GPUs the driver lists (checked for `n` = 1 too:
     /// burn's CUDA runtime panics on first use where there is no driver).
     pub fn devices(self, n: usize) -> Result<Vec<Device>, String> {
-        #[cfg(feature = "cuda-train")]
-        if self == BurnBackend::Cuda {
-            let found = Device::enumerate(burn::tensor::DeviceType::Cuda);
-            if found.len() < n.max(1) {
-                return Err(format!(
-                    "--device cuda: {} CUDA GPU(s) wanted, the NVIDIA driver lists {} (none where no driver is installed)",
-                    n.max(1),
-                    found.len()
-                ));
-            }
-            return Ok(found.into_iter().take(n.max(1)).collect());
-        }
-        if n <= 1 {
-            return Ok(vec![self.device()]);
-        }
         match self {
+            BurnBackend::Ndarray | BurnBackend::Flex if n <= 1 => Ok(vec![self.device()]),
             BurnBackend::Ndarray | BurnBackend::Flex => {
                 Err(format!("--devices {n}: a CPU backend is one device; use --workers {n} to spread each step over cores, or --device wgpu"))
             }
+            #[cfg(feature = "wgpu-train")]
+            BurnBackend::Wgpu if n <= 1 => Ok(vec![self.device()]),
             #[cfg(feature = "wgpu-train")]
             BurnBackend::Wgpu => {
                 let adapters = futures_executor::block_on(async {
@@ -83,7 +71,16 @@ impl BurnBackend {
                 Ok((0..n).map(|i| Device::wgpu(burn::tensor::DeviceKind::DiscreteGpu(i))).collect())
             }
             #[cfg(feature = "cuda-train")]
-            BurnBackend::Cuda => unreachable!("listed above"),
+            BurnBackend::Cuda => {
+                let (want, found) = (n.max(1), Device::enumerate(burn::tensor::DeviceType::Cuda));
+                if found.len() < want {
+                    return Err(format!(
+                        "--device cuda: {want} CUDA GPU(s) wanted, the NVIDIA driver lists {} (none where no driver is installed)",
+                        found.len()
+                    ));
+                }
+                Ok(found.into_iter().take(want).collect())
+            }
         }
     }
 }

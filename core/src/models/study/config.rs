@@ -39,21 +39,21 @@ pub struct RecTrainConfig {
     /// Threads that each compute a share of every step's rows, their gradients added before
     /// one optimizer step ([`crate::models::study::train::RecStepper::step`]). Not part of the
     /// model: a resume may change it. Left out of `config.json` when 1.
-    #[serde(default = "one_worker", skip_serializing_if = "is_one_worker")]
+    #[serde(default = "one", skip_serializing_if = "is_one")]
     pub workers: usize,
     /// Devices each step is spread over ([`BurnBackend::devices`]): share `i` of the rows runs
     /// on device `i mod devices`, its gradients are moved to the first device and added there
     /// before one optimizer step, and the next step forks the weights back out. Not part of the
     /// model: a resume may change it. Left out of `config.json` when 1.
-    #[serde(default = "one_worker", skip_serializing_if = "is_one_worker")]
+    #[serde(default = "one", skip_serializing_if = "is_one")]
     pub devices: usize,
 }
 
-fn one_worker() -> usize {
+fn one() -> usize {
     1
 }
 
-fn is_one_worker(n: &usize) -> bool {
+fn is_one(n: &usize) -> bool {
     *n == 1
 }
 
