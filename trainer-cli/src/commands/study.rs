@@ -201,6 +201,10 @@ struct Report<'a> {
     /// The co-read boost kept (chosen on the selection classrooms; absent without the channel).
     #[serde(skip_serializing_if = "Option::is_none")]
     coread_boost: Option<f32>,
+    /// The continuation shift added (logits on continuing the title being read; chosen on the
+    /// selection classrooms, absent without them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    continuation_shift: Option<f32>,
 }
 
 pub(super) fn load_reads(args: &DataArgs, path: &Path) -> Result<Interactions> {
@@ -352,6 +356,7 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
         }
     }
     let quiet = a.quiet;
+    let mut continuation = None;
     train_recommender_with(&train, &valid, select.as_ref(), &vocab, &run, None, &a.out, a.resume, &mut |p| match p {
         RecProgress::Start { from, .. } => {
             if from > 0 && !quiet {
@@ -378,6 +383,17 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
                     eprintln!(
                         "co-read boost {} (chosen on the selection classrooms' {} new-title reads: mean hits@1/5/20 {:.4} -> {:.4})",
                         c.boost, c.reads, c.score_before, c.score_after
+                    )
+                });
+            }
+        }
+        RecProgress::Continuation(c) => {
+            continuation = Some(c.shift);
+            if !quiet {
+                bar.suspend(|| {
+                    eprintln!(
+                        "continuation shift {} (chosen on the selection classrooms' {} reads: mean hits@1/5/20 {:.4} -> {:.4})",
+                        c.shift, c.reads, c.score_before, c.score_after
                     )
                 });
             }
@@ -429,6 +445,7 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
         methods: &methods,
         deployed: &deployed,
         coread_boost: loaded.model.coread_boost(),
+        continuation_shift: continuation,
     };
     write(report_file, &serde_json::to_vec_pretty(&report)?)?;
     println!("hits@n on the validation reads after each student's first (mean over students):");
@@ -437,6 +454,9 @@ pub fn train(kind: RecommenderKind, a: TrainArgs) -> Result<()> {
     print!("{}", comparison_table(&deployed, ns));
     if let Some(boost) = loaded.model.coread_boost() {
         println!("co-read boost on unread titles: {boost} (chosen on the selection classrooms; 0 without them)");
+    }
+    if let Some(shift) = continuation {
+        println!("continuation shift: {shift} (chosen on the selection classrooms)");
     }
     Ok(())
 }

@@ -724,6 +724,12 @@ impl RecBatch {
         &self.coread[k * v..(k + 1) * v]
     }
 
+    /// Query `k`'s own title (the one being read, which continuing it would read again), when
+    /// the query is a title and the model has the count features.
+    pub(crate) fn current_title_of(&self, k: usize) -> Option<usize> {
+        self.current_title.get(k).filter(|&&t| t > 0).map(|&t| t as usize)
+    }
+
     /// Query `k`'s unread mask, one per vocabulary id (empty without the channel).
     pub(crate) fn unread_of(&self, k: usize) -> &[bool] {
         let v = self.unread.len() / self.query.len().max(1);
@@ -930,6 +936,24 @@ impl Recommender {
         if let Some(b) = self.coread_boost.take() {
             self.coread_boost = Some(Param::from_tensor(Tensor::from_data(TensorData::new(vec![boost], [1]), &b.val().device())).set_require_grad(false));
             self.boost = boost;
+        }
+        self
+    }
+
+    /// Whether the model has the continuation bias (the count features): what
+    /// [`Self::with_continuation_shift`] moves.
+    pub fn has_continuation(&self) -> bool {
+        self.continue_bias.is_some()
+    }
+
+    /// This model with `shift` logits more on continuing the title being read, whatever the run's
+    /// bucket: the continuation bias moved by `shift` in every bucket (no-op without it). Only
+    /// that one logit per query changes, so the order of every other title, and all that the
+    /// app shows without read titles, stays as it was
+    /// ([`crate::models::study::train::choose_continuation`]).
+    pub fn with_continuation_shift(mut self, shift: f32) -> Self {
+        if let Some(b) = self.continue_bias.take() {
+            self.continue_bias = Some(Param::from_tensor(b.val() + shift / COUNT_PARAM_SCALE));
         }
         self
     }
@@ -1235,6 +1259,38 @@ mod tests {
         }
         let plain_batch = RecBatch::new(&refs, &plain, Queries::Reads, &ctx);
         assert!(plain_batch.coread.is_empty(), "a model without the channel gets no scores");
+    }
+
+    #[test]
+    fn the_continuation_shift_moves_only_the_current_titles_logit() {
+        let full = crate::sequences::study::test_data::synth_reads(&crate::synth::SynthConfig::small());
+        let v = TitleVocab::from_training(&full, 50);
+        let data = build_study(&full, &v, &PackConfig::new(24, 6).unwrap());
+        let rows = &data.rows[..data.rows.len().min(8)];
+        let ctx = CountContext::new(&data.seqs, &data.classrooms);
+        let cfg = RecommenderConfig { d_model: 16, n_heads: 2, d_ff: 32, ..RecommenderConfig::new(RecommenderKind::Study, v.len()) };
+        let plain = model(&cfg, 9);
+        assert!(plain.has_continuation());
+        let shifted = plain.clone().with_continuation_shift(3.0);
+        let refs: Vec<&Row> = rows.iter().collect();
+        let b = RecBatch::new(&refs, &cfg, Queries::Reads, &ctx);
+        let (x, y) = (logits_of(&plain, &cfg, rows, &ctx), logits_of(&shifted, &cfg, rows, &ctx));
+        let n = v.len();
+        let mut moved = 0;
+        for k in 0..b.query.len() {
+            for t in 0..n {
+                let d = y[k * n + t] - x[k * n + t];
+                if b.current_title_of(k) == Some(t) {
+                    assert!((d - 3.0).abs() < 1e-4, "query {k}: the current title moves by the shift, not {d}");
+                    moved += 1;
+                } else {
+                    assert_eq!(d, 0.0, "query {k}, title {t}");
+                }
+            }
+        }
+        assert!(moved > 0);
+        let cfg = RecommenderConfig { count_features: false, ..cfg };
+        assert!(!cfg.init(9, &reference_device()).has_continuation());
     }
 
     #[test]

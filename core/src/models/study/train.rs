@@ -130,6 +130,8 @@ pub enum RecProgress {
     Record(StepRecord),
     /// The co-read boost chosen after training ([`choose_coread_boost`]).
     Coread(CoreadChoice),
+    /// The continuation shift chosen after training ([`choose_continuation`]).
+    Continuation(ContinuationChoice),
     /// Training ended early: the selection loss stopped improving.
     Stopped {
         step: usize,
@@ -229,10 +231,94 @@ pub fn choose_coread_boost(model: &Recommender, config: &RecommenderConfig, sele
     model.coread_boost()?;
     let model = &model.clone().with_coread_boost(0.0);
     let boosted: Vec<Recommender> = COREAD_BOOSTS.iter().map(|&b| model.clone().with_coread_boost(b)).collect();
-    let ctx = CountContext::new(&select.seqs, &select.classrooms).for_model(model);
-    let v = config.vocab_size;
     let mut hits = vec![[0usize; 3]; COREAD_BOOSTS.len()];
     let mut reads = 0usize;
+    let mut scores = vec![0.0f32; config.vocab_size];
+    for_each_selection_query(model, config, select, device, |b, k, target, logits| {
+        // The batch's unread mask: titles of the vocabulary the student had not read.
+        let unread = b.unread_of(k);
+        if !unread.get(target).copied().unwrap_or(false) {
+            return;
+        }
+        reads += 1;
+        for (i, boosted) in boosted.iter().enumerate() {
+            scores.copy_from_slice(logits);
+            boosted.rerank_query(&mut scores, b, k);
+            let rank = rank_of(&scores, target as u32, (0..scores.len() as u32).filter(|&t| unread[t as usize]));
+            count_hits(&mut hits[i], rank);
+        }
+    });
+    best_of(&hits, reads).map(|(best, score_before, score_after)| CoreadChoice { boost: COREAD_BOOSTS[best], score_before, score_after, reads })
+}
+
+/// Shifts of the continuation logit tried by [`choose_continuation`] (logits; 0 first, so a tie
+/// keeps the model as trained; then the smaller shifts before the larger). At 64 the title being
+/// read comes first whenever the student has one: the continuation baseline's first suggestion.
+pub const CONTINUATION_SHIFTS: [f32; 13] = [0.0, -0.5, 0.5, -1.0, 1.0, -2.0, 2.0, -4.0, 4.0, 8.0, 16.0, 32.0, 64.0];
+
+/// What [`choose_continuation`] chose and how the selection reads scored with it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ContinuationChoice {
+    pub shift: f32,
+    /// Mean of hits@1, @5 and @20 on every selection read (read titles ranked too), without and
+    /// with the shift.
+    pub score_before: f64,
+    pub score_after: f64,
+    /// The reads scored.
+    pub reads: usize,
+}
+
+/// How strongly the list ranks continuing the title being read, chosen on the selection
+/// classrooms (cut from the training ones; never the reported ones).
+///
+/// The model learns continuing from its training loss, a likelihood over every next read, and
+/// there it can be slightly over- or under-confident about the first place: on generated
+/// classrooms "the title being read, then classroom popularity" was level with or above
+/// STUDY's hits@1 on all reads. This moves only the logit of the query's own title
+/// ([`Recommender::with_continuation_shift`]), so it decides where continuing ranks against new
+/// titles and changes nothing among the others: the app's lists without read titles are the
+/// same. Scored on every selection read, read titles included (the lists that can continue), by
+/// the mean of hits@1, @5 and @20; the shift from [`CONTINUATION_SHIFTS`] that scores best is
+/// kept (ties: the earlier). `None` without the continuation bias or without selection reads.
+pub fn choose_continuation(model: &Recommender, config: &RecommenderConfig, select: &StudyData, device: &Device) -> Option<ContinuationChoice> {
+    if !model.has_continuation() {
+        return None;
+    }
+    let mut hits = vec![[0usize; 3]; CONTINUATION_SHIFTS.len()];
+    let mut reads = 0usize;
+    let mut scores = vec![0.0f32; config.vocab_size];
+    for_each_selection_query(model, config, select, device, |b, k, target, logits| {
+        reads += 1;
+        scores.copy_from_slice(logits);
+        model.rerank_query(&mut scores, b, k);
+        let titles = || (crate::sequences::study::FIRST_TITLE..scores.len() as u32).filter(|&t| t as usize != target);
+        let above: Vec<f32> = titles().map(|t| scores[t as usize]).collect();
+        let current = b.current_title_of(k);
+        for (i, &shift) in CONTINUATION_SHIFTS.iter().enumerate() {
+            let shifted = |t: usize| if Some(t) == current { scores[t] + shift } else { scores[t] };
+            let mine = shifted(target);
+            // Titles other than the target above it; only the current title's score moves.
+            let rank = match current {
+                Some(c) if c != target => above.iter().filter(|&&x| x > mine).count() - usize::from(scores[c] > mine) + usize::from(shifted(c) > mine),
+                _ => above.iter().filter(|&&x| x > mine).count(),
+            };
+            count_hits(&mut hits[i], rank);
+        }
+    });
+    best_of(&hits, reads).map(|(best, score_before, score_after)| ContinuationChoice { shift: CONTINUATION_SHIFTS[best], score_before, score_after, reads })
+}
+
+/// Runs `model` on the selection rows and calls `f(batch, k, target, logits)` for each query
+/// `k` with its target id and its logits as read back (before any re-ranking).
+fn for_each_selection_query(
+    model: &Recommender,
+    config: &RecommenderConfig,
+    select: &StudyData,
+    device: &Device,
+    mut f: impl FnMut(&RecBatch, usize, usize, &[f32]),
+) {
+    let ctx = CountContext::new(&select.seqs, &select.classrooms).for_model(model);
+    let v = config.vocab_size;
     for chunk in select.rows.chunks(64) {
         let refs: Vec<&Row> = chunk.iter().collect();
         let b = RecBatch::new(&refs, config, Queries::Targets, &ctx);
@@ -240,28 +326,26 @@ pub fn choose_coread_boost(model: &Recommender, config: &RecommenderConfig, sele
             continue;
         }
         let logits: Vec<f32> = model.logits(&b.tensors(device)).into_data().convert::<f32>().try_into_vec().expect("f32 logits");
-        let mut scores = vec![0.0f32; v];
         for (k, &target) in b.targets.iter().enumerate() {
-            // The batch's unread mask: titles of the vocabulary the student had not read.
-            let unread = b.unread_of(k);
-            if !unread.get(target as usize).copied().unwrap_or(false) {
-                continue;
-            }
-            reads += 1;
-            for (i, boosted) in boosted.iter().enumerate() {
-                scores.copy_from_slice(&logits[k * v..(k + 1) * v]);
-                boosted.rerank_query(&mut scores, &b, k);
-                let rank = rank_of(&scores, target as u32, (0..v as u32).filter(|&t| unread[t as usize]));
-                for (j, n) in [1usize, 5, 20].into_iter().enumerate() {
-                    hits[i][j] += usize::from(hit(Some(rank), n));
-                }
-            }
+            f(&b, k, target as usize, &logits[k * v..(k + 1) * v]);
         }
     }
+}
+
+/// Adds a rank's hits@1, @5 and @20 to `hits`.
+fn count_hits(hits: &mut [usize; 3], rank: usize) {
+    for (j, n) in [1usize, 5, 20].into_iter().enumerate() {
+        hits[j] += usize::from(hit(Some(rank), n));
+    }
+}
+
+/// The candidate whose mean of hits@1, @5 and @20 over `reads` is best (ties: the earlier), with
+/// the first candidate's score and its own; `None` without reads.
+fn best_of(hits: &[[usize; 3]], reads: usize) -> Option<(usize, f64, f64)> {
     (reads > 0).then(|| {
         let score = |h: &[usize; 3]| h.iter().sum::<usize>() as f64 / (3 * reads) as f64;
-        let best = (0..COREAD_BOOSTS.len()).fold(0, |best, i| if score(&hits[i]) > score(&hits[best]) { i } else { best });
-        CoreadChoice { boost: COREAD_BOOSTS[best], score_before: score(&hits[0]), score_after: score(&hits[best]), reads }
+        let best = (0..hits.len()).fold(0, |best, i| if score(&hits[i]) > score(&hits[best]) { i } else { best });
+        (best, score(&hits[0]), score(&hits[best]))
     })
 }
 
@@ -556,20 +640,27 @@ pub fn train_recommender_with(
             window_start = Instant::now();
         }
     }
-    let boosted = match (run.model.coread, select) {
-        (true, Some(select)) => {
-            let model = match state.selection.best {
+    // Chosen after training on the selection classrooms: the co-read boost, then the
+    // continuation shift (each moves only what the other does not read).
+    let calibrated = match select {
+        Some(select) if run.model.coread || run.model.count_features => {
+            let mut model = match state.selection.best {
                 Some(_) => load_record(stepper.inference_model(), &out.join(BEST_FILE))?,
                 None => stepper.inference_model(),
             };
-            choose_coread_boost(&model, &run.model, select, &reference_device()).map(|choice| {
+            if let Some(choice) = choose_coread_boost(&model, &run.model, select, &reference_device()) {
                 progress(RecProgress::Coread(choice));
-                model.with_coread_boost(choice.boost)
-            })
+                model = model.with_coread_boost(choice.boost);
+            }
+            if let Some(choice) = choose_continuation(&model, &run.model, select, &reference_device()) {
+                progress(RecProgress::Continuation(choice));
+                model = model.with_continuation_shift(choice.shift);
+            }
+            Some(model)
         }
         _ => None,
     };
-    let kept = match (boosted, state.selection.best) {
+    let kept = match (calibrated, state.selection.best) {
         (Some(model), _) => record_bytes(&model)?,
         (None, Some(_)) => read_bytes(&out.join(BEST_FILE))?,
         (None, None) => record_bytes(&stepper.inference_model())?,
@@ -683,6 +774,39 @@ mod tests {
     }
 
     #[test]
+    fn the_continuation_shift_is_chosen_on_every_read_and_moves_only_continuing() {
+        let (vocab, rows, mut run) = tiny();
+        // Untrained weights rank continuing at random, while many generated reads continue the
+        // title before: some shift up must score better, and none is worse than none.
+        run.model.coread = true;
+        let table = Arc::new(fit_coread(&rows.seqs, &vocab));
+        let model = run.model.init(1, &reference_device()).with_coread_table(Some(table)).with_coread_boost(2.0);
+        let c = choose_continuation(&model, &run.model, &rows, &reference_device()).unwrap();
+        assert!(c.reads > 0 && c.shift > 0.0 && c.score_after > c.score_before, "{c:?}");
+        // The ranks counted without re-running the model are those of the shifted model (one
+        // read's tie may differ by float rounding).
+        let shifted = model.clone().with_continuation_shift(c.shift);
+        let again = choose_continuation(&shifted, &run.model, &rows, &reference_device()).unwrap();
+        assert_eq!(again.reads, c.reads);
+        assert!((again.score_before - c.score_after).abs() <= 1.0 / c.reads as f64, "{again:?} after {c:?}");
+        // The app's lists (read titles left out) are the same with and without it.
+        let pack = crate::sequences::study::PackConfig::new(24, 6).unwrap();
+        let data = build_study(&synth_reads(&SynthConfig::small()), &vocab, &pack);
+        let students: Vec<u32> = (0..10).collect();
+        let options = crate::models::study::infer::NextOptions { n: 5, include_read: false, as_of: i64::MAX };
+        let next = |m: &Recommender| crate::models::study::infer::recommend_next(m, &run.model, &vocab, &data, &students, &options, &reference_device());
+        let titles = |r: Vec<crate::models::study::infer::NextRead>| {
+            r.into_iter().map(|n| n.suggestions.into_iter().map(|s| s.title).collect::<Vec<_>>()).collect::<Vec<_>>()
+        };
+        let before = titles(next(&model));
+        assert!(!before.is_empty());
+        assert_eq!(titles(next(&shifted)), before);
+        run.model.count_features = false;
+        let plain = run.model.init(1, &reference_device());
+        assert!(choose_continuation(&plain, &run.model, &rows, &reference_device()).is_none());
+    }
+
+    #[test]
     fn resume_continues_exactly() {
         let _turn = SEEDING.lock().unwrap_or_else(|e| e.into_inner());
         let (vocab, rows, run) = tiny();
@@ -736,11 +860,11 @@ mod tests {
         let select = build_study(&other, &vocab, &run.pack);
         run.train = RecTrainConfig { steps: 300, eval_every: 5, save_every: 5, patience: 3, learning_rate: 3e-2, select_frac: 0.1, ..run.train };
         let dir = tempfile::tempdir().unwrap();
-        let mut stopped = None;
-        let history = train_recommender_with(&rows, &rows, Some(&select), &vocab, &run, None, dir.path(), false, &mut |p| {
-            if let RecProgress::Stopped { step, kept } = p {
-                stopped = Some((step, kept));
-            }
+        let (mut stopped, mut shift) = (None, None);
+        let history = train_recommender_with(&rows, &rows, Some(&select), &vocab, &run, None, dir.path(), false, &mut |p| match p {
+            RecProgress::Stopped { step, kept } => stopped = Some((step, kept)),
+            RecProgress::Continuation(c) => shift = Some(c.shift),
+            _ => {}
         })
         .unwrap();
         let losses: Vec<(usize, f64)> = history.iter().map(|r| (r.step, r.select.unwrap().loss)).collect();
@@ -749,9 +873,12 @@ mod tests {
         assert_eq!((kept.step, kept.loss), best, "the lowest selection loss is kept");
         assert_eq!(at, best.0 + 3 * 5, "stopped three scores after the best");
         assert_eq!(history.last().unwrap().step, at);
-        // model.bpk holds the kept step's weights, not the last step's.
+        // model.bpk holds the kept step's weights, not the last step's, with the continuation
+        // shift chosen after training on top.
         let loaded = StudyModel::load(dir.path()).unwrap();
-        let again = monitor(&loaded.model, &run.model, &vocab, &select.rows, &ctx(&select), 64, &reference_device()).unwrap();
+        let shift = shift.expect("a continuation shift is chosen on the selection classrooms");
+        let unshifted = loaded.model.clone().with_continuation_shift(-shift);
+        let again = monitor(&unshifted, &run.model, &vocab, &select.rows, &ctx(&select), 64, &reference_device()).unwrap();
         assert!((again.loss - kept.loss).abs() < 1e-4, "{} vs {}", again.loss, kept.loss);
         // Without selection data nothing is kept early: the last step's weights, all steps.
         run.train.steps = 20;
