@@ -1,18 +1,28 @@
 //! `train akt` and `eval akt`: the attention knowledge-tracing model, trained, split, checkpointed
 //! and scored as `train dkt` / `eval dkt` do (same splits, same scored steps, same baselines).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use clap::Args;
 use classlens_core::io::write_atomic;
-use classlens_core::models::akt::{AktConfig, AktModel, AktTrainConfig, evaluate_akt, score_steps, step_report, train_akt};
+use classlens_core::models::akt::{AktConfig, AktModel, AktRunConfig, AktTrainConfig, evaluate_akt, score_steps, step_report, train_akt};
+use classlens_core::runs::{CONFIG_FILE, read_json};
 use classlens_core::sequences::kt::Scoring;
 
-use super::dkt::{ScoringArg, baselines, has_problem_ids, print_report};
+use super::dkt::{ScoringArg, WindowCutArg, baselines, has_problem_ids, print_report};
 use super::kt_split::{KtEvalArgs, KtSplitArgs};
 use super::study::{BackendArg, DeviceArg, burn_backend};
 use crate::progress::TrainBar;
+
+/// Whether `train akt` cuts shifted windows without `--window-cut`.
+const DEFAULT_SHIFTED: bool = false;
+
+/// The window cut of the run in `out`, if there is one.
+fn resumed_cut(out: &Path) -> Result<Option<bool>> {
+    let path = out.join(CONFIG_FILE);
+    Ok(if path.exists() { Some(read_json::<AktRunConfig>(&path)?.train.shift_windows) } else { None })
+}
 
 #[derive(Args, Debug, Clone)]
 pub struct TrainArgs {
@@ -58,6 +68,11 @@ pub struct TrainArgs {
     /// the data has problem ids).
     #[arg(long)]
     pub no_problems: bool,
+    /// How training histories are cut into --window-long windows, as `train dkt --window-cut`:
+    /// `fixed` (the default) at multiples of --window, `shifted` at a fresh seeded point each
+    /// epoch. A resumed run keeps its own. See BENCHMARKS.md for how the default was chosen.
+    #[arg(long, value_enum)]
+    pub window_cut: Option<WindowCutArg>,
     /// burn CPU backend for autodiff (with `--device cpu`).
     #[arg(long, value_enum, default_value_t = BackendArg::Ndarray)]
     pub backend: BackendArg,
@@ -83,6 +98,12 @@ pub fn train(a: TrainArgs) -> Result<()> {
         problem_l2: a.problem_l2,
         seed: a.seed,
         problem_aware: problems,
+        shift_windows: match (a.window_cut, a.resume) {
+            // A resumed run keeps its own cut; a run from before the option trained fixed.
+            (None, true) => resumed_cut(out)?.unwrap_or(DEFAULT_SHIFTED),
+            (None, false) => DEFAULT_SHIFTED,
+            (Some(cut), _) => cut == WindowCutArg::Shifted,
+        },
         backend: burn_backend(a.device, a.backend)?,
     };
     let mut bar = TrainBar::new(a.quiet);

@@ -1,6 +1,6 @@
 //! Training and evaluating the attention model the way DKT is trained (see
-//! [`crate::models::dkt::train`]): the same windows (cut at multiples of the window: no shifted
-//! cut here yet) and seeded epoch shuffles, a checkpoint per epoch (model, optimizer, then
+//! [`crate::models::dkt::train`]): the same windows (at multiples of the window, or shifted to a
+//! fresh seeded cut each epoch: [`crate::sequences::kt::epoch_windows`]) and seeded epoch shuffles, a checkpoint per epoch (model, optimizer, then
 //! `state.json`), exact resume, best-on-validation selection, and
 //! the same run-directory files (`config.json`, `skills.json`, `problems.json`, `model.bpk`,
 //! `history.json`). Gradients come from burn's autodiff on a CPU backend, or on a GPU through
@@ -21,7 +21,7 @@ use crate::models::dkt::train::{DktEvaluation, EpochRecord, Progress, TrainOutco
 use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE, PROBLEMS_FILE, SKILLS_FILE, TrainError};
 use crate::runs::{clear_run_outputs, create_run_dir, epoch_order, json_bytes, latest_checkpoint, load_burn_checkpoint, load_record, read_json};
 use crate::runs::{record_bytes, save_burn_checkpoint, write_run_file};
-use crate::sequences::kt::{KtBatch, KtSequence, KtStep, ProblemVocab, Scoring, SkillVocab, Window, scored_pieces, windows};
+use crate::sequences::kt::{KtBatch, KtSequence, KtStep, ProblemVocab, Scoring, SkillVocab, Window, epoch_windows, scored_pieces, windows};
 
 /// The `model` field of an attention run's `config.json`.
 pub const AKT_MODEL: &str = "akt";
@@ -41,6 +41,11 @@ pub struct AktTrainConfig {
     pub seed: u64,
     /// Learn a difficulty per training problem.
     pub problem_aware: bool,
+    /// Cut the training histories at a fresh seeded point each epoch instead of at multiples of
+    /// the window ([`crate::sequences::kt::epoch_windows`]). Absent from runs written before the
+    /// option: those trained on fixed windows.
+    #[serde(default)]
+    pub shift_windows: bool,
     /// The backend burn's autodiff trains on (not part of the model: a resume may change it).
     pub backend: BurnBackend,
 }
@@ -56,6 +61,7 @@ impl Default for AktTrainConfig {
             problem_l2: 0.0,
             seed: 42,
             problem_aware: true,
+            shift_windows: false,
             backend: BurnBackend::Ndarray,
         }
     }
@@ -276,8 +282,9 @@ pub fn train_akt(
             write_run_file(out, PROBLEMS_FILE, &json_bytes(problems))?;
         }
     }
-    let batches = train_windows.len().div_ceil(cfg.batch_size);
     for epoch in state.epoch + 1..=cfg.epochs {
+        let train_windows = if cfg.shift_windows { epoch_windows(train, cfg.window, true, cfg.seed, epoch) } else { train_windows.clone() };
+        let batches = train_windows.len().div_ceil(cfg.batch_size);
         progress(&Progress::EpochStart { epoch, epochs: cfg.epochs, batches });
         let started = Instant::now();
         let (mut loss_sum, mut loss_n, mut sample_seconds) = (0.0, 0usize, 0.0);
@@ -369,11 +376,27 @@ mod tests {
         let _seeding = crate::models::device::SEEDING.lock().unwrap_or_else(|e| e.into_inner());
         let (data, valid) = (seqs(48), seqs(60)[48..].to_vec());
         let (vocab, problems) = vocabs();
+        // Shifted windows: each epoch's cut is its own, so the resume below must cut the third
+        // epoch as the uninterrupted run did.
         let (shape, cfg) = small();
+        let cfg = AktTrainConfig { shift_windows: true, ..cfg };
         let dir = tempfile::tempdir().unwrap();
         let whole = dir.path().join("whole");
         let outcome = train_akt(&data, &valid, &vocab, &problems, shape, &cfg, &whole, false, &mut |_| {}).unwrap();
         assert_eq!(outcome.history.len(), 3);
+        let fixed = train_akt(
+            &data,
+            &valid,
+            &vocab,
+            &problems,
+            shape,
+            &AktTrainConfig { shift_windows: false, ..cfg.clone() },
+            &dir.path().join("fixed"),
+            false,
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_ne!(fixed.history[0].train_loss, outcome.history[0].train_loss, "the cut is what --window-cut says");
         let model = AktModel::load(&whole).unwrap();
         let auc = evaluate_akt(&model.net, &vocab, &valid, Scoring::Windows(cfg.window)).overall.auc.unwrap();
         assert!(auc > 0.75, "the rule is learnable: AUC {auc}");

@@ -24,7 +24,7 @@ use crate::models::lstm_math::sigmoid;
 pub use crate::runs::TrainError;
 use crate::runs::{CONFIG_FILE, HISTORY_FILE, MODEL_FILE, PROBLEMS_FILE, SKILLS_FILE, create_run_dir, read_bytes, write_run_file};
 use crate::runs::{clear_run_outputs, epoch_order, json_bytes, latest_checkpoint, load_record, prune_checkpoints, read_json, record_bytes};
-use crate::sequences::kt::{KtBatch, KtSequence, KtStep, ProblemVocab, Scoring, SkillVocab, Window, scored_pieces, shifted_windows, windows};
+use crate::sequences::kt::{KtBatch, KtSequence, KtStep, ProblemVocab, Scoring, SkillVocab, Window, epoch_windows, scored_pieces, windows};
 
 /// A factorised run's input factors and their moments, in each checkpoint.
 const INPUT_FACTORS_FILE: &str = "input_factors.json";
@@ -350,7 +350,7 @@ impl<'a> DktFit<'a> {
             }
             let started = Instant::now();
             if self.cfg.shift_windows {
-                self.windows = shifted_windows(self.train, self.cfg.window, self.cfg.seed ^ (epoch as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
+                self.windows = epoch_windows(self.train, self.cfg.window, true, self.cfg.seed, epoch);
             }
             // After the cut: a shifted epoch has its own number of windows.
             progress(&Progress::EpochStart { epoch, epochs: self.cfg.epochs, batches: self.batches_per_epoch() });
