@@ -75,19 +75,39 @@ def main(folder):
         if base:
             print(f"| {regime} | {min(base):+.2f} to {max(base):+.2f} | {min(ind):+.2f} to {max(ind):+.2f} |")
     print()
-    boosts = {}
-    for f in sorted(Path(folder).glob("*.txt")):
-        m = re.match(r"(.+)-s(\d+)-(study|individual)\.txt$", f.name)
-        b = re.search(r"^co-read boost on unread titles: (\S+)", f.read_text(), re.M)
-        if m and b:
-            boosts.setdefault((m.group(1), m.group(3)), []).append(f"s{m.group(2)}: {b.group(1)}")
-    if boosts:
-        print("#### Co-read boost chosen on each run's selection classrooms\n")
-        print("| regime | study | individual |")
-        print("| --- | --- | --- |")
-        for regime in regimes:
-            print(f"| {regime} | {', '.join(boosts.get((regime, 'study'), []))} | {', '.join(boosts.get((regime, 'individual'), []))} |")
-        print()
+    # Reference protocol, paired by seed: each model minus "continue, then popularity" on hits@1
+    # over all reads (the target's one reference-protocol cell).
+    print("#### Reference protocol, paired by seed: all-reads hits@1 minus continue_pop (points)\n")
+    print("| regime | STUDY - continue_pop | Individual - continue_pop |")
+    print("| --- | --- | --- |")
+    for regime in regimes:
+        seeds = sorted(s for r, s in runs if r == regime)
+        diffs = {"study": [], "individual": []}
+        for s in seeds:
+            for model in diffs:
+                cell = runs[(regime, s)].get(model, {}).get("reference", {}).get(("all", 1))
+                if cell and "continue_pop" in cell:
+                    diffs[model].append(cell[model] - cell["continue_pop"])
+        span = lambda d: f"{min(d):+.2f} to {max(d):+.2f}" if d else "n/a"
+        print(f"| {regime} | {span(diffs['study'])} | {span(diffs['individual'])} |")
+    print()
+    for title, pattern in [
+        ("Co-read boost", r"^co-read boost on unread titles: (\S+)"),
+        ("Continuation shift", r"^continuation shift: (\S+)"),
+    ]:
+        chosen = {}
+        for f in sorted(Path(folder).glob("*.txt")):
+            m = re.match(r"(.+)-s(\d+)-(study|individual)\.txt$", f.name)
+            b = re.search(pattern, f.read_text(), re.M)
+            if m and b:
+                chosen.setdefault((m.group(1), m.group(3)), []).append(f"s{m.group(2)}: {b.group(1)}")
+        if chosen:
+            print(f"#### {title} chosen on each run's selection classrooms\n")
+            print("| regime | study | individual |")
+            print("| --- | --- | --- |")
+            for regime in regimes:
+                print(f"| {regime} | {', '.join(chosen.get((regime, 'study'), []))} | {', '.join(chosen.get((regime, 'individual'), []))} |")
+            print()
 
 
 if __name__ == "__main__":
