@@ -6,7 +6,9 @@
 # hidden 24 (a quarter of the hidden-64 teacher's parameters) and a STUDY of width 32, each
 # trained on the teacher's split with the teacher's soft targets; BENCHMARKS.md ("Which models the
 # app ships") has the tables that chose them. Every step is seeded and burn's kernels run on one
-# thread, so on the same build the packs come out byte for byte the same:
+# thread, so on the same build and the same kind of CPU the packs come out byte for byte the same
+# (burn's CPU kernels pick their code by the CPU's features: on another VM the STUDY pack came out
+# different, and the build before a change gave that VM's bytes too, so compare like with like):
 #   bash scripts/demo-packs.sh          # rewrite the packs
 #   bash scripts/demo-packs.sh --check  # regenerate into runs/ and compare with the committed ones
 # Needs the release CLI (scripts/test.sh or `cargo test --release --workspace --locked --no-run`).
