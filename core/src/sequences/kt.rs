@@ -201,11 +201,11 @@ fn tile(seq: usize, from: usize, n: usize, len: usize, out: &mut Vec<Window>) {
     }
 }
 
-/// The training windows of `epoch` (1-based) of a run seeded `seed`: [`shifted_windows`] cut
-/// afresh each epoch when `shifted`, else [`windows`]. The one rule both KT trainers follow, so a
-/// resumed run cuts its remaining epochs as an uninterrupted one would.
-pub fn epoch_windows(seqs: &[KtSequence], len: usize, shifted: bool, seed: u64, epoch: usize) -> Vec<Window> {
-    if shifted { shifted_windows(seqs, len, seed ^ (epoch as u64).wrapping_mul(0xD1B5_4A32_D192_ED03)) } else { windows(seqs, len) }
+/// The shifted training windows of `epoch` (1-based) of a run seeded `seed`: [`shifted_windows`]
+/// with the epoch mixed into the seed. The one rule both KT trainers follow, so a resumed run cuts
+/// its remaining epochs as an uninterrupted one would.
+pub fn epoch_windows(seqs: &[KtSequence], len: usize, seed: u64, epoch: usize) -> Vec<Window> {
+    shifted_windows(seqs, len, seed ^ (epoch as u64).wrapping_mul(0xD1B5_4A32_D192_ED03))
 }
 
 /// [`windows`], with every history cut at its own seeded offset: the first window holds a

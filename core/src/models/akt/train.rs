@@ -283,7 +283,7 @@ pub fn train_akt(
         }
     }
     for epoch in state.epoch + 1..=cfg.epochs {
-        let train_windows = if cfg.shift_windows { epoch_windows(train, cfg.window, true, cfg.seed, epoch) } else { train_windows.clone() };
+        let train_windows = if cfg.shift_windows { epoch_windows(train, cfg.window, cfg.seed, epoch) } else { train_windows.clone() };
         let batches = train_windows.len().div_ceil(cfg.batch_size);
         progress(&Progress::EpochStart { epoch, epochs: cfg.epochs, batches });
         let started = Instant::now();

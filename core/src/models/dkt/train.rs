@@ -350,7 +350,7 @@ impl<'a> DktFit<'a> {
             }
             let started = Instant::now();
             if self.cfg.shift_windows {
-                self.windows = epoch_windows(self.train, self.cfg.window, true, self.cfg.seed, epoch);
+                self.windows = epoch_windows(self.train, self.cfg.window, self.cfg.seed, epoch);
             }
             // After the cut: a shifted epoch has its own number of windows.
             progress(&Progress::EpochStart { epoch, epochs: self.cfg.epochs, batches: self.batches_per_epoch() });

@@ -291,8 +291,7 @@ pub fn choose_continuation(model: &Recommender, config: &RecommenderConfig, sele
         reads += 1;
         scores.copy_from_slice(logits);
         model.rerank_query(&mut scores, b, k);
-        let titles = || (crate::sequences::study::FIRST_TITLE..scores.len() as u32).filter(|&t| t as usize != target);
-        let above: Vec<f32> = titles().map(|t| scores[t as usize]).collect();
+        let above: Vec<f32> = (crate::sequences::study::FIRST_TITLE as usize..scores.len()).filter(|&t| t != target).map(|t| scores[t]).collect();
         let current = b.current_title_of(k);
         for (i, &shift) in CONTINUATION_SHIFTS.iter().enumerate() {
             let shifted = |t: usize| if Some(t) == current { scores[t] + shift } else { scores[t] };
